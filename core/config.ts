@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { isValidTimeZone } from './city-calendar.ts';
+import { CityError } from './errors.ts';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+
+/**
+ * Every setting, its default and its meaning. Environment variables are the CONSTANT_CASE of each key
+ * (`httpPort` ← `HTTP_PORT`); a JSON file named by CONFIG_FILE may set the same keys in camelCase, and the
+ * environment wins over it. Units are in the names.
+ */
+export const configSchema = z
+  .object({
+    httpPort: port.default(3000).describe('HTTP port of the REST API, live page and /metrics'),
+    httpHost: z.string().default('0.0.0.0').describe('address the HTTP server binds'),
+    mqttPort: port.default(1883).describe('MQTT over TCP'),
+    mqttWsPort: port.default(9001).describe('MQTT over WebSocket (path /mqtt); 0 picks a free port'),
+    mqttHost: z.string().default('0.0.0.0').describe('address the MQTT listeners bind'),
+    dataDir: z.string().default('./data').describe('where the embedded databases live'),
+    adminToken: z
+      .string()
+      .min(24)
+      .optional()
+      .describe('first admin API key; if unset one is generated on first start, stored hashed and printed once'),
+    cityName: z.string().min(1).default('Demo City').describe('name shown on pages and exports'),
+    cityTimezone: z
+      .string()
+      .default('UTC')
+      .refine(isValidTimeZone, 'not an IANA time zone')
+      .describe('IANA zone: days and months are calendar periods here'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
+    store: z.enum(['sqlite']).default('sqlite').describe('series store'),
+    mqttMaxPayloadBytes: positiveInt.default(65_536).describe('largest MQTT payload accepted'),
+    mqttMaxConnections: positiveInt.default(100_000).describe('connections beyond this are refused'),
+    mqttConnectTimeoutMs: positiveInt.default(10_000).describe('a connection must complete CONNECT within this'),
+    deviceRateLimitPerSec: positiveInt.default(50).describe('messages per second one device may publish (burst ×2)'),
+    ingestFutureSkewMs: positiveInt.default(5 * 60_000).describe('readings stamped further ahead are refused'),
+    ingestLateWindowMs: positiveInt.default(7 * 24 * 3_600_000).describe('readings older than this are refused'),
+    ingestMaxReadingsPerMessage: positiveInt.default(1_000).describe('largest batch in one message'),
+    logFlushIntervalMs: positiveInt.default(5).describe('group commit: the durable log commits at least this often'),
+    logFlushMaxValues: positiveInt.default(2_000).describe('group commit: or when this many values wait'),
+    logSync: z
+      .enum(['normal', 'full'])
+      .default('normal')
+      .describe('normal survives a process crash; full also survives power loss (slower)'),
+    ingestMaxBacklogValues: positiveInt
+      .default(200_000)
+      .describe('values logged but not yet in the series store; past it acknowledgements wait'),
+    retentionLogDays: positiveInt.default(8).describe('durable log retention (must cover the late window)'),
+    retentionRawDays: positiveInt.default(35).describe('raw points retention'),
+    retentionMinuteDays: positiveInt.default(14).describe('minute roll-ups retention'),
+    retentionHourDays: positiveInt.default(400).describe('hour roll-ups retention'),
+    retentionDayDays: positiveInt.default(3_660).describe('day roll-ups retention'),
+    livePushIntervalMs: positiveInt.default(500).describe('live page updates are coalesced to this period'),
+    corsOrigins: z.string().default('').describe('comma-separated origins allowed by CORS; empty = same origin only'),
+    httpBodyLimitBytes: positiveInt.default(1_048_576).describe('largest HTTP request body'),
+    demo: bool.default(false).describe('internal: set by `npm run demo`'),
+  })
+  .strict();
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export const envNameOf = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+/** Reads the settings from an environment (and the file it names), reports every bad key at once, freezes. */
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<ConfigInput> = {}): Config {
+  const input: Record<string, unknown> = {};
+  const keys = Object.keys(configSchema.shape);
+  const problems: string[] = [];
+  if (env.CONFIG_FILE) {
+    try {
+      const file = JSON.parse(readFileSync(env.CONFIG_FILE, 'utf8')) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(file)) {
+        if (!keys.includes(key)) problems.push(`${env.CONFIG_FILE}: unknown key "${key}"`);
+        else input[key] = value;
+      }
+    } catch (err) {
+      problems.push(`CONFIG_FILE ${env.CONFIG_FILE}: ${(err as Error).message}`);
+    }
+  }
+  for (const key of keys) {
+    const value = env[envNameOf(key)];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  Object.assign(input, overrides);
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? '');
+      problems.push(`${envNameOf(key)}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new CityError('CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
+      details: problems,
+    });
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Settings for tests: ephemeral ports, silent logs; the caller supplies dataDir. */
+export function testConfig(overrides: Partial<ConfigInput> & { dataDir: string }): Config {
+  return loadConfig({}, { httpPort: 0, mqttPort: 0, mqttWsPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent', ...overrides });
+}

@@ -1,0 +1,86 @@
+/**
+ * The error catalogue. Codes are stable: tests, devices and API clients rely on them, so a code is never
+ * renamed or reused. Each part adds its codes here (one place, one numbering of meanings); the HTTP layer
+ * maps `httpStatus`, the gateway sends `code` to `devices/{id}/errors`.
+ */
+export const errorCatalogue = {
+  // gateway: connection and topic rights
+  GATEWAY_BAD_CREDENTIALS: { httpStatus: 401, retryable: false, message: 'unknown device or wrong password' },
+  GATEWAY_DEVICE_DISABLED: { httpStatus: 403, retryable: false, message: 'device is disabled' },
+  GATEWAY_NOT_AUTHORIZED: { httpStatus: 403, retryable: false, message: 'topic not allowed for this device' },
+  GATEWAY_TOPIC_INVALID: { httpStatus: 400, retryable: false, message: 'topic is not a citymetrics topic' },
+  GATEWAY_WILDCARD_PUBLISH: { httpStatus: 400, retryable: false, message: 'wildcards are not allowed in a publish topic' },
+  GATEWAY_PAYLOAD_TOO_LARGE: { httpStatus: 413, retryable: false, message: 'payload exceeds the size limit' },
+  GATEWAY_RATE_LIMITED: { httpStatus: 429, retryable: true, message: 'device exceeds its message rate limit' },
+  GATEWAY_OVERLOADED: { httpStatus: 503, retryable: true, message: 'platform is shedding load, retry later' },
+  // ingest: payload decoding and validation
+  INGEST_EMPTY_PAYLOAD: { httpStatus: 400, retryable: false, message: 'payload is empty' },
+  INGEST_MALFORMED_JSON: { httpStatus: 400, retryable: false, message: 'payload is not valid JSON' },
+  INGEST_TOO_DEEP: { httpStatus: 400, retryable: false, message: 'payload nesting is too deep' },
+  INGEST_SCHEMA: { httpStatus: 400, retryable: false, message: 'payload does not match the reading schema' },
+  INGEST_SENML_INVALID: { httpStatus: 400, retryable: false, message: 'SenML record is invalid' },
+  INGEST_TOO_MANY_READINGS: { httpStatus: 413, retryable: false, message: 'batch holds too many readings' },
+  INGEST_UNKNOWN_METRIC: { httpStatus: 400, retryable: false, message: 'metric is not declared by the device kind' },
+  INGEST_UNKNOWN_UNIT: { httpStatus: 400, retryable: false, message: 'unit is not accepted for this metric' },
+  INGEST_NOT_FINITE: { httpStatus: 400, retryable: false, message: 'value is not a finite number' },
+  INGEST_OUT_OF_RANGE: { httpStatus: 400, retryable: false, message: 'value is outside the plausible range' },
+  INGEST_TS_INVALID: { httpStatus: 400, retryable: false, message: 'timestamp is not ISO-8601 or epoch milliseconds' },
+  INGEST_TS_FUTURE: { httpStatus: 400, retryable: false, message: 'timestamp is too far in the future' },
+  INGEST_TS_TOO_OLD: { httpStatus: 400, retryable: false, message: 'timestamp is older than the late window' },
+  INGEST_UNKNOWN_EVENT: { httpStatus: 400, retryable: false, message: 'event type is not known' },
+  INGEST_UNKNOWN_DEVICE: { httpStatus: 404, retryable: false, message: 'device is not registered' },
+  INGEST_STORE_UNAVAILABLE: { httpStatus: 503, retryable: true, message: 'the store cannot take writes now' },
+  INGEST_SHUTTING_DOWN: { httpStatus: 503, retryable: true, message: 'the platform is shutting down' },
+  // API
+  API_UNAUTHENTICATED: { httpStatus: 401, retryable: false, message: 'missing or invalid API key' },
+  API_FORBIDDEN: { httpStatus: 403, retryable: false, message: 'this key role may not do that' },
+  API_VALIDATION: { httpStatus: 400, retryable: false, message: 'request is invalid' },
+  API_NOT_FOUND: { httpStatus: 404, retryable: false, message: 'no such resource' },
+  API_CONFLICT: { httpStatus: 409, retryable: false, message: 'conflicts with the current state' },
+  API_BODY_TOO_LARGE: { httpStatus: 413, retryable: false, message: 'request body is too large' },
+  API_RATE_LIMITED: { httpStatus: 429, retryable: true, message: 'too many requests' },
+  API_INTERNAL: { httpStatus: 500, retryable: true, message: 'internal error' },
+  // devices
+  DEVICES_UNKNOWN_KIND: { httpStatus: 400, retryable: false, message: 'device kind is not known' },
+  DEVICES_NOT_FOUND: { httpStatus: 404, retryable: false, message: 'device is not registered' },
+  // config and storage
+  CONFIG_INVALID: { httpStatus: 500, retryable: false, message: 'configuration is invalid' },
+  STORE_CORRUPT: { httpStatus: 500, retryable: false, message: 'a data file is damaged or not a citymetrics file' },
+} as const;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** An error that carries a stable code from the catalogue, and optionally the offending part of the input. */
+export class CityError extends Error {
+  readonly code: ErrorCode;
+  readonly httpStatus: number;
+  readonly retryable: boolean;
+  /** Where in the input the problem is: a JSON path such as `values.no2.unit`, a field or a row/column. */
+  readonly field: string | undefined;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message?: string, options: { field?: string; details?: unknown; cause?: unknown } = {}) {
+    const entry = errorCatalogue[code];
+    super(message ?? entry.message, { cause: options.cause });
+    this.name = 'CityError';
+    this.code = code;
+    this.httpStatus = entry.httpStatus;
+    this.retryable = entry.retryable;
+    this.field = options.field;
+    this.details = options.details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; field?: string; details?: unknown } {
+    const out: { code: ErrorCode; message: string; field?: string; details?: unknown } = {
+      code: this.code,
+      message: this.message,
+    };
+    if (this.field !== undefined) out.field = this.field;
+    if (this.details !== undefined) out.details = this.details;
+    return out;
+  }
+}
+
+export function isCityError(err: unknown): err is CityError {
+  return err instanceof CityError;
+}

@@ -1,0 +1,39 @@
+import type { DeviceKind, MetricSpec } from '../device-kind.ts';
+
+export type DeviceStatus = 'active' | 'disabled';
+export type AttributeValue = string | number | boolean;
+
+export interface DeviceRecord {
+  id: string;
+  kind: string;
+  name: string;
+  district: string;
+  location: { lat: number; lon: number } | null;
+  /** Asset attributes the KPIs need, as declared by the kind (segmentLengthKm, customersServed...). */
+  attributes: Record<string, AttributeValue>;
+  status: DeviceStatus;
+  /** epoch ms */
+  createdAt: number;
+  /** epoch ms of the last accepted message, null if never */
+  lastSeenAt: number | null;
+  online: boolean;
+}
+
+export type CredentialCheck = 'ok' | 'unknown-device' | 'bad-password' | 'disabled';
+
+/**
+ * What the gateway and ingest need from the device registry. Lookups are synchronous (served from memory):
+ * they run for every message.
+ */
+export interface DeviceDirectory {
+  get(id: string): DeviceRecord | undefined;
+  kind(kindId: string): DeviceKind | undefined;
+  metric(kindId: string, metric: string): MetricSpec | undefined;
+  /** Salted-hash check in constant time; async because scrypt is deliberately slow. */
+  verifyCredentials(id: string, password: string): Promise<CredentialCheck>;
+  setOnline(id: string, online: boolean, at: number): void;
+  /** Cheap: kept in memory and written to the database in batches. */
+  markSeen(id: string, at: number): void;
+  /** Called when a device is disabled or its password rotated: the gateway disconnects it at once. */
+  onCredentialsRevoked(listener: (id: string) => void): () => void;
+}

@@ -1,0 +1,98 @@
+/**
+ * The time-series store port. The embedded SQLite store and the InfluxDB store implement it and both pass
+ * the contract suite in test/contracts/series-store.contract.ts.
+ *
+ * Identity of a point is (deviceId, metric, ts). Writing the same identity and value again changes nothing
+ * (a duplicate); writing another value for it is a revision: the new value replaces the old one in queries
+ * and roll-ups, and the store reports it so that history is kept.
+ */
+export type Step = 'minute' | 'hour' | 'day';
+export const STEPS: readonly Step[] = ['minute', 'hour', 'day'];
+
+export interface SeriesPoint {
+  deviceId: string;
+  kind: string;
+  district: string;
+  metric: string;
+  /** epoch ms */
+  ts: number;
+  /** canonical unit of the metric */
+  value: number;
+}
+
+export interface Revision {
+  deviceId: string;
+  metric: string;
+  ts: number;
+  previous: number;
+  value: number;
+}
+
+export interface WriteOutcome {
+  /** identities seen for the first time */
+  inserted: number;
+  /** identities already stored with the same value: nothing changed */
+  duplicates: number;
+  /** identities already stored with another value: replaced, listed here */
+  revisions: Revision[];
+}
+
+export type SeriesScope = { device: string } | { district: string } | { city: true };
+
+export interface SeriesQuery {
+  scope: SeriesScope;
+  metric: string;
+  /** inclusive, epoch ms */
+  from: number;
+  /** exclusive, epoch ms */
+  to: number;
+  step: Step;
+}
+
+/** A mergeable aggregate over one bucket. `t` is the bucket start (minute, hour or day in the city zone). */
+export interface Bucket {
+  t: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  mean: number;
+  firstTs: number;
+  first: number;
+  lastTs: number;
+  last: number;
+}
+
+export interface LatestValue {
+  metric: string;
+  ts: number;
+  value: number;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  /** Why not ok, with a catalogue code where one applies. */
+  detail?: string;
+  /** Points accepted by write() but not yet durable in the store (buffered stores). */
+  pending: number;
+  writeFailures: number;
+}
+
+export interface SeriesStore {
+  readonly name: string;
+  /**
+   * Writes a batch; resolves once the points are durable in the store (or, for a buffered remote store,
+   * safely queued under its bound). Rejects with a retryable CityError when the store cannot take them.
+   */
+  write(points: readonly SeriesPoint[]): Promise<WriteOutcome>;
+  query(q: SeriesQuery): Promise<Bucket[]>;
+  /** One aggregate over [from, to) for the scope: what KPI formulas use. Null when no point falls in it. */
+  aggregate(q: Omit<SeriesQuery, 'step'>): Promise<Bucket | null>;
+  /** Newest value (by reading timestamp, not arrival) per metric of a device. */
+  latest(deviceId: string): Promise<LatestValue[]>;
+  /** Drops data past each tier's retention. Returns rows removed. */
+  prune(now: number): Promise<number>;
+  health(): StoreHealth;
+  /** Flushes what is buffered and releases the store. */
+  close(): Promise<void>;
+}

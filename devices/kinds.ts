@@ -1,0 +1,225 @@
+import type { z } from 'zod';
+import type { deviceKindSchema } from '../core/device-kind.ts';
+
+type KindInput = z.input<typeof deviceKindSchema>;
+
+/**
+ * The device kinds the U4SSC KPIs need (DESIGN.md, "Device kinds"). Quantities that accumulate (energy,
+ * volume, vehicles) are reported per reporting interval, not as a meter register, so that sums over any
+ * period are plain sums. Conversions: canonical = value × factor + offset.
+ */
+const battery = {
+  name: 'battery',
+  description: 'battery charge',
+  unit: '%',
+  min: 0,
+  max: 100,
+  aggregation: 'last',
+} as const;
+const rssi = {
+  name: 'rssi',
+  description: 'radio signal strength',
+  unit: 'dBm',
+  min: -140,
+  max: 0,
+  aggregation: 'mean',
+} as const;
+
+// EU reference conditions (20 °C, 101.3 kPa): Directive 2008/50/EC; the U4SSC README lists the factors.
+const ppbAt20C = (factor: number) => ({ factor, note: 'ppb → µg/m³ at 20 °C and 101.3 kPa (EU reference conditions)' });
+
+export const deviceKinds: KindInput[] = [
+  {
+    id: 'air-quality-station',
+    name: 'Air-quality station',
+    description: 'Ambient air monitor: particulate matter and gases (U4SSC EN: EN: AQ: 1C).',
+    domain: 'air',
+    intervalSec: 60,
+    metrics: [
+      { name: 'pm25', description: 'PM2.5 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, 'mg/m³': { factor: 1000 } }, min: 0, max: 1000, aggregation: 'mean' },
+      { name: 'pm10', description: 'PM10 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, 'mg/m³': { factor: 1000 } }, min: 0, max: 2000, aggregation: 'mean' },
+      { name: 'no2', description: 'NO2 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, ppb: ppbAt20C(1.91), ppm: ppbAt20C(1910) }, min: 0, max: 2000, aggregation: 'mean' },
+      { name: 'so2', description: 'SO2 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, ppb: ppbAt20C(2.66), ppm: ppbAt20C(2660) }, min: 0, max: 2000, aggregation: 'mean' },
+      { name: 'o3', description: 'O3 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, ppb: ppbAt20C(2.0), ppm: ppbAt20C(2000) }, min: 0, max: 1000, aggregation: 'mean' },
+      battery,
+    ],
+    events: ['calibration', 'maintenance'],
+  },
+  {
+    id: 'noise-monitor',
+    name: 'Noise monitor',
+    description: 'Class 1/2 sound level meter reporting A-weighted equivalent level (U4SSC EN: EN: EQ: 2A).',
+    domain: 'noise',
+    intervalSec: 60,
+    metrics: [
+      { name: 'laeq', description: 'A-weighted equivalent continuous sound level over the interval', unit: 'dB(A)', altUnits: { dBA: { factor: 1 }, dB: { factor: 1 } }, min: 10, max: 150, aggregation: 'mean' },
+      battery,
+    ],
+    events: ['calibration', 'maintenance'],
+    attributes: { residentsExposed: { type: 'number', description: 'residents living within the area the monitor represents', unit: 'inhabitants' } },
+  },
+  {
+    id: 'water-inflow-meter',
+    name: 'Bulk / district water inflow meter',
+    description: 'Volume entering the network or a district metered area (U4SSC EC: I: WS: 3C, water loss).',
+    domain: 'water',
+    intervalSec: 300,
+    metrics: [
+      { name: 'volume', description: 'volume that flowed in during the interval', unit: 'm³', altUnits: { m3: { factor: 1 }, L: { factor: 0.001 }, l: { factor: 0.001 } }, min: 0, max: 1_000_000, aggregation: 'sum' },
+      { name: 'pressure', description: 'line pressure', unit: 'bar', altUnits: { kPa: { factor: 0.01 } }, min: 0, max: 40, aggregation: 'mean' },
+    ],
+    events: ['maintenance', 'leak_alarm'],
+  },
+  {
+    id: 'water-smart-meter',
+    name: 'Customer smart water meter',
+    description: 'Volume delivered to a customer (U4SSC EN: EN: WS: 2C consumption, EC: ICT: WS: 1C coverage).',
+    domain: 'water',
+    intervalSec: 900,
+    metrics: [
+      { name: 'volume', description: 'volume delivered during the interval', unit: 'm³', altUnits: { m3: { factor: 1 }, L: { factor: 0.001 }, l: { factor: 0.001 } }, min: 0, max: 1_000, aggregation: 'sum' },
+      battery,
+      rssi,
+    ],
+    events: ['leak_alarm', 'tamper'],
+    attributes: { residents: { type: 'number', description: 'people living in the premises served', unit: 'inhabitants' } },
+  },
+  {
+    id: 'water-quality-sonde',
+    name: 'Drinking-water quality sonde',
+    description: 'In-network water quality (U4SSC EN: EN: WS: 1C drinking water quality).',
+    domain: 'water',
+    intervalSec: 600,
+    metrics: [
+      { name: 'chlorine', description: 'free chlorine', unit: 'mg/L', altUnits: { ppm: { factor: 1 } }, min: 0, max: 20, aggregation: 'mean' },
+      { name: 'turbidity', description: 'turbidity', unit: 'NTU', altUnits: {}, min: 0, max: 4000, aggregation: 'mean' },
+      { name: 'ph', description: 'pH', unit: 'pH', altUnits: {}, min: 0, max: 14, aggregation: 'mean' },
+    ],
+    events: ['calibration', 'maintenance'],
+  },
+  {
+    id: 'electricity-smart-meter',
+    name: 'Customer electricity smart meter',
+    description: 'Energy and supply status of one customer; last-gasp and restore events (U4SSC EC: I: ES: 1C/2C).',
+    domain: 'electricity',
+    intervalSec: 900,
+    metrics: [
+      { name: 'energy', description: 'active energy consumed during the interval', unit: 'kWh', altUnits: { Wh: { factor: 0.001 }, MWh: { factor: 1000 } }, min: 0, max: 10_000, aggregation: 'sum' },
+      { name: 'supply', description: 'supply present (1) or not (0) at the reading time', unit: 'bool', altUnits: {}, min: 0, max: 1, aggregation: 'last' },
+      { name: 'voltage', description: 'RMS voltage', unit: 'V', altUnits: { kV: { factor: 1000 } }, min: 0, max: 500, aggregation: 'mean' },
+    ],
+    events: ['outage_start', 'restore', 'tamper'],
+    attributes: { customers: { type: 'number', description: 'customers behind this meter (1 for a household)', unit: 'customers' } },
+  },
+  {
+    id: 'electricity-feeder-meter',
+    name: 'Feeder / substation meter',
+    description: 'Energy through a feeder or substation and its interruptions (U4SSC EN: E: E: 2C, EC: I: ES: 1C/2C).',
+    domain: 'electricity',
+    intervalSec: 300,
+    metrics: [
+      { name: 'energy', description: 'active energy delivered during the interval', unit: 'kWh', altUnits: { Wh: { factor: 0.001 }, MWh: { factor: 1000 } }, min: 0, max: 1_000_000, aggregation: 'sum' },
+      { name: 'power', description: 'mean active power', unit: 'kW', altUnits: { W: { factor: 0.001 }, MW: { factor: 1000 } }, min: 0, max: 1_000_000, aggregation: 'mean' },
+    ],
+    events: ['outage_start', 'restore', 'maintenance'],
+    attributes: { customersServed: { type: 'number', description: 'customers supplied through this feeder', unit: 'customers', required: true } },
+  },
+  {
+    id: 'renewable-generation-meter',
+    name: 'Renewable generation meter',
+    description: 'Energy produced by a renewable plant in or for the city (U4SSC EN: E: E: 1C).',
+    domain: 'electricity',
+    intervalSec: 900,
+    metrics: [
+      { name: 'energy', description: 'energy generated during the interval', unit: 'kWh', altUnits: { Wh: { factor: 0.001 }, MWh: { factor: 1000 } }, min: 0, max: 1_000_000, aggregation: 'sum' },
+    ],
+    events: ['maintenance'],
+    attributes: { source: { type: 'string', description: 'solar, wind, hydro, biomass or geothermal' } },
+  },
+  {
+    id: 'traffic-counter',
+    name: 'Road traffic counter',
+    description: 'Loop, radar or camera counter on a road segment (U4SSC EC: ICT: T: 2C, EC: I: T: 5A).',
+    domain: 'traffic',
+    intervalSec: 60,
+    metrics: [
+      { name: 'count', description: 'vehicles passed during the interval', unit: 'vehicles', altUnits: { veh: { factor: 1 } }, min: 0, max: 10_000, aggregation: 'sum' },
+      { name: 'speed', description: 'mean speed', unit: 'km/h', altUnits: { mph: { factor: 1.609344 }, 'm/s': { factor: 3.6 } }, min: 0, max: 300, aggregation: 'mean' },
+      { name: 'occupancy', description: 'share of time the detector was occupied', unit: '%', altUnits: { ratio: { factor: 100 } }, min: 0, max: 100, aggregation: 'mean' },
+    ],
+    events: ['maintenance'],
+    attributes: {
+      segmentLengthKm: { type: 'number', description: 'length of the monitored road segment', unit: 'km', required: true },
+      freeFlowSpeedKmh: { type: 'number', description: 'free-flow speed on the segment', unit: 'km/h', required: true },
+      majorStreet: { type: 'boolean', description: 'the segment is part of the major street network' },
+    },
+  },
+  {
+    id: 'emf-probe',
+    name: 'EMF probe',
+    description: 'Broadband radio-frequency electric field monitor (U4SSC EN: EN: EQ: 1C).',
+    domain: 'emf',
+    intervalSec: 600,
+    metrics: [
+      { name: 'efield', description: 'RMS electric field strength', unit: 'V/m', altUnits: { 'mV/m': { factor: 0.001 } }, min: 0, max: 1000, aggregation: 'mean' },
+      battery,
+    ],
+    events: ['calibration', 'maintenance'],
+  },
+  {
+    id: 'transit-stop-display',
+    name: 'Public-transport stop display',
+    description: 'Live passenger information display; a heartbeat per interval proves it is live (U4SSC EC: ICT: T: 1C).',
+    domain: 'transport',
+    intervalSec: 60,
+    metrics: [
+      { name: 'heartbeat', description: 'live-information updates shown during the interval', unit: 'updates', altUnits: {}, min: 0, max: 10_000, aggregation: 'sum' },
+    ],
+    events: ['maintenance', 'display_fault'],
+    attributes: { stopId: { type: 'string', description: 'transit agency stop code' } },
+  },
+  {
+    id: 'traffic-signal-controller',
+    name: 'Traffic signal controller',
+    description: 'Intersection controller reporting adaptive operation (U4SSC EC: ICT: T: 3A).',
+    domain: 'traffic',
+    intervalSec: 300,
+    metrics: [
+      { name: 'adaptive', description: 'adaptive control active (1) or fixed time (0)', unit: 'bool', altUnits: {}, min: 0, max: 1, aggregation: 'last' },
+      { name: 'cycles', description: 'signal cycles run during the interval', unit: 'cycles', altUnits: {}, min: 0, max: 1000, aggregation: 'sum' },
+    ],
+    events: ['maintenance', 'fault'],
+    attributes: { intersectionId: { type: 'string', description: 'intersection code in the city asset register' } },
+  },
+  {
+    id: 'heat-meter',
+    name: 'Heat meter',
+    description: 'Thermal energy delivered to a building (U4SSC EN: E: E: 3C residential thermal energy).',
+    domain: 'heat',
+    intervalSec: 3600,
+    metrics: [
+      { name: 'energy', description: 'thermal energy delivered during the interval', unit: 'kWh', altUnits: { MWh: { factor: 1000 }, GJ: { factor: 277.7778 }, Wh: { factor: 0.001 } }, min: 0, max: 100_000, aggregation: 'sum' },
+    ],
+    events: ['maintenance'],
+    attributes: {
+      residential: { type: 'boolean', description: 'the building is residential' },
+      residents: { type: 'number', description: 'people living in the building', unit: 'inhabitants' },
+    },
+  },
+  {
+    id: 'building-energy-meter',
+    name: 'Building energy meter',
+    description: 'Energy used by a building (U4SSC EN: E: E: 4A public building energy, EC: I: B: 2A BMS).',
+    domain: 'building',
+    intervalSec: 900,
+    metrics: [
+      { name: 'energy', description: 'energy used during the interval', unit: 'kWh', altUnits: { Wh: { factor: 0.001 }, MWh: { factor: 1000 } }, min: 0, max: 100_000, aggregation: 'sum' },
+    ],
+    events: ['maintenance'],
+    attributes: {
+      publicBuilding: { type: 'boolean', description: 'owned or used by the city administration' },
+      floorAreaM2: { type: 'number', description: 'gross floor area', unit: 'm²' },
+      bms: { type: 'boolean', description: 'an integrated building management system runs the building' },
+    },
+  },
+];
