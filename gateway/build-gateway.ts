@@ -1,0 +1,251 @@
+import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import type { Clock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import { CityError, type ErrorCode } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { DeviceDirectory } from '../core/ports/device-directory.ts';
+import type { IngestSink } from '../core/ports/ingest-sink.ts';
+import type { Telemetry } from '../core/telemetry.ts';
+import { DEVICE_PUBLISH_CHANNELS, parseDeviceTopic, topicFor } from '../core/topics.ts';
+import { reportRefusal } from './error-reporter.ts';
+import { DeviceRateLimiter } from './rate-limiter.ts';
+
+export interface GatewayDeps {
+  config: Config;
+  directory: DeviceDirectory;
+  ingest: IngestSink;
+  telemetry: Telemetry;
+  logger: Logger;
+  clock: Clock;
+}
+
+export interface Gateway {
+  broker: Aedes;
+  /** Hands a connected stream (TCP socket, WebSocket stream, TLS socket) to the broker. */
+  handle: Aedes['handle'];
+  /** Devices connected now (distinct device ids). */
+  connectedDevices(): number;
+  /** Disconnects every session of a device (disabled, password rotated). */
+  disconnectDevice(deviceId: string): number;
+  close(): Promise<void>;
+}
+
+/** Where a refused message is re-routed: no device may subscribe to it, so it reaches nobody. */
+const REFUSED_SINK_TOPIC = '$citymetrics/refused';
+const STATUS_PAYLOADS = new Set(['online', 'offline']);
+
+function authError(message: string, returnCode: 4 | 5 | 2): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+/**
+ * The MQTT gateway: an aedes broker with device authentication, the topic ACL of DESIGN.md and the ingest
+ * hook. It opens no port: listeners (gateway/listeners.ts) hand it streams.
+ *
+ * QoS 1 durability: aedes writes the PUBACK only after `authorizePublish` calls back, so the callback waits
+ * for ingest's durable-log commit. aedes also reads no further packet from a connection until the current
+ * batch has called back, so a slow store turns into TCP backpressure on the devices rather than memory.
+ */
+export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
+  const { config, directory, ingest, telemetry, logger, clock } = deps;
+  const log = logger.child({ part: 'gateway' });
+  const limiter = new DeviceRateLimiter(config.deviceRateLimitPerSec, clock);
+  /** Which device a connection authenticated as. */
+  const deviceOf = new WeakMap<Client, string>();
+  /** Live connections per device, for disconnect-on-revoke and for online state. */
+  const sessions = new Map<string, Set<Client>>();
+  /** MQTT client ids are session keys: one device may not take over (or read) another device's session. */
+  const clientIdOwner = new Map<string, string>();
+  let closing = false;
+
+  const refuse = (deviceId: string, packet: PublishPacket, code: ErrorCode, err?: CityError) => {
+    const error = err ?? new CityError(code);
+    ingest.countRefusal(deviceId, error.code);
+    reportRefusal(broker, deviceId, packet.topic, error, clock.now());
+    // Acknowledge (the device must not resend a message that can never be accepted) but deliver to nobody.
+    packet.topic = REFUSED_SINK_TOPIC;
+    packet.retain = false;
+  };
+
+  const authenticate: AedesOptions['authenticate'] = (client, username, password, done) => {
+    if (closing) return done(authError('shutting down', 5), false);
+    if (!username || !password) {
+      telemetry.mqttAuthFailures.inc({ reason: 'missing-credentials' });
+      ingest.countRefusal(null, 'GATEWAY_BAD_CREDENTIALS');
+      return done(authError('username and password are required', 4), false);
+    }
+    const owner = clientIdOwner.get(client.id);
+    if (owner !== undefined && owner !== username) {
+      telemetry.mqttAuthFailures.inc({ reason: 'client-id-taken' });
+      ingest.countRefusal(username, 'GATEWAY_NOT_AUTHORIZED');
+      return done(authError('client id belongs to another device', 2), false);
+    }
+    // A will may only be the device's own status: anything else would let a device publish anywhere
+    // simply by disconnecting. aedes keeps the CONNECT will in `_will` until the session is set up.
+    const will = (client as unknown as { _will?: { topic?: string } | null })._will;
+    if (will?.topic !== undefined && will.topic !== topicFor(username, 'status')) {
+      telemetry.mqttAuthFailures.inc({ reason: 'will-topic' });
+      ingest.countRefusal(username, 'GATEWAY_NOT_AUTHORIZED');
+      return done(authError('a will may only be devices/{id}/status', 5), false);
+    }
+    directory.verifyCredentials(username, password.toString('utf8')).then(
+      (check) => {
+        if (check === 'ok') {
+          deviceOf.set(client, username);
+          clientIdOwner.set(client.id, username);
+          return done(null, true);
+        }
+        telemetry.mqttAuthFailures.inc({ reason: check });
+        ingest.countRefusal(check === 'unknown-device' ? null : username, check === 'disabled' ? 'GATEWAY_DEVICE_DISABLED' : 'GATEWAY_BAD_CREDENTIALS');
+        done(authError(check === 'disabled' ? 'device is disabled' : 'bad username or password', check === 'disabled' ? 5 : 4), false);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'credential check failed');
+        done(authError('server unavailable', 5), false);
+      },
+    );
+  };
+
+  const authorizePublish: AedesOptions['authorizePublish'] = (client, packet, callback) => {
+    // A will message published after its client is gone: only a device's own status topic ever gets here,
+    // because wills are checked against the ACL when the device connects (see `client` handler).
+    if (client === null) return callback(parseDeviceTopic(packet.topic)?.channel === 'status' ? null : new Error('will refused'));
+    const deviceId = deviceOf.get(client);
+    if (deviceId === undefined) return callback(new Error('not authenticated'));
+    const topic = parseDeviceTopic(packet.topic);
+    if (topic === null) {
+      refuse(deviceId, packet, 'GATEWAY_TOPIC_INVALID');
+      return callback(null);
+    }
+    if (topic.deviceId !== deviceId || !DEVICE_PUBLISH_CHANNELS.has(topic.channel)) {
+      refuse(deviceId, packet, 'GATEWAY_NOT_AUTHORIZED');
+      return callback(null);
+    }
+    if (Buffer.byteLength(packet.payload) > config.mqttMaxPayloadBytes) {
+      refuse(deviceId, packet, 'GATEWAY_PAYLOAD_TOO_LARGE');
+      return callback(null);
+    }
+    if (!limiter.take(deviceId)) {
+      refuse(deviceId, packet, 'GATEWAY_RATE_LIMITED');
+      return callback(null);
+    }
+    const channel = topic.channel;
+    if (channel === 'status') {
+      if (!STATUS_PAYLOADS.has(String(packet.payload))) {
+        refuse(deviceId, packet, 'INGEST_SCHEMA', new CityError('INGEST_SCHEMA', 'status must be "online" or "offline"'));
+      }
+      return callback(null);
+    }
+    // Readings are stored by ingest, not kept by the broker as retained messages.
+    packet.retain = false;
+    telemetry.messagesReceived.inc({ channel });
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    ingest.submit(deviceId, channel === 'telemetry' ? 'telemetry' : 'events', payload).then((result) => {
+      if (result.ok) return callback(null);
+      if (result.error.retryable) {
+        // Not acknowledged: the device keeps the message (QoS 1) and sends it again after reconnecting.
+        reportRefusal(broker, deviceId, packet.topic, result.error, clock.now());
+        client.close();
+        return;
+      }
+      refuse(deviceId, packet, result.error.code, result.error);
+      callback(null);
+    });
+  };
+
+  const authorizeSubscribe: AedesOptions['authorizeSubscribe'] = (client, sub: Subscription, callback) => {
+    const deviceId = deviceOf.get(client);
+    if (deviceId !== undefined && sub.topic === topicFor(deviceId, 'errors')) return callback(null, sub);
+    if (deviceId !== undefined && sub.topic === topicFor(deviceId, 'commands')) return callback(null, sub);
+    ingest.countRefusal(deviceId ?? null, 'GATEWAY_NOT_AUTHORIZED');
+    if (deviceId !== undefined) {
+      reportRefusal(broker, deviceId, sub.topic, new CityError('GATEWAY_NOT_AUTHORIZED', 'subscription not allowed'), clock.now());
+    }
+    // Negated subscription: SUBACK 0x80 (MQTT-3.9.3), the connection stays up.
+    callback(null, null);
+  };
+
+  const broker = await Aedes.createBroker({
+    authenticate,
+    authorizePublish,
+    authorizeSubscribe,
+    connectTimeout: config.mqttConnectTimeoutMs,
+    drainTimeout: 30_000,
+    heartbeatInterval: 60_000,
+    maxClientsIdLength: 128,
+    maxTopicLevels: 8,
+    // Each in-flight QoS 1 publish waits for a group commit: allow enough of them to fill a batch.
+    concurrency: 1000,
+  });
+
+  broker.on('clientReady', (client) => {
+    const deviceId = deviceOf.get(client);
+    if (deviceId === undefined) return;
+    let set = sessions.get(deviceId);
+    if (set === undefined) {
+      set = new Set();
+      sessions.set(deviceId, set);
+    }
+    set.add(client);
+    telemetry.mqttConnections.set(broker.connectedClients);
+    directory.setOnline(deviceId, true, clock.now());
+    publishStatus(deviceId, 'online');
+  });
+
+  broker.on('clientDisconnect', (client) => {
+    const deviceId = deviceOf.get(client);
+    telemetry.mqttConnections.set(broker.connectedClients);
+    if (deviceId === undefined) return;
+    const set = sessions.get(deviceId);
+    set?.delete(client);
+    if (set !== undefined && set.size === 0) {
+      sessions.delete(deviceId);
+      limiter.forget(deviceId);
+      directory.setOnline(deviceId, false, clock.now());
+      if (!closing) publishStatus(deviceId, 'offline');
+    }
+  });
+
+  broker.on('clientError', (client, err) => {
+    const deviceId = deviceOf.get(client) ?? null;
+    // aedes refuses wildcard publish topics itself and drops the connection (MQTT-3.3.2-2): count it.
+    if (/is not allowed in PUBLISH/.test(err.message)) ingest.countRefusal(deviceId, 'GATEWAY_WILDCARD_PUBLISH');
+    log.debug({ deviceId, err: err.message }, 'client error');
+  });
+  broker.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'));
+
+  function publishStatus(deviceId: string, state: 'online' | 'offline'): void {
+    broker.publish(
+      { cmd: 'publish', topic: topicFor(deviceId, 'status'), payload: Buffer.from(state), qos: 1, retain: true, dup: false },
+      () => {},
+    );
+  }
+
+  function disconnectDevice(deviceId: string): number {
+    const set = sessions.get(deviceId);
+    if (set === undefined) return 0;
+    const clients = [...set];
+    for (const client of clients) client.close();
+    return clients.length;
+  }
+
+  const unsubscribeRevoked = directory.onCredentialsRevoked((deviceId) => {
+    const n = disconnectDevice(deviceId);
+    if (n > 0) log.info({ deviceId, connections: n }, 'credentials revoked: device disconnected');
+  });
+
+  return {
+    broker,
+    handle: broker.handle,
+    connectedDevices: () => sessions.size,
+    disconnectDevice,
+    async close() {
+      closing = true;
+      unsubscribeRevoked();
+      // Close the connections first: aedes.close() with a large backlog can overflow the stack (upstream),
+      // and a closed connection leaves unacknowledged QoS 1 messages with the device, which resends them.
+      for (const set of sessions.values()) for (const client of set) client.conn.destroy();
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    },
+  };
+}
