@@ -1,0 +1,223 @@
+import Database from 'better-sqlite3';
+import { CityError } from '../core/errors.ts';
+import type { AttributeValue, DeviceRecord, DeviceStatus } from '../core/ports/device-directory.ts';
+
+/**
+ * The registry's SQLite file. Only this file speaks SQL; the registry above it works on records.
+ *
+ * The file says what it is: `PRAGMA application_id` marks it as a citymetrics registry and
+ * `PRAGMA user_version` is its schema version. A file that is not SQLite, or SQLite that is not ours, or
+ * ours from a newer version, stops the platform with STORE_CORRUPT naming the file: resetting it silently
+ * would lose every device credential in the city.
+ */
+
+/** 'CMDR': citymetrics device registry. A signed 32-bit value, as SQLite stores it. */
+export const REGISTRY_APPLICATION_ID = 0x434d4452;
+export const REGISTRY_SCHEMA_VERSION = 1;
+
+/** migrations[v] takes a database at schema version v to v + 1. Append only. */
+const migrations: ReadonlyArray<(db: Database.Database) => void> = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        district TEXT NOT NULL,
+        lat REAL,
+        lon REAL,
+        attributes TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER,
+        credential_hash TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX devices_kind ON devices (kind);
+      CREATE INDEX devices_district ON devices (district);
+    `);
+  },
+];
+
+export interface StoredDevice {
+  record: DeviceRecord;
+  credentialHash: string;
+}
+
+interface DeviceRow {
+  id: string;
+  kind: string;
+  name: string;
+  district: string;
+  lat: number | null;
+  lon: number | null;
+  attributes: string;
+  status: string;
+  created_at: number;
+  last_seen_at: number | null;
+  credential_hash: string;
+}
+
+// SQLite result codes that mean "this file is not (a healthy) SQLite database".
+const DAMAGED_CODES = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
+
+const corrupt = (file: string, why: string, cause?: unknown): CityError =>
+  new CityError('STORE_CORRUPT', `${file}: ${why}`, { details: { file }, cause });
+
+function prepareSchema(db: Database.Database, file: string): void {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const objects = (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n;
+  const fresh = appId === 0 && version === 0 && objects === 0;
+  if (!fresh && appId !== REGISTRY_APPLICATION_ID) {
+    throw corrupt(
+      file,
+      `not a citymetrics device registry (application_id ${appId}, ${objects} schema objects)`,
+    );
+  }
+  if (version > REGISTRY_SCHEMA_VERSION) {
+    throw corrupt(
+      file,
+      `schema version ${version} is newer than this citymetrics supports (${REGISTRY_SCHEMA_VERSION})`,
+    );
+  }
+  if (version === REGISTRY_SCHEMA_VERSION) return;
+  // Schema changes and the header pragmas commit together: a crash leaves the old version or the new one.
+  db.transaction(() => {
+    for (let v = version; v < REGISTRY_SCHEMA_VERSION; v++) migrations[v]!(db);
+    db.pragma(`application_id = ${REGISTRY_APPLICATION_ID}`);
+    db.pragma(`user_version = ${REGISTRY_SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+function toStored(row: DeviceRow, file: string): StoredDevice {
+  let attributes: Record<string, AttributeValue>;
+  try {
+    attributes = JSON.parse(row.attributes) as Record<string, AttributeValue>;
+  } catch (err) {
+    throw corrupt(file, `device ${row.id}: attributes are not JSON`, err);
+  }
+  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) {
+    throw corrupt(file, `device ${row.id}: attributes are not an object`);
+  }
+  if (row.status !== 'active' && row.status !== 'disabled')
+    throw corrupt(file, `device ${row.id}: bad status`);
+  return {
+    credentialHash: row.credential_hash,
+    record: {
+      id: row.id,
+      kind: row.kind,
+      name: row.name,
+      district: row.district,
+      location: row.lat === null || row.lon === null ? null : Object.freeze({ lat: row.lat, lon: row.lon }),
+      attributes: Object.freeze(attributes),
+      status: row.status,
+      createdAt: row.created_at,
+      lastSeenAt: row.last_seen_at,
+      online: false,
+    },
+  };
+}
+
+export class RegistryStore {
+  private readonly statements;
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+  ) {
+    this.statements = {
+      all: db.prepare<[], DeviceRow>('SELECT * FROM devices'),
+      insert: db.prepare(
+        `INSERT INTO devices (id, kind, name, district, lat, lon, attributes, status, created_at, last_seen_at,
+           credential_hash)
+         VALUES (@id, @kind, @name, @district, @lat, @lon, @attributes, @status, @createdAt, @lastSeenAt,
+           @credentialHash)`,
+      ),
+      credential: db.prepare('UPDATE devices SET credential_hash = ? WHERE id = ?'),
+      status: db.prepare('UPDATE devices SET status = ? WHERE id = ?'),
+      details: db.prepare(
+        'UPDATE devices SET name = @name, district = @district, lat = @lat, lon = @lon, attributes = @attributes WHERE id = @id',
+      ),
+      // Never move last_seen backwards: a late batch flush must not overwrite a newer value.
+      lastSeen: db.prepare(
+        'UPDATE devices SET last_seen_at = ?1 WHERE id = ?2 AND (last_seen_at IS NULL OR last_seen_at < ?1)',
+      ),
+    };
+  }
+
+  /** Opens (creating if absent) the registry file; STORE_CORRUPT if it is damaged or not ours. */
+  static open(file: string): RegistryStore {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file);
+      db.pragma('busy_timeout = 5000');
+      // Check what the file is before anything writes to it (switching to WAL rewrites the header).
+      prepareSchema(db, file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      return new RegistryStore(db, file);
+    } catch (err) {
+      db?.close();
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && DAMAGED_CODES.has(code)) {
+        throw corrupt(file, `not a readable SQLite database (${code})`, err);
+      }
+      throw err;
+    }
+  }
+
+  loadAll(): StoredDevice[] {
+    return this.statements.all.all().map((row) => toStored(row, this.file));
+  }
+
+  insert(record: DeviceRecord, credentialHash: string): void {
+    this.statements.insert.run({
+      id: record.id,
+      kind: record.kind,
+      name: record.name,
+      district: record.district,
+      lat: record.location?.lat ?? null,
+      lon: record.location?.lon ?? null,
+      attributes: JSON.stringify(record.attributes),
+      status: record.status,
+      createdAt: record.createdAt,
+      lastSeenAt: record.lastSeenAt,
+      credentialHash,
+    });
+  }
+
+  setCredential(id: string, credentialHash: string): void {
+    this.statements.credential.run(credentialHash, id);
+  }
+
+  setStatus(id: string, status: DeviceStatus): void {
+    this.statements.status.run(status, id);
+  }
+
+  setDetails(record: DeviceRecord): void {
+    this.statements.details.run({
+      id: record.id,
+      name: record.name,
+      district: record.district,
+      lat: record.location?.lat ?? null,
+      lon: record.location?.lon ?? null,
+      attributes: JSON.stringify(record.attributes),
+    });
+  }
+
+  /** Writes many last-seen times in one transaction (one fsync at most, not one per device). */
+  writeLastSeen(entries: Iterable<readonly [id: string, at: number]>): void {
+    const run = this.statements.lastSeen;
+    this.db.transaction(() => {
+      for (const [id, at] of entries) run.run(at, id);
+    })();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** True when the error is SQLite refusing a duplicate primary key. */
+export const isUniqueViolation = (err: unknown): boolean =>
+  (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

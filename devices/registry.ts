@@ -1,0 +1,427 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from '../core/clock.ts';
+import type { DeviceKind, MetricSpec } from '../core/device-kind.ts';
+import { CityError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type {
+  AttributeValue,
+  CredentialCheck,
+  DeviceDirectory,
+  DeviceRecord,
+  DeviceStatus,
+} from '../core/ports/device-directory.ts';
+import {
+  DEFAULT_SCRYPT_COST,
+  decoyHash,
+  generateSecret,
+  hashSecret,
+  verifySecret,
+} from '../core/secret-hash.ts';
+import { CredentialCache } from './credential-cache.ts';
+import type { KindCatalogue } from './kind-catalogue.ts';
+import {
+  checkAttributes,
+  defaultDeviceName,
+  generateDeviceId,
+  type ListFilter,
+  listFilterSchema,
+  type ProvisionInput,
+  parseOrThrow,
+  provisionInputSchema,
+  type UpdateInput,
+  updateInputSchema,
+} from './registry-schema.ts';
+import { isUniqueViolation, RegistryStore, type StoredDevice } from './registry-store.ts';
+
+export const REGISTRY_FILE_NAME = 'registry.db';
+
+export interface DeviceRegistryOptions {
+  /** Directory of the embedded databases; the registry is `<dataDir>/registry.db`. */
+  dataDir: string;
+  kinds: KindCatalogue;
+  clock: Clock;
+  logger: Logger;
+  /** How often last-seen times are written to the database, in ms. Default 10 000. */
+  seenFlushIntervalMs?: number;
+  /** scrypt N for new password hashes. Lower it only in tests and benchmarks. Default 16384. */
+  scryptCost?: number;
+  /** Successful logins remembered to keep reconnect storms cheap (credential-cache.ts). 0 turns it off. */
+  credentialCacheSize?: number;
+}
+
+export interface ProvisionResult {
+  device: DeviceRecord;
+  /** The device's MQTT password. Returned only here: the registry keeps only its salted hash. */
+  password: string;
+}
+
+export interface ListResult {
+  items: DeviceRecord[];
+  /** How many devices match the filter, before paging. */
+  total: number;
+}
+
+type ParsedFilter = ReturnType<typeof listFilterSchema.parse>;
+
+/** A copy safe to hand out: nested location and attributes are frozen, so a shallow copy suffices. */
+const snapshot = (record: DeviceRecord): DeviceRecord => ({ ...record });
+
+function matches(
+  record: DeviceRecord,
+  f: Omit<ParsedFilter, 'limit' | 'offset'>,
+  q: string | undefined,
+): boolean {
+  if (f.kind !== undefined && record.kind !== f.kind) return false;
+  if (f.district !== undefined && record.district !== f.district) return false;
+  if (f.status !== undefined && record.status !== f.status) return false;
+  if (f.online !== undefined && record.online !== f.online) return false;
+  if (q !== undefined && !record.id.includes(q) && !record.name.toLowerCase().includes(q)) return false;
+  return true;
+}
+
+/**
+ * The device registry: devices, their kinds and credentials. Every device is held in memory so that the
+ * per-message lookups of the gateway and ingest (`get`, `markSeen`) are synchronous and cost no I/O; the
+ * SQLite file is written on provisioning and admin changes, and last-seen times in batches.
+ */
+export class DeviceRegistry implements DeviceDirectory {
+  private readonly devices = new Map<string, StoredDevice>();
+  /** Ids sorted for listing; rebuilt lazily after a device is added. */
+  private sortedIds: string[] | null = null;
+  /** Ids being provisioned (their hash is computing): reserved so two requests cannot take the same one. */
+  private readonly pendingIds = new Set<string>();
+  /** Devices whose last-seen time changed since the last flush (at most one entry per device). */
+  private readonly seenDirty = new Set<string>();
+  private readonly revokedListeners = new Set<(id: string) => void>();
+  private readonly cache: CredentialCache | null;
+  private readonly scryptCost: number;
+  private readonly decoy: string;
+  private readonly timer: NodeJS.Timeout;
+  private readonly log: Logger;
+  private closed = false;
+
+  private constructor(
+    private readonly store: RegistryStore,
+    private readonly kinds: KindCatalogue,
+    private readonly clock: Clock,
+    logger: Logger,
+    options: DeviceRegistryOptions,
+  ) {
+    this.log = logger.child({ component: 'device-registry' });
+    this.scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
+    this.decoy = decoyHash({ cost: this.scryptCost });
+    const cacheSize = options.credentialCacheSize ?? 10_000;
+    this.cache = cacheSize > 0 ? new CredentialCache(cacheSize) : null;
+    for (const stored of store.loadAll()) {
+      if (!kinds.get(stored.record.kind)) {
+        // Kept, not dropped: its readings will be refused, but an operator can still see and fix it.
+        this.log.warn({ deviceId: stored.record.id, kind: stored.record.kind }, 'device of an unknown kind');
+      }
+      this.devices.set(stored.record.id, stored);
+    }
+    const interval = options.seenFlushIntervalMs ?? 10_000;
+    this.timer = setInterval(() => this.flushSeenSafely(), interval);
+    // The flush timer must not keep a finished process alive; close() flushes what is left.
+    this.timer.unref();
+    this.log.debug({ file: store.file, devices: this.devices.size }, 'device registry open');
+  }
+
+  /** Opens `<dataDir>/registry.db`, creating it if absent. STORE_CORRUPT if the file is damaged or not ours. */
+  static open(options: DeviceRegistryOptions): DeviceRegistry {
+    mkdirSync(options.dataDir, { recursive: true });
+    const store = RegistryStore.open(join(options.dataDir, REGISTRY_FILE_NAME));
+    try {
+      return new DeviceRegistry(store, options.kinds, options.clock, options.logger, options);
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  // ---- DeviceDirectory: the hot path ----
+
+  /** The live record (not a copy, for speed on every message): read it, do not modify it. */
+  get(id: string): Readonly<DeviceRecord> | undefined {
+    return this.devices.get(id)?.record;
+  }
+
+  kind(kindId: string): DeviceKind | undefined {
+    return this.kinds.get(kindId);
+  }
+
+  metric(kindId: string, metric: string): MetricSpec | undefined {
+    return this.kinds.metric(kindId, metric);
+  }
+
+  async verifyCredentials(id: string, password: string): Promise<CredentialCheck> {
+    const entry = typeof id === 'string' ? this.devices.get(id) : undefined;
+    if (!entry) {
+      // Same scrypt work as a real check, so response time does not reveal which ids exist.
+      await verifySecret(password, this.decoy);
+      return 'unknown-device';
+    }
+    const hash = entry.credentialHash;
+    let ok = this.cache?.has(id, password, hash) ?? false;
+    if (!ok) {
+      ok = await verifySecret(password, hash);
+      // The password may have been rotated while scrypt ran: the one we checked is then no longer valid.
+      if (entry.credentialHash !== hash) ok = false;
+      if (ok && entry.record.status === 'active') this.cache?.remember(id, password, hash);
+    }
+    if (!ok) return 'bad-password';
+    // 'disabled' only for the right password: without it, a caller learns nothing about the device.
+    return entry.record.status === 'disabled' ? 'disabled' : 'ok';
+  }
+
+  setOnline(id: string, online: boolean, at: number): void {
+    const entry = this.devices.get(id);
+    if (!entry) return;
+    entry.record.online = online;
+    if (online) this.markSeen(id, at);
+  }
+
+  markSeen(id: string, at: number): void {
+    const record = this.devices.get(id)?.record;
+    if (!record) return;
+    if (record.lastSeenAt === null || at > record.lastSeenAt) {
+      record.lastSeenAt = at;
+      this.seenDirty.add(id);
+    }
+  }
+
+  onCredentialsRevoked(listener: (id: string) => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => {
+      this.revokedListeners.delete(listener);
+    };
+  }
+
+  // ---- administration ----
+
+  async provision(input: ProvisionInput): Promise<ProvisionResult> {
+    this.assertOpen();
+    const parsed = parseOrThrow(provisionInputSchema, input);
+    const kind = this.kinds.get(parsed.kind);
+    if (!kind) {
+      throw new CityError('DEVICES_UNKNOWN_KIND', `device kind "${parsed.kind}" is not known`, {
+        field: 'kind',
+      });
+    }
+    const attributes = parsed.attributes ?? {};
+    checkAttributes(kind, attributes);
+    let id: string;
+    if (parsed.id !== undefined) {
+      id = parsed.id;
+      if (this.isTaken(id))
+        throw new CityError('API_CONFLICT', `device ${id} already exists`, { field: 'id' });
+    } else {
+      do id = generateDeviceId(kind.id);
+      while (this.isTaken(id));
+    }
+    this.pendingIds.add(id);
+    try {
+      const password = generateSecret();
+      const credentialHash = await hashSecret(password, { cost: this.scryptCost });
+      this.assertOpen();
+      const record: DeviceRecord = {
+        id,
+        kind: kind.id,
+        name: parsed.name ?? defaultDeviceName(kind, id),
+        district: parsed.district,
+        location: parsed.location ? Object.freeze({ ...parsed.location }) : null,
+        attributes: Object.freeze({ ...attributes }),
+        status: 'active',
+        createdAt: this.clock.now(),
+        lastSeenAt: null,
+        online: false,
+      };
+      try {
+        this.store.insert(record, credentialHash);
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          throw new CityError('API_CONFLICT', `device ${id} already exists`, { field: 'id', cause: err });
+        }
+        throw err;
+      }
+      this.devices.set(id, { record, credentialHash });
+      this.sortedIds = null;
+      this.log.info({ deviceId: id, kind: kind.id, district: record.district }, 'device provisioned');
+      return { device: snapshot(record), password };
+    } finally {
+      this.pendingIds.delete(id);
+    }
+  }
+
+  /** Issues a new password; the old one stops working at once and connected sessions are revoked. */
+  async rotatePassword(id: string): Promise<string> {
+    this.require(id);
+    const password = generateSecret();
+    const credentialHash = await hashSecret(password, { cost: this.scryptCost });
+    this.assertOpen();
+    const entry = this.require(id);
+    this.store.setCredential(id, credentialHash);
+    entry.credentialHash = credentialHash;
+    this.cache?.forget(id);
+    this.log.info({ deviceId: id }, 'device password rotated');
+    this.emitRevoked(id);
+    return password;
+  }
+
+  disable(id: string): DeviceRecord {
+    const entry = this.require(id);
+    if (entry.record.status !== 'disabled') {
+      this.setStatus(entry, 'disabled');
+      this.cache?.forget(id);
+      this.emitRevoked(id);
+    }
+    return snapshot(entry.record);
+  }
+
+  enable(id: string): DeviceRecord {
+    const entry = this.require(id);
+    if (entry.record.status !== 'active') this.setStatus(entry, 'active');
+    return snapshot(entry.record);
+  }
+
+  /**
+   * Changes name, district, location or attributes. `attributes` is merged into the current set (null
+   * removes one) and the result is checked against the kind.
+   */
+  update(id: string, patch: UpdateInput): DeviceRecord {
+    const entry = this.require(id);
+    const p = parseOrThrow(updateInputSchema, patch);
+    const current = entry.record;
+    let attributes = current.attributes;
+    if (p.attributes !== undefined) {
+      const kind = this.kinds.get(current.kind);
+      if (!kind) throw new CityError('DEVICES_UNKNOWN_KIND', `device kind "${current.kind}" is not known`);
+      const merged: Record<string, AttributeValue> = { ...current.attributes };
+      for (const [key, value] of Object.entries(p.attributes)) {
+        if (value === null) delete merged[key];
+        else merged[key] = value;
+      }
+      checkAttributes(kind, merged);
+      attributes = Object.freeze(merged);
+    }
+    const next: DeviceRecord = {
+      ...current,
+      name: p.name ?? current.name,
+      district: p.district ?? current.district,
+      location: p.location === undefined ? current.location : p.location && Object.freeze({ ...p.location }),
+      attributes,
+    };
+    this.store.setDetails(next);
+    // Mutated in place: holders of the live record (gateway sessions) see the change.
+    Object.assign(current, { name: next.name, district: next.district, location: next.location, attributes });
+    this.log.info({ deviceId: id, fields: Object.keys(p) }, 'device updated');
+    return snapshot(current);
+  }
+
+  /** A page of devices sorted by id, filtered in memory (a few ms for tens of thousands of devices). */
+  list(filter: ListFilter = {}): ListResult {
+    const f = parseOrThrow(listFilterSchema, filter);
+    const q = f.q?.toLowerCase();
+    const items: DeviceRecord[] = [];
+    let total = 0;
+    for (const id of this.sorted()) {
+      const record = this.devices.get(id)!.record;
+      if (!matches(record, f, q)) continue;
+      if (total >= f.offset && items.length < f.limit) items.push(snapshot(record));
+      total++;
+    }
+    return { items, total };
+  }
+
+  count(filter: Omit<ListFilter, 'limit' | 'offset'> = {}): number {
+    const f = parseOrThrow(listFilterSchema, filter);
+    const q = f.q?.toLowerCase();
+    let n = 0;
+    for (const { record } of this.devices.values()) if (matches(record, f, q)) n++;
+    return n;
+  }
+
+  /** Districts that have at least one device, sorted. */
+  districts(): string[] {
+    const set = new Set<string>();
+    for (const { record } of this.devices.values()) set.add(record.district);
+    return [...set].sort();
+  }
+
+  /** Writes pending last-seen times now; returns how many devices were written. */
+  flushSeen(): number {
+    if (this.seenDirty.size === 0 || this.closed) return 0;
+    const batch: Array<[string, number]> = [];
+    for (const id of this.seenDirty) {
+      const at = this.devices.get(id)?.record.lastSeenAt;
+      if (at !== null && at !== undefined) batch.push([id, at]);
+    }
+    this.store.writeLastSeen(batch);
+    // Cleared only after the write succeeded: a failed flush is retried on the next tick.
+    this.seenDirty.clear();
+    return batch.length;
+  }
+
+  /** Flushes last-seen times and closes the database. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    clearInterval(this.timer);
+    try {
+      this.flushSeen();
+    } catch (err) {
+      this.log.error({ err, unsaved: this.seenDirty.size }, 'last-seen times could not be saved on close');
+    }
+    this.closed = true;
+    this.revokedListeners.clear();
+    this.cache?.clear();
+    this.store.close();
+  }
+
+  // ---- internals ----
+
+  private flushSeenSafely(): void {
+    try {
+      this.flushSeen();
+    } catch (err) {
+      // Never throw from a timer; the dirty set is kept (bounded by the number of devices) and retried.
+      this.log.error({ err, pending: this.seenDirty.size }, 'last-seen flush failed');
+    }
+  }
+
+  private setStatus(entry: StoredDevice, status: DeviceStatus): void {
+    this.store.setStatus(entry.record.id, status);
+    entry.record.status = status;
+    this.log.info({ deviceId: entry.record.id, status }, 'device status changed');
+  }
+
+  private emitRevoked(id: string): void {
+    for (const listener of [...this.revokedListeners]) {
+      try {
+        listener(id);
+      } catch (err) {
+        // One failing listener must not stop the others from disconnecting the device.
+        this.log.error({ err, deviceId: id }, 'credentials-revoked listener threw');
+      }
+    }
+  }
+
+  private require(id: string): StoredDevice {
+    this.assertOpen();
+    const entry = this.devices.get(id);
+    if (!entry) throw new CityError('DEVICES_NOT_FOUND', `device ${id} is not registered`, { field: 'id' });
+    return entry;
+  }
+
+  private isTaken(id: string): boolean {
+    return this.devices.has(id) || this.pendingIds.has(id);
+  }
+
+  private sorted(): string[] {
+    if (!this.sortedIds) this.sortedIds = [...this.devices.keys()].sort();
+    return this.sortedIds;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the device registry is closed');
+  }
+}
