@@ -1,0 +1,55 @@
+import { uniformAt } from '../prng.ts';
+import { battery, rssi } from './device-health.ts';
+import type { ModelContext } from './model-context.ts';
+import { bell, clamp, jitter, numberAttr, round, siteValue } from './model-context.ts';
+
+/**
+ * Water demand relative to the daily mean (mean ≈ 1): lowest at 03:00–04:00 (the minimum night flow,
+ * which water-loss analysis reads as leakage plus legitimate night use), peaks at breakfast and dinner;
+ * weekends peak later and flatter.
+ */
+export function waterDemandShape(hour: number, weekend: boolean): number {
+  const morning = weekend ? bell(hour, 9.5, 2) : bell(hour, 7.5, 1.3);
+  const evening = bell(hour, 19.5, 2);
+  const night = bell(hour, 3.5, 2);
+  return 0.95 + 0.9 * morning + 0.6 * evening + 0.15 * bell(hour, 13, 2) - 0.6 * night;
+}
+
+/** District inflow: m³ per interval. The minimum night flow includes a constant leakage share. */
+export function waterInflowMeter(ctx: ModelContext): Record<string, number> {
+  const { hour, weekend } = ctx.local;
+  const meanFlowM3h = siteValue(ctx.seed, 1, 80, 600);
+  const leakage = siteValue(ctx.seed, 2, 0.08, 0.25);
+  const demand = waterDemandShape(hour, weekend);
+  const flowM3h = meanFlowM3h * (leakage + (1 - leakage) * demand) * jitter(ctx, 31, 0.04);
+  const volume = (flowM3h * ctx.intervalSec) / 3600;
+  // Pressure falls as demand rises (head losses), highest at night.
+  const pressure = siteValue(ctx.seed, 3, 3.2, 5.5) - 0.6 * (demand - 1) + 0.05 * (jitter(ctx, 32, 1) - 1);
+  return { volume: round(clamp(volume, 0, 1_000_000), 3), pressure: round(clamp(pressure, 0.5, 40), 2) };
+}
+
+/** Household meter: m³ per interval; near zero at night unless the premises has a small leak. */
+export function waterSmartMeter(ctx: ModelContext): Record<string, number> {
+  const { hour, weekend } = ctx.local;
+  const residents = numberAttr(ctx.attributes, 'residents', 1 + Math.floor(siteValue(ctx.seed, 1, 0, 4)));
+  const litresPerPersonDay = siteValue(ctx.seed, 2, 100, 160);
+  // One household in ten has a dripping tap or running toilet: a few litres an hour, day and night.
+  const leakLh = uniformAt(ctx.seed, 33) < 0.1 ? siteValue(ctx.seed, 3, 1, 8) : 0;
+  const shape = waterDemandShape(hour, weekend);
+  const nightQuiet = 1 - 0.9 * bell(hour, 3, 2.2);
+  const litresPerHour = ((residents * litresPerPersonDay) / 24) * shape * nightQuiet * jitter(ctx, 34, 0.35);
+  const volume = ((litresPerHour + leakLh) * ctx.intervalSec) / 3600 / 1000;
+  return { volume: round(clamp(volume, 0, 1000), 4), battery: battery(ctx), rssi: rssi(ctx) };
+}
+
+/** Drinking-water quality: steady values with small sensor noise (chlorine mg/L, turbidity NTU, pH). */
+export function waterQualitySonde(ctx: ModelContext): Record<string, number> {
+  const chlorine = siteValue(ctx.seed, 1, 0.2, 0.7) * jitter(ctx, 35, 0.05);
+  const turbidity = siteValue(ctx.seed, 2, 0.1, 0.6) * jitter(ctx, 36, 0.15);
+  const ph = siteValue(ctx.seed, 3, 7.1, 7.9) + 0.04 * (jitter(ctx, 37, 1) - 1);
+  return {
+    chlorine: round(clamp(chlorine, 0, 20), 3),
+    turbidity: round(clamp(turbidity, 0, 4000), 3),
+    ph: round(clamp(ph, 0, 14), 2),
+  };
+}
