@@ -5,6 +5,7 @@ import { CityError, type ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DeviceDirectory } from '../core/ports/device-directory.ts';
 import type { IngestSink } from '../core/ports/ingest-sink.ts';
+import type { PlatformEvents } from '../core/platform-events.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { DEVICE_PUBLISH_CHANNELS, parseDeviceTopic, topicFor } from '../core/topics.ts';
 import { reportRefusal } from './error-reporter.ts';
@@ -15,6 +16,8 @@ export interface GatewayDeps {
   directory: DeviceDirectory;
   ingest: IngestSink;
   telemetry: Telemetry;
+  /** Online/offline changes are announced here (live page, health). */
+  events: PlatformEvents;
   logger: Logger;
   clock: Clock;
 }
@@ -47,7 +50,7 @@ function authError(message: string, returnCode: 4 | 5 | 2): AuthenticateError {
  * batch has called back, so a slow store turns into TCP backpressure on the devices rather than memory.
  */
 export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
-  const { config, directory, ingest, telemetry, logger, clock } = deps;
+  const { config, directory, ingest, telemetry, events, logger, clock } = deps;
   const log = logger.child({ part: 'gateway' });
   const limiter = new DeviceRateLimiter(config.deviceRateLimitPerSec, clock);
   /** Which device a connection authenticated as. */
@@ -188,7 +191,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     set.add(client);
     telemetry.mqttConnections.set(broker.connectedClients);
-    directory.setOnline(deviceId, true, clock.now());
+    const now = clock.now();
+    directory.setOnline(deviceId, true, now);
+    if (set.size === 1) events.emit('device-status', { deviceId, online: true, at: now });
     publishStatus(deviceId, 'online');
   });
 
@@ -201,7 +206,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     if (set !== undefined && set.size === 0) {
       sessions.delete(deviceId);
       limiter.forget(deviceId);
-      directory.setOnline(deviceId, false, clock.now());
+      const now = clock.now();
+      directory.setOnline(deviceId, false, now);
+      events.emit('device-status', { deviceId, online: false, at: now });
       if (!closing) publishStatus(deviceId, 'offline');
     }
   });
