@@ -140,7 +140,7 @@ export class RegistryStore {
       ),
       // Never move last_seen backwards: a late batch flush must not overwrite a newer value.
       lastSeen: db.prepare(
-        'UPDATE devices SET last_seen_at = ?1 WHERE id = ?2 AND (last_seen_at IS NULL OR last_seen_at < ?1)',
+        'UPDATE devices SET last_seen_at = @at WHERE id = @id AND (last_seen_at IS NULL OR last_seen_at < @at)',
       ),
     };
   }
@@ -209,7 +209,7 @@ export class RegistryStore {
   writeLastSeen(entries: Iterable<readonly [id: string, at: number]>): void {
     const run = this.statements.lastSeen;
     this.db.transaction(() => {
-      for (const [id, at] of entries) run.run(at, id);
+      for (const [id, at] of entries) run.run({ id, at });
     })();
   }
 

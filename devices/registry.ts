@@ -19,19 +19,22 @@ import {
   verifySecret,
 } from '../core/secret-hash.ts';
 import { CredentialCache } from './credential-cache.ts';
+import { countDevices, type ListResult, pageDevices, snapshot } from './device-query.ts';
 import type { KindCatalogue } from './kind-catalogue.ts';
 import {
   checkAttributes,
   defaultDeviceName,
   generateDeviceId,
   type ListFilter,
-  listFilterSchema,
   type ProvisionInput,
   parseOrThrow,
   provisionInputSchema,
   type UpdateInput,
   updateInputSchema,
 } from './registry-schema.ts';
+
+export type { ListResult } from './device-query.ts';
+
 import { isUniqueViolation, RegistryStore, type StoredDevice } from './registry-store.ts';
 
 export const REGISTRY_FILE_NAME = 'registry.db';
@@ -54,30 +57,6 @@ export interface ProvisionResult {
   device: DeviceRecord;
   /** The device's MQTT password. Returned only here: the registry keeps only its salted hash. */
   password: string;
-}
-
-export interface ListResult {
-  items: DeviceRecord[];
-  /** How many devices match the filter, before paging. */
-  total: number;
-}
-
-type ParsedFilter = ReturnType<typeof listFilterSchema.parse>;
-
-/** A copy safe to hand out: nested location and attributes are frozen, so a shallow copy suffices. */
-const snapshot = (record: DeviceRecord): DeviceRecord => ({ ...record });
-
-function matches(
-  record: DeviceRecord,
-  f: Omit<ParsedFilter, 'limit' | 'offset'>,
-  q: string | undefined,
-): boolean {
-  if (f.kind !== undefined && record.kind !== f.kind) return false;
-  if (f.district !== undefined && record.district !== f.district) return false;
-  if (f.status !== undefined && record.status !== f.status) return false;
-  if (f.online !== undefined && record.online !== f.online) return false;
-  if (q !== undefined && !record.id.includes(q) && !record.name.toLowerCase().includes(q)) return false;
-  return true;
 }
 
 /**
@@ -320,25 +299,14 @@ export class DeviceRegistry implements DeviceDirectory {
 
   /** A page of devices sorted by id, filtered in memory (a few ms for tens of thousands of devices). */
   list(filter: ListFilter = {}): ListResult {
-    const f = parseOrThrow(listFilterSchema, filter);
-    const q = f.q?.toLowerCase();
-    const items: DeviceRecord[] = [];
-    let total = 0;
-    for (const id of this.sorted()) {
-      const record = this.devices.get(id)!.record;
-      if (!matches(record, f, q)) continue;
-      if (total >= f.offset && items.length < f.limit) items.push(snapshot(record));
-      total++;
-    }
-    return { items, total };
+    return pageDevices(
+      this.sorted().map((id) => this.devices.get(id)!.record),
+      filter,
+    );
   }
 
   count(filter: Omit<ListFilter, 'limit' | 'offset'> = {}): number {
-    const f = parseOrThrow(listFilterSchema, filter);
-    const q = f.q?.toLowerCase();
-    let n = 0;
-    for (const { record } of this.devices.values()) if (matches(record, f, q)) n++;
-    return n;
+    return countDevices(this.devices.values(), filter);
   }
 
   /** Districts that have at least one device, sorted. */
