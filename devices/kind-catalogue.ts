@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type DeviceKind, type MetricSpec, deviceKindSchema } from '../core/device-kind.ts';
+import { type DeviceKind, deviceKindSchema, type MetricSpec } from '../core/device-kind.ts';
 import { deviceKinds } from './kinds.ts';
 
 /** The kinds, validated once at load: a bad kind file stops the platform with every problem listed. */
