@@ -1,0 +1,335 @@
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type Database from 'better-sqlite3';
+import type { Clock } from '../core/clock.ts';
+import { CityError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { SeriesPoint } from '../core/ports/series-store.ts';
+import type { NormalizedValue } from '../core/reading-schema.ts';
+import { openLogDatabase } from './log-schema.ts';
+
+export interface DeviceContext {
+  deviceId: string;
+  kind: string;
+  district: string;
+}
+
+export interface EventEntry extends DeviceContext {
+  type: string;
+  ts: number;
+  data: Record<string, string | number | boolean | null> | null;
+}
+
+export interface DeviceEventRecord extends EventEntry {
+  /** epoch ms the platform committed it */
+  receivedAt: number;
+}
+
+export interface EventQuery {
+  deviceIds?: readonly string[];
+  types?: readonly string[];
+  /** inclusive, epoch ms */
+  from: number;
+  /** exclusive, epoch ms */
+  to: number;
+  /** At most this many, oldest first. Default 100 000. */
+  limit?: number;
+}
+
+/** Values committed together, with their contiguous seq range in `log`. */
+export interface CommittedBatch {
+  points: SeriesPoint[];
+  firstSeq: number;
+  lastSeq: number;
+}
+
+export interface DurableLogOptions {
+  dataDir: string;
+  sync: 'normal' | 'full';
+  /** Group commit: commit as soon as this many values wait. */
+  flushMaxValues: number;
+  /** Group commit: commit at the latest this long after the first value was queued (ms). */
+  flushIntervalMs: number;
+  clock: Clock;
+  logger: Logger;
+  /** Called after every commit holding readings, with the committed values: the materializer's feed. */
+  onCommit?: (batch: CommittedBatch) => void;
+  /** Duration of each commit, in seconds (telemetry). */
+  onCommitSeconds?: (seconds: number) => void;
+}
+
+interface Pending {
+  ctx: DeviceContext;
+  values: readonly NormalizedValue[] | null;
+  event: EventEntry | null;
+  fresh: boolean;
+  resolve: (fresh: boolean) => void;
+  reject: (err: CityError) => void;
+}
+
+const PRUNE_CHUNK_ROWS = 5_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The durable log (DESIGN.md, "Storage" 1): `<dataDir>/log.db`, append-only, the boundary of "acknowledged =
+ * kept". Appends are queued and committed together (group commit) when `flushMaxValues` values wait or
+ * `flushIntervalMs` has passed, in ONE transaction, then every waiter resolves.
+ *
+ * Bounded by construction: the append that brings the queue to `flushMaxValues` commits it synchronously, so
+ * the queue never holds more than that plus one message, and a fast producer pays for its own commits
+ * (better-sqlite3 is synchronous: that IS the backpressure, no unbounded queue can form behind it).
+ */
+export class DurableLog {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly opts: DurableLogOptions;
+  private readonly insertValue: Database.Statement;
+  private readonly insertEventLog: Database.Statement;
+  private readonly insertDeviceEvent: Database.Statement;
+  private readonly updateMaterialized: Database.Statement;
+  private readonly selectFrom: Database.Statement;
+  private readonly commitTx: (items: Pending[]) => number;
+  private queue: Pending[] = [];
+  private queued = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private lastCommitAt = 0;
+  private committed: number;
+  private materialized: number;
+  private closed = false;
+
+  private constructor(db: Database.Database, file: string, opts: DurableLogOptions) {
+    this.db = db;
+    this.file = file;
+    this.opts = opts;
+    this.insertValue = db.prepare(
+      'INSERT INTO log (seq, received_at, device_id, kind, district, metric, ts, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.insertEventLog = db.prepare(
+      'INSERT INTO events_log (received_at, device_id, kind, district, type, ts, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.insertDeviceEvent = db.prepare(
+      'INSERT OR IGNORE INTO device_events (device_id, type, ts, kind, district, data, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.updateMaterialized = db.prepare("UPDATE meta SET value = ? WHERE key = 'materialized_seq'");
+    this.selectFrom = db
+      .prepare(
+        'SELECT seq, device_id, kind, district, metric, ts, value FROM log WHERE seq >= ? ORDER BY seq LIMIT ?',
+      )
+      .raw();
+    this.materialized =
+      (db.prepare("SELECT value FROM meta WHERE key = 'materialized_seq'").pluck().get() as number) ?? 0;
+    const maxSeq = (db.prepare('SELECT max(seq) FROM log').pluck().get() as number | null) ?? 0;
+    // Retention may have emptied the log: seqs must still never go back below what was materialized.
+    this.committed = Math.max(maxSeq, this.materialized);
+    this.commitTx = db.transaction((items: Pending[]) => this.writeItems(items));
+  }
+
+  static open(opts: DurableLogOptions): DurableLog {
+    const file = join(opts.dataDir, 'log.db');
+    return new DurableLog(openLogDatabase(file, opts.sync), file, opts);
+  }
+
+  /** Highest seq committed to `log`. */
+  get committedSeq(): number {
+    return this.committed;
+  }
+
+  /** Highest seq the series store holds everything up to. */
+  get materializedSeq(): number {
+    return this.materialized;
+  }
+
+  /** Values queued for the next commit. */
+  get queuedValues(): number {
+    return this.queued;
+  }
+
+  /** Resolves once the values are committed; rejects with a retryable error if the commit fails. */
+  appendReadings(ctx: DeviceContext, values: readonly NormalizedValue[]): Promise<void> {
+    return this.enqueue(ctx, values, null, values.length).then(noop);
+  }
+
+  /** Resolves once committed, with false when the same (device, type, ts) was already recorded. */
+  appendEvent(event: EventEntry): Promise<boolean> {
+    return this.enqueue(event, null, event, 1);
+  }
+
+  private enqueue(
+    ctx: DeviceContext,
+    values: readonly NormalizedValue[] | null,
+    event: EventEntry | null,
+    count: number,
+  ): Promise<boolean> {
+    if (this.closed) return Promise.reject(new CityError('INGEST_SHUTTING_DOWN'));
+    return new Promise<boolean>((resolve, reject) => {
+      this.queue.push({ ctx, values, event, fresh: true, resolve, reject });
+      this.queued += count;
+      if (this.queued >= this.opts.flushMaxValues) this.flush();
+      else this.timer ??= setTimeout(this.onTimer, this.opts.flushIntervalMs);
+    });
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.flush();
+  };
+
+  /** Commits everything queued now, in one transaction. */
+  flush(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.queue.length === 0) return;
+    const items = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    const firstSeq = this.committed + 1;
+    const started = performance.now();
+    let lastSeq: number;
+    try {
+      lastSeq = this.commitTx(items);
+    } catch (err) {
+      this.opts.logger.error({ err, file: this.file, messages: items.length }, 'durable log commit failed');
+      const error = new CityError(
+        'INGEST_STORE_UNAVAILABLE',
+        `durable log commit failed: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+      for (const item of items) item.reject(error);
+      return;
+    }
+    this.opts.onCommitSeconds?.((performance.now() - started) / 1000);
+    this.committed = lastSeq;
+    for (const item of items) item.resolve(item.fresh);
+    if (lastSeq >= firstSeq && this.opts.onCommit !== undefined) {
+      this.opts.onCommit({ points: this.pointsOf(items), firstSeq, lastSeq });
+    }
+  }
+
+  /** Runs inside the transaction; returns the last seq written. */
+  private writeItems(items: Pending[]): number {
+    // received_at never goes backwards, so retention can delete rowid ranges from the start.
+    const at = Math.max(this.lastCommitAt, this.opts.clock.now());
+    this.lastCommitAt = at;
+    let seq = this.committed;
+    for (const item of items) {
+      const { deviceId, kind, district } = item.ctx;
+      if (item.values !== null) {
+        for (const v of item.values)
+          this.insertValue.run(++seq, at, deviceId, kind, district, v.metric, v.ts, v.value);
+      } else if (item.event !== null) {
+        const e = item.event;
+        const data = e.data === null ? null : JSON.stringify(e.data);
+        this.insertEventLog.run(at, deviceId, kind, district, e.type, e.ts, data);
+        item.fresh = this.insertDeviceEvent.run(deviceId, e.type, e.ts, kind, district, data, at).changes > 0;
+      }
+    }
+    return seq;
+  }
+
+  private pointsOf(items: Pending[]): SeriesPoint[] {
+    const points: SeriesPoint[] = [];
+    for (const item of items) {
+      if (item.values === null) continue;
+      const { deviceId, kind, district } = item.ctx;
+      for (const v of item.values)
+        points.push({ deviceId, kind, district, metric: v.metric, ts: v.ts, value: v.value });
+    }
+    return points;
+  }
+
+  /** Values from `seq` on, in seq order (recovery, and a backlog too large to keep in memory). */
+  readFrom(seq: number, limit: number): CommittedBatch {
+    const rows = this.selectFrom.all(seq, limit) as Array<
+      [number, string, string, string, string, number, number]
+    >;
+    const points: SeriesPoint[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      points[i] = { deviceId: r[1], kind: r[2], district: r[3], metric: r[4], ts: r[5], value: r[6] };
+    }
+    const lastSeq = rows.length > 0 ? rows[rows.length - 1]![0] : seq - 1;
+    return { points, firstSeq: rows.length > 0 ? rows[0]![0] : seq, lastSeq };
+  }
+
+  setMaterializedSeq(seq: number): void {
+    if (seq <= this.materialized) return;
+    this.updateMaterialized.run(seq);
+    this.materialized = seq;
+  }
+
+  queryEvents(q: EventQuery): DeviceEventRecord[] {
+    const where = ['ts >= ?', 'ts < ?'];
+    const params: Array<string | number> = [q.from, q.to];
+    if (q.deviceIds !== undefined) {
+      if (q.deviceIds.length === 0) return [];
+      where.push(`device_id IN (${q.deviceIds.map(() => '?').join(', ')})`);
+      params.push(...q.deviceIds);
+    }
+    if (q.types !== undefined) {
+      if (q.types.length === 0) return [];
+      where.push(`type IN (${q.types.map(() => '?').join(', ')})`);
+      params.push(...q.types);
+    }
+    params.push(q.limit ?? 100_000);
+    const sql = `SELECT device_id, kind, district, type, ts, data, received_at FROM device_events WHERE ${where.join(' AND ')} ORDER BY ts, device_id, type LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...params) as Array<{
+      device_id: string;
+      kind: string;
+      district: string;
+      type: string;
+      ts: number;
+      data: string | null;
+      received_at: number;
+    }>;
+    return rows.map((r) => ({
+      deviceId: r.device_id,
+      kind: r.kind,
+      district: r.district,
+      type: r.type,
+      ts: r.ts,
+      data: r.data === null ? null : (JSON.parse(r.data) as EventEntry['data']),
+      receivedAt: r.received_at,
+    }));
+  }
+
+  /**
+   * Retention: deletes log rows received more than `retentionDays` ago AND already materialized, and old
+   * events_log rows (device_events keeps events for good). Small rowid-range chunks, yielding between them,
+   * so the hot path never waits behind one long delete.
+   */
+  async prune(now: number, retentionDays: number): Promise<number> {
+    const cutoff = now - retentionDays * DAY_MS;
+    let removed = 0;
+    for (const table of ['log', 'events_log'] as const) {
+      const head = this.db.prepare(`SELECT min(seq) FROM ${table}`).pluck();
+      const del = this.db.prepare(`DELETE FROM ${table} WHERE seq BETWEEN ? AND ? AND received_at < ?`);
+      for (;;) {
+        if (this.closed) return removed;
+        const start = head.get() as number | null;
+        if (start === null) break;
+        let end = start + PRUNE_CHUNK_ROWS - 1;
+        if (table === 'log') end = Math.min(end, this.materialized);
+        if (end < start) break;
+        const n = del.run(start, end, cutoff).changes;
+        removed += n;
+        if (n === 0) break;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    return removed;
+  }
+
+  /** Commits what is queued and closes the file. Later appends are refused. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+function noop(): void {}
