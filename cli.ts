@@ -3,10 +3,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from './core/config.ts';
 import { isCityError } from './core/errors.ts';
 import { createLogger } from './core/logger.ts';
-import { registerDeviceCommands } from './devices/command.ts';
-import { registerSimulateCommand } from './simulators/command.ts';
 import { runDemo } from './demo.ts';
-import { type Platform, buildPlatform } from './platform.ts';
+import { registerDeviceCommands } from './devices/command.ts';
+import { buildPlatform, type Platform } from './platform.ts';
+import { registerSimulateCommand } from './simulators/command.ts';
 
 /** How long a graceful stop may take before the process exits anyway (the durable log keeps the rest). */
 const STOP_TIMEOUT_MS = 15_000;
@@ -18,11 +18,17 @@ function prettyLogs(): boolean {
 async function loggerFor(level: string) {
   if (!prettyLogs()) return createLogger(level);
   const { default: pretty } = await import('pino-pretty');
-  return createLogger(level, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' }));
+  return createLogger(
+    level,
+    pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' }),
+  );
 }
 
 /** Stops the platform on SIGINT/SIGTERM: drain, flush, close, then exit; a second signal exits at once. */
-function stopOnSignals(platform: Platform, log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void }) {
+function stopOnSignals(
+  platform: Platform,
+  log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void },
+) {
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) process.exit(130);
@@ -52,11 +58,17 @@ export async function startPlatform(overrides: Record<string, unknown> = {}) {
   const config = loadConfig(process.env, overrides);
   const logger = await loggerFor(config.logLevel);
   const platform = await buildPlatform({ config, logger });
-  const admin = platform.apiKeys.ensureAdmin(config.adminToken);
+  const admin = await platform.apiKeys.ensureAdmin(config.adminToken);
   const addresses = await platform.start();
   stopOnSignals(platform, logger);
   logger.info(
-    { http: addresses.httpUrl, mqtt: addresses.mqttUrl, mqttWs: addresses.mqttWsPort, dataDir: config.dataDir, timezone: config.cityTimezone },
+    {
+      http: addresses.httpUrl,
+      mqtt: addresses.mqttUrl,
+      mqttWs: addresses.mqttWsPort,
+      dataDir: config.dataDir,
+      timezone: config.cityTimezone,
+    },
     'citymetrics is running',
   );
   if (admin.created && admin.token !== undefined) {
@@ -80,19 +92,32 @@ program
 
 program
   .command('demo')
-  .description('run the platform with a simulated city of ~100 devices and print the page URL and an admin key')
-  .option('--devices <n>', 'number of simulated devices', (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidArgumentError('a whole number from 1 to 10000');
-    return n;
-  }, 100)
-  .option('--speed <x>', 'readings come this many times faster than the kinds\' real intervals', (v) => {
-    const n = Number(v);
-    if (!(n > 0 && n <= 3600)) throw new InvalidArgumentError('a number above 0, at most 3600');
-    return n;
-  }, 30)
+  .description(
+    'run the platform with a simulated city of ~100 devices and print the page URL and an admin key',
+  )
+  .option(
+    '--devices <n>',
+    'number of simulated devices',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 10_000)
+        throw new InvalidArgumentError('a whole number from 1 to 10000');
+      return n;
+    },
+    100,
+  )
+  .option(
+    '--speed <x>',
+    "readings come this many times faster than the kinds' real intervals",
+    (v) => {
+      const n = Number(v);
+      if (!(n > 0 && n <= 3600)) throw new InvalidArgumentError('a number above 0, at most 3600');
+      return n;
+    },
+    30,
+  )
   .action(async (opts: { devices: number; speed: number }) => {
-    const { platform, addresses, logger } = await startPlatform({ demo: true });
+    const { platform, addresses, logger } = await startPlatform();
     await runDemo({ platform, addresses, logger, devices: opts.devices, speed: opts.speed });
   });
 

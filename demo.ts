@@ -11,10 +11,21 @@ const DEMO_DISTRICTS = ['Old Town', 'Riverside', 'Harbour', 'University', 'North
  * data directory: their passwords are only known at creation, so the demo keeps them in memory and rotates
  * them when it restarts.
  */
-export async function runDemo(opts: { platform: Platform; addresses: PlatformAddresses; logger: Logger; devices: number; speed: number }) {
+export async function runDemo(opts: {
+  platform: Platform;
+  addresses: PlatformAddresses;
+  logger: Logger;
+  devices: number;
+  speed: number;
+}) {
   const { platform, addresses, logger } = opts;
   const plan = planCity({ devices: opts.devices, districts: DEMO_DISTRICTS, seed: 42 });
-  const credentials: Array<{ id: string; password: string; kind: string; attributes?: Record<string, string | number | boolean> }> = [];
+  const credentials: Array<{
+    id: string;
+    password: string;
+    kind: string;
+    attributes?: Record<string, string | number | boolean>;
+  }> = [];
   const existing = platform.registry.list({ limit: 1000 }).items.filter((d) => d.id.startsWith('demo-'));
   for (const [i, item] of plan.entries()) {
     const id = `demo-${String(i + 1).padStart(4, '0')}`;
@@ -27,7 +38,7 @@ export async function runDemo(opts: { platform: Platform; addresses: PlatformAdd
       credentials.push({ id: device.id, password, kind: device.kind, attributes: device.attributes });
     }
   }
-  const key = platform.apiKeys.create({ role: 'admin', label: `demo ${new Date().toISOString()}` });
+  const key = await platform.apiKeys.create({ role: 'admin', name: `demo ${new Date().toISOString()}` });
   const simulation = new Simulation({
     url: addresses.mqttUrl,
     devices: credentials,

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CityCalendar } from './core/city-calendar.ts';
@@ -7,12 +7,12 @@ import { type Clock, systemClock } from './core/clock.ts';
 import type { Config } from './core/config.ts';
 import type { Logger } from './core/logger.ts';
 import { PlatformEvents } from './core/platform-events.ts';
-import { type Telemetry, createTelemetry } from './core/telemetry.ts';
+import { createTelemetry, type Telemetry } from './core/telemetry.ts';
 import { ApiKeyStore } from './dashboards/http/api-key-store.ts';
 import { buildHttpApp } from './dashboards/http/build-http-app.ts';
 import { KindCatalogue } from './devices/kind-catalogue.ts';
 import { DeviceRegistry } from './devices/registry.ts';
-import { type Gateway, buildGateway } from './gateway/build-gateway.ts';
+import { buildGateway, type Gateway } from './gateway/build-gateway.ts';
 import { type GatewayListeners, listenGateway } from './gateway/listeners.ts';
 import { IngestService } from './ingest/ingest-service.ts';
 import { SqliteSeriesStore } from './ingest/store/sqlite-series-store.ts';
@@ -58,8 +58,24 @@ export async function buildPlatform(deps: PlatformDeps) {
     },
     logger,
   });
-  const ingest = await IngestService.open({ config, directory: registry, store, events, telemetry, logger, clock });
-  const gateway: Gateway = await buildGateway({ config, directory: registry, ingest, telemetry, events, logger, clock });
+  const ingest = await IngestService.open({
+    config,
+    directory: registry,
+    store,
+    events,
+    telemetry,
+    logger,
+    clock,
+  });
+  const gateway: Gateway = await buildGateway({
+    config,
+    directory: registry,
+    ingest,
+    telemetry,
+    events,
+    logger,
+    clock,
+  });
 
   let listeners: GatewayListeners | null = null;
   let httpServer: Server | null = null;
@@ -69,7 +85,11 @@ export async function buildPlatform(deps: PlatformDeps) {
 
   const readiness = () => {
     const storeHealth = store.health();
-    const checks = { listening: started && listeners !== null, store: storeHealth.ok, accepting: stopping === null };
+    const checks = {
+      listening: started && listeners !== null,
+      store: storeHealth.ok,
+      accepting: stopping === null,
+    };
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 
@@ -134,7 +154,8 @@ export async function buildPlatform(deps: PlatformDeps) {
         await gateway.close();
         await listeners?.close();
         const { unsaved } = await ingest.close();
-        if (unsaved > 0) logger.error({ unsaved }, 'values could not be saved at shutdown (they stay in the durable log)');
+        if (unsaved > 0)
+          logger.error({ unsaved }, 'values could not be saved at shutdown (they stay in the durable log)');
         await live?.close();
         if (httpServer !== null) {
           httpServer.closeAllConnections();

@@ -5,7 +5,6 @@ import { CityError } from './errors.ts';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
 
 /**
  * Every setting, its default and its meaning. Environment variables are the CONSTANT_CASE of each key
@@ -57,7 +56,6 @@ export const configSchema = z
     livePushIntervalMs: positiveInt.default(500).describe('live page updates are coalesced to this period'),
     corsOrigins: z.string().default('').describe('comma-separated origins allowed by CORS; empty = same origin only'),
     httpBodyLimitBytes: positiveInt.default(1_048_576).describe('largest HTTP request body'),
-    demo: bool.default(false).describe('internal: set by `npm run demo`'),
   })
   .strict();
 

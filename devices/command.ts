@@ -20,13 +20,17 @@ async function call(opts: ApiOptions, method: string, path: string, body?: unkno
       body: body ? JSON.stringify(body) : undefined,
     });
   } catch (err) {
-    throw new Error(`cannot reach ${opts.api} (${(err as Error).message}): is the platform running? (npm start)`);
+    throw new Error(
+      `cannot reach ${opts.api} (${(err as Error).message}): is the platform running? (npm start)`,
+    );
   }
   const text = await res.text();
   const json = text ? (JSON.parse(text) as unknown) : null;
   if (!res.ok) {
     const error = (json as { error?: { code?: string; message?: string; field?: string } } | null)?.error;
-    throw new Error(`${res.status} ${error?.code ?? ''}: ${error?.message ?? text}${error?.field ? ` (field ${error.field})` : ''}`);
+    throw new Error(
+      `${res.status} ${error?.code ?? ''}: ${error?.message ?? text}${error?.field ? ` (field ${error.field})` : ''}`,
+    );
   }
   return json;
 }
@@ -35,11 +39,20 @@ const parseAttribute = (value: string, previous: Record<string, string | number 
   const eq = value.indexOf('=');
   if (eq < 1) throw new InvalidArgumentError('expected name=value');
   const raw = value.slice(eq + 1);
-  const parsed = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  const parsed =
+    raw === 'true'
+      ? true
+      : raw === 'false'
+        ? false
+        : raw !== '' && Number.isFinite(Number(raw))
+          ? Number(raw)
+          : raw;
   return { ...previous, [value.slice(0, eq)]: parsed };
 };
 
-const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+const print = (value: unknown): void => {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+};
 
 export function registerDeviceCommands(program: Command): void {
   const devices = program.command('devices').description('provision and manage devices through the API');
@@ -56,26 +69,46 @@ export function registerDeviceCommands(program: Command): void {
     .option('--lat <deg>', 'latitude', Number)
     .option('--lon <deg>', 'longitude', Number)
     .option('--attr <name=value>', 'asset attribute, repeatable (e.g. segmentLengthKm=1.2)', parseAttribute)
-    .action(async (o: ApiOptions & { kind: string; district: string; name?: string; lat?: number; lon?: number; attr?: Record<string, string | number | boolean> }) => {
-      const body = {
-        kind: o.kind,
-        district: o.district,
-        ...(o.name ? { name: o.name } : {}),
-        ...(o.lat !== undefined && o.lon !== undefined ? { location: { lat: o.lat, lon: o.lon } } : {}),
-        ...(o.attr ? { attributes: o.attr } : {}),
-      };
-      print(await call(o, 'POST', '/api/devices', body));
-    });
+    .action(
+      async (
+        o: ApiOptions & {
+          kind: string;
+          district: string;
+          name?: string;
+          lat?: number;
+          lon?: number;
+          attr?: Record<string, string | number | boolean>;
+        },
+      ) => {
+        const body = {
+          kind: o.kind,
+          district: o.district,
+          ...(o.name ? { name: o.name } : {}),
+          ...(o.lat !== undefined && o.lon !== undefined ? { location: { lat: o.lat, lon: o.lon } } : {}),
+          ...(o.attr ? { attributes: o.attr } : {}),
+        };
+        print(await call(o, 'POST', '/api/devices', body));
+      },
+    );
 
   withApi(devices.command('list'))
     .description('list devices with online state and last seen')
     .option('--kind <kind>')
     .option('--district <name>')
     .action(async (o: ApiOptions & { kind?: string; district?: string }) => {
-      const q = new URLSearchParams({ limit: '1000', ...(o.kind ? { kind: o.kind } : {}), ...(o.district ? { district: o.district } : {}) });
-      const page = (await call(o, 'GET', `/api/devices?${q}`)) as { items: Array<Record<string, unknown>>; total: number };
+      const q = new URLSearchParams({
+        limit: '1000',
+        ...(o.kind ? { kind: o.kind } : {}),
+        ...(o.district ? { district: o.district } : {}),
+      });
+      const page = (await call(o, 'GET', `/api/devices?${q}`)) as {
+        items: Array<Record<string, unknown>>;
+        total: number;
+      };
       for (const d of page.items) {
-        process.stdout.write(`${String(d.id).padEnd(18)} ${String(d.kind).padEnd(28)} ${String(d.district).padEnd(14)} ${d.online ? 'online ' : 'offline'} ${d.status}\n`);
+        process.stdout.write(
+          `${String(d.id).padEnd(18)} ${String(d.kind).padEnd(28)} ${String(d.district).padEnd(14)} ${d.online ? 'online ' : 'offline'} ${d.status}\n`,
+        );
       }
       process.stdout.write(`${page.items.length} of ${page.total} devices\n`);
     });
@@ -87,6 +120,8 @@ export function registerDeviceCommands(program: Command): void {
   ] as const) {
     withApi(devices.command(`${name} <id>`))
       .description(description)
-      .action(async (id: string, o: ApiOptions) => print(await call(o, 'POST', `/api/devices/${encodeURIComponent(id)}/${name}`)));
+      .action(async (id: string, o: ApiOptions) => {
+        print(await call(o, 'POST', `/api/devices/${encodeURIComponent(id)}/${name}`));
+      });
   }
 }

@@ -1,11 +1,18 @@
-import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import {
+  Aedes,
+  type AedesOptions,
+  type AuthenticateError,
+  type Client,
+  type PublishPacket,
+  type Subscription,
+} from 'aedes';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { CityError, type ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { PlatformEvents } from '../core/platform-events.ts';
 import type { DeviceDirectory } from '../core/ports/device-directory.ts';
 import type { IngestSink } from '../core/ports/ingest-sink.ts';
-import type { PlatformEvents } from '../core/platform-events.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { DEVICE_PUBLISH_CHANNELS, parseDeviceTopic, topicFor } from '../core/topics.ts';
 import { reportRefusal } from './error-reporter.ts';
@@ -99,8 +106,17 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
           return done(null, true);
         }
         telemetry.mqttAuthFailures.inc({ reason: check });
-        ingest.countRefusal(check === 'unknown-device' ? null : username, check === 'disabled' ? 'GATEWAY_DEVICE_DISABLED' : 'GATEWAY_BAD_CREDENTIALS');
-        done(authError(check === 'disabled' ? 'device is disabled' : 'bad username or password', check === 'disabled' ? 5 : 4), false);
+        ingest.countRefusal(
+          check === 'unknown-device' ? null : username,
+          check === 'disabled' ? 'GATEWAY_DEVICE_DISABLED' : 'GATEWAY_BAD_CREDENTIALS',
+        );
+        done(
+          authError(
+            check === 'disabled' ? 'device is disabled' : 'bad username or password',
+            check === 'disabled' ? 5 : 4,
+          ),
+          false,
+        );
       },
       (err: unknown) => {
         log.error({ err }, 'credential check failed');
@@ -112,7 +128,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const authorizePublish: AedesOptions['authorizePublish'] = (client, packet, callback) => {
     // A will message published after its client is gone: only a device's own status topic ever gets here,
     // because wills are checked against the ACL when the device connects (see `client` handler).
-    if (client === null) return callback(parseDeviceTopic(packet.topic)?.channel === 'status' ? null : new Error('will refused'));
+    if (client === null)
+      return callback(
+        parseDeviceTopic(packet.topic)?.channel === 'status' ? null : new Error('will refused'),
+      );
     const deviceId = deviceOf.get(client);
     if (deviceId === undefined) return callback(new Error('not authenticated'));
     const topic = parseDeviceTopic(packet.topic);
@@ -135,7 +154,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     const channel = topic.channel;
     if (channel === 'status') {
       if (!STATUS_PAYLOADS.has(String(packet.payload))) {
-        refuse(deviceId, packet, 'INGEST_SCHEMA', new CityError('INGEST_SCHEMA', 'status must be "online" or "offline"'));
+        refuse(
+          deviceId,
+          packet,
+          'INGEST_SCHEMA',
+          new CityError('INGEST_SCHEMA', 'status must be "online" or "offline"'),
+        );
       }
       return callback(null);
     }
@@ -162,7 +186,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     if (deviceId !== undefined && sub.topic === topicFor(deviceId, 'commands')) return callback(null, sub);
     ingest.countRefusal(deviceId ?? null, 'GATEWAY_NOT_AUTHORIZED');
     if (deviceId !== undefined) {
-      reportRefusal(broker, deviceId, sub.topic, new CityError('GATEWAY_NOT_AUTHORIZED', 'subscription not allowed'), clock.now());
+      reportRefusal(
+        broker,
+        deviceId,
+        sub.topic,
+        new CityError('GATEWAY_NOT_AUTHORIZED', 'subscription not allowed'),
+        clock.now(),
+      );
     }
     // Negated subscription: SUBACK 0x80 (MQTT-3.9.3), the connection stays up.
     callback(null, null);
@@ -216,14 +246,22 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   broker.on('clientError', (client, err) => {
     const deviceId = deviceOf.get(client) ?? null;
     // aedes refuses wildcard publish topics itself and drops the connection (MQTT-3.3.2-2): count it.
-    if (/is not allowed in PUBLISH/.test(err.message)) ingest.countRefusal(deviceId, 'GATEWAY_WILDCARD_PUBLISH');
+    if (/is not allowed in PUBLISH/.test(err.message))
+      ingest.countRefusal(deviceId, 'GATEWAY_WILDCARD_PUBLISH');
     log.debug({ deviceId, err: err.message }, 'client error');
   });
   broker.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'));
 
   function publishStatus(deviceId: string, state: 'online' | 'offline'): void {
     broker.publish(
-      { cmd: 'publish', topic: topicFor(deviceId, 'status'), payload: Buffer.from(state), qos: 1, retain: true, dup: false },
+      {
+        cmd: 'publish',
+        topic: topicFor(deviceId, 'status'),
+        payload: Buffer.from(state),
+        qos: 1,
+        retain: true,
+        dup: false,
+      },
       () => {},
     );
   }

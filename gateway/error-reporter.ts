@@ -7,7 +7,13 @@ import { topicFor } from '../core/topics.ts';
  * stable code and the offending part. The topic of the refused message is included so a device that
  * publishes on several channels can tell which one failed.
  */
-export function reportRefusal(broker: Aedes, deviceId: string, topic: string, error: CityError, at: number): void {
+export function reportRefusal(
+  broker: Aedes,
+  deviceId: string,
+  topic: string,
+  error: CityError,
+  at: number,
+): void {
   const body = JSON.stringify({
     code: error.code,
     message: error.message,
@@ -17,7 +23,14 @@ export function reportRefusal(broker: Aedes, deviceId: string, topic: string, er
     at: new Date(at).toISOString(),
   });
   broker.publish(
-    { cmd: 'publish', topic: topicFor(deviceId, 'errors'), payload: Buffer.from(body), qos: 1, retain: false, dup: false },
+    {
+      cmd: 'publish',
+      topic: topicFor(deviceId, 'errors'),
+      payload: Buffer.from(body),
+      qos: 1,
+      retain: false,
+      dup: false,
+    },
     () => {},
   );
 }

@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { type AddressInfo, type Server, createServer } from 'node:net';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Gateway } from './build-gateway.ts';
 
 export interface ListenOptions {
@@ -43,7 +43,11 @@ export async function listenGateway(gateway: Gateway, options: ListenOptions): P
     });
     http.maxConnections = options.maxConnections;
     // MQTT frames are at most the payload limit plus topic and headers.
-    wss = new WebSocketServer({ server: http, path: '/mqtt', maxPayload: options.maxPayloadBytes + 64 * 1024 });
+    wss = new WebSocketServer({
+      server: http,
+      path: '/mqtt',
+      maxPayload: options.maxPayloadBytes + 64 * 1024,
+    });
     wss.on('connection', (ws, req) => {
       const stream = createWebSocketStream(ws);
       stream.on('error', () => ws.terminate());
