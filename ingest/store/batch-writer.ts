@@ -1,0 +1,222 @@
+import type Database from 'better-sqlite3';
+import type { CityCalendar } from '../../core/city-calendar.ts';
+import {
+  type Revision,
+  type SeriesPoint,
+  STEPS,
+  type Step,
+  type WriteOutcome,
+} from '../../core/ports/series-store.ts';
+import { type Agg, addPoint, aggOf, mergeInto } from './rollup-math.ts';
+import type { RollupTables } from './rollup-tables.ts';
+import type { SeriesInfo, SeriesRegistry } from './series-registry.ts';
+
+/** Oldest instant each tier still holds (moved forward by prune); writes older than it are not taken. */
+export type Horizons = Record<Step | 'raw', number>;
+
+interface Row {
+  s: SeriesInfo;
+  ts: number;
+  value: number;
+}
+
+/** (tier, series, bucket) → value, with maps keyed by numbers: thousands of lookups per batch stay cheap. */
+class BucketMap<T> {
+  readonly tiers: Record<Step, Map<number, Map<number, T>>> = {
+    minute: new Map(),
+    hour: new Map(),
+    day: new Map(),
+  };
+
+  get(tier: Step, id: number, bucket: number): T | undefined {
+    return this.tiers[tier].get(id)?.get(bucket);
+  }
+
+  set(tier: Step, id: number, bucket: number, value: T): void {
+    const byId = this.tiers[tier];
+    let buckets = byId.get(id);
+    if (buckets === undefined) {
+      buckets = new Map();
+      byId.set(id, buckets);
+    }
+    buckets.set(bucket, value);
+  }
+
+  *entries(tier: Step): Generator<[number, number, T]> {
+    for (const [id, buckets] of this.tiers[tier]) for (const [b, v] of buckets) yield [id, b, v];
+  }
+}
+
+/**
+ * Writes one batch: classifies each point against the identity index (points table), then folds the
+ * inserted points into the roll-ups, touching each (series, tier, bucket) once. Runs inside the caller's
+ * transaction.
+ *
+ * Cheap common case: points are sorted by (series, ts), so inserts into the keyed table come in runs, and a
+ * point newer than its series' high-water mark cannot collide with a stored one, so it is inserted without
+ * a lookup. Only late (older) points pay a lookup.
+ *
+ * Revisions: a bucket holding a revised point is recomputed, not patched, so min/max stay exact. Device
+ * buckets are recomputed from raw points. That is always possible: raw pruning cuts at a city-day boundary
+ * and points older than the raw horizon are refused, so every bucket (minute, hour, day) that holds a
+ * revisable point still has all its raw points. District and city buckets at the same starts are then
+ * recomputed by merging their devices' buckets.
+ */
+export class BatchWriter {
+  private readonly insert: Database.Statement;
+  private readonly lookup: Database.Statement;
+  private readonly update: Database.Statement;
+  private readonly logRevision: Database.Statement;
+  private readonly stats: Database.Statement;
+  private readonly firstIn: Database.Statement;
+  private readonly lastIn: Database.Statement;
+
+  constructor(
+    db: Database.Database,
+    private readonly registry: SeriesRegistry,
+    private readonly rollups: RollupTables,
+    private readonly calendar: CityCalendar,
+  ) {
+    this.insert = db.prepare('INSERT INTO points (series_id, ts, value) VALUES (?, ?, ?)');
+    this.lookup = db.prepare('SELECT value FROM points WHERE series_id = ? AND ts = ?').pluck();
+    this.update = db.prepare('UPDATE points SET value = ? WHERE series_id = ? AND ts = ?');
+    this.logRevision = db.prepare(
+      'INSERT INTO revisions (series_id, ts, previous, value, revised_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.stats = db.prepare(
+      'SELECT COUNT(*) AS count, SUM(value) AS sum, MIN(value) AS min, MAX(value) AS max FROM points WHERE series_id = ? AND ts >= ? AND ts < ?',
+    );
+    this.firstIn = db.prepare(
+      'SELECT ts, value FROM points WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts ASC LIMIT 1',
+    );
+    this.lastIn = db.prepare(
+      'SELECT ts, value FROM points WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts DESC LIMIT 1',
+    );
+  }
+
+  /** Series must exist (registry.ensure) before this runs. Returns the outcome and the count refused as expired. */
+  write(
+    points: readonly SeriesPoint[],
+    horizons: Horizons,
+    now: number,
+  ): { outcome: WriteOutcome; expired: number } {
+    const rows: Row[] = new Array(points.length);
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]!;
+      rows[i] = { s: this.registry.device(p.deviceId, p.metric)!, ts: p.ts, value: p.value };
+    }
+    // Stable sort: two writes of one identity in a batch keep their arrival order.
+    rows.sort((a, b) => a.s.id - b.s.id || a.ts - b.ts);
+
+    const deltas = new BucketMap<Agg>();
+    const dirty = new BucketMap<true>();
+    const revisions: Revision[] = [];
+    let inserted = 0;
+    let duplicates = 0;
+    let expired = 0;
+    let current: SeriesInfo | undefined;
+    let highWater = Number.NEGATIVE_INFINITY;
+    for (const row of rows) {
+      const { s, ts, value } = row;
+      if (s !== current) {
+        if (current !== undefined) this.registry.raiseHighWater(current.id, highWater);
+        current = s;
+        highWater = this.registry.highWaterOf(s.id);
+      }
+      if (ts < horizons.raw) {
+        expired++; // its identity can no longer be checked: taking it could count it twice
+        continue;
+      }
+      if (ts > highWater) {
+        this.insert.run(s.id, ts, value);
+        highWater = ts;
+        inserted++;
+        this.addDeltas(deltas, row, horizons);
+        continue;
+      }
+      const previous = this.lookup.get(s.id, ts) as number | undefined;
+      if (previous === undefined) {
+        this.insert.run(s.id, ts, value);
+        inserted++;
+        this.addDeltas(deltas, row, horizons);
+      } else if (previous === value) {
+        duplicates++;
+      } else {
+        this.update.run(value, s.id, ts);
+        this.logRevision.run(s.id, ts, previous, value, now);
+        revisions.push({ deviceId: s.key, metric: s.metric, ts, previous, value });
+        this.markDirty(dirty, row, horizons);
+      }
+    }
+    if (current !== undefined) this.registry.raiseHighWater(current.id, highWater);
+
+    for (const tier of STEPS) this.flushTier(tier, deltas, dirty);
+    return { outcome: { inserted, duplicates, revisions }, expired };
+  }
+
+  private addDeltas(deltas: BucketMap<Agg>, row: Row, horizons: Horizons): void {
+    const { s, ts, value } = row;
+    for (const tier of STEPS) {
+      const b = this.calendar.bucketStart(ts, tier);
+      if (b < horizons[tier]) continue; // that tier has already dropped this bucket
+      for (const id of [s.id, s.districtId, s.cityId]) {
+        const agg = deltas.get(tier, id, b);
+        if (agg === undefined) deltas.set(tier, id, b, aggOf(ts, value));
+        else addPoint(agg, ts, value);
+      }
+    }
+  }
+
+  private markDirty(dirty: BucketMap<true>, row: Row, horizons: Horizons): void {
+    const { s, ts } = row;
+    for (const tier of STEPS) {
+      const b = this.calendar.bucketStart(ts, tier);
+      if (b < horizons[tier]) continue;
+      dirty.set(tier, s.id, b, true);
+      dirty.set(tier, s.districtId, b, true);
+      dirty.set(tier, s.cityId, b, true);
+    }
+  }
+
+  /** Device buckets first: the group recomputations read them. */
+  private flushTier(tier: Step, deltas: BucketMap<Agg>, dirty: BucketMap<true>): void {
+    const groups: Array<[number, number, Agg]> = [];
+    for (const entry of deltas.entries(tier)) {
+      const [id, b, agg] = entry;
+      if (this.registry.info(id)?.scope !== 'device') groups.push(entry);
+      else if (dirty.get(tier, id, b) === undefined) this.rollups.merge(tier, id, b, agg);
+    }
+    const dirtyGroups: Array<[number, number]> = [];
+    for (const [id, b] of dirty.entries(tier)) {
+      if (this.registry.info(id)?.scope !== 'device') dirtyGroups.push([id, b]);
+      else this.store(tier, id, b, this.fromPoints(id, b, this.calendar.nextBucketStart(b, tier)));
+    }
+    for (const [id, b, agg] of groups)
+      if (dirty.get(tier, id, b) === undefined) this.rollups.merge(tier, id, b, agg);
+    for (const [id, b] of dirtyGroups) this.store(tier, id, b, this.fromMembers(tier, id, b));
+  }
+
+  private store(tier: Step, id: number, b: number, agg: Agg | undefined): void {
+    if (agg === undefined) this.rollups.remove(tier, id, b);
+    else this.rollups.replace(tier, id, b, agg);
+  }
+
+  private fromPoints(id: number, from: number, to: number): Agg | undefined {
+    const st = this.stats.get(id, from, to) as { count: number; sum: number; min: number; max: number };
+    if (st.count === 0) return undefined;
+    const first = this.firstIn.get(id, from, to) as { ts: number; value: number };
+    const last = this.lastIn.get(id, from, to) as { ts: number; value: number };
+    return { ...st, firstTs: first.ts, first: first.value, lastTs: last.ts, last: last.value };
+  }
+
+  private fromMembers(tier: Step, groupId: number, b: number): Agg | undefined {
+    let out: Agg | undefined;
+    for (const member of this.registry.membersOf(groupId)) {
+      const agg = this.rollups.get(tier, member, b);
+      if (agg === undefined) continue;
+      if (out === undefined) out = agg;
+      else mergeInto(out, agg);
+    }
+    return out;
+  }
+}

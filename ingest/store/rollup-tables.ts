@@ -1,0 +1,117 @@
+import type Database from 'better-sqlite3';
+import type { Step } from '../../core/ports/series-store.ts';
+import type { Agg } from './rollup-math.ts';
+import { ROLLUP_TABLE } from './sqlite-schema.ts';
+
+const AGG_COLUMNS =
+  'cnt AS count, total AS sum, lo AS min, hi AS max, first_ts AS firstTs, first_val AS first, last_ts AS lastTs, last_val AS last';
+
+export type AggRow = Agg & { bucket: number };
+
+interface TierStatements {
+  merge: Database.Statement;
+  replace: Database.Statement;
+  remove: Database.Statement;
+  get: Database.Statement;
+  range: Database.Statement;
+  newest: Database.Statement;
+  prune: Database.Statement;
+}
+
+/** Prepared statements over the three roll-up tables, one set per tier. */
+export class RollupTables {
+  private readonly tiers: Record<Step, TierStatements>;
+
+  constructor(db: Database.Database) {
+    const make = (table: string): TierStatements => ({
+      // SET expressions read the row as it was before the update, so first/last compare against the old
+      // values. Tie rules match mergeInto() in rollup-math.ts.
+      merge: db.prepare(`
+        INSERT INTO ${table} (series_id, bucket, cnt, total, lo, hi, first_ts, first_val, last_ts, last_val)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (series_id, bucket) DO UPDATE SET
+          cnt = cnt + excluded.cnt,
+          total = total + excluded.total,
+          lo = MIN(lo, excluded.lo),
+          hi = MAX(hi, excluded.hi),
+          first_val = CASE WHEN excluded.first_ts < first_ts
+            OR (excluded.first_ts = first_ts AND excluded.first_val < first_val)
+            THEN excluded.first_val ELSE first_val END,
+          first_ts = MIN(first_ts, excluded.first_ts),
+          last_val = CASE WHEN excluded.last_ts > last_ts
+            OR (excluded.last_ts = last_ts AND excluded.last_val > last_val)
+            THEN excluded.last_val ELSE last_val END,
+          last_ts = MAX(last_ts, excluded.last_ts)`),
+      replace: db.prepare(`
+        INSERT OR REPLACE INTO ${table} (series_id, bucket, cnt, total, lo, hi, first_ts, first_val, last_ts, last_val)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      remove: db.prepare(`DELETE FROM ${table} WHERE series_id = ? AND bucket = ?`),
+      get: db.prepare(`SELECT ${AGG_COLUMNS} FROM ${table} WHERE series_id = ? AND bucket = ?`),
+      range: db.prepare(
+        `SELECT bucket, ${AGG_COLUMNS} FROM ${table} WHERE series_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`,
+      ),
+      newest: db.prepare(
+        `SELECT last_ts AS ts, last_val AS value FROM ${table} WHERE series_id = ? ORDER BY bucket DESC LIMIT 1`,
+      ),
+      prune: db.prepare(`DELETE FROM ${table} WHERE series_id = ? AND bucket < ?`),
+    });
+    this.tiers = {
+      minute: make(ROLLUP_TABLE.minute),
+      hour: make(ROLLUP_TABLE.hour),
+      day: make(ROLLUP_TABLE.day),
+    };
+  }
+
+  merge(tier: Step, seriesId: number, bucket: number, a: Agg): void {
+    this.tiers[tier].merge.run(
+      seriesId,
+      bucket,
+      a.count,
+      a.sum,
+      a.min,
+      a.max,
+      a.firstTs,
+      a.first,
+      a.lastTs,
+      a.last,
+    );
+  }
+
+  replace(tier: Step, seriesId: number, bucket: number, a: Agg): void {
+    this.tiers[tier].replace.run(
+      seriesId,
+      bucket,
+      a.count,
+      a.sum,
+      a.min,
+      a.max,
+      a.firstTs,
+      a.first,
+      a.lastTs,
+      a.last,
+    );
+  }
+
+  remove(tier: Step, seriesId: number, bucket: number): void {
+    this.tiers[tier].remove.run(seriesId, bucket);
+  }
+
+  get(tier: Step, seriesId: number, bucket: number): Agg | undefined {
+    return this.tiers[tier].get.get(seriesId, bucket) as Agg | undefined;
+  }
+
+  /** Buckets whose start lies in [from, to), ascending. */
+  range(tier: Step, seriesId: number, from: number, to: number): AggRow[] {
+    return this.tiers[tier].range.all(seriesId, from, to) as AggRow[];
+  }
+
+  /** The last reading of the newest bucket, for `latest` once raw points are pruned. */
+  newest(tier: Step, seriesId: number): { ts: number; value: number } | undefined {
+    return this.tiers[tier].newest.get(seriesId) as { ts: number; value: number } | undefined;
+  }
+
+  /** Deletes the series' buckets starting before `before`; returns rows removed. */
+  prune(tier: Step, seriesId: number, before: number): number {
+    return this.tiers[tier].prune.run(seriesId, before).changes;
+  }
+}

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { CityError } from '../../core/errors.ts';
+
+/** 'CMSS' (citymetrics series store): marks the file as ours, so a foreign SQLite file is never written to. */
+export const APPLICATION_ID = 0x434d5353;
+export const SCHEMA_VERSION = 1;
+
+export const ROLLUP_TABLE = { minute: 'rollup_minute', hour: 'rollup_hour', day: 'rollup_day' } as const;
+
+const rollupDdl = (table: string): string => `
+  CREATE TABLE ${table} (
+    series_id INTEGER NOT NULL, bucket INTEGER NOT NULL,
+    cnt INTEGER NOT NULL, total REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL,
+    first_ts INTEGER NOT NULL, first_val REAL NOT NULL, last_ts INTEGER NOT NULL, last_val REAL NOT NULL,
+    PRIMARY KEY (series_id, bucket)
+  ) WITHOUT ROWID;`;
+
+// WITHOUT ROWID tables keyed by (series, time): the primary key is the identity index itself, so there is
+// no second B-tree to maintain per row.
+const DDL = `
+  CREATE TABLE series (
+    id INTEGER PRIMARY KEY,
+    scope TEXT NOT NULL CHECK (scope IN ('device', 'district', 'city')),
+    key TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    district TEXT,
+    kind TEXT,
+    UNIQUE (scope, key, metric)
+  );
+  CREATE TABLE points (
+    series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL,
+    PRIMARY KEY (series_id, ts)
+  ) WITHOUT ROWID;
+  CREATE TABLE revisions (
+    series_id INTEGER NOT NULL, ts INTEGER NOT NULL, previous REAL NOT NULL, value REAL NOT NULL,
+    revised_at INTEGER NOT NULL
+  );
+  CREATE INDEX revisions_by_series ON revisions (series_id, ts);
+  ${rollupDdl(ROLLUP_TABLE.minute)}
+  ${rollupDdl(ROLLUP_TABLE.hour)}
+  ${rollupDdl(ROLLUP_TABLE.day)}
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value REAL NOT NULL);
+`;
+
+const EXPECTED_TABLES = ['series', 'points', 'revisions', ...Object.values(ROLLUP_TABLE), 'meta'];
+const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
+
+export function isCorruptionError(err: unknown): boolean {
+  return (
+    typeof err === 'object' && err !== null && CORRUPT_CODES.has(String((err as { code?: unknown }).code))
+  );
+}
+
+function corrupt(file: string, why: string, cause?: unknown): CityError {
+  return new CityError('STORE_CORRUPT', `${file}: ${why}`, { details: { file }, cause });
+}
+
+/**
+ * Opens (or creates) the series store file. A file that is not ours (another application id, a SQLite file
+ * with tables but no id, unreadable pages, an unknown schema version) fails with STORE_CORRUPT naming the
+ * file: it is never reset silently, because that would throw away a city's history.
+ */
+export function openSeriesDatabase(file: string): Database.Database {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  try {
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (appId === 0 && version === 0) {
+      const objects = db.prepare('SELECT COUNT(*) FROM sqlite_master').pluck().get() as number;
+      if (objects !== 0) throw corrupt(file, 'a SQLite file of another application (no citymetrics id)');
+      db.pragma('journal_mode = WAL');
+      db.transaction(() => {
+        db.exec(DDL);
+        db.pragma(`application_id = ${APPLICATION_ID}`);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
+    } else if (appId !== APPLICATION_ID) {
+      throw corrupt(file, `a SQLite file of another application (application_id ${appId})`);
+    } else if (version !== SCHEMA_VERSION) {
+      throw corrupt(file, `schema version ${version}, this build reads ${SCHEMA_VERSION}`);
+    }
+    const tables = new Set(
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[],
+    );
+    const missing = EXPECTED_TABLES.filter((t) => !tables.has(t));
+    if (missing.length > 0) throw corrupt(file, `tables missing: ${missing.join(', ')}`);
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a process crash; a power cut may lose the last commits, which
+    // the durable log (the acknowledgement boundary) replays.
+    db.pragma('synchronous = NORMAL');
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof CityError) throw err;
+    if (isCorruptionError(err)) throw corrupt(file, (err as Error).message, err);
+    throw err;
+  }
+}
