@@ -1,0 +1,152 @@
+import type { Server } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Telemetry } from '../../core/telemetry.ts';
+import { attachLiveHub, type LiveHub } from '../live/live-hub.ts';
+import { AuthFailureLimiter, createRequireRole } from './auth.ts';
+import { bodyGuard } from './body-guard.ts';
+import { type AnyRoute, mountRoutes } from './define-route.ts';
+import { errorMapper, notFound } from './error-mapper.ts';
+import type { HttpDeps, HttpOptions } from './http-deps.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { deviceKindRoutes } from './routes/device-kinds.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { districtRoutes } from './routes/districts.ts';
+import { healthRoutes } from './routes/health.ts';
+import { ingestStatsRoutes } from './routes/ingest-stats.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { seriesRoutes } from './routes/series.ts';
+
+export const API_VERSION = '0.1.0';
+const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
+
+export interface HttpApp {
+  app: express.Express;
+  /** Every route served, as declared (the OpenAPI document lists exactly these). */
+  routes: readonly AnyRoute[];
+  /** Attaches the socket.io live hub (and its client script at /socket.io/socket.io.js) to a server. */
+  attachLive(server: Server): LiveHub;
+}
+
+/**
+ * The REST API, the live page's static files and /healthz, /readyz, /metrics. Opens no port: the caller
+ * creates the server, listens, and attaches the live hub to it.
+ */
+export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp {
+  const log = deps.logger.child({ component: 'http' });
+  const limiter = new AuthFailureLimiter({
+    limit: options.authFailureLimit ?? 30,
+    windowMs: options.authFailureWindowMs ?? 15 * 60_000,
+    clock: deps.clock,
+  });
+  const requireRole = createRequireRole({ apiKeys: deps.apiKeys, limiter, logger: log });
+
+  let document: unknown;
+  const routes: AnyRoute[] = [
+    ...healthRoutes({
+      readiness: deps.readiness,
+      telemetry: deps.telemetry,
+      metricsAccess: options.metricsPublic === false ? 'viewer' : 'public',
+      openApiDocument: () => document,
+    }),
+    ...deviceKindRoutes(deps),
+    ...deviceRoutes(deps),
+    ...districtRoutes(deps),
+    ...seriesRoutes({ ...deps, maxBuckets: options.maxSeriesBuckets ?? 10_000 }),
+    ...ingestStatsRoutes(deps),
+    ...keyRoutes(deps),
+  ];
+  // Built once at startup: a schema the generator cannot describe fails here, not on the first request.
+  document = buildOpenApiDocument(routes, { cityName: deps.config.cityName, version: API_VERSION });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple'); // flat strings only: no nested objects from `a[b]=c`
+  app.use(countRequests(deps.telemetry));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          defaultSrc: ["'self'"],
+          // The page's own app.js and the socket.io client served by this server; no inline script.
+          scriptSrc: ["'self'"],
+          // socket.io connects back to this origin (ws: and polling).
+          connectSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          objectSrc: ["'none'"],
+          frameAncestors: ["'none'"],
+          // Many cities run this on a plain-HTTP intranet first: forcing https would break the page.
+          upgradeInsecureRequests: null,
+        },
+      },
+    }),
+  );
+  app.use(cors(deps.config.corsOrigins));
+  app.use(express.json({ limit: deps.config.httpBodyLimitBytes, strict: true }));
+  app.use(bodyGuard);
+  const router = express.Router();
+  mountRoutes(router, routes, { requireRole });
+  app.use(router);
+  app.use(
+    express.static(options.publicDir ?? DEFAULT_PUBLIC_DIR, { index: 'index.html', dotfiles: 'ignore' }),
+  );
+  app.use(notFound);
+  app.use(errorMapper(log));
+
+  return {
+    app,
+    routes,
+    attachLive: (server) =>
+      attachLiveHub({
+        server,
+        config: deps.config,
+        apiKeys: deps.apiKeys,
+        events: deps.events,
+        ingest: deps.ingest,
+        kinds: deps.kinds,
+        registry: deps.registry,
+        limiter,
+        logger: deps.logger,
+        clock: deps.clock,
+      }),
+  };
+}
+
+function countRequests(telemetry: Telemetry): RequestHandler {
+  return function countRequest(_req, res, next) {
+    res.on('finish', () => {
+      const route = typeof res.locals.route === 'string' ? res.locals.route : 'static';
+      telemetry.httpRequests.inc({ route, status: String(res.statusCode) });
+    });
+    next();
+  };
+}
+
+/** CORS for the configured origins only; with none configured the API is same-origin. */
+export function cors(corsOrigins: string): RequestHandler {
+  const allowed = new Set(
+    corsOrigins
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  );
+  return function corsHeaders(req, res, next) {
+    const origin = req.get('origin');
+    if (allowed.size === 0 || origin === undefined || !(allowed.has(origin) || allowed.has('*')))
+      return next();
+    res.vary('Origin');
+    res.set('Access-Control-Allow-Origin', origin);
+    if (req.method === 'OPTIONS' && req.get('access-control-request-method')) {
+      res.set('Access-Control-Allow-Methods', 'GET, POST, PATCH, DELETE');
+      res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+      res.set('Access-Control-Max-Age', '600');
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
+}

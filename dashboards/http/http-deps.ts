@@ -1,0 +1,58 @@
+import type { Clock } from '../../core/clock.ts';
+import type { Config } from '../../core/config.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { PlatformEvents } from '../../core/platform-events.ts';
+import type { SeriesStore } from '../../core/ports/series-store.ts';
+import type { Telemetry } from '../../core/telemetry.ts';
+import type { KindCatalogue } from '../../devices/kind-catalogue.ts';
+import type { DeviceRegistry } from '../../devices/registry.ts';
+import type { ApiKeyStore } from './api-key-store.ts';
+
+/**
+ * What the dashboards read of the ingest statistics. Structural on purpose: the HTTP layer forwards the whole
+ * object as JSON and only the live page looks at these fields, so ingest may add fields freely.
+ */
+export interface IngestStatsView {
+  accepted: { messages: number; readings: number; values: number };
+  refused: { total: number; byReason: Record<string, number> };
+  rates: { acceptedPerSec: number; refusedPerSec: number };
+}
+
+export interface IngestStatsSource {
+  stats(): IngestStatsView;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, boolean>;
+}
+
+export interface HttpDeps {
+  config: Config;
+  registry: DeviceRegistry;
+  kinds: KindCatalogue;
+  store: SeriesStore;
+  ingest: IngestStatsSource;
+  telemetry: Telemetry;
+  events: PlatformEvents;
+  apiKeys: ApiKeyStore;
+  logger: Logger;
+  clock: Clock;
+  readiness: () => Readiness;
+}
+
+export interface HttpOptions {
+  /** Failed authentications (401) one address may make per window before getting 429. Default 30. */
+  authFailureLimit?: number;
+  /** The window of that limit, in ms. Default 15 minutes. */
+  authFailureWindowMs?: number;
+  /** Most buckets one series request may ask for. Default 10 000. */
+  maxSeriesBuckets?: number;
+  /**
+   * Whether `/metrics` is open without a key, as most Prometheus exporters are (restrict it at the network
+   * instead). False requires a viewer key. Default true.
+   */
+  metricsPublic?: boolean;
+  /** Folder of the static live page. Default: dashboards/public beside this code. */
+  publicDir?: string;
+}

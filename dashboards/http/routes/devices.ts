@@ -1,0 +1,153 @@
+import { CityError } from '../../../core/errors.ts';
+import type { SeriesStore } from '../../../core/ports/series-store.ts';
+import type { KindCatalogue } from '../../../devices/kind-catalogue.ts';
+import type { DeviceRegistry } from '../../../devices/registry.ts';
+import { type AnyRoute, defineRoute } from '../define-route.ts';
+import { deviceIdParams, toIso } from '../schemas/common.ts';
+import {
+  deviceListQuerySchema,
+  deviceListSchema,
+  deviceSchema,
+  latestSchema,
+  passwordSchema,
+  provisionBodySchema,
+  provisionedSchema,
+  toDeviceJson,
+  updateBodySchema,
+} from '../schemas/devices.ts';
+
+interface DeviceRouteDeps {
+  registry: DeviceRegistry;
+  kinds: KindCatalogue;
+  store: SeriesStore;
+}
+
+/** Devices: provisioning and administration (admin), listing and latest values (viewer). */
+export function deviceRoutes(deps: DeviceRouteDeps): AnyRoute[] {
+  const { registry, kinds, store } = deps;
+  const requireDevice = (id: string) => {
+    const record = registry.get(id);
+    if (!record) throw new CityError('DEVICES_NOT_FOUND', `device ${id} is not registered`, { field: 'id' });
+    return record;
+  };
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api/devices',
+      summary: 'Provision a device',
+      description: 'Returns the MQTT password once; only its salted hash is kept.',
+      tag: 'devices',
+      access: 'admin',
+      body: provisionBodySchema,
+      status: 201,
+      response: provisionedSchema,
+      handle: async ({ body }) => {
+        const { device, password } = await registry.provision(body);
+        return { ...toDeviceJson(device), password };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/devices',
+      summary: 'List devices',
+      description: 'Filtered by kind, district, status, online state or a text in the id or name; paged.',
+      tag: 'devices',
+      access: 'viewer',
+      query: deviceListQuerySchema,
+      response: deviceListSchema,
+      handle: ({ query }) => {
+        const { items, total } = registry.list(query);
+        return { items: items.map(toDeviceJson), total };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/devices/:id',
+      summary: 'One device',
+      tag: 'devices',
+      access: 'viewer',
+      params: deviceIdParams,
+      response: deviceSchema,
+      handle: ({ params }) => toDeviceJson(requireDevice(params.id)),
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/api/devices/:id',
+      summary: 'Change name, district, location or attributes',
+      description: 'Attributes are merged; an attribute set to null is removed.',
+      tag: 'devices',
+      access: 'admin',
+      params: deviceIdParams,
+      body: updateBodySchema,
+      response: deviceSchema,
+      handle: ({ params, body }) => {
+        requireDevice(params.id);
+        return toDeviceJson(registry.update(params.id, body));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/devices/:id/rotate-password',
+      summary: 'Issue a new MQTT password',
+      description: 'The old password stops working at once and the device is disconnected.',
+      tag: 'devices',
+      access: 'admin',
+      params: deviceIdParams,
+      response: passwordSchema,
+      handle: async ({ params }) => {
+        requireDevice(params.id);
+        return { id: params.id, password: await registry.rotatePassword(params.id) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/devices/:id/disable',
+      summary: 'Disable a device',
+      description: 'It is disconnected and refused until enabled again.',
+      tag: 'devices',
+      access: 'admin',
+      params: deviceIdParams,
+      response: deviceSchema,
+      handle: ({ params }) => {
+        requireDevice(params.id);
+        return toDeviceJson(registry.disable(params.id));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/devices/:id/enable',
+      summary: 'Enable a disabled device',
+      tag: 'devices',
+      access: 'admin',
+      params: deviceIdParams,
+      response: deviceSchema,
+      handle: ({ params }) => {
+        requireDevice(params.id);
+        return toDeviceJson(registry.enable(params.id));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/devices/:id/latest',
+      summary: 'Newest value of each metric of a device',
+      description: 'Newest by reading timestamp, not by arrival.',
+      tag: 'devices',
+      access: 'viewer',
+      params: deviceIdParams,
+      response: latestSchema,
+      handle: async ({ params }) => {
+        const device = requireDevice(params.id);
+        const latest = await store.latest(device.id);
+        const values = [...latest]
+          .sort((a, b) => b.ts - a.ts || a.metric.localeCompare(b.metric))
+          .map((v) => ({
+            metric: v.metric,
+            ts: toIso(v.ts),
+            value: v.value,
+            unit: kinds.metric(device.kind, v.metric)?.unit ?? null,
+          }));
+        return { deviceId: device.id, values };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import type { Config } from '../../../core/config.ts';
+import { CityError } from '../../../core/errors.ts';
+import type { SeriesScope, SeriesStore, Step } from '../../../core/ports/series-store.ts';
+import type { KindCatalogue } from '../../../devices/kind-catalogue.ts';
+import type { DeviceRegistry } from '../../../devices/registry.ts';
+import { deviceIdSchema, districtSchema } from '../../../devices/registry-schema.ts';
+import { type AnyRoute, defineRoute } from '../define-route.ts';
+import { isoInstant, toIso } from '../schemas/common.ts';
+
+const STEP_MS: Readonly<Record<Step, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+export const seriesQuerySchema = z
+  .object({
+    device: deviceIdSchema.optional().meta({ description: 'one device' }),
+    district: districtSchema.optional().meta({ description: 'all devices of a district' }),
+    city: z.enum(['', 'true']).optional().meta({ description: 'the whole city (`?city` or `?city=true`)' }),
+    metric: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'a metric name such as pm25'),
+    from: z.iso.datetime({ offset: true }).meta({ description: 'inclusive, ISO-8601' }),
+    to: z.iso.datetime({ offset: true }).meta({ description: 'exclusive, ISO-8601' }),
+    step: z
+      .enum(['minute', 'hour', 'day'])
+      .default('hour')
+      .meta({ description: 'buckets in the city time zone' }),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    const scopes = [q.device, q.district, q.city].filter((s) => s !== undefined).length;
+    if (scopes !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['device'],
+        message: 'give exactly one of device, district or city',
+      });
+    if (Date.parse(q.from) >= Date.parse(q.to))
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'to must be after from' });
+  });
+
+export const seriesSchema = z
+  .object({
+    scope: z.union([
+      z.object({ device: z.string() }),
+      z.object({ district: z.string() }),
+      z.object({ city: z.literal(true) }),
+    ]),
+    metric: z.string(),
+    unit: z.string(),
+    step: z.enum(['minute', 'hour', 'day']),
+    timezone: z.string().meta({ description: 'IANA zone of the bucket boundaries' }),
+    from: isoInstant,
+    to: isoInstant,
+    points: z.array(
+      z.object({
+        t: isoInstant.meta({ description: 'bucket start' }),
+        count: z.number().int(),
+        mean: z.number(),
+        min: z.number(),
+        max: z.number(),
+        sum: z.number(),
+      }),
+    ),
+  })
+  .meta({ id: 'Series' });
+
+interface SeriesRouteDeps {
+  config: Config;
+  registry: DeviceRegistry;
+  kinds: KindCatalogue;
+  store: SeriesStore;
+  maxBuckets: number;
+}
+
+/** Roll-up buckets for one device, a district or the city. */
+export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
+  const { registry, kinds, store } = deps;
+
+  /** Kinds that may report into the scope: the metric must belong to one of them. */
+  const kindsOf = (scope: SeriesScope): Set<string> => {
+    if ('device' in scope) {
+      const device = registry.get(scope.device);
+      if (!device)
+        throw new CityError('DEVICES_NOT_FOUND', `device ${scope.device} is not registered`, {
+          field: 'device',
+        });
+      return new Set([device.kind]);
+    }
+    if ('city' in scope) return new Set(kinds.list().map((k) => k.id));
+    const found = new Set<string>();
+    for (let offset = 0; ; offset += 1000) {
+      const page = registry.list({ district: scope.district, limit: 1000, offset });
+      for (const d of page.items) found.add(d.kind);
+      if (offset + 1000 >= page.total) break;
+    }
+    return found;
+  };
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/series',
+      summary: 'Aggregates of a metric over time',
+      description: `Exactly one of device, district or city. At most ${deps.maxBuckets} buckets per request.`,
+      tag: 'series',
+      access: 'viewer',
+      query: seriesQuerySchema,
+      response: seriesSchema,
+      handle: async ({ query }) => {
+        const scope: SeriesScope =
+          query.device !== undefined
+            ? { device: query.device }
+            : query.district !== undefined
+              ? { district: query.district }
+              : { city: true };
+        const from = Date.parse(query.from);
+        const to = Date.parse(query.to);
+        const buckets = Math.ceil((to - from) / STEP_MS[query.step]);
+        if (buckets > deps.maxBuckets) {
+          throw new CityError(
+            'API_VALIDATION',
+            `${query.from}..${query.to} at step ${query.step} makes ${buckets} buckets; at most ${deps.maxBuckets}: use a coarser step or a shorter range`,
+            { field: 'step' },
+          );
+        }
+        let unit: string | undefined;
+        for (const kindId of kindsOf(scope)) {
+          unit = kinds.metric(kindId, query.metric)?.unit;
+          if (unit !== undefined) break;
+        }
+        if (unit === undefined) {
+          throw new CityError(
+            'API_VALIDATION',
+            `no device kind in this scope reports metric "${query.metric}"`,
+            {
+              field: 'metric',
+            },
+          );
+        }
+        const points = await store.query({ scope, metric: query.metric, from, to, step: query.step });
+        return {
+          scope,
+          metric: query.metric,
+          unit,
+          step: query.step,
+          timezone: deps.config.cityTimezone,
+          from: toIso(from),
+          to: toIso(to),
+          points: points.map((b) => ({
+            t: toIso(b.t),
+            count: b.count,
+            mean: b.mean,
+            min: b.min,
+            max: b.max,
+            sum: b.sum,
+          })),
+        };
+      },
+    }),
+  ];
+}

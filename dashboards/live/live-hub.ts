@@ -1,0 +1,246 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import type { Clock } from '../../core/clock.ts';
+import type { Config } from '../../core/config.ts';
+import type { ErrorCode } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type {
+  DeviceStatusChanged,
+  MessageRefused,
+  PlatformEvents,
+  ReadingsAccepted,
+} from '../../core/platform-events.ts';
+import type { KindCatalogue } from '../../devices/kind-catalogue.ts';
+import type { DeviceRegistry } from '../../devices/registry.ts';
+import type { ApiKeyStore } from '../http/api-key-store.ts';
+import { type AuthFailureLimiter, clientKey } from '../http/auth.ts';
+import type { IngestStatsSource } from '../http/http-deps.ts';
+import type { Principal } from '../http/roles.ts';
+import { LatestCoalescer } from './latest-coalescer.ts';
+
+/**
+ * The live page's push channel (socket.io on the API's HTTP server, path /socket.io).
+ *
+ * Ingest emits PlatformEvents synchronously on its hot path, so the listeners here only record (O(1) per
+ * value) and a timer pushes every `livePushIntervalMs`: `latest` (changed values, newest per device and
+ * metric), `device-status`, `refused` (counts by reason since the last push); `stats` every second. A client
+ * whose socket still holds more than `maxBufferedPackets` unsent packets is skipped and marked; once it
+ * drains it receives a full `snapshot` instead of the deltas it missed. A slow browser tab therefore costs
+ * neither memory nor ingest time.
+ *
+ * Server → client events:
+ * - `snapshot` `{ items: LatestItem[] }` on connect and after falling behind
+ * - `latest` `{ items: LatestItem[] }`
+ * - `device-status` `{ items: [{ deviceId, kind, district, online, at }] }`
+ * - `refused` `{ total, byReason: { [code]: n } }` since the previous push
+ * - `stats` the ingest statistics
+ */
+
+export interface LiveHubDeps {
+  server: HttpServer;
+  config: Config;
+  apiKeys: ApiKeyStore;
+  events: PlatformEvents;
+  ingest: IngestStatsSource;
+  kinds: KindCatalogue;
+  registry: DeviceRegistry;
+  limiter: AuthFailureLimiter;
+  logger: Logger;
+  clock: Clock;
+}
+
+export interface LiveHubOptions {
+  /** Series (device × metric) whose latest value is kept for snapshots. Default 20 000. */
+  maxSeries?: number;
+  /** Unsent packets past which a client is skipped until it drains. Default 64. */
+  maxBufferedPackets?: number;
+  /** Period of the `stats` push, in ms. Default 1 000. */
+  statsIntervalMs?: number;
+}
+
+export interface LiveHub {
+  /** Pushes what is pending now (the timer does this every livePushIntervalMs). */
+  flush(): void;
+  /** Connected clients. */
+  clients(): number;
+  /** Disconnects every client and stops the timers; leaves the HTTP server to its owner. */
+  close(): Promise<void>;
+}
+
+interface StatusItem {
+  deviceId: string;
+  kind: string | null;
+  district: string | null;
+  online: boolean;
+  at: number;
+}
+
+interface SocketData {
+  principal: Principal;
+  /** Skipped a push while its buffer was full: owes a snapshot. */
+  behind: boolean;
+}
+
+type LiveSocket = Socket<
+  Record<string, never>,
+  Record<string, (payload: unknown) => void>,
+  Record<string, never>,
+  SocketData
+>;
+
+export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): LiveHub {
+  const log = deps.logger.child({ component: 'live' });
+  const maxBuffered = options.maxBufferedPackets ?? 64;
+  const origins = deps.config.corsOrigins
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  const io = new Server<
+    Record<string, never>,
+    Record<string, (payload: unknown) => void>,
+    Record<string, never>,
+    SocketData
+  >(deps.server, {
+    path: '/socket.io',
+    serveClient: true,
+    // Pushes are small; anything bigger from a client is not ours.
+    maxHttpBufferSize: 16 * 1024,
+    ...(origins.length > 0 ? { cors: { origin: origins } } : {}),
+  });
+
+  const latest = new LatestCoalescer(options.maxSeries ?? 20_000);
+  // One entry per device at most, and the registry bounds the devices.
+  const statuses = new Map<string, StatusItem>();
+  // One entry per catalogue code at most.
+  const refused = new Map<ErrorCode, number>();
+
+  io.use(async function authenticateSocket(socket, next) {
+    const key = clientKey(socket.handshake.address);
+    if (deps.limiter.retryAfterSec(key) > 0)
+      return next(connectError('API_RATE_LIMITED', 'too many failed authentications'));
+    const token: unknown = socket.handshake.auth?.token;
+    const principal = await deps.apiKeys.authenticate(token);
+    if (!principal) {
+      deps.limiter.fail(key);
+      return next(connectError('API_UNAUTHENTICATED', 'missing or invalid API key'));
+    }
+    socket.data.principal = principal;
+    socket.data.behind = false;
+    next();
+  });
+
+  io.on('connection', function onConnection(socket: LiveSocket) {
+    log.debug({ keyId: socket.data.principal.keyId }, 'live client connected');
+    socket.emit('snapshot', { items: latest.snapshot() });
+    socket.emit('stats', deps.ingest.stats());
+  });
+
+  const onReadings = (r: ReadingsAccepted): void => {
+    for (const v of r.values) {
+      latest.offer({
+        deviceId: r.deviceId,
+        kind: r.kind,
+        district: r.district,
+        metric: v.metric,
+        value: v.value,
+        ts: v.ts,
+        unit: deps.kinds.metric(r.kind, v.metric)?.unit ?? null,
+      });
+    }
+  };
+  const onStatus = (s: DeviceStatusChanged): void => {
+    const device = deps.registry.get(s.deviceId);
+    statuses.set(s.deviceId, {
+      deviceId: s.deviceId,
+      kind: device?.kind ?? null,
+      district: device?.district ?? null,
+      online: s.online,
+      at: s.at,
+    });
+  };
+  const onRefused = (r: MessageRefused): void => {
+    refused.set(r.code, (refused.get(r.code) ?? 0) + 1);
+  };
+  deps.events.on('readings', onReadings);
+  deps.events.on('device-status', onStatus);
+  deps.events.on('refused', onRefused);
+
+  const stopRevoked = deps.apiKeys.onRevoked(function disconnectRevoked(keyId) {
+    for (const socket of io.of('/').sockets.values()) {
+      if (socket.data.principal?.keyId === keyId) socket.disconnect(true);
+    }
+  });
+
+  /** Unsent packets of a client. engine.io keeps them in `writeBuffer` (not in its typings). */
+  const backlog = (socket: LiveSocket): number =>
+    (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
+
+  const flush = (): void => {
+    const items = latest.drain();
+    const statusItems = [...statuses.values()];
+    statuses.clear();
+    let refusedTotal = 0;
+    const byReason: Record<string, number> = {};
+    for (const [code, n] of refused) {
+      byReason[code] = n;
+      refusedTotal += n;
+    }
+    refused.clear();
+    let snapshot: ReturnType<LatestCoalescer['snapshot']> | null = null;
+    for (const socket of io.of('/').sockets.values()) {
+      if (backlog(socket) > maxBuffered) {
+        socket.data.behind = true;
+        continue;
+      }
+      if (socket.data.behind) {
+        snapshot ??= latest.snapshot();
+        socket.data.behind = false;
+        socket.emit('snapshot', { items: snapshot });
+      } else if (items.length > 0) {
+        socket.emit('latest', { items });
+      }
+      if (statusItems.length > 0) socket.emit('device-status', { items: statusItems });
+      if (refusedTotal > 0) socket.emit('refused', { total: refusedTotal, byReason });
+    }
+  };
+
+  const pushStats = (): void => {
+    if (io.of('/').sockets.size === 0) return;
+    const stats = deps.ingest.stats();
+    for (const socket of io.of('/').sockets.values()) {
+      // Stats are superseded every second: a client that is behind simply misses some.
+      if (backlog(socket) <= maxBuffered) socket.emit('stats', stats);
+    }
+  };
+
+  const flushTimer = setInterval(flush, deps.config.livePushIntervalMs);
+  const statsTimer = setInterval(pushStats, options.statsIntervalMs ?? 1_000);
+  // Timers never keep a finished process alive; close() stops them.
+  flushTimer.unref();
+  statsTimer.unref();
+
+  let closing: Promise<void> | null = null;
+  return {
+    flush,
+    clients: () => io.of('/').sockets.size,
+    close() {
+      closing ??= (async () => {
+        clearInterval(flushTimer);
+        clearInterval(statsTimer);
+        deps.events.off('readings', onReadings);
+        deps.events.off('device-status', onStatus);
+        deps.events.off('refused', onRefused);
+        stopRevoked();
+        io.disconnectSockets(true);
+        // Not io.close(): that would also close the HTTP server, which belongs to the caller.
+        io.engine.close();
+        log.debug('live hub closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+function connectError(code: ErrorCode, message: string): Error & { data: { code: ErrorCode } } {
+  return Object.assign(new Error(message), { data: { code } });
+}
