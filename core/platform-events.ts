@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ErrorCode } from './errors.ts';
+import type { Revision } from './ports/series-store.ts';
 import type { NormalizedValue } from './reading-schema.ts';
 
 export interface ReadingsAccepted {
@@ -30,11 +31,18 @@ export interface DeviceEventAccepted {
   data?: Record<string, unknown>;
 }
 
+/** Readings that replaced a stored value for the same (device, metric, ts): history for restatements. */
+export interface ReadingsRevised {
+  revisions: readonly Revision[];
+  at: number;
+}
+
 interface EventMap {
   readings: [ReadingsAccepted];
   refused: [MessageRefused];
   'device-status': [DeviceStatusChanged];
   'device-event': [DeviceEventAccepted];
+  'readings-revised': [ReadingsRevised];
 }
 
 /**
