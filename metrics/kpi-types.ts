@@ -1,0 +1,120 @@
+import type { CityCalendar } from '../core/city-calendar.ts';
+import type { DeviceRecord } from '../core/ports/device-directory.ts';
+import type { SeriesStore } from '../core/ports/series-store.ts';
+
+/**
+ * The shapes every KPI formula, the KPI engine, the KPI store and the exports share.
+ * One formula per file in metrics/formulas/, each a `KpiFormula`.
+ */
+
+/** U4SSC data-quality classes (KPIs Verification Manual), best first. */
+export const DATA_QUALITY_CLASSES = [
+  'accurate-measurement',
+  'extrapolated-survey',
+  'extrapolated-higher-level',
+  'estimation-with-assumptions',
+  'personal-estimation',
+  'unknown',
+] as const;
+export type DataQuality = (typeof DATA_QUALITY_CLASSES)[number];
+
+export type PeriodKind = 'month' | 'quarter' | 'year' | 'month-to-date' | 'year-to-date' | 'rolling-12-months';
+
+/** A calendar period in the city's zone: [start, end) in epoch ms, and its label (`2026-03`, `2026`, `2026-Q1`). */
+export interface Period {
+  kind: PeriodKind;
+  label: string;
+  start: number;
+  end: number;
+}
+
+export interface SeriesUse {
+  scope: 'device' | 'district' | 'city';
+  key: string;
+  metric: string;
+  readings: number;
+  expected: number;
+  firstTs: number | null;
+  lastTs: number | null;
+}
+
+export interface Lineage {
+  formulaVersion: string;
+  formula: string;
+  devices: string[];
+  series: SeriesUse[];
+  readings: number;
+  timeRange: { from: string; to: string } | null;
+  manualInputs: Array<{ name: string; value: number; unit: string; source: string; effectiveFrom?: string }>;
+  registryCounts?: Record<string, number>;
+  notes?: string[];
+}
+
+export interface DataPointValue {
+  name: string;
+  value: number | null;
+  unit: string;
+}
+
+export interface KpiValue {
+  code: string;
+  period: Period;
+  /** null = not reported ("NR"): no input for the period */
+  value: number | null;
+  unit: string;
+  /** Air Pollution has five data points (PM2.5, PM10, NO2, SO2, O3); others have one or none. */
+  dataPoints: DataPointValue[];
+  dataQuality: DataQuality;
+  /** received / expected readings over the inputs, 0..1; 1 for registry- or manual-only values */
+  completeness: number;
+  /** completeness below the capture threshold (default 90 %), or the period not closed */
+  provisional: boolean;
+  source: 'sensor' | 'registry' | 'manual' | 'mixed' | 'override';
+  lineage: Lineage;
+  computedAt: number;
+}
+
+/** What a formula may read. Everything is read-only. */
+export interface FormulaContext {
+  store: SeriesStore;
+  calendar: CityCalendar;
+  devices(filter?: { kind?: string; district?: string }): DeviceRecord[];
+  /** Device events (outage_start, restore...) in [from, to). */
+  events(query: { deviceIds?: string[]; types?: string[]; from: number; to: number }): Array<{ deviceId: string; type: string; ts: number }>;
+  /** A city profile figure effective at a time (population, households, areaKm2...), or null if not entered. */
+  profile(name: 'population' | 'households' | 'areaKm2' | 'gdp', at: number): { value: number; effectiveFrom: string } | null;
+  /** A manually entered input for the period (e.g. total major street km), or null. */
+  manualInput(name: string, period: Period): { value: number; unit: string; source: string } | null;
+  /** Thresholds and settings of the formulas (noise threshold dB(A), EMF limit V/m...). */
+  settings: KpiSettings;
+}
+
+export interface KpiSettings {
+  /** completeness below this makes a value provisional (EU air-quality practice: 0.9) */
+  captureThreshold: number;
+  /** LAeq above which residents count as exposed (U4SSC Noise Exposure; default 55 dB(A), WHO/END Lden) */
+  noiseThresholdDb: number;
+  /** EMF reference level (ICNIRP 1998 general public, ~28 V/m at 10–400 MHz; default 28 V/m) */
+  emfLimitVm: number;
+  /** Drinking water compliance: free chlorine range mg/L, turbidity max NTU, pH range */
+  water: { chlorineMin: number; chlorineMax: number; turbidityMax: number; phMin: number; phMax: number };
+}
+
+export const DEFAULT_KPI_SETTINGS: KpiSettings = {
+  captureThreshold: 0.9,
+  noiseThresholdDb: 55,
+  emfLimitVm: 28,
+  water: { chlorineMin: 0.2, chlorineMax: 5, turbidityMax: 4, phMin: 6.5, phMax: 9.5 },
+};
+
+export interface KpiFormula {
+  /** official code, e.g. `EN: EN: AQ: 1C` */
+  code: string;
+  /** bumped whenever the formula changes: closed roll-ups record which version made them */
+  version: string;
+  /** what it computes, in words (shown in lineage) */
+  description: string;
+  /** device kinds whose readings or events feed it (a reading of these kinds makes it recompute) */
+  inputKinds: string[];
+  compute(ctx: FormulaContext, period: Period): Promise<Omit<KpiValue, 'computedAt' | 'provisional'> & { provisional?: boolean }>;
+}
