@@ -46,6 +46,9 @@ export const errorCatalogue = {
   // config and storage
   CONFIG_INVALID: { httpStatus: 500, retryable: false, message: 'configuration is invalid' },
   STORE_CORRUPT: { httpStatus: 500, retryable: false, message: 'a data file is damaged or not a citymetrics file' },
+  // simulators
+  SIMULATOR_API_UNREACHABLE: { httpStatus: 503, retryable: true, message: 'the citymetrics API cannot be reached' },
+  SIMULATOR_CREDENTIALS_INVALID: { httpStatus: 400, retryable: false, message: 'the credentials file is not valid' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;
