@@ -29,6 +29,7 @@ import { LatestCoalescer } from './latest-coalescer.ts';
  * neither memory nor ingest time.
  *
  * Server → client events:
+ * - `hello` `{ cityName, timezone, keyName, role, pushIntervalMs }` on connect
  * - `snapshot` `{ items: LatestItem[] }` on connect and after falling behind
  * - `latest` `{ items: LatestItem[] }`
  * - `device-status` `{ items: [{ deviceId, kind, district, online, at }] }`
@@ -131,6 +132,14 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
 
   io.on('connection', function onConnection(socket: LiveSocket) {
     log.debug({ keyId: socket.data.principal.keyId }, 'live client connected');
+    const { principal } = socket.data;
+    socket.emit('hello', {
+      cityName: deps.config.cityName,
+      timezone: deps.config.cityTimezone,
+      keyName: principal.name,
+      role: principal.role,
+      pushIntervalMs: deps.config.livePushIntervalMs,
+    });
     socket.emit('snapshot', { items: latest.snapshot() });
     socket.emit('stats', deps.ingest.stats());
   });

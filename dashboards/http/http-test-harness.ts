@@ -1,0 +1,140 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CityCalendar } from '../../core/city-calendar.ts';
+import { ManualClock } from '../../core/clock.ts';
+import { type ConfigInput, testConfig } from '../../core/config.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { PlatformEvents } from '../../core/platform-events.ts';
+import { createTelemetry } from '../../core/telemetry.ts';
+import { KindCatalogue } from '../../devices/kind-catalogue.ts';
+import { DeviceRegistry } from '../../devices/registry.ts';
+import { SqliteSeriesStore } from '../../ingest/store/sqlite-series-store.ts';
+import { makeTempDir } from '../../test/helpers/temp-dir.ts';
+import type { LiveHub } from '../live/live-hub.ts';
+import { ApiKeyStore } from './api-key-store.ts';
+import { buildHttpApp } from './build-http-app.ts';
+import type { HttpOptions, IngestStatsSource, Readiness } from './http-deps.ts';
+import type { Role } from './roles.ts';
+
+/**
+ * The HTTP app over real parts (registry, SQLite series store, key store in a temp dir) on an ephemeral
+ * port, for the dashboards tests. Hash costs are lowered: scrypt at its production cost would make each
+ * key and device take ~50 ms.
+ */
+
+export const T0 = Date.parse('2026-03-02T10:00:00.000Z');
+
+export interface ApiAnswer<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function startHttpHarness(
+  options: { config?: Partial<ConfigInput>; http?: HttpOptions; ingest?: IngestStatsSource } = {},
+) {
+  const dir = makeTempDir('citymetrics-http-');
+  const config = testConfig({ dataDir: dir.path, livePushIntervalMs: 10, ...options.config });
+  const clock = new ManualClock(T0);
+  const logger = silentLogger();
+  const kinds = new KindCatalogue();
+  const registry = DeviceRegistry.open({ dataDir: dir.path, kinds, clock, logger, scryptCost: 1024 });
+  const store = SqliteSeriesStore.open({
+    file: dir.file('series.db'),
+    calendar: new CityCalendar(config.cityTimezone),
+    retention: { rawDays: 35, minuteDays: 14, hourDays: 400, dayDays: 3_660 },
+    logger,
+    clock,
+  });
+  const apiKeys = ApiKeyStore.open({ dataDir: dir.path, clock, logger, hashCost: 1024 });
+  const events = new PlatformEvents();
+  const telemetry = createTelemetry();
+  // Until a test passes the real IngestService: fixed counters in the IngestStats shape.
+  const ingest: IngestStatsSource = options.ingest ?? {
+    stats: () => ({
+      accepted: { messages: 3, readings: 4, values: 5 },
+      refused: { total: 2, byReason: { INGEST_OUT_OF_RANGE: 2 } },
+      rates: { acceptedPerSec: 0.5, refusedPerSec: 0.2 },
+    }),
+  };
+  let readiness: Readiness = { ready: true, checks: { store: true, listening: true } };
+  const http = buildHttpApp(
+    {
+      config,
+      registry,
+      kinds,
+      store,
+      ingest,
+      telemetry,
+      events,
+      apiKeys,
+      logger,
+      clock,
+      readiness: () => readiness,
+    },
+    options.http,
+  );
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = http.app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const live: LiveHub = http.attachLive(server);
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const tokens = {} as Record<Role, string>;
+  for (const role of ['viewer', 'operator', 'analyst', 'admin'] as const) {
+    tokens[role] = (await apiKeys.create({ name: `${role} key`, role })).token;
+  }
+
+  async function api<T = unknown>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; rawBody?: string; token?: string | null; headers?: Record<string, string> } = {},
+  ): Promise<ApiAnswer<T>> {
+    const token = opts.token === undefined ? tokens.admin : opts.token;
+    const headers: Record<string, string> = { ...opts.headers };
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined = opts.rawBody;
+    if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
+    const res = await fetch(`${url}${path}`, { method, headers, body });
+    const text = await res.text();
+    const type = res.headers.get('content-type') ?? '';
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: (type.includes('json') && text ? JSON.parse(text) : text) as T,
+    };
+  }
+
+  return {
+    config,
+    clock,
+    dir,
+    kinds,
+    registry,
+    store,
+    apiKeys,
+    events,
+    telemetry,
+    http,
+    live,
+    server,
+    url,
+    tokens,
+    api,
+    setReadiness(next: Readiness) {
+      readiness = next;
+    },
+    async close() {
+      await live.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+      registry.close();
+      apiKeys.close();
+      dir.remove();
+    },
+  };
+}
+
+export type HttpHarness = Awaited<ReturnType<typeof startHttpHarness>>;
