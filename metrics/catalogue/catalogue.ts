@@ -170,11 +170,20 @@ export class KpiCatalogue {
     const dims: DimensionNode[] = [];
     for (const k of this.kpis) {
       let d = dims.find((x) => x.name === k.dimension);
-      if (d === undefined) dims.push((d = { name: k.dimension, subDimensions: [] }));
+      if (d === undefined) {
+        d = { name: k.dimension, subDimensions: [] };
+        dims.push(d);
+      }
       let s = d.subDimensions.find((x) => x.name === k.subDimension);
-      if (s === undefined) d.subDimensions.push((s = { name: k.subDimension, categories: [] }));
+      if (s === undefined) {
+        s = { name: k.subDimension, categories: [] };
+        d.subDimensions.push(s);
+      }
       let c = s.categories.find((x) => x.name === k.category);
-      if (c === undefined) s.categories.push((c = { name: k.category, codes: [] }));
+      if (c === undefined) {
+        c = { name: k.category, codes: [] };
+        s.categories.push(c);
+      }
       c.codes.push(k.code);
     }
     return dims;
