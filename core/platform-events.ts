@@ -45,6 +45,9 @@ interface EventMap {
   'readings-revised': [ReadingsRevised];
 }
 
+/** Event names and their arguments, for code that forwards events generically. */
+export type PlatformEventMap = EventMap;
+
 /**
  * In-process notifications between parts (ingest → live page, metrics). Listeners must be cheap and never
  * throw: they run on the ingest path. Slow consumers coalesce on their side.

@@ -1,0 +1,255 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../core/logger.ts';
+import type { SeriesPoint, SeriesStore, WriteOutcome } from '../core/ports/series-store.ts';
+import type { CommittedBatch, DurableLog } from './durable-log.ts';
+
+export interface RetryPolicy {
+  /** First back-off delay (ms); doubles per failure, with jitter. */
+  baseMs: number;
+  /** Longest back-off delay (ms). */
+  maxMs: number;
+}
+
+export interface MaterializerOptions {
+  log: Pick<DurableLog, 'readFrom' | 'setMaterializedSeq' | 'committedSeq' | 'materializedSeq'>;
+  store: Pick<SeriesStore, 'write'>;
+  logger: Logger;
+  /** Past this backlog (values), `whenBelowLimit()` waits: the backpressure that reaches the PUBACK. */
+  maxBacklogValues: number;
+  /** Committed values kept in memory for the store; past it the copy is dropped and re-read from the log. */
+  maxInMemoryValues: number;
+  /** Values per store write. Default 5 000. */
+  batchMaxValues?: number;
+  retry?: RetryPolicy;
+  onWritten?: (outcome: WriteOutcome, values: number, latencyMs: number) => void;
+  onFailure?: (err: unknown) => void;
+  onBacklog?: (backlog: number) => void;
+}
+
+interface Batch {
+  points: SeriesPoint[];
+  upto: number;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { baseMs: 100, maxMs: 10_000 };
+const REPLAY_PROGRESS_VALUES = 100_000;
+
+/**
+ * Moves committed values from the durable log into the series store. Committed values arrive in memory
+ * (no re-read) and are written in batches, ONE write in flight; what commits meanwhile coalesces into the
+ * next batch. `materialized_seq` advances only after the store has a batch, so after a crash the log is
+ * replayed from there (idempotent: the store dedupes identities).
+ *
+ * Memory is bounded: when the in-memory copy exceeds `maxInMemoryValues` it is dropped and the gap is read
+ * back from the log by seq. A failing store is retried with exponential back-off and jitter; its data is
+ * never dropped, it waits in the log, and the growing backlog slows acknowledgements upstream.
+ */
+export class Materializer {
+  private readonly opts: MaterializerOptions;
+  private readonly retry: RetryPolicy;
+  private readonly batchMax: number;
+  private memory: CommittedBatch[] = [];
+  private memoryValues = 0;
+  private inFlight: Promise<void> | null = null;
+  private failedBatch: Batch | null = null;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private paused = false;
+  private stopped = false;
+  private belowWaiters: Array<() => void> = [];
+  private idleWaiters: Array<() => void> = [];
+  private replayUntil = 0;
+  private replayLoggedAt = 0;
+
+  constructor(opts: MaterializerOptions) {
+    this.opts = opts;
+    this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.batchMax = opts.batchMaxValues ?? 5_000;
+  }
+
+  /** Values committed to the log but not yet in the store. */
+  get backlog(): number {
+    return this.opts.log.committedSeq - this.opts.log.materializedSeq;
+  }
+
+  /** Starts writing; replays what the log holds beyond materialized_seq (recovery after a crash). */
+  start(): void {
+    const backlog = this.backlog;
+    if (backlog > 0) {
+      this.replayUntil = this.opts.log.committedSeq;
+      this.opts.logger.info(
+        { from: this.opts.log.materializedSeq + 1, to: this.replayUntil, values: backlog },
+        'replaying the durable log into the series store',
+      );
+    }
+    this.opts.onBacklog?.(backlog);
+    this.pump();
+  }
+
+  /** Feed from the log: values just committed. */
+  readonly accept = (batch: CommittedBatch): void => {
+    if (this.stopped) return;
+    this.memory.push(batch);
+    this.memoryValues += batch.points.length;
+    if (this.memoryValues > this.opts.maxInMemoryValues) {
+      // Keep memory bounded: the values are safe in the log and will be read back by seq.
+      this.opts.logger.warn(
+        { dropped: this.memoryValues, backlog: this.backlog },
+        'store is behind: dropping the in-memory copy, re-reading from the log',
+      );
+      this.memory = [];
+      this.memoryValues = 0;
+    }
+    this.opts.onBacklog?.(this.backlog);
+    this.pump();
+  };
+
+  /** Resolves when the backlog is at or below the limit (or the materializer stops). */
+  whenBelowLimit(): Promise<void> {
+    if (this.backlog <= this.opts.maxBacklogValues || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.belowWaiters.push(resolve));
+  }
+
+  /** Resolves when everything committed is in the store (or the materializer stops). */
+  idle(): Promise<void> {
+    if (this.backlog === 0 || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Lets every submit waiting on the backlog go on (shutdown: they are then refused, not stuck). */
+  releaseBackpressure(): void {
+    const waiters = this.belowWaiters;
+    this.belowWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Holds store writes (maintenance, tests); committed values keep accumulating in the backlog. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  /** Stops writing after the write in flight settles; waiters are released. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.release(true);
+    await this.inFlight;
+  }
+
+  private pump(): void {
+    if (this.inFlight !== null || this.paused || this.stopped || this.retryTimer !== null) return;
+    this.release(false);
+    const batch = this.failedBatch ?? this.nextBatch();
+    if (batch === null) return;
+    this.failedBatch = null;
+    const started = performance.now();
+    this.inFlight = this.opts.store
+      .write(batch.points)
+      .then(
+        (outcome) => this.written(batch, outcome, performance.now() - started),
+        (err: unknown) => this.failed(batch, err),
+      )
+      .catch(this.onInternalError);
+  }
+
+  private nextBatch(): Batch | null {
+    const from = this.opts.log.materializedSeq + 1;
+    if (from > this.opts.log.committedSeq) return null;
+    while (this.memory.length > 0 && this.memory[0]!.lastSeq < from) {
+      this.memoryValues -= this.memory.shift()!.points.length;
+    }
+    const head = this.memory[0];
+    if (head === undefined || head.firstSeq > from) {
+      // A gap (recovery, or a dropped in-memory copy): read it from the log, up to where memory starts.
+      const limit = head === undefined ? this.batchMax : Math.min(this.batchMax, head.firstSeq - from);
+      const read = this.opts.log.readFrom(from, limit);
+      return read.points.length === 0 ? null : { points: read.points, upto: read.lastSeq };
+    }
+    let points = head.firstSeq < from ? head.points.slice(from - head.firstSeq) : head.points;
+    let upto = head.lastSeq;
+    this.memory.shift();
+    this.memoryValues -= head.points.length;
+    // Coalesce what committed while the previous write ran, as long as seqs stay contiguous.
+    while (this.memory.length > 0 && points.length < this.batchMax && this.memory[0]!.firstSeq === upto + 1) {
+      const next = this.memory.shift()!;
+      this.memoryValues -= next.points.length;
+      points = points.concat(next.points);
+      upto = next.lastSeq;
+    }
+    return { points, upto };
+  }
+
+  private written(batch: Batch, outcome: WriteOutcome, latencyMs: number): void {
+    this.inFlight = null;
+    this.failures = 0;
+    this.opts.log.setMaterializedSeq(batch.upto);
+    this.opts.onWritten?.(outcome, batch.points.length, latencyMs);
+    this.opts.onBacklog?.(this.backlog);
+    this.logReplay(batch.upto);
+    this.release(false);
+    this.pump();
+  }
+
+  private failed(batch: Batch, err: unknown): void {
+    this.inFlight = null;
+    this.failures++;
+    this.failedBatch = batch;
+    this.opts.onFailure?.(err);
+    if (this.stopped) return;
+    const ceiling = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** (this.failures - 1));
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.opts.logger.warn(
+      { err, failures: this.failures, retryInMs: Math.round(delay), backlog: this.backlog },
+      'series store write failed',
+    );
+    this.retryTimer = setTimeout(this.onRetry, delay);
+  }
+
+  // A throwing listener or a closed log must not become an unhandled rejection on the ingest path.
+  private readonly onInternalError = (err: unknown): void => {
+    this.inFlight = null;
+    this.opts.logger.error({ err }, 'materializer bookkeeping failed');
+    if (!this.stopped && this.retryTimer === null)
+      this.retryTimer = setTimeout(this.onRetry, this.retry.maxMs);
+  };
+
+  private readonly onRetry = (): void => {
+    this.retryTimer = null;
+    this.pump();
+  };
+
+  private logReplay(upto: number): void {
+    if (this.replayUntil === 0) return;
+    if (upto >= this.replayUntil) {
+      this.opts.logger.info({ upto }, 'durable log replay done');
+      this.replayUntil = 0;
+    } else if (upto - this.replayLoggedAt >= REPLAY_PROGRESS_VALUES) {
+      this.replayLoggedAt = upto;
+      this.opts.logger.info({ upto, remaining: this.replayUntil - upto }, 'durable log replay progress');
+    }
+  }
+
+  private release(all: boolean): void {
+    const backlog = this.backlog;
+    if (this.belowWaiters.length > 0 && (all || backlog <= this.opts.maxBacklogValues)) {
+      const waiters = this.belowWaiters;
+      this.belowWaiters = [];
+      for (const w of waiters) w();
+    }
+    if (this.idleWaiters.length > 0 && (all || backlog === 0)) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}
