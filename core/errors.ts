@@ -49,6 +49,8 @@ export const errorCatalogue = {
   // simulators
   SIMULATOR_API_UNREACHABLE: { httpStatus: 503, retryable: true, message: 'the citymetrics API cannot be reached' },
   SIMULATOR_CREDENTIALS_INVALID: { httpStatus: 400, retryable: false, message: 'the credentials file is not valid' },
+  // metrics
+  METRICS_PERIOD_INVALID: { httpStatus: 400, retryable: false, message: 'period label is not YYYY, YYYY-MM, YYYY-Qn or a to-date form' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;
