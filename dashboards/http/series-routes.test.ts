@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SeriesPoint } from '../../core/ports/series-store.ts';
+import { type HttpHarness, startHttpHarness } from './http-test-harness.ts';
+
+interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+interface SeriesBody {
+  scope: unknown;
+  metric: string;
+  unit: string;
+  step: string;
+  timezone: string;
+  points: Array<{ t: string; count: number; mean: number; min: number; max: number; sum: number }>;
+}
+
+const at = (iso: string): number => Date.parse(iso);
+
+let h: HttpHarness;
+let a: string;
+let b: string;
+let c: string;
+
+beforeAll(async () => {
+  h = await startHttpHarness({ config: { cityTimezone: 'Europe/Paris' } });
+  a = (await h.registry.provision({ kind: 'air-quality-station', district: 'Harbour' })).device.id;
+  b = (await h.registry.provision({ kind: 'air-quality-station', district: 'Harbour' })).device.id;
+  c = (await h.registry.provision({ kind: 'noise-monitor', district: 'Docks' })).device.id;
+  const point = (
+    deviceId: string,
+    kind: string,
+    district: string,
+    metric: string,
+    iso: string,
+    value: number,
+  ): SeriesPoint => ({
+    deviceId,
+    kind,
+    district,
+    metric,
+    ts: at(iso),
+    value,
+  });
+  await h.store.write([
+    point(a, 'air-quality-station', 'Harbour', 'pm25', '2026-03-01T10:05:00Z', 10),
+    point(a, 'air-quality-station', 'Harbour', 'pm25', '2026-03-01T10:35:00Z', 20),
+    point(a, 'air-quality-station', 'Harbour', 'pm25', '2026-03-01T11:10:00Z', 30),
+    point(a, 'air-quality-station', 'Harbour', 'battery', '2026-03-01T10:50:00Z', 88),
+    point(b, 'air-quality-station', 'Harbour', 'pm25', '2026-03-01T10:20:00Z', 40),
+    point(c, 'noise-monitor', 'Docks', 'laeq', '2026-03-01T10:00:00Z', 55),
+  ]);
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const series = (query: string) =>
+  h.api<SeriesBody & ErrorBody>('GET', `/api/series?${query}`, { token: h.tokens.viewer });
+
+describe('GET /api/series', () => {
+  it('buckets one device by hour, with unit and time zone', async () => {
+    const res = await series(
+      `device=${a}&metric=pm25&from=2026-03-01T10:00:00Z&to=2026-03-01T12:00:00Z&step=hour`,
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      scope: { device: a },
+      metric: 'pm25',
+      unit: 'µg/m³',
+      step: 'hour',
+      timezone: 'Europe/Paris',
+    });
+    expect(res.body.points).toEqual([
+      { t: '2026-03-01T10:00:00.000Z', count: 2, mean: 15, min: 10, max: 20, sum: 30 },
+      { t: '2026-03-01T11:00:00.000Z', count: 1, mean: 30, min: 30, max: 30, sum: 30 },
+    ]);
+  });
+
+  it('merges a district and the city; days are local days', async () => {
+    const district = await series(
+      'district=Harbour&metric=pm25&from=2026-03-01T10:00:00Z&to=2026-03-01T11:00:00Z',
+    );
+    expect(district.body.scope).toEqual({ district: 'Harbour' });
+    expect(district.body.points).toEqual([
+      { t: '2026-03-01T10:00:00.000Z', count: 3, mean: 70 / 3, min: 10, max: 40, sum: 70 },
+    ]);
+    const city = await series(
+      'city&metric=pm25&from=2026-03-01T00:00:00%2B01:00&to=2026-03-02T00:00:00%2B01:00&step=day',
+    );
+    expect(city.body.scope).toEqual({ city: true });
+    // Midnight in Paris (UTC+1 in March before DST) is 23:00 UTC the day before.
+    expect(city.body.points.map((p) => [p.t, p.count, p.sum])).toEqual([
+      ['2026-02-28T23:00:00.000Z', 4, 100],
+    ]);
+  });
+
+  it('refuses what it cannot answer, with the field at fault', async () => {
+    const cases: Array<[string, number, string, string | undefined]> = [
+      [
+        `device=${a}&district=Harbour&metric=pm25&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z`,
+        400,
+        'API_VALIDATION',
+        'device',
+      ],
+      ['metric=pm25&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z', 400, 'API_VALIDATION', 'device'],
+      ['city&metric=pm25&from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z', 400, 'API_VALIDATION', 'to'],
+      ['city&metric=pm25&from=yesterday&to=2026-03-01T00:00:00Z', 400, 'API_VALIDATION', 'from'],
+      [
+        'city&metric=pm25&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z&step=week',
+        400,
+        'API_VALIDATION',
+        'step',
+      ],
+      [
+        'city&metric=pm25&from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&step=minute',
+        400,
+        'API_VALIDATION',
+        'step',
+      ],
+      [
+        `device=${a}&metric=laeq&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z`,
+        400,
+        'API_VALIDATION',
+        'metric',
+      ],
+      [
+        'district=Docks&metric=pm25&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z',
+        400,
+        'API_VALIDATION',
+        'metric',
+      ],
+      [
+        'city&metric=nothing&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z',
+        400,
+        'API_VALIDATION',
+        'metric',
+      ],
+      [
+        'device=aq-nosuch00&metric=pm25&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z',
+        404,
+        'DEVICES_NOT_FOUND',
+        'device',
+      ],
+    ];
+    for (const [query, status, code, field] of cases) {
+      const res = await series(query);
+      expect([query, res.status, res.body.error?.code, res.body.error?.field]).toEqual([
+        query,
+        status,
+        code,
+        field,
+      ]);
+    }
+    const tooMany = await series(
+      'city&metric=pm25&from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&step=minute',
+    );
+    expect(tooMany.body.error.message).toContain('at most 10000');
+  });
+
+  it('answers an empty range with no points', async () => {
+    const res = await series(
+      `device=${c}&metric=laeq&from=2026-02-01T00:00:00Z&to=2026-02-02T00:00:00Z&step=minute`,
+    );
+    expect([res.status, res.body.unit, res.body.points]).toEqual([200, 'dB(A)', []]);
+  });
+});
+
+describe('GET /api/devices/:id/latest', () => {
+  it('gives the newest value of each metric by reading time, newest first, with units', async () => {
+    const res = await h.api<{ deviceId: string; values: unknown[] }>('GET', `/api/devices/${a}/latest`, {
+      token: h.tokens.viewer,
+    });
+    expect(res.body).toEqual({
+      deviceId: a,
+      values: [
+        { metric: 'pm25', ts: '2026-03-01T11:10:00.000Z', value: 30, unit: 'µg/m³' },
+        { metric: 'battery', ts: '2026-03-01T10:50:00.000Z', value: 88, unit: '%' },
+      ],
+    });
+    // A late reading with an older timestamp does not become "latest".
+    await h.store.write([
+      {
+        deviceId: a,
+        kind: 'air-quality-station',
+        district: 'Harbour',
+        metric: 'pm25',
+        ts: at('2026-03-01T09:00:00Z'),
+        value: 1,
+      },
+    ]);
+    const again = await h.api<{ values: Array<{ metric: string; value: number }> }>(
+      'GET',
+      `/api/devices/${a}/latest`,
+      {
+        token: h.tokens.viewer,
+      },
+    );
+    expect(again.body.values[0]).toMatchObject({ metric: 'pm25', value: 30 });
+  });
+
+  it('answers 404 for an unknown device and an empty list for a silent one', async () => {
+    expect((await h.api('GET', '/api/devices/aq-nosuch00/latest', { token: h.tokens.viewer })).status).toBe(
+      404,
+    );
+    const silent = (await h.registry.provision({ kind: 'noise-monitor', district: 'Docks' })).device.id;
+    const res = await h.api('GET', `/api/devices/${silent}/latest`, { token: h.tokens.viewer });
+    expect(res.body).toEqual({ deviceId: silent, values: [] });
+  });
+});
