@@ -51,6 +51,8 @@ export const errorCatalogue = {
   SIMULATOR_CREDENTIALS_INVALID: { httpStatus: 400, retryable: false, message: 'the credentials file is not valid' },
   // metrics
   METRICS_PERIOD_INVALID: { httpStatus: 400, retryable: false, message: 'period label is not YYYY, YYYY-MM, YYYY-Qn or a to-date form' },
+  // InfluxDB series store
+  STORE_QUERY_FAILED: { httpStatus: 502, retryable: false, message: 'the time-series database refused a query' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;
