@@ -1,4 +1,5 @@
 import type { CityCalendar } from '../core/city-calendar.ts';
+import type { DeviceKind } from '../core/device-kind.ts';
 import type { DeviceRecord } from '../core/ports/device-directory.ts';
 import type { SeriesStore } from '../core/ports/series-store.ts';
 
@@ -18,7 +19,13 @@ export const DATA_QUALITY_CLASSES = [
 ] as const;
 export type DataQuality = (typeof DATA_QUALITY_CLASSES)[number];
 
-export type PeriodKind = 'month' | 'quarter' | 'year' | 'month-to-date' | 'year-to-date' | 'rolling-12-months';
+export type PeriodKind =
+  | 'month'
+  | 'quarter'
+  | 'year'
+  | 'month-to-date'
+  | 'year-to-date'
+  | 'rolling-12-months';
 
 /** A calendar period in the city's zone: [start, end) in epoch ms, and its label (`2026-03`, `2026`, `2026-Q1`). */
 export interface Period {
@@ -80,11 +87,32 @@ export interface FormulaContext {
   calendar: CityCalendar;
   devices(filter?: { kind?: string; district?: string }): DeviceRecord[];
   /** Device events (outage_start, restore...) in [from, to). */
-  events(query: { deviceIds?: string[]; types?: string[]; from: number; to: number }): Array<{ deviceId: string; type: string; ts: number }>;
+  events(query: {
+    deviceIds?: string[];
+    types?: string[];
+    from: number;
+    to: number;
+  }): Array<{ deviceId: string; type: string; ts: number }>;
   /** A city profile figure effective at a time (population, households, areaKm2...), or null if not entered. */
-  profile(name: 'population' | 'households' | 'areaKm2' | 'gdp', at: number): { value: number; effectiveFrom: string } | null;
-  /** A manually entered input for the period (e.g. total major street km), or null. */
-  manualInput(name: string, period: Period): { value: number; unit: string; source: string } | null;
+  profile(
+    name: 'population' | 'households' | 'areaKm2' | 'gdp',
+    at: number,
+  ): { value: number; effectiveFrom: string; dataQuality?: DataQuality } | null;
+  /**
+   * A manually entered input for the period (e.g. total major street km), or null. `dataQuality` is the
+   * class the analyst gave it (formulas treat a missing class as 'unknown').
+   */
+  manualInput(
+    name: string,
+    period: Period,
+  ): { value: number; unit: string; source: string; dataQuality?: DataQuality } | null;
+  /**
+   * The device kind (for its reporting interval: completeness). Optional: formulas fall back to the kinds
+   * shipped in devices/kinds.ts.
+   */
+  kind?(kindId: string): DeviceKind | undefined;
+  /** Now (epoch ms): expected readings of a running period stop here. Omitted: the period end. */
+  now?: number;
   /** Thresholds and settings of the formulas (noise threshold dB(A), EMF limit V/m...). */
   settings: KpiSettings;
 }
@@ -116,5 +144,8 @@ export interface KpiFormula {
   description: string;
   /** device kinds whose readings or events feed it (a reading of these kinds makes it recompute) */
   inputKinds: string[];
-  compute(ctx: FormulaContext, period: Period): Promise<Omit<KpiValue, 'computedAt' | 'provisional'> & { provisional?: boolean }>;
+  compute(
+    ctx: FormulaContext,
+    period: Period,
+  ): Promise<Omit<KpiValue, 'computedAt' | 'provisional'> & { provisional?: boolean }>;
 }
