@@ -299,11 +299,26 @@ describe('reference data and operations', () => {
     });
   });
 
-  it('serves the ingest statistics', async () => {
-    const res = await h.api<{ refused: { byReason: Record<string, number> } }>('GET', '/api/ingest/stats', {
-      token: h.tokens.viewer,
-    });
-    expect(res.body.refused.byReason).toEqual({ INGEST_OUT_OF_RANGE: 2 });
+  it('serves the ingest statistics of the real ingest service', async () => {
+    const ts = new Date(h.clock.now()).toISOString();
+    const good = await h.ingest.submit(
+      deviceId,
+      'telemetry',
+      Buffer.from(JSON.stringify({ ts, values: { pm25: 12 } })),
+    );
+    const bad = await h.ingest.submit(
+      deviceId,
+      'telemetry',
+      Buffer.from(JSON.stringify({ ts, values: { pm25: -5 } })),
+    );
+    expect([good.ok, bad.ok]).toEqual([true, false]);
+    const res = await h.api<{ accepted: { values: number }; refused: { byReason: Record<string, number> } }>(
+      'GET',
+      '/api/ingest/stats',
+      { token: h.tokens.viewer },
+    );
+    expect(res.body.accepted.values).toBe(1);
+    expect(res.body.refused.byReason).toEqual({ INGEST_OUT_OF_RANGE: 1 });
   });
 
   it('reports readiness, 503 with the failing checks', async () => {

@@ -8,16 +8,17 @@ import { PlatformEvents } from '../../core/platform-events.ts';
 import { createTelemetry } from '../../core/telemetry.ts';
 import { KindCatalogue } from '../../devices/kind-catalogue.ts';
 import { DeviceRegistry } from '../../devices/registry.ts';
+import { IngestService } from '../../ingest/ingest-service.ts';
 import { SqliteSeriesStore } from '../../ingest/store/sqlite-series-store.ts';
 import { makeTempDir } from '../../test/helpers/temp-dir.ts';
 import type { LiveHub } from '../live/live-hub.ts';
 import { ApiKeyStore } from './api-key-store.ts';
 import { buildHttpApp } from './build-http-app.ts';
-import type { HttpOptions, IngestStatsSource, Readiness } from './http-deps.ts';
+import type { HttpOptions, Readiness } from './http-deps.ts';
 import type { Role } from './roles.ts';
 
 /**
- * The HTTP app over real parts (registry, SQLite series store, key store in a temp dir) on an ephemeral
+ * The HTTP app over real parts (registry, SQLite series store, ingest service, key store in a temp dir) on an ephemeral
  * port, for the dashboards tests. Hash costs are lowered: scrypt at its production cost would make each
  * key and device take ~50 ms.
  */
@@ -30,11 +31,14 @@ export interface ApiAnswer<T = unknown> {
   body: T;
 }
 
-export async function startHttpHarness(
-  options: { config?: Partial<ConfigInput>; http?: HttpOptions; ingest?: IngestStatsSource } = {},
-) {
+export async function startHttpHarness(options: { config?: Partial<ConfigInput>; http?: HttpOptions } = {}) {
   const dir = makeTempDir('citymetrics-http-');
-  const config = testConfig({ dataDir: dir.path, livePushIntervalMs: 10, ...options.config });
+  const config = testConfig({
+    dataDir: dir.path,
+    livePushIntervalMs: 10,
+    logFlushIntervalMs: 1,
+    ...options.config,
+  });
   const clock = new ManualClock(T0);
   const logger = silentLogger();
   const kinds = new KindCatalogue();
@@ -49,14 +53,10 @@ export async function startHttpHarness(
   const apiKeys = ApiKeyStore.open({ dataDir: dir.path, clock, logger, hashCost: 1024 });
   const events = new PlatformEvents();
   const telemetry = createTelemetry();
-  // Until a test passes the real IngestService: fixed counters in the IngestStats shape.
-  const ingest: IngestStatsSource = options.ingest ?? {
-    stats: () => ({
-      accepted: { messages: 3, readings: 4, values: 5 },
-      refused: { total: 2, byReason: { INGEST_OUT_OF_RANGE: 2 } },
-      rates: { acceptedPerSec: 0.5, refusedPerSec: 0.2 },
-    }),
-  };
+  const ingest = await IngestService.open(
+    { config, directory: registry, store, events, telemetry, logger, clock },
+    { pruneIntervalMs: 0 },
+  );
   let readiness: Readiness = { ready: true, checks: { store: true, listening: true } };
   const http = buildHttpApp(
     {
@@ -113,6 +113,7 @@ export async function startHttpHarness(
     kinds,
     registry,
     store,
+    ingest,
     apiKeys,
     events,
     telemetry,
@@ -129,6 +130,7 @@ export async function startHttpHarness(
       await live.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ingest.close();
       await store.close();
       registry.close();
       apiKeys.close();

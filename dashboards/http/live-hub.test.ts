@@ -48,7 +48,7 @@ describe('live hub', () => {
   it('greets a viewer with the city, a snapshot and the ingest stats', async () => {
     const socket = client(h.tokens.viewer);
     const hello = next<Record<string, unknown>>(socket, 'hello');
-    const stats = next<{ refused: { total: number } }>(socket, 'stats');
+    const stats = next<{ refused: { total: number }; rates: { acceptedPerSec: number } }>(socket, 'stats');
     expect(await hello).toEqual({
       cityName: 'Testville',
       timezone: 'UTC',
@@ -56,7 +56,7 @@ describe('live hub', () => {
       role: 'viewer',
       pushIntervalMs: 10,
     });
-    expect((await stats).refused.total).toBe(2);
+    expect(await stats).toEqual(JSON.parse(JSON.stringify(h.ingest.stats())));
   });
 
   it('pushes latest values coalesced: one item per device and metric, the newest reading time wins', async () => {
@@ -107,6 +107,32 @@ describe('live hub', () => {
       total: 3,
       byReason: { INGEST_OUT_OF_RANGE: 2, GATEWAY_BAD_CREDENTIALS: 1 },
     });
+  });
+
+  it('pushes what the real ingest service accepts, and the API then serves it from the store', async () => {
+    const { device } = await h.registry.provision({ kind: 'air-quality-station', district: 'Harbour' });
+    const { socket } = await connected(h.tokens.viewer);
+    const pushed = next<{ items: LatestItem[] }>(socket, 'latest');
+    const ts = new Date(T0).toISOString();
+    const payload = Buffer.from(
+      JSON.stringify({ ts, values: { pm25: 8.5, no2: { value: 10, unit: 'ppb' } } }),
+    );
+    expect(await h.ingest.submit(device.id, 'telemetry', payload)).toEqual({ ok: true, accepted: 2 });
+    const { items } = await pushed;
+    expect(items.map((i) => [i.deviceId, i.metric, i.value, i.unit]).sort()).toEqual([
+      [device.id, 'no2', 10 * 1.91, 'µg/m³'],
+      [device.id, 'pm25', 8.5, 'µg/m³'],
+    ]);
+    await h.ingest.drain();
+    const latest = await h.api<{ values: Array<{ metric: string; value: number; ts: string }> }>(
+      'GET',
+      `/api/devices/${device.id}/latest`,
+      { token: h.tokens.viewer },
+    );
+    expect(latest.body.values.map((v) => [v.metric, v.value, v.ts]).sort()).toEqual([
+      ['no2', 10 * 1.91, ts],
+      ['pm25', 8.5, ts],
+    ]);
   });
 
   it('disconnects a client at once when its key is revoked', async () => {
