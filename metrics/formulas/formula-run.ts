@@ -1,0 +1,294 @@
+import type { DeviceRecord } from '../../core/ports/device-directory.ts';
+import type { Bucket } from '../../core/ports/series-store.ts';
+import { KindCatalogue } from '../../devices/kind-catalogue.ts';
+import { getKpi, type Obtained } from '../catalogue/catalogue.ts';
+import { expectedReadings, kpiCompleteness } from '../completeness.ts';
+import { deriveDataQuality, type QualityInput } from '../data-quality.ts';
+import type { DataPointValue, FormulaContext, KpiValue, Lineage, Period, SeriesUse } from '../kpi-types.ts';
+
+/** What a formula returns (the engine stamps computedAt and may force provisional for open periods). */
+export type FormulaResult = Omit<KpiValue, 'computedAt' | 'provisional'> & { provisional: boolean };
+
+export interface FormulaMeta {
+  code: string;
+  version: string;
+  description: string;
+}
+
+let shippedKinds: KindCatalogue | undefined;
+const kindsFallback = (): KindCatalogue => {
+  shippedKinds ??= new KindCatalogue();
+  return shippedKinds;
+};
+
+/**
+ * One computation of one formula over one period: it reads inputs through the context and records, as it
+ * goes, everything the lineage, completeness and data-quality class need, so that each formula file holds
+ * only its arithmetic.
+ */
+export class FormulaRun {
+  readonly unit: string;
+  readonly obtained: Obtained;
+  private readonly series: SeriesUse[] = [];
+  /** device series that count for completeness (city/district series used for a value are lineage only) */
+  private readonly counted: SeriesUse[] = [];
+  private readonly deviceIds = new Set<string>();
+  private readonly manualInputs: Lineage['manualInputs'] = [];
+  private readonly registryCounts: Record<string, number> = {};
+  private readonly notes: string[] = [];
+  private readonly quality: QualityInput[] = [];
+
+  constructor(
+    readonly ctx: FormulaContext,
+    readonly period: Period,
+    readonly meta: FormulaMeta,
+  ) {
+    const def = getKpi(meta.code);
+    if (def === undefined) throw new Error(`formula for unknown KPI ${meta.code}`);
+    this.unit = def.unit;
+    this.obtained = def.obtained;
+  }
+
+  /** Reporting interval of a kind (seconds), from the context or the shipped kinds. */
+  intervalSec(kindId: string): number {
+    const kind = this.ctx.kind?.(kindId) ?? kindsFallback().get(kindId);
+    if (kind === undefined) throw new Error(`unknown device kind ${kindId}`);
+    return kind.intervalSec;
+  }
+
+  /**
+   * Active devices of a kind installed before the period ends, sorted by id, optionally filtered by their
+   * attributes. Disabled devices are left out: they neither count as installed nor owe readings.
+   */
+  devices(kind: string, where: (d: DeviceRecord) => boolean = () => true): DeviceRecord[] {
+    return this.ctx
+      .devices({ kind })
+      .filter((d) => d.status === 'active' && d.createdAt < this.period.end && where(d))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** The aggregate of one device series over the period, recorded with its expected readings. */
+  async deviceAggregate(device: DeviceRecord, metric: string): Promise<Bucket | null> {
+    const b = await this.ctx.store.aggregate({
+      scope: { device: device.id },
+      metric,
+      from: this.period.start,
+      to: this.period.end,
+    });
+    const expected = expectedReadings(device, this.intervalSec(device.kind), this.period, this.ctx.now);
+    const use = seriesUse('device', device.id, metric, b, expected);
+    this.series.push(use);
+    this.counted.push(use);
+    this.deviceIds.add(device.id);
+    return b;
+  }
+
+  /** Σ of a metric over devices (quantities per interval: kWh, m³); null when no device sent any reading. */
+  async sumOf(
+    devices: readonly DeviceRecord[],
+    metric: string,
+  ): Promise<{ total: number | null; perDevice: Map<string, Bucket | null> }> {
+    const perDevice = new Map<string, Bucket | null>();
+    let total: number | null = null;
+    for (const d of devices) {
+      const b = await this.deviceAggregate(d, metric);
+      perDevice.set(d.id, b);
+      if (b !== null) total = (total ?? 0) + b.sum;
+    }
+    return { total, perDevice };
+  }
+
+  /**
+   * The city series of a metric (all devices reporting it), for lineage only: completeness comes from the
+   * device series of the same metric read before, whose expected readings it sums.
+   */
+  async cityAggregate(metric: string): Promise<Bucket | null> {
+    const expected = this.counted.filter((s) => s.metric === metric).reduce((n, s) => n + s.expected, 0);
+    const b = await this.ctx.store.aggregate({
+      scope: { city: true },
+      metric,
+      from: this.period.start,
+      to: this.period.end,
+    });
+    this.series.push(seriesUse('city', '', metric, b, expected));
+    return b;
+  }
+
+  /** Hour buckets of a device series, already recorded through deviceAggregate for completeness. */
+  async hourBuckets(device: DeviceRecord, metric: string): Promise<Bucket[]> {
+    return this.ctx.store.query({
+      scope: { device: device.id },
+      metric,
+      from: this.period.start,
+      to: this.period.end,
+      step: 'hour',
+    });
+  }
+
+  /** A registry count or sum that the value rests on (devices installed, km, m²). */
+  registry(name: string, value: number): number {
+    this.registryCounts[name] = value;
+    if (!this.quality.some((q) => q.source === 'registry')) this.quality.push({ source: 'registry' });
+    return value;
+  }
+
+  /** A manual input for the period; null (with a lineage note) when not entered. */
+  manual(name: string, unit: string): number | null {
+    const m = this.ctx.manualInput(name, this.period);
+    if (m === null) {
+      this.note(`manual input ${name} (${unit}) not entered`);
+      return null;
+    }
+    this.manualInputs.push({ name, value: m.value, unit: m.unit, source: m.source });
+    this.quality.push(
+      m.dataQuality === undefined ? { source: 'manual' } : { source: 'manual', dataQuality: m.dataQuality },
+    );
+    return m.value;
+  }
+
+  /**
+   * Population effective at the last instant of the period (a census figure effective from 1 January of the
+   * next year does not apply to this year). Null, with a note, when the city profile has none: the value is
+   * then "NR".
+   */
+  population(): number | null {
+    const p = this.ctx.profile('population', this.period.end - 1);
+    if (p === null || !(p.value > 0)) {
+      this.note('population not in the city profile for this period: per-capita value not reported (NR)');
+      return null;
+    }
+    this.manualInputs.push({
+      name: 'population',
+      value: p.value,
+      unit: 'inhabitants',
+      source: 'city profile',
+      effectiveFrom: p.effectiveFrom,
+    });
+    this.quality.push(
+      p.dataQuality === undefined ? { source: 'profile' } : { source: 'profile', dataQuality: p.dataQuality },
+    );
+    return p.value;
+  }
+
+  note(text: string): void {
+    if (!this.notes.includes(text)) this.notes.push(text);
+  }
+
+  completeness(): number {
+    return kpiCompleteness(this.counted);
+  }
+
+  finish(value: number | null, dataPoints: DataPointValue[] = []): FormulaResult {
+    const completeness = this.completeness();
+    const quality = [...this.quality];
+    if (this.counted.length > 0)
+      quality.unshift({ source: 'sensor', completeness: this.readingsCounted() > 0 ? completeness : 0 });
+    const threshold = this.ctx.settings.captureThreshold;
+    const points =
+      dataPoints.length > 0
+        ? dataPoints
+        : [{ name: getKpi(this.meta.code)!.dataPoints[0]!, value, unit: this.unit }];
+    return {
+      code: this.meta.code,
+      period: this.period,
+      value: value !== null && Number.isFinite(value) ? value : null,
+      unit: this.unit,
+      dataPoints: points,
+      dataQuality: value === null ? 'unknown' : deriveDataQuality(quality, threshold),
+      completeness,
+      provisional: completeness < threshold,
+      source: this.obtained,
+      lineage: this.lineage(),
+    };
+  }
+
+  private readingsCounted(): number {
+    return this.counted.reduce((n, s) => n + s.readings, 0);
+  }
+
+  private lineage(): Lineage {
+    let first: number | null = null;
+    let last: number | null = null;
+    for (const s of this.counted) {
+      if (s.firstTs !== null && (first === null || s.firstTs < first)) first = s.firstTs;
+      if (s.lastTs !== null && (last === null || s.lastTs > last)) last = s.lastTs;
+    }
+    const out: Lineage = {
+      formulaVersion: this.meta.version,
+      formula: this.meta.description,
+      devices: [...this.deviceIds],
+      series: this.series,
+      readings: this.readingsCounted(),
+      timeRange:
+        first === null || last === null
+          ? null
+          : { from: new Date(first).toISOString(), to: new Date(last).toISOString() },
+      manualInputs: this.manualInputs,
+    };
+    if (Object.keys(this.registryCounts).length > 0) out.registryCounts = this.registryCounts;
+    if (this.notes.length > 0) out.notes = this.notes;
+    return out;
+  }
+}
+
+function seriesUse(
+  scope: SeriesUse['scope'],
+  key: string,
+  metric: string,
+  b: Bucket | null,
+  expected: number,
+): SeriesUse {
+  return {
+    scope,
+    key,
+    metric,
+    readings: b?.count ?? 0,
+    expected,
+    firstTs: b?.firstTs ?? null,
+    lastTs: b?.lastTs ?? null,
+  };
+}
+
+const YEAR_DAYS = 365.2425;
+
+/**
+ * Per-year KPIs (kWh per capita per year, interruptions per customer per year) over a shorter period are
+ * annualised: value × (mean Gregorian year ÷ period length in local days). A year and a rolling 12 months
+ * are taken as they are. Adds a lineage note when it scales.
+ */
+export function annualFactor(run: FormulaRun): number {
+  const { kind } = run.period;
+  if (kind === 'year' || kind === 'rolling-12-months') return 1;
+  const days = run.ctx.calendar
+    .local(run.period.end)
+    .diff(run.ctx.calendar.local(run.period.start), 'days').days;
+  if (!(days > 0)) return Number.NaN;
+  run.note(
+    `annualised: × ${(YEAR_DAYS / days).toFixed(4)} (${YEAR_DAYS} days ÷ ${days.toFixed(3)} days in the period)`,
+  );
+  return YEAR_DAYS / days;
+}
+
+/** Length of the period in local calendar days (DST days count as one day). */
+export function periodLocalDays(run: FormulaRun): number {
+  return run.ctx.calendar.local(run.period.end).diff(run.ctx.calendar.local(run.period.start), 'days').days;
+}
+
+/** A numeric device attribute, or undefined when absent or not a finite number. */
+export function numAttr(d: DeviceRecord, name: string): number | undefined {
+  const v = d.attributes[name];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** A boolean device attribute; also accepts 1/0 and 'true'/'false' as registries store them. */
+export function boolAttr(d: DeviceRecord, name: string): boolean {
+  const v = d.attributes[name];
+  return v === true || v === 1 || v === 'true';
+}
+
+/** a ÷ b × 100, capped at 100 %; null when either is missing or b is not positive. */
+export function percentOf(a: number | null, b: number | null, cap = true): number | null {
+  if (a === null || b === null || !(b > 0)) return null;
+  const p = (a / b) * 100;
+  return cap ? Math.min(100, p) : p;
+}
