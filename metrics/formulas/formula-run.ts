@@ -4,7 +4,15 @@ import { KindCatalogue } from '../../devices/kind-catalogue.ts';
 import { getKpi, type Obtained } from '../catalogue/catalogue.ts';
 import { expectedReadings, kpiCompleteness } from '../completeness.ts';
 import { deriveDataQuality, type QualityInput } from '../data-quality.ts';
-import type { DataPointValue, FormulaContext, KpiValue, Lineage, Period, SeriesUse } from '../kpi-types.ts';
+import type {
+  DataPointValue,
+  DataQuality,
+  FormulaContext,
+  KpiValue,
+  Lineage,
+  Period,
+  SeriesUse,
+} from '../kpi-types.ts';
 
 /** What a formula returns (the engine stamps computedAt and may force provisional for open periods). */
 export type FormulaResult = Omit<KpiValue, 'computedAt' | 'provisional'> & { provisional: boolean };
@@ -168,6 +176,12 @@ export class FormulaRun {
       p.dataQuality === undefined ? { source: 'profile' } : { source: 'profile', dataQuality: p.dataQuality },
     );
     return p.value;
+  }
+
+  /** A stand-in the formula had to make: noted, and the value's class is at best an estimation. */
+  assume(text: string, quality: DataQuality = 'estimation-with-assumptions'): void {
+    this.note(text);
+    this.quality.push({ source: 'manual', dataQuality: quality });
   }
 
   note(text: string): void {

@@ -1,0 +1,31 @@
+import type { KpiFormula } from '../kpi-types.ts';
+import { annualFactor, boolAttr, FormulaRun } from './formula-run.ts';
+
+/** 1 kWh = 3.6 MJ = 0.0036 GJ */
+const GJ_PER_KWH = 0.0036;
+
+/**
+ * EN: E: E: 3C Residential Thermal Energy Consumption (U4SSC: residential thermal energy (heating/cooling
+ * fuels, district heat) (GJ/yr) / population; GJ per capita per year).
+ *
+ * Inputs: `energy` (kWh) of heat-meter devices with attribute residential = true, converted to GJ; population
+ * from the city profile; annualised below a year. Gas and other fuels burnt in homes are not metered here
+ * (lineage note): the figure covers district heat delivered through heat meters.
+ */
+export const residentialThermalEnergy: KpiFormula = {
+  code: 'EN: E: E: 3C',
+  version: '1',
+  description: 'Σ residential heat-meter kWh × 0.0036 GJ/kWh ÷ population, annualised',
+  inputKinds: ['heat-meter'],
+  async compute(ctx, period) {
+    const run = new FormulaRun(ctx, period, residentialThermalEnergy);
+    const meters = run.devices('heat-meter', (d) => boolAttr(d, 'residential'));
+    run.registry('residentialHeatMeters', meters.length);
+    run.note('district heat through heat meters only: fuels burnt in homes are not metered');
+    const kwh = (await run.sumOf(meters, 'energy')).total;
+    const population = run.population();
+    const value =
+      kwh === null || population === null ? null : (kwh * GJ_PER_KWH * annualFactor(run)) / population;
+    return run.finish(value);
+  },
+};
