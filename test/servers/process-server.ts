@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+/**
+ * Starts and stops a real server binary (influxd, victoria-metrics) for tests: on 127.0.0.1, on free ports,
+ * with its data in a directory the test owns. Every start is bounded in time, and every child is killed
+ * when the test process exits, even after a failed assertion or a crash in a hook.
+ */
+
+const READY_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 5_000;
+const READY_POLL_MS = 20;
+
+const children = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // 'exit' handlers must be synchronous: a kill is. A server left behind would hold its port and data dir.
+  process.on('exit', () => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+}
+
+/** A port the OS reports free right now (another process may take it before we bind: good enough for tests). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Where the binary is, or null when it is not installed. Under CI (`CI=true`) a missing server is a
+ * failure, not a skip: CI installs it (scripts/ci-services.sh), so its absence means CI is broken.
+ */
+export function findServerBinary(path: string, pkg: string): string | null {
+  if (existsSync(path)) return path;
+  const message = `${path} not found: install Debian's "${pkg}" package (scripts/ci-services.sh install)`;
+  if (process.env.CI === 'true') throw new Error(`${message}; CI requires it`);
+  console.warn(`skipping: ${message}`);
+  return null;
+}
+
+export interface ProcessServerSpec {
+  name: string;
+  command: string;
+  args: string[];
+  /** GET this URL until it answers 2xx: the server is ready. */
+  readyUrl: string;
+}
+
+/** One server process that can be stopped and started again on the same ports and data (outage tests). */
+export class ProcessServer {
+  private child: ChildProcess | null = null;
+  private output = '';
+
+  constructor(private readonly spec: ProcessServerSpec) {
+    installExitHook();
+  }
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  async start(): Promise<void> {
+    if (this.child !== null) return;
+    const child = spawn(this.spec.command, this.spec.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    children.add(child);
+    const keep = (chunk: Buffer) => {
+      // Only the tail is kept, for the error message when the server does not come up.
+      this.output = (this.output + chunk.toString('utf8')).slice(-4_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+      children.delete(child);
+      if (this.child === child) this.child = null;
+    });
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (exited) break;
+      if (await this.answers()) return;
+      await new Promise((r) => setTimeout(r, READY_POLL_MS));
+    }
+    await this.stop();
+    throw new Error(`${this.spec.name} did not become ready:\n${this.output}`);
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited in time. Resolves once the process is gone. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child === null) return;
+    this.child = null;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      children.delete(child);
+      return;
+    }
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await gone;
+    clearTimeout(timer);
+    children.delete(child);
+  }
+
+  private async answers(): Promise<boolean> {
+    try {
+      const res = await fetch(this.spec.readyUrl, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+}
