@@ -1,0 +1,69 @@
+import { type Handlers, serve } from './ipc.ts';
+import type { DeviceLogin } from './load-generator.ts';
+import { startBareAedes } from './targets/bare-aedes.ts';
+import { startCitymetrics } from './targets/citymetrics.ts';
+import { startMosquitto } from './targets/mosquitto.ts';
+import type { Target, TargetKind } from './targets/target.ts';
+import { WindowCounter, type WindowReport } from './window-counter.ts';
+
+/**
+ * The system under test, in its own child process (forked by bench/run.ts with --expose-gc) so that its CPU
+ * and memory are its own. It counts what it receives with a WindowCounter and answers the runner.
+ */
+
+export interface StartArgs {
+  kind: TargetKind;
+  qos: 0 | 1;
+  devices: number;
+  dataDir: string;
+  registryTemplate?: string;
+  logins?: DeviceLogin[];
+}
+export type StartedTarget = Pick<Target, 'port' | 'host' | 'devices' | 'pids' | 'http'>;
+export type TargetReport = WindowReport & { storeBacklog: number };
+
+const counter = new WindowCounter();
+let target: Target | null = null;
+
+const handlers = {
+  async start(a: StartArgs): Promise<StartedTarget> {
+    const options = {
+      qos: a.qos,
+      devices: a.devices,
+      dataDir: a.dataDir,
+      counter,
+      ...(a.registryTemplate !== undefined ? { registryTemplate: a.registryTemplate } : {}),
+    };
+    if (a.kind === 'aedes') target = await startBareAedes(options);
+    else if (a.kind === 'mosquitto') target = await startMosquitto(options);
+    else target = await startCitymetrics({ ...options, logins: a.logins ?? [] });
+    const { port, host, devices, pids, http } = target;
+    return { port, host, devices, pids, ...(http !== undefined ? { http } : {}) };
+  },
+  window(a: { t0: number; t1: number }) {
+    counter.setWindow(a.t0, a.t1);
+    return true;
+  },
+  report(): TargetReport {
+    return { ...counter.report(), storeBacklog: target?.storeBacklog?.() ?? 0 };
+  },
+  async drain() {
+    await target?.drain?.();
+    return true;
+  },
+  /** Collects garbage, then reports memory: for the RSS-per-connection figures. */
+  gc() {
+    (globalThis as { gc?: () => void }).gc?.();
+    return process.memoryUsage();
+  },
+  async stop() {
+    const t = target;
+    target = null;
+    await t?.stop();
+    return true;
+  },
+} satisfies Handlers;
+
+serve(handlers, async () => {
+  await target?.stop().catch(() => {});
+});

@@ -1,0 +1,229 @@
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { LatencyHistogram } from './histogram.ts';
+import { type Child, forkChild } from './ipc.ts';
+import { LiveProbe } from './live-probe.ts';
+import type { AckStats, DeviceLogin, RunResult } from './load-generator.ts';
+import { VALUES_PER_READING } from './payload.ts';
+import { sampleAll } from './proc-stats.ts';
+import { judgeStep, maxSustained, nextRate, type StepJudgement, type StepPlan } from './stepping.ts';
+import type { StartArgs, StartedTarget, TargetReport } from './target-process.ts';
+import type { TargetKind } from './targets/target.ts';
+
+export interface ThroughputSettings {
+  warmupMs: number;
+  windowMs: number;
+  drainMs: number;
+  latencyWindowMs: number;
+  plan: StepPlan;
+  devices: number;
+  maxInflight: number;
+  seed: number;
+  workDir: string;
+}
+
+export interface StepRecord extends StepJudgement {
+  rate: number;
+  sent: number;
+  blocked: number;
+  behind: number;
+  acked: number;
+  deliveredEarly: number;
+  deliveredFinal: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+}
+
+export interface LatencyRecord {
+  rate: number;
+  delivered: number;
+  /** publish → consumer (for citymetrics: durable in the log) */
+  p50Ms: number;
+  p99Ms: number;
+  /** QoS 1: publish → PUBACK at the generator */
+  pubackP50Ms: number | null;
+  pubackP99Ms: number | null;
+  /** citymetrics: publish → live page (socket.io push) */
+  liveP50Ms: number | null;
+  liveP99Ms: number | null;
+  cpuPercent: number;
+  rssMeanMb: number;
+  rssPeakMb: number;
+}
+
+export interface ThroughputResult {
+  kind: TargetKind;
+  qos: 0 | 1;
+  maxReadingsPerSec: number;
+  maxValuesPerSec: number;
+  generatorLimited: boolean;
+  steps: StepRecord[];
+  latency: LatencyRecord | null;
+}
+
+const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
+const q = (h: LatencyHistogram, p: number) => h.quantile(p);
+
+/** One system under test at one QoS: step the rate up, bisect, then measure latency at half the maximum. */
+export async function runThroughput(
+  kind: TargetKind,
+  qos: 0 | 1,
+  s: ThroughputSettings,
+  setup: { logins?: DeviceLogin[]; registryTemplate?: string },
+  log: (line: string) => void,
+): Promise<ThroughputResult> {
+  const gen = forkChild('./load-generator.ts');
+  let target: Child | null = null;
+  let started: StartedTarget | null = null;
+
+  const startTarget = async () => {
+    if (target !== null) {
+      await gen.call('disconnect');
+      await target.call('stop').catch(() => {});
+      await target.close();
+    }
+    target = forkChild('./target-process.ts', ['--expose-gc']);
+    const args: StartArgs = {
+      kind,
+      qos,
+      devices: s.devices,
+      dataDir: mkdtempSync(join(s.workDir, `${kind}-q${qos}-`)),
+      ...(setup.registryTemplate !== undefined ? { registryTemplate: setup.registryTemplate } : {}),
+      ...(setup.logins !== undefined ? { logins: setup.logins } : {}),
+    };
+    started = await target.call<StartedTarget>('start', args);
+    await gen.call('connect', {
+      host: started.host,
+      port: started.port,
+      devices: started.devices,
+      qos,
+      seed: s.seed,
+    });
+  };
+
+  /** One step: warm-up, measured window, drain; returns the observation and the window's latencies. */
+  const step = async (rate: number, windowMs: number, live: LiveProbe | null) => {
+    const t = target!;
+    const pids = started!.pids;
+    const startAt = Date.now() + 100;
+    const t0 = startAt + s.warmupMs;
+    const t1 = t0 + windowMs;
+    await t.call('window', { t0, t1 });
+    live?.setWindow(t0, t1);
+    const rss: number[] = [];
+    let cpuStart = 0;
+    const sampler = setInterval(() => {
+      const now = Date.now();
+      if (now >= t0 && now <= t1) rss.push(sampleAll(pids).rssBytes);
+    }, 100);
+    const cpuAt0 = sleepUntil(t0).then(() => {
+      cpuStart = sampleAll(pids).cpuSec;
+    });
+    const run = await gen.call<RunResult>('run', { rate, startAt, t0, t1, maxInflight: s.maxInflight });
+    await cpuAt0;
+    const cpuEnd = sampleAll(pids).cpuSec;
+    const wallSec = (Math.max(Date.now(), t1) - t0) / 1000;
+    clearInterval(sampler);
+    // The target stamps arrival times itself: its reply may queue behind a backlog of socket data.
+    let final = await t.call<TargetReport>('report');
+    let acks = await gen.call<AckStats>('ackStats');
+    const drainUntil = Date.now() + s.drainMs;
+    while (Date.now() < drainUntil) {
+      final = await t.call<TargetReport>('report');
+      acks = await gen.call<AckStats>('ackStats');
+      const expected = qos === 1 ? acks.acked : run.sent;
+      if (final.messages >= expected && acks.inflight === 0 && final.storeBacklog === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const hist = LatencyHistogram.fromWire(final.latency);
+    const judgement = judgeStep({
+      targetRate: rate,
+      windowMs,
+      qos,
+      sent: run.sent,
+      generatorBehind: run.behind,
+      blocked: run.blocked,
+      acked: acks.acked,
+      deliveredEarly: final.onTime,
+      deliveredFinal: final.messages,
+      latencyP50Q2: LatencyHistogram.fromWire(final.latencyQ2).quantile(0.5),
+      latencyP50Q4: LatencyHistogram.fromWire(final.latencyQ4).quantile(0.5),
+      ...(kind === 'citymetrics' ? { storeBacklogFinal: final.storeBacklog } : {}),
+    });
+    const record: StepRecord = {
+      rate,
+      ...judgement,
+      sent: run.sent,
+      blocked: run.blocked,
+      behind: run.behind,
+      acked: acks.acked,
+      deliveredEarly: final.onTime,
+      deliveredFinal: final.messages,
+      latencyP50Ms: q(hist, 0.5),
+      latencyP99Ms: q(hist, 0.99),
+    };
+    const cpuPercent = (100 * (cpuEnd - cpuStart)) / wallSec;
+    return { record, hist, puback: LatencyHistogram.fromWire(acks.puback), cpuPercent, rss };
+  };
+
+  try {
+    await startTarget();
+    const history: StepRecord[] = [];
+    for (let rate = nextRate(history, s.plan); rate !== null; rate = nextRate(history, s.plan)) {
+      const { record } = await step(rate, s.windowMs, null);
+      history.push(record);
+      log(
+        `  ${kind} QoS ${qos} @ ${rate}/s: ${record.verdict}` +
+          (record.reasons.length > 0 ? ` (${record.reasons.join('; ')})` : '') +
+          ` p50 ${record.latencyP50Ms.toFixed(1)} ms`,
+      );
+      if (record.verdict !== 'ok') await startTarget();
+    }
+    const max = maxSustained(history);
+    let latency: LatencyRecord | null = null;
+    // Latency at half the maximum, on a fresh system (a failed step can leave a broker degraded).
+    const half = Math.round(max.rate / 2);
+    if (half > 0) {
+      await startTarget();
+      const http = (started as StartedTarget | null)?.http;
+      const live =
+        http !== undefined ? await LiveProbe.connect(http.url, http.token).catch(() => null) : null;
+      const r = await step(half, s.latencyWindowMs, live);
+      const liveHist = live?.histogram() ?? null;
+      live?.close();
+      latency = {
+        rate: half,
+        delivered: r.record.deliveredFinal,
+        p50Ms: q(r.hist, 0.5),
+        p99Ms: q(r.hist, 0.99),
+        pubackP50Ms: qos === 1 ? q(r.puback, 0.5) : null,
+        pubackP99Ms: qos === 1 ? q(r.puback, 0.99) : null,
+        liveP50Ms: liveHist !== null && liveHist.count > 0 ? q(liveHist, 0.5) : null,
+        liveP99Ms: liveHist !== null && liveHist.count > 0 ? q(liveHist, 0.99) : null,
+        cpuPercent: r.cpuPercent,
+        rssMeanMb: r.rss.length > 0 ? r.rss.reduce((a, b) => a + b, 0) / r.rss.length / 2 ** 20 : Number.NaN,
+        rssPeakMb: r.rss.length > 0 ? Math.max(...r.rss) / 2 ** 20 : Number.NaN,
+      };
+      log(
+        `  ${kind} QoS ${qos} latency @ ${half}/s: p50 ${latency.p50Ms.toFixed(1)} ms, p99 ${latency.p99Ms.toFixed(1)} ms` +
+          (r.record.verdict === 'ok' ? '' : ` (step not clean: ${r.record.reasons.join('; ')})`),
+      );
+    }
+    return {
+      kind,
+      qos,
+      maxReadingsPerSec: max.rate,
+      maxValuesPerSec: max.rate * VALUES_PER_READING,
+      generatorLimited: max.generatorLimited,
+      steps: history,
+      latency,
+    };
+  } finally {
+    const t = target as Child | null;
+    await gen.close();
+    if (t !== null) {
+      await t.call('stop').catch(() => {});
+      await t.close();
+    }
+  }
+}
