@@ -1,0 +1,36 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { monthToDate } from '../periods.ts';
+import { DAY, type FormulaFixture, formulaFixture } from './formula-fixture.ts';
+import { waterConsumption } from './water-consumption.ts';
+
+describe('EN: EN: WS: 2C Water Consumption', () => {
+  let fx: FormulaFixture;
+  beforeEach(() => {
+    fx = formulaFixture('Europe/Paris');
+  });
+  afterEach(() => fx.close());
+
+  it('smart-meter litres per capita per local day', async () => {
+    const twoDays = monthToDate(fx.calendar, fx.march.start + 2 * DAY);
+    fx.addDevice('wm-1', 'water-smart-meter');
+    fx.addDevice('wm-2', 'water-smart-meter');
+    await fx.writeSeries('wm-1', 'volume', twoDays.start, 192, 900, () => 0.01); // 1.92 m³
+    await fx.writeSeries('wm-2', 'volume', twoDays.start, 96, 900, () => 0.02); // 1.92 m³, one day only
+    fx.setPopulation(4);
+    fx.setManual('waterMetersTotal', 10, 'meters');
+    const v = await waterConsumption.compute(fx.ctx, twoDays);
+    expect(v.unit).toBe('litres per capita per day');
+    expect(v.value).toBeCloseTo(3840 / 4 / 2, 9);
+    expect(v.completeness).toBeCloseTo(288 / 384, 12);
+    expect(v.provisional).toBe(true);
+    expect(v.lineage.notes).toContain('smart meters cover 2 of 10 water meters: the others are not measured');
+  });
+
+  it('a Paris March has 31 local days despite the DST hour', async () => {
+    fx.addDevice('wm-1', 'water-smart-meter');
+    await fx.writeSeries('wm-1', 'volume', fx.march.start, 31, 86_400 - 120, () => 0.31);
+    fx.setPopulation(1);
+    const v = await waterConsumption.compute(fx.ctx, fx.march);
+    expect(v.value).toBeCloseTo((31 * 310) / 31, 9);
+  });
+});
