@@ -73,6 +73,7 @@ export class FaultInjector {
   readonly counts: FaultCounts = emptyFaultCounts();
   /** Device clock offset, ms (0 for a device with a correct clock). */
   readonly skewMs: number;
+  private readonly refusable = new WeakSet<ReadingPayload>();
 
   constructor(
     private readonly options: FaultOptions,
@@ -82,28 +83,45 @@ export class FaultInjector {
     this.skewMs = prng.chance(options.clockSkewShare) ? Math.round(options.clockSkewSec * 1000) : 0;
   }
 
-  /** Value-level faults: out-of-range value, unknown unit, late timestamp. Returns the reading to send. */
-  shape(reading: ReadingPayload, tsMs: number, formatTs: (ms: number) => string | number): ReadingPayload {
+  /**
+   * Value-level faults: late timestamp, then at most one of out-of-range value / unknown unit. The two
+   * refusable ones are applied only to a reading that goes out live (`live`): the platform refuses a
+   * back-fill batch as a whole, so a bad reading inside one would hide its good neighbours and make
+   * "injected" and "refused" impossible to compare.
+   */
+  shape(
+    reading: ReadingPayload,
+    tsMs: number,
+    formatTs: (ms: number) => string | number,
+    live: boolean,
+  ): ReadingPayload {
     if (this.skewMs !== 0) this.counts.clockSkew++;
     let out = reading;
     if (this.prng.chance(this.options.late)) {
       this.counts.late++;
       out = { ...out, ts: formatTs(tsMs - this.options.lateByMs) };
     }
+    if (!live) return out;
     if (this.prng.chance(this.options.outOfRange)) {
       const metric = this.prng.pick(this.kind.metrics);
       this.counts.outOfRange++;
       const span = metric.max - metric.min;
       out = { ...out, values: { ...out.values, [metric.name]: metric.max + Math.max(1, span) } };
-    }
-    if (this.prng.chance(this.options.wrongUnit)) {
+      this.refusable.add(out);
+    } else if (this.prng.chance(this.options.wrongUnit)) {
       const metric = this.prng.pick(this.kind.metrics);
       const current = out.values[metric.name];
       const value = typeof current === 'number' ? current : (current?.value ?? 0);
       this.counts.wrongUnit++;
       out = { ...out, values: { ...out.values, [metric.name]: { value, unit: WRONG_UNIT } } };
+      this.refusable.add(out);
     }
     return out;
+  }
+
+  /** The reading already carries a fault the platform refuses: no second fault on its message. */
+  isRefusable(reading: ReadingPayload): boolean {
+    return this.refusable.has(reading);
   }
 
   holdBack(): boolean {

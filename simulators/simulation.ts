@@ -202,6 +202,8 @@ export class Simulation extends EventEmitter<SimulationEvents> {
 
   /** Stops every device (each says `offline` and waits for its acknowledgements) and reports. */
   async stop(): Promise<SimulationReport> {
+    // Counted before the devices disconnect: "connected at the end" of the run.
+    const connected = this.devices.filter((d) => d.connected).length;
     if (this.state === 'running') {
       this.state = 'stopped';
       clearTimeout(this.connectTimer);
@@ -210,7 +212,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       await Promise.all(this.devices.map((d) => d.stop()));
     }
     this.state = 'stopped';
-    const totals = this.totals();
+    const totals = { ...this.totals(), connected };
     return {
       ...totals,
       durationMs: Math.round(performance.now() - this.startedAt),

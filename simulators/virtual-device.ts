@@ -176,9 +176,8 @@ export class VirtualDevice extends EventEmitter<DeviceEventMap> {
       attributes: this.opts.attributes,
       outage: step.outage,
     });
-    const reading = this.injector.shape({ ts: this.formatTs(tsMs), seq: this.seq++, values }, tsMs, (ms) =>
-      this.formatTs(ms),
-    );
+    const fresh: ReadingPayload = { ts: this.formatTs(tsMs), seq: this.seq++, values };
+    const reading = this.injector.shape(fresh, tsMs, (ms) => this.formatTs(ms), this.connected);
     this.stats.generated++;
     if (this.held === undefined && this.injector.holdBack()) {
       this.held = reading; // sent after the next reading: arrives out of order
@@ -236,6 +235,12 @@ export class VirtualDevice extends EventEmitter<DeviceEventMap> {
       return;
     }
     const json = JSON.stringify(reading);
+    // One refusable fault per message at most, and no duplicate of a refused one: each injected fault
+    // then maps to exactly one refusal (EXPECTED_REFUSAL).
+    if (this.injector.isRefusable(reading)) {
+      this.publishTelemetry(json, 1, false);
+      return;
+    }
     this.publishTelemetry(this.injector.malformed() ? breakJson(json) : json, 1, false);
     if (this.injector.duplicate()) this.publishTelemetry(json, 1, false);
   }
