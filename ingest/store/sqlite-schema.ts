@@ -91,6 +91,11 @@ export function openSeriesDatabase(file: string): Database.Database {
     // NORMAL in WAL mode: a commit survives a process crash; a power cut may lose the last commits, which
     // the durable log (the acknowledgement boundary) replays.
     db.pragma('synchronous = NORMAL');
+    // Checkpoint every 64 MB of WAL rather than SQLite's 4 MB: consecutive batches dirty the same tail page
+    // of each series, and a longer WAL writes each back once per checkpoint (measured 1.5-1.9x the write
+    // rate for 500 series in arrival order). The WAL file is cut back to 64 MB after a checkpoint.
+    db.pragma('wal_autocheckpoint = 16384');
+    db.pragma('journal_size_limit = 67108864');
     return db;
   } catch (err) {
     db.close();
