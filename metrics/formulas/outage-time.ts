@@ -1,0 +1,34 @@
+import type { KpiFormula } from '../kpi-types.ts';
+import { FormulaRun } from './formula-run.ts';
+import { outageInputs } from './outage-intervals.ts';
+
+const MINUTE_MS = 60_000;
+
+/**
+ * EC: I: ES: 2C Electricity System Outage Time (U4SSC uses CAIDI, not SAIDI: Σ customer interruption
+ * durations in minutes / Σ customer interruptions, over 12 months; minutes).
+ *
+ * Inputs: the interruptions of outage-intervals.ts, each weighted by its customers, durations clipped to
+ * the period. No interruption in the period gives 0 minutes (noted): there was no time without supply.
+ */
+export const outageTime: KpiFormula = {
+  code: 'EC: I: ES: 2C',
+  version: '1',
+  description: 'CAIDI: Σ customer-minutes of interruption ÷ Σ customers interrupted',
+  inputKinds: ['electricity-feeder-meter', 'electricity-smart-meter'],
+  async compute(ctx, period) {
+    const run = new FormulaRun(ctx, period, outageTime);
+    const { interruptions, customersServed } = await outageInputs(run);
+    let customerMinutes = 0;
+    let interrupted = 0;
+    for (const i of interruptions) {
+      customerMinutes += (i.customers * (i.end - i.start)) / MINUTE_MS;
+      interrupted += i.customers;
+    }
+    run.registry('customerInterruptions', interrupted);
+    run.registry('customerMinutes', customerMinutes);
+    if (customersServed === 0) return run.finish(null);
+    if (interrupted === 0) run.note('no interruption in the period');
+    return run.finish(interrupted === 0 ? 0 : customerMinutes / interrupted);
+  },
+};
