@@ -11,7 +11,7 @@ interface SeriesBody {
   unit: string;
   step: string;
   timezone: string;
-  points: Array<{ t: string; count: number; mean: number; min: number; max: number; sum: number }>;
+  points: Array<{ t: string; count: number; mean: number; min: number; max: number }>;
 }
 
 const at = (iso: string): number => Date.parse(iso);
@@ -71,8 +71,8 @@ describe('GET /api/series', () => {
       timezone: 'Europe/Paris',
     });
     expect(res.body.points).toEqual([
-      { t: '2026-03-01T10:00:00.000Z', count: 2, mean: 15, min: 10, max: 20, sum: 30 },
-      { t: '2026-03-01T11:00:00.000Z', count: 1, mean: 30, min: 30, max: 30, sum: 30 },
+      { t: '2026-03-01T10:00:00.000Z', count: 2, mean: 15, min: 10, max: 20 },
+      { t: '2026-03-01T11:00:00.000Z', count: 1, mean: 30, min: 30, max: 30 },
     ]);
   });
 
@@ -82,16 +82,14 @@ describe('GET /api/series', () => {
     );
     expect(district.body.scope).toEqual({ district: 'Harbour' });
     expect(district.body.points).toEqual([
-      { t: '2026-03-01T10:00:00.000Z', count: 3, mean: 70 / 3, min: 10, max: 40, sum: 70 },
+      { t: '2026-03-01T10:00:00.000Z', count: 3, mean: 70 / 3, min: 10, max: 40 },
     ]);
     const city = await series(
       'city&metric=pm25&from=2026-03-01T00:00:00%2B01:00&to=2026-03-02T00:00:00%2B01:00&step=day',
     );
     expect(city.body.scope).toEqual({ city: true });
     // Midnight in Paris (UTC+1 in March before DST) is 23:00 UTC the day before.
-    expect(city.body.points.map((p) => [p.t, p.count, p.sum])).toEqual([
-      ['2026-02-28T23:00:00.000Z', 4, 100],
-    ]);
+    expect(city.body.points.map((p) => [p.t, p.count, p.max])).toEqual([['2026-02-28T23:00:00.000Z', 4, 40]]);
   });
 
   it('refuses what it cannot answer, with the field at fault', async () => {

@@ -56,7 +56,6 @@ export const seriesSchema = z
         mean: z.number(),
         min: z.number(),
         max: z.number(),
-        sum: z.number(),
       }),
     ),
   })
@@ -150,7 +149,6 @@ export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
             mean: b.mean,
             min: b.min,
             max: b.max,
-            sum: b.sum,
           })),
         };
       },
