@@ -3,8 +3,10 @@ import { ManualClock } from '../core/clock.ts';
 import { silentLogger } from '../core/logger.ts';
 import { readingSchema } from '../core/reading-schema.ts';
 import { KindCatalogue } from '../devices/kind-catalogue.ts';
+import { Backoff } from './backoff.ts';
 import { BoundedQueue } from './bounded-queue.ts';
 import type { FaultOptionsInput } from './faults.ts';
+import { mulberry32 } from './prng.ts';
 import { startTestBroker, type TestBroker } from './test-broker.ts';
 import { VirtualDevice } from './virtual-device.ts';
 
@@ -131,5 +133,20 @@ describe('bounded queue', () => {
     expect(q.size).toBe(3);
     expect(q.dropped).toBe(3);
     expect(q.take(10)).toEqual([8, 9, 4]);
+  });
+});
+
+describe('backoff', () => {
+  it('grows exponentially with jitter, is capped, and resets', () => {
+    const b = new Backoff({ initialMs: 100, maxMs: 1000, factor: 2, jitter: 0.5 }, mulberry32(1));
+    const delays = Array.from({ length: 8 }, () => b.next());
+    const ceilings = [100, 200, 400, 800, 1000, 1000, 1000, 1000];
+    delays.forEach((d, i) => {
+      expect(d).toBeGreaterThanOrEqual(ceilings[i]! / 2);
+      expect(d).toBeLessThanOrEqual(ceilings[i]!);
+    });
+    expect(new Set(delays.slice(4)).size).toBeGreaterThan(1); // jittered, not lock-step
+    b.reset();
+    expect(b.next()).toBeLessThanOrEqual(100);
   });
 });

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -101,15 +102,19 @@ describe('Simulation', () => {
       timezone: 'Europe/Berlin',
       faults: { malformed: 0.2 },
       connectRatePerSec: 1000,
-      progressIntervalMs: 0,
+      progressIntervalMs: 20,
     });
     expect(simulation.targetRatePerSec).toBeGreaterThan(0);
     const everyDevice = broker.waitFor((ms) => {
       const seen = new Set(ms.filter((m) => m.topic.endsWith('/telemetry')).map((m) => m.topic));
       return seen.size === devices.length && ms.length > 200;
     });
+    const firstProgress = once(simulation, 'progress');
     await simulation.start();
     await everyDevice;
+    const [progress] = await firstProgress;
+    expect(progress.devices).toBe(28);
+    expect(progress.elapsedMs).toBeGreaterThanOrEqual(0);
     const report = await simulation.stop();
     expect(report.devices).toBe(28);
     expect(report.published).toBeGreaterThan(100);
