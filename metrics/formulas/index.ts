@@ -1,0 +1,56 @@
+import type { KpiFormula } from '../kpi-types.ts';
+import { airPollution } from './air-pollution.ts';
+import { buildingManagementSystems } from './building-management-systems.ts';
+import { drinkingWaterQuality } from './drinking-water-quality.ts';
+import { dynamicTransportInformation } from './dynamic-transport-information.ts';
+import { electricityConsumption } from './electricity-consumption.ts';
+import { electricitySupplyIctMonitoring } from './electricity-supply-ict-monitoring.ts';
+import { emfExposure } from './emf-exposure.ts';
+import { intersectionControl } from './intersection-control.ts';
+import { noiseExposure } from './noise-exposure.ts';
+import { outageFrequency } from './outage-frequency.ts';
+import { outageTime } from './outage-time.ts';
+import { publicBuildingEnergy } from './public-building-energy.ts';
+import { renewableEnergy } from './renewable-energy.ts';
+import { residentialThermalEnergy } from './residential-thermal-energy.ts';
+import { smartElectricityMeters } from './smart-electricity-meters.ts';
+import { smartWaterMeters } from './smart-water-meters.ts';
+import { trafficMonitoring } from './traffic-monitoring.ts';
+import { travelTimeIndex } from './travel-time-index.ts';
+import { waterConsumption } from './water-consumption.ts';
+import { waterSupplyIctMonitoring } from './water-supply-ict-monitoring.ts';
+import { waterSupplyLoss } from './water-supply-loss.ts';
+
+/** Every KPI citymetrics computes, one formula per KPI code (catalogue `obtained` other than 'manual'). */
+export const FORMULAS: readonly KpiFormula[] = Object.freeze([
+  airPollution,
+  noiseExposure,
+  emfExposure,
+  waterConsumption,
+  waterSupplyLoss,
+  smartWaterMeters,
+  waterSupplyIctMonitoring,
+  drinkingWaterQuality,
+  electricityConsumption,
+  renewableEnergy,
+  outageFrequency,
+  outageTime,
+  smartElectricityMeters,
+  electricitySupplyIctMonitoring,
+  trafficMonitoring,
+  travelTimeIndex,
+  dynamicTransportInformation,
+  intersectionControl,
+  residentialThermalEnergy,
+  publicBuildingEnergy,
+  buildingManagementSystems,
+]);
+
+const byCode = new Map(FORMULAS.map((f) => [f.code, f]));
+
+/** The formula of a KPI code, if citymetrics computes it. */
+export const formulaFor = (code: string): KpiFormula | undefined => byCode.get(code);
+
+/** Formulas fed by a device kind: what to recompute when a reading or event of that kind arrives. */
+export const formulasForKind = (kindId: string): KpiFormula[] =>
+  FORMULAS.filter((f) => f.inputKinds.includes(kindId));
