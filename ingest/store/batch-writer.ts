@@ -7,7 +7,7 @@ import {
   type Step,
   type WriteOutcome,
 } from '../../core/ports/series-store.ts';
-import { type Agg, addPoint, aggOf, mergeInto } from './rollup-math.ts';
+import { type Agg, addPoint, aggOf, mergeAll, mergeInto } from './rollup-math.ts';
 import type { RollupTables } from './rollup-tables.ts';
 import type { SeriesInfo, SeriesRegistry } from './series-registry.ts';
 
@@ -57,10 +57,11 @@ class BucketMap<T> {
  * a lookup. Only late (older) points pay a lookup.
  *
  * Revisions: a bucket holding a revised point is recomputed, not patched, so min/max stay exact. Device
- * buckets are recomputed from raw points. That is always possible: raw pruning cuts at a city-day boundary
- * and points older than the raw horizon are refused, so every bucket (minute, hour, day) that holds a
- * revisable point still has all its raw points. District and city buckets at the same starts are then
- * recomputed by merging their devices' buckets.
+ * buckets are recomputed from raw points (or from the finer tier, see recompute()). That is always
+ * possible: raw pruning cuts at a city-day boundary and points older than the raw horizon are refused, so
+ * every bucket (minute, hour, day) that holds a revisable point still has all its raw points. There is no
+ * "adjust the sum, keep min/max" fallback because it cannot be reached. District and city buckets at the
+ * same starts are then recomputed by merging their devices' buckets.
  */
 export class BatchWriter {
   private readonly insert: Database.Statement;
@@ -150,7 +151,7 @@ export class BatchWriter {
     }
     if (current !== undefined) this.registry.raiseHighWater(current.id, highWater);
 
-    for (const tier of STEPS) this.flushTier(tier, deltas, dirty);
+    for (const tier of STEPS) this.flushTier(tier, deltas, dirty, horizons);
     return { outcome: { inserted, duplicates, revisions }, expired };
   }
 
@@ -179,7 +180,7 @@ export class BatchWriter {
   }
 
   /** Device buckets first: the group recomputations read them. */
-  private flushTier(tier: Step, deltas: BucketMap<Agg>, dirty: BucketMap<true>): void {
+  private flushTier(tier: Step, deltas: BucketMap<Agg>, dirty: BucketMap<true>, horizons: Horizons): void {
     const groups: Array<[number, number, Agg]> = [];
     for (const entry of deltas.entries(tier)) {
       const [id, b, agg] = entry;
@@ -189,7 +190,7 @@ export class BatchWriter {
     const dirtyGroups: Array<[number, number]> = [];
     for (const [id, b] of dirty.entries(tier)) {
       if (this.registry.info(id)?.scope !== 'device') dirtyGroups.push([id, b]);
-      else this.store(tier, id, b, this.fromPoints(id, b, this.calendar.nextBucketStart(b, tier)));
+      else this.store(tier, id, b, this.recompute(tier, id, b, horizons));
     }
     for (const [id, b, agg] of groups)
       if (dirty.get(tier, id, b) === undefined) this.rollups.merge(tier, id, b, agg);
@@ -199,6 +200,18 @@ export class BatchWriter {
   private store(tier: Step, id: number, b: number, agg: Agg | undefined): void {
     if (agg === undefined) this.rollups.remove(tier, id, b);
     else this.rollups.replace(tier, id, b, agg);
+  }
+
+  /**
+   * A device bucket from scratch. An hour is the merge of its minutes and a day the merge of its hours when
+   * the finer tier still holds the whole bucket (flushTier runs minute, hour, day, so those are final):
+   * 60 or 24 rows instead of every raw point of the day. Otherwise from raw points, which always cover it.
+   */
+  private recompute(tier: Step, id: number, b: number, horizons: Horizons): Agg | undefined {
+    const next = this.calendar.nextBucketStart(b, tier);
+    const finer: Step | undefined = tier === 'day' ? 'hour' : tier === 'hour' ? 'minute' : undefined;
+    if (finer !== undefined && horizons[finer] <= b) return mergeAll(this.rollups.range(finer, id, b, next));
+    return this.fromPoints(id, b, next);
   }
 
   private fromPoints(id: number, from: number, to: number): Agg | undefined {

@@ -182,6 +182,42 @@ describe('SqliteSeriesStore', () => {
     expect(hour4?.count).toBe(1);
   });
 
+  it.each([
+    { hourDays: 10, hours: 2 }, // minutes gone: hours from raw points, the day from its hours
+    { hourDays: 2, hours: 0 }, // minutes and hours gone: the day from raw points
+  ])(
+    'recomputes roll-ups after a revision once finer tiers are pruned (hourDays $hourDays)',
+    async ({ hourDays, hours }) => {
+      const now = utc('2026-03-01T12:00');
+      const retention = { rawDays: 10, minuteDays: 1, hourDays, dayDays: 30 };
+      const store = openStore(tempDir().file('series.db'), { retention });
+      const t = utc('2026-02-24T10:00'); // 5 days old
+      await store.write([
+        pt('aq-1', 'pm25', t, 50),
+        pt('aq-1', 'pm25', t + 60_000, 10),
+        pt('aq-1', 'pm25', t + 3_600_000, 20),
+      ]);
+      await store.prune(now);
+      const out = await store.write([pt('aq-1', 'pm25', t, 1)]); // the max of its hour and day drops
+      expect(out.revisions.length).toBe(1);
+      const q = { metric: 'pm25', from: t - DAY, to: t + DAY } as const;
+      expect(await store.query({ ...q, scope: { device: 'aq-1' }, step: 'minute' })).toEqual([]);
+      const hourRows = await store.query({ ...q, scope: { district: 'north' }, step: 'hour' });
+      expect(hourRows.map((h) => [h.count, h.sum, h.min, h.max])).toEqual(
+        hours
+          ? [
+              [2, 11, 1, 10],
+              [1, 20, 20, 20],
+            ]
+          : [],
+      );
+      const [day] = await store.query({ ...q, scope: { city: true }, step: 'day' });
+      expect([day?.count, day?.sum, day?.min, day?.max, day?.first, day?.last]).toEqual([
+        3, 31, 1, 20, 1, 20,
+      ]);
+    },
+  );
+
   it('answers latest from roll-ups once raw points are pruned, and keeps horizons across a reopen', async () => {
     const file = tempDir().file('series.db');
     const now = utc('2026-03-01T12:00');
