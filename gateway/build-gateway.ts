@@ -68,9 +68,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const clientIdOwner = new Map<string, string>();
   let closing = false;
 
-  const refuse = (deviceId: string, packet: PublishPacket, code: ErrorCode, err?: CityError) => {
+  /** `counted`: ingest already counted its own refusals; the gateway counts the ones it decides. */
+  const refuse = (deviceId: string, packet: PublishPacket, code: ErrorCode, err?: CityError, counted = false) => {
     const error = err ?? new CityError(code);
-    ingest.countRefusal(deviceId, error.code);
+    if (!counted) ingest.countRefusal(deviceId, error.code);
     reportRefusal(broker, deviceId, packet.topic, error, clock.now());
     // Acknowledge (the device must not resend a message that can never be accepted) but deliver to nobody.
     packet.topic = REFUSED_SINK_TOPIC;
@@ -175,7 +176,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
         client.close();
         return;
       }
-      refuse(deviceId, packet, result.error.code, result.error);
+      refuse(deviceId, packet, result.error.code, result.error, true);
       callback(null);
     });
   };

@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform-harness.ts';
 
@@ -100,7 +101,8 @@ describe('end to end: provision → connect → publish → stored → API', () 
       freeFlowSpeedKmh: 50,
     });
     const ts = new Date(Date.now() - 1_000).toISOString();
-    execFileSync('mosquitto_pub', [
+    // Asynchronously: the broker runs in this very process and must keep serving while mosquitto_pub waits.
+    await promisify(execFile)('mosquitto_pub', [
       '-h',
       '127.0.0.1',
       '-p',
