@@ -47,6 +47,14 @@ class BucketMap<T> {
   }
 }
 
+class DeltaMap extends BucketMap<Agg> {
+  add(tier: Step, id: number, bucket: number, ts: number, value: number): void {
+    const agg = this.get(tier, id, bucket);
+    if (agg === undefined) this.set(tier, id, bucket, aggOf(ts, value));
+    else addPoint(agg, ts, value);
+  }
+}
+
 /**
  * Writes one batch: classifies each point against the identity index (points table), then folds the
  * inserted points into the roll-ups, touching each (series, tier, bucket) once. Runs inside the caller's
@@ -109,7 +117,7 @@ export class BatchWriter {
     // Stable sort: two writes of one identity in a batch keep their arrival order.
     rows.sort((a, b) => a.s.id - b.s.id || a.ts - b.ts);
 
-    const deltas = new BucketMap<Agg>();
+    const deltas = new DeltaMap();
     const dirty = new BucketMap<true>();
     const revisions: Revision[] = [];
     let inserted = 0;
@@ -155,16 +163,14 @@ export class BatchWriter {
     return { outcome: { inserted, duplicates, revisions }, expired };
   }
 
-  private addDeltas(deltas: BucketMap<Agg>, row: Row, horizons: Horizons): void {
+  private addDeltas(deltas: DeltaMap, row: Row, horizons: Horizons): void {
     const { s, ts, value } = row;
     for (const tier of STEPS) {
       const b = this.calendar.bucketStart(ts, tier);
       if (b < horizons[tier]) continue; // that tier has already dropped this bucket
-      for (const id of [s.id, s.districtId, s.cityId]) {
-        const agg = deltas.get(tier, id, b);
-        if (agg === undefined) deltas.set(tier, id, b, aggOf(ts, value));
-        else addPoint(agg, ts, value);
-      }
+      deltas.add(tier, s.id, b, ts, value);
+      deltas.add(tier, s.districtId, b, ts, value);
+      deltas.add(tier, s.cityId, b, ts, value);
     }
   }
 
@@ -180,7 +186,7 @@ export class BatchWriter {
   }
 
   /** Device buckets first: the group recomputations read them. */
-  private flushTier(tier: Step, deltas: BucketMap<Agg>, dirty: BucketMap<true>, horizons: Horizons): void {
+  private flushTier(tier: Step, deltas: DeltaMap, dirty: BucketMap<true>, horizons: Horizons): void {
     const groups: Array<[number, number, Agg]> = [];
     for (const entry of deltas.entries(tier)) {
       const [id, b, agg] = entry;
