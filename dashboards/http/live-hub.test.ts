@@ -138,8 +138,10 @@ describe('live hub', () => {
   it('disconnects a client at once when its key is revoked', async () => {
     const { key, token } = await h.apiKeys.create({ name: 'wall screen', role: 'viewer' });
     const { socket } = await connected(token);
+    const told = next<{ code: string }>(socket, 'revoked');
     const reason = next<string>(socket, 'disconnect');
     h.apiKeys.revoke(key.id);
+    expect((await told).code).toBe('API_UNAUTHENTICATED');
     expect(await reason).toBe('io server disconnect');
     const again = client(token);
     expect((await next<{ data?: { code?: string } }>(again, 'connect_error')).data?.code).toBe(

@@ -35,6 +35,7 @@ import { LatestCoalescer } from './latest-coalescer.ts';
  * - `device-status` `{ items: [{ deviceId, kind, district, online, at }] }`
  * - `refused` `{ total, byReason: { [code]: n } }` since the previous push
  * - `stats` the ingest statistics
+ * - `revoked` `{ code, message }` just before the server disconnects a client whose key was revoked
  */
 
 export interface LiveHubDeps {
@@ -176,7 +177,10 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
 
   const stopRevoked = deps.apiKeys.onRevoked(function disconnectRevoked(keyId) {
     for (const socket of io.of('/').sockets.values()) {
-      if (socket.data.principal?.keyId === keyId) socket.disconnect(true);
+      if (socket.data.principal?.keyId !== keyId) continue;
+      // Told first, so the page signs out instead of reconnecting as after a server restart.
+      socket.emit('revoked', { code: 'API_UNAUTHENTICATED', message: 'this API key was revoked' });
+      socket.disconnect(true);
     }
   });
 

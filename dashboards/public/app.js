@@ -112,10 +112,20 @@
     const socket = io({ path: '/socket.io', auth: { token: key } });
     state.socket = socket;
     socket.on('connect', () => setConnection('live', 'live'));
+    let revoked = false;
+    socket.on('revoked', () => {
+      revoked = true;
+      signOut('This API key was revoked.');
+    });
     socket.on('disconnect', (reason) => {
-      if (reason === 'io server disconnect')
-        return signOut('The key was revoked or the server closed the session.');
+      if (revoked) return;
       setConnection('reconnecting…', 'down');
+      // socket.io retries by itself except when the server closed the session (a restart): retry then too.
+      if (reason === 'io server disconnect') {
+        setTimeout(() => {
+          if (state.socket === socket) socket.connect();
+        }, 2000);
+      }
     });
     socket.on('connect_error', (err) => {
       const code = err?.data?.code;
