@@ -44,4 +44,16 @@ describe('EN: E: E: 2C Electricity Consumption', () => {
     expect(v.provisional).toBe(true);
     expect(v.dataQuality).toBe('estimation-with-assumptions');
   });
+
+  it('a running month owes readings only until ctx.now', async () => {
+    fx.addDevice('feeder-1', 'electricity-feeder-meter', { customersServed: 1 });
+    await fx.writeSeries('feeder-1', 'energy', fx.march.start, 288, 300, () => 1);
+    fx.setPopulation(10);
+    let v = await electricityConsumption.compute(fx.ctx, fx.march);
+    expect(v.completeness).toBeCloseTo(1 / 31, 12);
+    fx.ctx.now = fx.march.start + DAY;
+    v = await electricityConsumption.compute(fx.ctx, fx.march);
+    expect(v.completeness).toBe(1);
+    expect(v.provisional).toBe(false);
+  });
 });
