@@ -75,6 +75,8 @@ export async function runThroughput(
   const gen = forkChild('./load-generator.ts');
   let target: Child | null = null;
   let started: StartedTarget | null = null;
+  // A fresh process runs cold code (the JIT has not compiled its hot path yet): its first step warms up longer.
+  let fresh = true;
 
   const startTarget = async () => {
     if (target !== null) {
@@ -92,6 +94,7 @@ export async function runThroughput(
       ...(setup.logins !== undefined ? { logins: setup.logins } : {}),
     };
     started = await target.call<StartedTarget>('start', args);
+    fresh = true;
     await gen.call('connect', {
       host: started.host,
       port: started.port,
@@ -106,7 +109,8 @@ export async function runThroughput(
     const t = target!;
     const pids = started!.pids;
     const startAt = Date.now() + 100;
-    const t0 = startAt + s.warmupMs;
+    const t0 = startAt + (fresh ? 3 : 1) * s.warmupMs;
+    fresh = false;
     const t1 = t0 + windowMs;
     await t.call('window', { t0, t1 });
     live?.setWindow(t0, t1);
@@ -184,7 +188,8 @@ export async function runThroughput(
     // Latency at half the maximum, on a fresh system (a failed step can leave a broker degraded).
     const half = Math.round(max.rate / 2);
     if (half > 0) {
-      await startTarget();
+      // After a failed or generator-limited step the target was already restarted.
+      if (history.at(-1)?.verdict === 'ok') await startTarget();
       const http = (started as StartedTarget | null)?.http;
       const live =
         http !== undefined ? await LiveProbe.connect(http.url, http.token).catch(() => null) : null;

@@ -1,0 +1,161 @@
+import mqttPacket from 'mqtt-packet';
+import { describe, expect, it } from 'vitest';
+import { LatencyHistogram } from './histogram.ts';
+import { encodePublish, encodeTopic, type Incoming, PacketReader } from './mqtt-wire.ts';
+import { buildPayload, sendTimeOf, valuePool } from './payload.ts';
+import { judgeStep, maxSustained, nextRate, type StepObservation, type StepPlan } from './stepping.ts';
+import { WindowCounter } from './window-counter.ts';
+
+// The harness logic only: no speed is asserted anywhere (speed is judged by `npm run bench`).
+
+const plan: StepPlan = { startRate: 1000, maxRate: 16_000, factor: 2, bisections: 2, granularity: 100 };
+
+const obs = (o: Partial<StepObservation>): StepObservation => ({
+  targetRate: 1000,
+  windowMs: 1000,
+  qos: 0,
+  sent: 1000,
+  generatorBehind: 0,
+  blocked: 0,
+  acked: 0,
+  deliveredEarly: 1000,
+  deliveredFinal: 1000,
+  latencyP50Q2: 2,
+  latencyP50Q4: 2,
+  ...o,
+});
+
+describe('step judgement', () => {
+  it.each([
+    ['all delivered', obs({}), 'ok'],
+    ['late deliveries', obs({ deliveredEarly: 900 }), 'fail'],
+    ['loss at QoS 0', obs({ deliveredFinal: 999 }), 'fail'],
+    ['loss of acknowledged QoS 1', obs({ qos: 1, acked: 1000, deliveredFinal: 990 }), 'fail'],
+    [
+      'unacknowledged QoS 1 is not loss',
+      obs({ qos: 1, acked: 990, deliveredEarly: 990, deliveredFinal: 990 }),
+      'ok',
+    ],
+    ['broker pushback', obs({ blocked: 100, sent: 900, deliveredEarly: 900, deliveredFinal: 900 }), 'fail'],
+    ['growing latency', obs({ latencyP50Q2: 5, latencyP50Q4: 40 }), 'fail'],
+    ['store behind', obs({ storeBacklogFinal: 10 }), 'fail'],
+    [
+      'generator behind',
+      obs({ generatorBehind: 100, sent: 900, deliveredEarly: 900, deliveredFinal: 900 }),
+      'generator-limited',
+    ],
+    [
+      'system fails and generator behind',
+      obs({ generatorBehind: 100, sent: 900, deliveredEarly: 500, deliveredFinal: 900 }),
+      'fail',
+    ],
+  ] as const)('%s → %s', (_name, o, verdict) => {
+    expect(judgeStep(o).verdict).toBe(verdict);
+  });
+
+  it('counts the lost messages', () => {
+    expect(judgeStep(obs({ qos: 1, acked: 1000, deliveredFinal: 970 })).lost).toBe(30);
+  });
+});
+
+describe('rate stepping', () => {
+  const walk = (capacity: number) => {
+    const history: Array<{ rate: number; verdict: 'ok' | 'fail' }> = [];
+    for (let r = nextRate(history, plan); r !== null; r = nextRate(history, plan))
+      history.push({ rate: r, verdict: r <= capacity ? 'ok' : 'fail' });
+    return history;
+  };
+
+  it('doubles, then bisects between the last good and first failed rate', () => {
+    expect(walk(5000).map((h) => h.rate)).toEqual([1000, 2000, 4000, 8000, 6000, 5000]);
+    expect(maxSustained(walk(5000)).rate).toBe(5000);
+  });
+
+  it('stops at the maximum rate when nothing fails', () => {
+    expect(walk(1e9).map((h) => h.rate)).toEqual([1000, 2000, 4000, 8000, 16_000]);
+  });
+
+  it('bisects downwards when the first step already fails', () => {
+    expect(walk(300).map((h) => h.rate)).toEqual([1000, 500, 300]);
+  });
+
+  it('ends at a generator-limited step and marks the maximum', () => {
+    const history = [
+      { rate: 1000, verdict: 'ok' as const },
+      { rate: 2000, verdict: 'generator-limited' as const },
+    ];
+    expect(nextRate(history, plan)).toBeNull();
+    expect(maxSustained(history)).toEqual({ rate: 1000, generatorLimited: true });
+  });
+});
+
+describe('wire format', () => {
+  it('encodes a PUBLISH that mqtt-packet parses back, at QoS 0 and 1', () => {
+    const payload = buildPayload(valuePool(7), 1_700_000_000_123, 42);
+    for (const qos of [0, 1] as const) {
+      const parser = mqttPacket.parser();
+      const packets: mqttPacket.Packet[] = [];
+      parser.on('packet', (p) => packets.push(p));
+      parser.parse(encodePublish(encodeTopic('devices/a-1/telemetry'), payload, qos, 513));
+      expect(packets).toHaveLength(1);
+      const p = packets[0] as mqttPacket.IPublishPacket;
+      expect(p.topic).toBe('devices/a-1/telemetry');
+      expect(p.qos).toBe(qos);
+      expect(p.payload.toString()).toBe(payload);
+      if (qos === 1) expect(p.messageId).toBe(513);
+    }
+  });
+
+  it('reads CONNACK and PUBACK split across chunks', () => {
+    const seen: Incoming[] = [];
+    const reader = new PacketReader((p) => seen.push(p));
+    const bytes = Buffer.concat([
+      mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }),
+      mqttPacket.generate({ cmd: 'puback', messageId: 300 }),
+      mqttPacket.generate({ cmd: 'pingresp' }),
+    ]);
+    for (let i = 0; i < bytes.length; i += 3) reader.push(bytes.subarray(i, i + 3));
+    expect(seen).toEqual([
+      { type: 'connack', returnCode: 0 },
+      { type: 'puback', messageId: 300 },
+      { type: 'other', cmd: 13 },
+    ]);
+  });
+
+  it('reads the send time without parsing JSON, and refuses other shapes', () => {
+    const payload = buildPayload(valuePool(), 1_700_000_000_123, 1);
+    expect(sendTimeOf(Buffer.from(payload))).toBe(1_700_000_000_123);
+    expect(JSON.parse(payload).values.no2).toEqual({ value: expect.any(Number), unit: 'ppb' });
+    expect(sendTimeOf(Buffer.from('{"ts":"2024-01-01T00:00:00Z"}'))).toBeNaN();
+  });
+
+  it('gives the same payloads for the same seed', () => {
+    expect(valuePool(5)).toEqual(valuePool(5));
+    expect(valuePool(5)).not.toEqual(valuePool(6));
+  });
+});
+
+describe('histogram and window counter', () => {
+  it('finds quantiles and survives the IPC round trip', () => {
+    const h = new LatencyHistogram();
+    for (let i = 1; i <= 100; i++) h.record(i);
+    const back = LatencyHistogram.fromWire(h.toWire());
+    expect(back.count).toBe(100);
+    expect(back.quantile(0.5)).toBe(50);
+    expect(back.quantile(0.99)).toBe(99);
+    expect(new LatencyHistogram().quantile(0.5)).toBeNaN();
+  });
+
+  it('counts only messages sent in the window, and those on time', () => {
+    const c = new WindowCounter();
+    c.setWindow(1000, 2000, 100);
+    c.record(999, 5, 1005); // warm-up
+    c.record(1000, 5, 1003);
+    c.record(1999, 5, 2050);
+    c.record(1999, 5, 2200); // late
+    c.record(2000, 5, 2001); // after the window
+    const r = c.report();
+    expect(r).toMatchObject({ totalMessages: 5, messages: 3, onTime: 2, values: 15 });
+    expect(LatencyHistogram.fromWire(r.latency).count).toBe(3);
+  });
+});
