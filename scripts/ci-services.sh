@@ -47,9 +47,11 @@ wait_http() {
 PIDS=()
 TMP=""
 cleanup() {
-  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
-  [ -n "$TMP" ] && rm -rf "$TMP"
+  local status=$?
+  for pid in "${PIDS[@]:-}"; do if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; done
+  for pid in "${PIDS[@]:-}"; do if [ -n "$pid" ]; then wait "$pid" 2>/dev/null || true; fi; done
+  if [ -n "$TMP" ]; then rm -rf "$TMP"; fi
+  exit "$status"
 }
 trap cleanup EXIT
 
