@@ -422,6 +422,33 @@ describe('backpressure and shutdown', () => {
     expect((await h.telemetry.ingestBacklog.get()).values[0]?.value).toBe(0);
   });
 
+  it('past the in-memory bound, drops its copy and re-reads the backlog from the log', async () => {
+    const warnings: string[] = [];
+    const lines = new Writable({
+      write(chunk, _enc, done) {
+        warnings.push(String(chunk));
+        done();
+      },
+    });
+    // In memory at most ingestMaxBacklogValues + logFlushMaxValues = 3 values.
+    const h = await setup(
+      { ingestMaxBacklogValues: 2, logFlushMaxValues: 1 },
+      { startPaused: true, storeBatchMaxValues: 2 },
+      pino({ level: 'warn' }, lines),
+    );
+    const id = await h.device();
+    const values = { pm25: 1, pm10: 2, no2: 3, so2: 4, o3: 5 };
+    expect(await h.ingest.submit(id, 'telemetry', json({ ts: T0 - MIN, values }))).toEqual({
+      ok: true,
+      accepted: 5,
+    });
+    expect(warnings.some((l) => l.includes('dropping the in-memory copy'))).toBe(true);
+    h.ingest.resumeStoreWrites();
+    await h.ingest.drain();
+    expect(h.ingest.stats()).toMatchObject({ backlog: 0, stored: { inserted: 5, duplicates: 0 } });
+    expect((await h.store.latest(id)).map((v) => v.value).sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('close refuses new and waiting submits with INGEST_SHUTTING_DOWN and reports what is not in the store', async () => {
     const h = await setup({ ingestMaxBacklogValues: 1 }, { startPaused: true, closeTimeoutMs: 1 });
     const id = await h.device();
