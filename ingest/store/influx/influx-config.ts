@@ -33,6 +33,11 @@ export const influxConfigShape = {
   influxRetentionRawDays: positiveInt
     .default(400)
     .describe('days of points kept; match the bucket retention'),
+  influxIdentityWindowDays: positiveInt
+    .default(35)
+    .describe(
+      'days of reading identities remembered for duplicate/revision detection (>= late window + outages)',
+    ),
   influxBatchSize: positiveInt.default(5_000).describe('lines per write request'),
   influxFlushIntervalMs: positiveInt.default(1_000).describe('WriteApi flush interval'),
   influxMaxRetries: z.coerce.number().int().min(0).default(5).describe('retries of a failed write request'),
@@ -63,6 +68,7 @@ export function influxOptionsFromConfig(c: InfluxConfig, dataDir: string): Influ
     createDatabase: c.influxCreateDatabase,
     deleteOnPrune: c.influxDeleteOnPrune,
     retentionRawDays: c.influxRetentionRawDays,
+    identityWindowDays: c.influxIdentityWindowDays,
     indexFile: join(dataDir, 'influx-index.db'),
     batchSize: c.influxBatchSize,
     flushIntervalMs: c.influxFlushIntervalMs,

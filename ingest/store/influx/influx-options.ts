@@ -39,7 +39,15 @@ export const influxOptionsSchema = z
       .int()
       .positive()
       .default(400)
-      .describe('points kept (days): index and, with deleteOnPrune, InfluxDB'),
+      .describe('days of points kept in InfluxDB (deleteOnPrune; else match the bucket retention)'),
+    identityWindowDays: z
+      .number()
+      .int()
+      .positive()
+      .default(35)
+      .describe(
+        'days of identities the index remembers: older points are refused as expired; must cover the ingest late window plus the longest outage replayed from the durable log',
+      ),
     deleteOnPrune: z
       .boolean()
       .default(false)
@@ -109,6 +117,8 @@ export function resolveInfluxOptions(input: InfluxStoreOptionsInput): InfluxStor
   if (o.maxBufferLines < o.batchSize) problems.push('influx.maxBufferLines: must be at least batchSize');
   if (o.maxRetryDelayMs < o.minRetryDelayMs)
     problems.push('influx.maxRetryDelayMs: must be at least minRetryDelayMs');
+  if (o.identityWindowDays > o.retentionRawDays)
+    problems.push('influx.identityWindowDays: must not exceed retentionRawDays');
   if (o.token !== undefined && o.username !== undefined)
     problems.push('influx.token: give a token or a username/password, not both');
   if (problems.length > 0)

@@ -36,6 +36,7 @@ async function openStore(zone: string, overrides: Record<string, unknown> = {}) 
       createDatabase: true,
       deleteOnPrune: true,
       retentionRawDays: 365,
+      identityWindowDays: 30,
       indexFile: dir.file('influx-index.db'),
       minRetryDelayMs: 10,
       maxRetryDelayMs: 50,
@@ -52,6 +53,34 @@ async function openStore(zone: string, overrides: Record<string, unknown> = {}) 
 
 describe.skipIf(binary === null)('InfluxSeriesStore on InfluxDB 1.x (v1 /write, InfluxQL /query)', () => {
   seriesStoreContract('influxdb (v1 transport)', (zone) => openStore(zone));
+
+  it('remembers identities for identityWindowDays only, keeping older points in InfluxDB until retentionRawDays', async () => {
+    const { store, cleanup } = await openStore('UTC', { identityWindowDays: 2, retentionRawDays: 30 });
+    try {
+      const now = utc('2026-03-10T12:00');
+      const old = pt('aq-1', 'pm25', now - 10 * 86_400_000, 4);
+      const ancient = pt('aq-1', 'pm25', now - 40 * 86_400_000, 9);
+      await store.write([ancient, old, pt('aq-1', 'pm25', now - 3_600_000, 5)]);
+      expect(await store.prune(now)).toBe(2); // identities of `old` and `ancient` forgotten
+      const all = {
+        scope: { device: 'aq-1' },
+        metric: 'pm25',
+        from: now - 50 * 86_400_000,
+        to: now,
+      } as const;
+      expect((await store.aggregate(all))?.sum).toBe(9); // `ancient` deleted, `old` still in InfluxDB
+      expect(await store.write([{ ...old, value: 6 }])).toEqual({
+        inserted: 0,
+        duplicates: 0,
+        revisions: [],
+      });
+      expect(store.stats().expired).toBe(1); // refused: its identity can no longer be checked
+      expect((await store.aggregate(all))?.sum).toBe(9);
+    } finally {
+      await store.close();
+      await cleanup();
+    }
+  });
 
   describe('schema', () => {
     let store: InfluxSeriesStore;

@@ -158,21 +158,19 @@ export class InfluxSeriesStore implements SeriesStore {
   }
 
   /**
-   * Forgets identities older than the start of the city day `retentionRawDays` before `now` (a late
-   * point older than that is refused, as in the SQLite store); with `deleteOnPrune`, deletes them from
-   * InfluxDB too. Without it the server's retention policy (bucket retention in 2.x) expires the data:
-   * keep the two equal. Returns identities removed from the index.
+   * Forgets identities older than the start of the city day `identityWindowDays` before `now` (a later
+   * write older than that is refused as expired, as in the SQLite store) and, with `deleteOnPrune`, deletes
+   * points older than `retentionRawDays` from InfluxDB. Without it the server's retention policy (bucket
+   * retention in 2.x) expires the data: keep the two equal. Returns identities removed from the index.
    */
   async prune(now: number): Promise<number> {
     this.assertOpen();
-    const cut = Math.max(
-      this.deps.calendar.bucketStart(now - this.options.retentionRawDays * DAY_MS, 'day'),
-      this.horizon,
-    );
+    const dayStart = (days: number) => this.deps.calendar.bucketStart(now - days * DAY_MS, 'day');
     if (this.options.deleteOnPrune) {
-      const statement = deleteBeforeQuery(this.index.allMetrics(), cut);
+      const statement = deleteBeforeQuery(this.index.allMetrics(), dayStart(this.options.retentionRawDays));
       if (statement !== null) await this.queries.run(statement);
     }
+    const cut = Math.max(dayStart(this.options.identityWindowDays), this.horizon); // never un-prunes
     const removed = this.index.prune(cut);
     this.index.setMeta(HORIZON_KEY, cut);
     this.horizon = cut;
