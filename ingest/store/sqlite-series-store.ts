@@ -145,7 +145,12 @@ export class SqliteSeriesStore implements SeriesStore {
     return this.rollups.range(q.step, s.id, q.from, q.to).map((r) => toBucket(r.bucket, r));
   }
 
-  /** Merges the coarsest buckets that tile [from, to) (see planRange); t of the result is `from`. */
+  /**
+   * Merges the coarsest buckets that tile [from, to) (see planRange); t of the result is `from`. Like
+   * query(), it counts a minute by its start, so a `from` inside a minute starts at the next one. A ragged
+   * edge older than the finer tier's retention (minutes: 14 days by default) has no buckets left to read:
+   * calendar periods (days, months) are whole days and never hit this.
+   */
   async aggregate(q: Omit<SeriesQuery, 'step'>): Promise<Bucket | null> {
     this.assertOpen();
     const s = this.resolve(q.scope, q.metric);
