@@ -56,6 +56,22 @@ export const configSchema = z
     livePushIntervalMs: positiveInt.default(500).describe('live page updates are coalesced to this period'),
     corsOrigins: z.string().default('').describe('comma-separated origins allowed by CORS; empty = same origin only'),
     httpBodyLimitBytes: positiveInt.default(1_048_576).describe('largest HTTP request body'),
+    kpiCloseGraceDays: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(366)
+      .default(5)
+      .describe('a month closes (roll-up frozen as version 1) this many days after it ends'),
+    kpiCaptureThreshold: z.coerce
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.9)
+      .describe('completeness below this makes a KPI value provisional (EU air-quality practice: 0.9)'),
+    kpiRecomputeDebounceMs: positiveInt.default(2_000).describe('KPIs recompute this long after data arrives'),
+    kpiNoiseThresholdDb: z.coerce.number().positive().default(55).describe('Noise Exposure threshold, dB(A)'),
+    kpiEmfLimitVm: z.coerce.number().positive().default(28).describe('EMF Exposure reference level, V/m'),
   })
   .strict();
 

@@ -53,6 +53,15 @@ export const errorCatalogue = {
   METRICS_PERIOD_INVALID: { httpStatus: 400, retryable: false, message: 'period label is not YYYY, YYYY-MM, YYYY-Qn or a to-date form' },
   // InfluxDB series store
   STORE_QUERY_FAILED: { httpStatus: 502, retryable: false, message: 'the time-series database refused a query' },
+  // KPI engine: manual values, overrides, month close
+  METRICS_UNKNOWN_KPI: { httpStatus: 404, retryable: false, message: 'no KPI with this code' },
+  METRICS_OVERRIDE_REQUIRED: { httpStatus: 409, retryable: false, message: 'the KPI is sensor-derived: set override to replace its value' },
+  METRICS_UNIT_MISMATCH: { httpStatus: 400, retryable: false, message: 'unit does not match the KPI unit' },
+  METRICS_VALUE_OUT_OF_RANGE: { httpStatus: 400, retryable: false, message: 'value is outside the range of the KPI unit' },
+  METRICS_INCONSISTENT: { httpStatus: 400, retryable: false, message: 'value breaks a verifier consistency rule' },
+  METRICS_IMPORT_INVALID: { httpStatus: 400, retryable: false, message: 'the sheet has invalid rows: nothing was imported' },
+  METRICS_PERIOD_NOT_ENDED: { httpStatus: 409, retryable: false, message: 'the period has not ended yet' },
+  METRICS_ALREADY_CLOSED: { httpStatus: 409, retryable: false, message: 'the period is already closed' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -37,12 +37,36 @@ export interface ReadingsRevised {
   at: number;
 }
 
+/**
+ * A KPI's current value (month to date, year to date or rolling 12 months) changed. The payloads are the
+ * metrics views (metrics/kpi-engine.ts), typed loosely here: core imports nothing of ours.
+ */
+export interface KpiUpdated {
+  code: string;
+  periodKind: string;
+  value: unknown;
+  score: unknown;
+}
+
+/** A closed period was restated: a new roll-up version with the old and new value of one entry. */
+export interface KpiRevised {
+  code: string;
+  dataPoint: string | null;
+  period: string;
+  version: number;
+  oldValue: number | null;
+  newValue: number | null;
+  cause: string;
+}
+
 interface EventMap {
   readings: [ReadingsAccepted];
   refused: [MessageRefused];
   'device-status': [DeviceStatusChanged];
   'device-event': [DeviceEventAccepted];
   'readings-revised': [ReadingsRevised];
+  'kpi-updated': [KpiUpdated];
+  'kpi-revised': [KpiRevised];
 }
 
 /** Event names and their arguments, for code that forwards events generically. */

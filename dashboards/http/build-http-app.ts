@@ -141,7 +141,7 @@ export function cors(corsOrigins: string): RequestHandler {
     res.vary('Origin');
     res.set('Access-Control-Allow-Origin', origin);
     if (req.method === 'OPTIONS' && req.get('access-control-request-method')) {
-      res.set('Access-Control-Allow-Methods', 'GET, POST, PATCH, DELETE');
+      res.set('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
       res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type');
       res.set('Access-Control-Max-Age', '600');
       res.status(204).end();

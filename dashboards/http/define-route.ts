@@ -15,7 +15,7 @@ import { errorResponseSchema } from './schemas/common.ts';
  */
 
 export type Access = Role | 'public';
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface RouteContext<P, Q, B> {
   params: P;
