@@ -1,12 +1,15 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CityCalendar } from './core/city-calendar.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import type { Config } from './core/config.ts';
+import { CityError } from './core/errors.ts';
 import type { Logger } from './core/logger.ts';
 import { PlatformEvents } from './core/platform-events.ts';
+import type { SeriesStore } from './core/ports/series-store.ts';
 import { createTelemetry, type Telemetry } from './core/telemetry.ts';
 import { ApiKeyStore } from './dashboards/http/api-key-store.ts';
 import { buildHttpApp } from './dashboards/http/build-http-app.ts';
@@ -27,8 +30,44 @@ export interface PlatformAddresses {
   httpPort: number;
   mqttPort: number;
   mqttWsPort: number | null;
+  /** null unless MQTT over TLS is configured */
+  mqttTlsPort: number | null;
   httpUrl: string;
   mqttUrl: string;
+}
+
+/** Reads a PEM file named in the config; a missing or unreadable file is a configuration error at start. */
+function readPem(file: string, key: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new CityError('CONFIG_INVALID', `${key}: cannot read ${file}: ${(err as Error).message}`, {
+      field: key,
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Watches series-store writes: `failing` while the last write failed. SQLite keeps answering health()
+ * ok while its file is locked or the disk is full; readiness must show the outage all the same.
+ */
+function watchStore<S extends SeriesStore>(store: S): { store: S; failing(): boolean } {
+  let failing = false;
+  const write = store.write.bind(store);
+  const watched = Object.create(store) as S;
+  watched.write = (points) =>
+    write(points).then(
+      (outcome) => {
+        failing = false;
+        return outcome;
+      },
+      (err: unknown) => {
+        failing = true;
+        throw err;
+      },
+    );
+  return { store: watched, failing: () => failing };
 }
 
 /**
@@ -58,10 +97,11 @@ export async function buildPlatform(deps: PlatformDeps) {
     },
     logger,
   });
+  const storeWatch = watchStore(store);
   const ingest = await IngestService.open({
     config,
     directory: registry,
-    store,
+    store: storeWatch.store,
     events,
     telemetry,
     logger,
@@ -77,6 +117,15 @@ export async function buildPlatform(deps: PlatformDeps) {
     clock,
   });
 
+  // Retention (RETENTION_*_DAYS): the series store drops expired raw points and roll-ups once an hour.
+  const retentionTimer = setInterval(() => {
+    store.prune(clock.now()).then(
+      (removed) => removed > 0 && logger.info({ removed }, 'retention: expired series data removed'),
+      (err: unknown) => logger.error({ err }, 'retention: prune failed'),
+    );
+  }, 3_600_000);
+  retentionTimer.unref();
+
   let listeners: GatewayListeners | null = null;
   let httpServer: Server | null = null;
   let live: { close(): Promise<void> } | null = null;
@@ -87,13 +136,15 @@ export async function buildPlatform(deps: PlatformDeps) {
     const storeHealth = store.health();
     const checks = {
       listening: started && listeners !== null,
-      store: storeHealth.ok,
+      store: storeHealth.ok && !storeWatch.failing(),
       accepting: stopping === null,
+      // Past the backlog bound acknowledgements wait: the platform is up but slowed by its store.
+      backlog: ingest.stats().backlog <= config.ingestMaxBacklogValues,
     };
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 
-  const { app, attachLive } = buildHttpApp({
+  const { app, attachLive, routes } = buildHttpApp({
     config,
     registry,
     kinds,
@@ -120,6 +171,8 @@ export async function buildPlatform(deps: PlatformDeps) {
     ingest,
     gateway,
     app,
+    /** Every HTTP route as declared (path, method, access): the security matrix is derived from it. */
+    routes,
 
     async start(): Promise<PlatformAddresses> {
       listeners = await listenGateway(gateway, {
@@ -128,8 +181,30 @@ export async function buildPlatform(deps: PlatformDeps) {
         wsPort: config.mqttWsPort,
         maxConnections: config.mqttMaxConnections,
         maxPayloadBytes: config.mqttMaxPayloadBytes,
+        handshakeTimeoutMs: config.mqttConnectTimeoutMs,
+        tls:
+          config.mqttTlsCertFile !== undefined && config.mqttTlsKeyFile !== undefined
+            ? {
+                port: config.mqttTlsPort,
+                cert: readPem(config.mqttTlsCertFile, 'MQTT_TLS_CERT_FILE'),
+                key: readPem(config.mqttTlsKeyFile, 'MQTT_TLS_KEY_FILE'),
+              }
+            : null,
       });
-      httpServer = createServer(app);
+      const https = config.httpTlsCertFile !== undefined && config.httpTlsKeyFile !== undefined;
+      httpServer = https
+        ? createHttpsServer(
+            {
+              cert: readPem(config.httpTlsCertFile!, 'HTTP_TLS_CERT_FILE'),
+              key: readPem(config.httpTlsKeyFile!, 'HTTP_TLS_KEY_FILE'),
+              minVersion: 'TLSv1.2',
+            },
+            app,
+          )
+        : createServer(app);
+      // Slow-loris on the API: headers must arrive within 10 s, a whole request within 30 s.
+      httpServer.headersTimeout = 10_000;
+      httpServer.requestTimeout = 30_000;
       live = attachLive(httpServer);
       const server = httpServer;
       await new Promise<void>((resolve, reject) => {
@@ -143,7 +218,8 @@ export async function buildPlatform(deps: PlatformDeps) {
         httpPort,
         mqttPort: listeners.tcpPort,
         mqttWsPort: listeners.wsPort,
-        httpUrl: `http://${host}:${httpPort}`,
+        mqttTlsPort: listeners.tlsPort,
+        httpUrl: `${https ? 'https' : 'http'}://${host}:${httpPort}`,
         mqttUrl: `mqtt://${config.mqttHost === '0.0.0.0' ? 'localhost' : config.mqttHost}:${listeners.tcpPort}`,
       };
     },
@@ -151,6 +227,7 @@ export async function buildPlatform(deps: PlatformDeps) {
     /** Graceful stop: no new messages, everything acknowledged flushed, databases closed. Idempotent. */
     stop(): Promise<void> {
       stopping ??= (async () => {
+        clearInterval(retentionTimer);
         await gateway.close();
         await listeners?.close();
         const { unsaved } = await ingest.close();
