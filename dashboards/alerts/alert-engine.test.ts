@@ -1,0 +1,341 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CityCalendar } from '../../core/city-calendar.ts';
+import { ManualClock } from '../../core/clock.ts';
+import { testConfig } from '../../core/config.ts';
+import type { CityError } from '../../core/errors.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { PlatformEvents } from '../../core/platform-events.ts';
+import { createTelemetry } from '../../core/telemetry.ts';
+import { KindCatalogue } from '../../devices/kind-catalogue.ts';
+import { DeviceRegistry } from '../../devices/registry.ts';
+import { IngestService, type IngestServiceOptions } from '../../ingest/ingest-service.ts';
+import { SqliteSeriesStore } from '../../ingest/store/sqlite-series-store.ts';
+import { makeTempDir, type TempDir } from '../../test/helpers/temp-dir.ts';
+import { AlertEngine } from './alert-engine.ts';
+import type { Alert } from './alert-types.ts';
+
+const T0 = Date.UTC(2026, 10, 12, 8, 0, 0);
+const MIN = 60_000;
+const AIR = 'air-quality-station';
+const logger = silentLogger();
+
+interface Harness {
+  dir: TempDir;
+  clock: ManualClock;
+  events: PlatformEvents;
+  kinds: KindCatalogue;
+  registry: DeviceRegistry;
+  store: SqliteSeriesStore;
+  ingest: IngestService;
+  engine: AlertEngine;
+  changes: Alert[];
+  device(district?: string): Promise<string>;
+  send(deviceId: string, ts: number, values: Record<string, number>): Promise<void>;
+  reopenEngine(): void;
+  close(): Promise<void>;
+}
+
+const open: Harness[] = [];
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const h of open.splice(0)) await h.close();
+  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+});
+
+async function setup(ingestOptions: IngestServiceOptions = {}): Promise<Harness> {
+  const dir = makeTempDir('cm-alerts-');
+  const clock = new ManualClock(T0);
+  const config = testConfig({ dataDir: dir.path, logFlushIntervalMs: 1 });
+  const kinds = new KindCatalogue();
+  const registry = DeviceRegistry.open({ dataDir: dir.path, kinds, clock, logger, scryptCost: 1024 });
+  const store = SqliteSeriesStore.open({
+    file: dir.file('series.db'),
+    calendar: new CityCalendar('UTC'),
+    retention: { rawDays: 35, minuteDays: 14, hourDays: 400, dayDays: 3660 },
+    logger,
+    clock,
+  });
+  const events = new PlatformEvents();
+  const ingest = await IngestService.open(
+    { config, directory: registry, store, events, telemetry: createTelemetry(), logger, clock },
+    { pruneIntervalMs: 0, ...ingestOptions },
+  );
+  const makeEngine = () => {
+    const engine = AlertEngine.open(
+      { dataDir: dir.path, cityName: 'Test City', events, registry, kinds, ingest, clock, logger },
+      { checkIntervalMs: 0, webhook: { timeoutMs: 2_000 } },
+    );
+    engine.onChange((a) => h.changes.push(a));
+    return engine;
+  };
+  const h: Harness = {
+    dir,
+    clock,
+    events,
+    kinds,
+    registry,
+    store,
+    ingest,
+    engine: undefined as unknown as AlertEngine,
+    changes: [],
+    async device(district = 'Old Town') {
+      return (await registry.provision({ kind: AIR, district })).device.id;
+    },
+    async send(deviceId, ts, values) {
+      const result = await ingest.submit(deviceId, 'telemetry', Buffer.from(JSON.stringify({ ts, values })));
+      expect(result.ok).toBe(true);
+    },
+    reopenEngine() {
+      void h.engine.close();
+      h.engine = makeEngine();
+    },
+    async close() {
+      await h.engine.close();
+      await ingest.close();
+      await store.close();
+      registry.close();
+      dir.remove();
+    },
+  };
+  h.engine = makeEngine();
+  open.push(h);
+  return h;
+}
+
+/** A webhook receiver on an ephemeral port; resolves each body in arrival order. */
+async function webhookReceiver(): Promise<{ url: string; next(): Promise<{ event: string; alert: Alert }> }> {
+  const queue: Array<{ event: string; alert: Alert }> = [];
+  const waiting: Array<(b: { event: string; alert: Alert }) => void> = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      res.end('ok');
+      const parsed = JSON.parse(body) as { event: string; alert: Alert };
+      const w = waiting.shift();
+      if (w) w(parsed);
+      else queue.push(parsed);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    next: () => {
+      const ready = queue.shift();
+      return ready ? Promise.resolve(ready) : new Promise((r) => waiting.push(r));
+    },
+  };
+}
+
+describe('series threshold', () => {
+  it('opens after the condition held for the duration by reading time, is acknowledged, then clears', async () => {
+    const h = await setup();
+    const hook = await webhookReceiver();
+    const a = await h.device('Harbour');
+    const b = await h.device('Harbour');
+    h.engine.createRule(
+      {
+        name: 'PM2.5 high',
+        condition: {
+          kind: 'series-threshold',
+          scope: 'district',
+          metric: 'pm25',
+          op: '>',
+          value: 25,
+          forMinutes: 60,
+        },
+        webhookUrl: hook.url,
+      },
+      'ops',
+    );
+    h.clock.set(T0 + 2 * 60 * MIN);
+    await h.send(a, T0, { pm25: 30 });
+    await h.send(b, T0, { pm25: 28 });
+    await h.send(a, T0 + 30 * MIN, { pm25: 35 });
+    expect(h.engine.list({ state: 'active' }).total).toBe(0);
+    // District mean (40 + 28) / 2 = 34 > 25 at T0 + 60 min: held for 60 minutes of reading time.
+    await h.send(a, T0 + 60 * MIN, { pm25: 40 });
+    const [alert] = h.engine.list({ state: 'open' }).items;
+    expect(alert).toMatchObject({ subject: 'Harbour', subjectKind: 'district', state: 'open', value: 34 });
+    expect((await hook.next()).event).toBe('opened');
+    // Still above: no second alert.
+    await h.send(b, T0 + 61 * MIN, { pm25: 30 });
+    expect(h.engine.list().total).toBe(1);
+
+    const acked = h.engine.acknowledge(alert!.id, 'night shift');
+    expect(acked).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedBy: 'night shift',
+      acknowledgedAt: h.clock.now(),
+    });
+    expect(() => h.engine.acknowledge(alert!.id, 'again')).toThrow(
+      expect.objectContaining({ code: 'API_CONFLICT' }),
+    );
+
+    // Mean (5 + 10) / 2 = 7.5: below, cleared by the condition.
+    await h.send(a, T0 + 70 * MIN, { pm25: 5 });
+    await h.send(b, T0 + 70 * MIN, { pm25: 10 });
+    expect(h.engine.get(alert!.id)).toMatchObject({ state: 'cleared', clearedBy: 'condition' });
+    const cleared = await hook.next();
+    expect(cleared).toMatchObject({ event: 'cleared', alert: { id: alert!.id, state: 'cleared' } });
+    expect(h.changes.map((c) => c.state)).toEqual(['open', 'acknowledged', 'cleared']);
+    await h.engine.drainWebhooks();
+    expect(h.engine.webhookCounters).toMatchObject({ sent: 2, failed: 0 });
+  });
+
+  it('evaluates each device on its own and ignores readings older than the newest', async () => {
+    const h = await setup();
+    const a = await h.device();
+    const b = await h.device();
+    h.engine.createRule(
+      {
+        name: 'NO2',
+        condition: { kind: 'series-threshold', scope: 'device', metric: 'no2', op: '>', value: 100 },
+      },
+      'ops',
+    );
+    h.clock.set(T0 + 10 * MIN);
+    await h.send(a, T0 + 5 * MIN, { no2: 150 });
+    await h.send(b, T0 + 5 * MIN, { no2: 20 });
+    // A late reading below the threshold does not clear what a newer reading opened.
+    await h.send(a, T0, { no2: 10 });
+    const items = h.engine.list({ state: 'active' }).items;
+    expect(items.map((i) => i.subject)).toEqual([a]);
+  });
+});
+
+describe('state survives a restart', () => {
+  it('keeps rules, active alerts and acknowledgements', async () => {
+    const h = await setup();
+    const a = await h.device();
+    h.engine.createRule(
+      {
+        name: 'NO2',
+        condition: { kind: 'series-threshold', scope: 'city', metric: 'no2', op: '>', value: 100 },
+      },
+      'ops',
+    );
+    await h.send(a, T0, { no2: 150 });
+    const [alert] = h.engine.list().items;
+    h.engine.acknowledge(alert!.id, 'day shift');
+    h.reopenEngine();
+    expect(h.engine.rules().map((r) => r.name)).toEqual(['NO2']);
+    expect(h.engine.get(alert!.id)).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'day shift' });
+    // Still above after the restart: the same alert stays, no duplicate; then it clears.
+    await h.send(a, T0 + MIN, { no2: 160 });
+    expect(h.engine.list().total).toBe(1);
+    await h.send(a, T0 + 2 * MIN, { no2: 50 });
+    expect(h.engine.get(alert!.id).state).toBe('cleared');
+  });
+
+  it('refuses a foreign alerts.db with STORE_CORRUPT', async () => {
+    const dir = makeTempDir('cm-alerts-corrupt-');
+    const db = new Database(dir.file('alerts.db'));
+    db.pragma('application_id = 42');
+    db.close();
+    const events = new PlatformEvents();
+    const kinds = new KindCatalogue();
+    let caught: unknown;
+    try {
+      AlertEngine.open({
+        dataDir: dir.path,
+        cityName: 'x',
+        events,
+        registry: { list: () => ({ items: [], total: 0 }) },
+        kinds,
+        ingest: { stats: () => ({}) },
+        clock: new ManualClock(T0),
+        logger,
+      });
+    } catch (err) {
+      caught = err;
+    }
+    dir.remove();
+    expect((caught as CityError).code).toBe('STORE_CORRUPT');
+  });
+});
+
+describe('checks on the tick', () => {
+  it('opens a stale-device alert after N intervals without a reading, clears it when one arrives', async () => {
+    const h = await setup();
+    const a = await h.device();
+    h.engine.createRule({ name: 'Silent', condition: { kind: 'stale-device', intervals: 5 } }, 'ops');
+    h.clock.set(T0 + 4 * MIN);
+    h.engine.tick();
+    expect(h.engine.list().total).toBe(0);
+    h.clock.set(T0 + 6 * MIN); // air-quality interval is 60 s: 6 min > 5 intervals
+    h.engine.tick();
+    expect(h.engine.list({ state: 'open' }).items).toMatchObject([{ subject: a, subjectKind: 'device' }]);
+    await h.send(a, h.clock.now(), { pm25: 3 });
+    h.engine.tick();
+    expect(h.engine.list({ state: 'cleared' }).total).toBe(1);
+  });
+
+  it('opens a refused-spike alert and clears it once the minute has passed', async () => {
+    const h = await setup();
+    const a = await h.device();
+    h.engine.createRule({ name: 'Refusals', condition: { kind: 'refused-spike', perMinute: 2 } }, 'ops');
+    for (let i = 0; i < 3; i++) await h.ingest.submit(a, 'telemetry', Buffer.from('{not json'));
+    h.engine.tick();
+    expect(h.engine.list({ state: 'open' }).items).toMatchObject([{ subject: 'ingest', value: 3 }]);
+    h.clock.advance(61_000);
+    h.engine.tick();
+    expect(h.engine.list({ state: 'cleared' }).total).toBe(1);
+  });
+
+  it('opens a store-backlog alert while the store falls behind', async () => {
+    const h = await setup({ startPaused: true });
+    const a = await h.device();
+    h.engine.createRule({ name: 'Backlog', condition: { kind: 'store-backlog', values: 2 } }, 'ops');
+    for (let i = 0; i < 4; i++) await h.send(a, T0 - i * MIN, { pm25: 1 });
+    h.engine.tick();
+    expect(h.engine.list({ state: 'open' }).items).toMatchObject([{ subject: 'store' }]);
+    h.ingest.resumeStoreWrites();
+    await h.ingest.drain();
+    h.engine.tick();
+    expect(h.engine.list({ state: 'cleared' }).total).toBe(1);
+  });
+});
+
+describe('rules', () => {
+  it('validates input, evaluates KPI thresholds, and clears the alerts of a deleted rule', async () => {
+    const h = await setup();
+    expect(() =>
+      h.engine.createRule(
+        // @ts-expect-error: op must be > or <
+        { name: 'bad', condition: { kind: 'kpi-threshold', code: 'EN: EN: AQ: 1C', op: '>=', value: 1 } },
+        'ops',
+      ),
+    ).toThrow();
+    const rule = h.engine.createRule(
+      { name: 'Air KPI', condition: { kind: 'kpi-threshold', code: 'ENAQ1C', op: '>', value: 10 } },
+      'ops',
+    );
+    h.engine.offerKpi({
+      code: 'EN: EN: AQ: 1C',
+      compactCode: 'ENAQ1C',
+      periodKind: 'year-to-date',
+      value: { value: 50 },
+    });
+    expect(h.engine.list().total).toBe(0); // another period kind
+    h.engine.offerKpi({
+      code: 'EN: EN: AQ: 1C',
+      compactCode: 'ENAQ1C',
+      periodKind: 'month-to-date',
+      value: { value: 50 },
+    });
+    const [alert] = h.engine.list({ state: 'open' }).items;
+    expect(alert).toMatchObject({ subject: 'EN: EN: AQ: 1C', subjectKind: 'kpi' });
+    h.engine.deleteRule(rule.id, 'admin');
+    expect(h.engine.get(alert!.id)).toMatchObject({ state: 'cleared', clearedBy: 'rule deleted by admin' });
+    expect(h.engine.rules()).toEqual([]);
+    expect(() => h.engine.deleteRule(rule.id, 'admin')).toThrow(
+      expect.objectContaining({ code: 'API_NOT_FOUND' }),
+    );
+  });
+});

@@ -1,0 +1,411 @@
+import type { Clock } from '../../core/clock.ts';
+import { CityError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { MessageRefused, PlatformEvents, ReadingsAccepted } from '../../core/platform-events.ts';
+import type { DeviceRecord } from '../../core/ports/device-directory.ts';
+import type { ListFilter } from '../../devices/registry-schema.ts';
+import { type AlertQuery, AlertStore } from './alert-store.ts';
+import {
+  type Alert,
+  type AlertRule,
+  type KpiThreshold,
+  type RuleInput,
+  ruleInputSchema,
+} from './alert-types.ts';
+import { SeriesThresholdState } from './series-threshold-state.ts';
+import { type WebhookCounters, WebhookNotifier, type WebhookOptions } from './webhook-notifier.ts';
+
+/**
+ * The alert rules engine. Series thresholds are evaluated on the `readings` events (O(1) per value per
+ * matching rule, no I/O unless an alert changes state); stale devices, refused-message spikes and store
+ * backlog are checked by `tick()`, which a timer calls every `checkIntervalMs` (tests call it themselves with
+ * a ManualClock). An alert is unique per (rule, subject) while active; it goes open → acknowledged →
+ * cleared, each step recorded with who and when, and each change is told to `onChange` listeners (the live
+ * hub pushes it) and, on open and clear, to the rule's webhook.
+ */
+
+export interface AlertEngineDeps {
+  dataDir: string;
+  cityName: string;
+  events: PlatformEvents;
+  registry: { list(filter: ListFilter): { items: readonly DeviceRecord[]; total: number } };
+  kinds: { get(id: string): { intervalSec: number } | undefined };
+  ingest: { stats(): { backlog?: unknown } };
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface AlertEngineOptions {
+  /** Period of the stale / spike / backlog checks, ms; 0 = no timer (call tick()). Default 15 000. */
+  checkIntervalMs?: number;
+  /** Cleared alerts are kept this long, days. Default 90. */
+  retentionDays?: number;
+  webhook?: WebhookOptions;
+}
+
+/** A KPI value as the KPI engine pushes it. */
+export interface KpiUpdate {
+  code: string;
+  compactCode?: string;
+  periodKind: string;
+  value: { value: number | null } | null;
+}
+
+type Listener = (alert: Alert) => void;
+
+export class AlertEngine {
+  private readonly log: Logger;
+  private rulesById = new Map<string, AlertRule>();
+  private seriesStates = new Map<string, SeriesThresholdState>();
+  /** `${ruleId}\u0000${subject}` → active alert */
+  private readonly active = new Map<string, Alert>();
+  private readonly listeners = new Set<Listener>();
+  /** Refused messages per second over the last minute: a ring of 60 counters. */
+  private readonly refusedRing = new Array<number>(60).fill(0);
+  private refusedRingSec = 0;
+  private readonly webhook: WebhookNotifier;
+  private readonly timer: NodeJS.Timeout | null;
+  private readonly retentionMs: number;
+  private closed = false;
+
+  private constructor(
+    private readonly deps: AlertEngineDeps,
+    private readonly store: AlertStore,
+    options: AlertEngineOptions,
+  ) {
+    this.log = deps.logger.child({ component: 'alerts' });
+    this.webhook = new WebhookNotifier(this.log, options.webhook);
+    this.retentionMs = (options.retentionDays ?? 90) * 86_400_000;
+    for (const rule of store.rules()) this.rulesById.set(rule.id, rule);
+    this.rebuildSeriesStates();
+    for (const alert of store.activeAlerts()) this.active.set(key(alert.ruleId, alert.subject), alert);
+    deps.events.on('readings', this.onReadings);
+    deps.events.on('refused', this.onRefused);
+    const every = options.checkIntervalMs ?? 15_000;
+    this.timer = every > 0 ? setInterval(() => this.tick(), every) : null;
+    this.timer?.unref();
+  }
+
+  static open(deps: AlertEngineDeps, options: AlertEngineOptions = {}): AlertEngine {
+    return new AlertEngine(deps, AlertStore.open({ dataDir: deps.dataDir }), options);
+  }
+
+  // ---- rules ----
+
+  rules(): AlertRule[] {
+    return [...this.rulesById.values()];
+  }
+
+  createRule(input: RuleInput, createdBy: string): AlertRule {
+    const parsed = ruleInputSchema.parse(input);
+    const rule: AlertRule = {
+      id: this.store.newId('r'),
+      name: parsed.name,
+      severity: parsed.severity,
+      condition: parsed.condition,
+      webhookUrl: parsed.webhookUrl ?? null,
+      enabled: parsed.enabled,
+      createdBy,
+      createdAt: this.deps.clock.now(),
+    };
+    this.store.insertRule(rule);
+    this.rulesById.set(rule.id, rule);
+    this.rebuildSeriesStates();
+    this.log.info({ ruleId: rule.id, kind: rule.condition.kind, by: createdBy }, 'alert rule created');
+    return rule;
+  }
+
+  /** Deletes a rule; its active alerts are cleared ("rule deleted"). */
+  deleteRule(id: string, by: string): void {
+    if (!this.rulesById.has(id)) throw new CityError('API_NOT_FOUND', `no alert rule ${id}`, { field: 'id' });
+    for (const alert of [...this.active.values()]) {
+      if (alert.ruleId === id) this.clearAlert(alert, `rule deleted by ${by}`, alert.lastValue);
+    }
+    this.store.deleteRule(id);
+    this.rulesById.delete(id);
+    this.rebuildSeriesStates();
+    this.log.info({ ruleId: id, by }, 'alert rule deleted');
+  }
+
+  // ---- alerts ----
+
+  list(query: AlertQuery = {}): { items: Alert[]; total: number } {
+    return this.store.listAlerts(query);
+  }
+
+  get(id: string): Alert {
+    const alert = this.store.getAlert(id);
+    if (!alert) throw new CityError('API_NOT_FOUND', `no alert ${id}`, { field: 'id' });
+    return alert;
+  }
+
+  acknowledge(id: string, by: string): Alert {
+    const alert = this.activeById(id);
+    if (alert.state !== 'open') throw new CityError('API_CONFLICT', `alert ${id} is already ${alert.state}`);
+    alert.state = 'acknowledged';
+    alert.acknowledgedBy = by;
+    alert.acknowledgedAt = this.deps.clock.now();
+    this.store.updateAlert(alert);
+    this.emit(alert);
+    return alert;
+  }
+
+  /** Clears an alert by hand (the condition may still hold: it opens again when next evaluated). */
+  clear(id: string, by: string): Alert {
+    const alert = this.activeById(id);
+    this.clearAlert(alert, by, alert.lastValue);
+    return alert;
+  }
+
+  /** Listens to every change of an alert (opened, acknowledged, cleared); returns the unsubscribe. */
+  onChange(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get webhookCounters(): Readonly<WebhookCounters> {
+    return this.webhook.counters;
+  }
+
+  /** Waits for the webhook requests in flight (each bounded by its timeout). */
+  drainWebhooks(): Promise<void> {
+    return this.webhook.drain();
+  }
+
+  // ---- evaluation ----
+
+  /** A KPI value from the KPI engine: evaluates the kpi-threshold rules on it. */
+  offerKpi(update: KpiUpdate): void {
+    const value = update.value?.value;
+    for (const rule of this.rulesById.values()) {
+      const c = rule.condition;
+      if (!rule.enabled || c.kind !== 'kpi-threshold') continue;
+      if (c.code !== update.code && c.code !== update.compactCode) continue;
+      if (c.periodKind !== update.periodKind) continue;
+      if (typeof value !== 'number') continue; // not reported: nothing to compare
+      const holds = compare(c, value);
+      this.apply(
+        rule,
+        update.code,
+        'kpi',
+        holds,
+        value,
+        () => `${update.code} ${c.op} ${c.value}: ${fmt(value)}`,
+      );
+    }
+  }
+
+  /** Stale devices, refused-message spikes and store backlog; the timer calls this. */
+  tick(): void {
+    if (this.closed) return;
+    const now = this.deps.clock.now();
+    for (const rule of this.rulesById.values()) {
+      if (!rule.enabled) continue;
+      const c = rule.condition;
+      if (c.kind === 'stale-device') this.checkStale(rule, c, now);
+      else if (c.kind === 'refused-spike') {
+        const n = this.refusedLastMinute(now);
+        this.apply(
+          rule,
+          'ingest',
+          'ingest',
+          n > c.perMinute,
+          n,
+          () => `${n} messages refused in the last minute`,
+        );
+      } else if (c.kind === 'store-backlog') {
+        const raw = this.deps.ingest.stats().backlog;
+        const backlog = typeof raw === 'number' ? raw : 0;
+        this.apply(
+          rule,
+          'store',
+          'store',
+          backlog > c.values,
+          backlog,
+          () => `store backlog ${backlog} values`,
+        );
+      }
+    }
+    this.store.pruneCleared(now - this.retentionMs);
+  }
+
+  private checkStale(
+    rule: AlertRule,
+    c: Extract<AlertRule['condition'], { kind: 'stale-device' }>,
+    now: number,
+  ) {
+    const filter: ListFilter = { status: 'active', limit: 1000 };
+    if (c.deviceKind !== undefined) filter.kind = c.deviceKind;
+    if (c.district !== undefined) filter.district = c.district;
+    for (let offset = 0; ; offset += 1000) {
+      const page = this.deps.registry.list({ ...filter, offset });
+      for (const device of page.items) {
+        const interval = this.deps.kinds.get(device.kind)?.intervalSec;
+        if (interval === undefined) continue;
+        const last = device.lastSeenAt ?? device.createdAt;
+        const silentMs = now - last;
+        const stale = silentMs > c.intervals * interval * 1000;
+        this.apply(rule, device.id, 'device', stale, Math.round(silentMs / 1000), () =>
+          device.lastSeenAt === null
+            ? `${device.name} has sent no reading since it was provisioned`
+            : `${device.name}: no reading for ${Math.round(silentMs / 60_000)} min`,
+        );
+      }
+      if (offset + 1000 >= page.total) break;
+    }
+  }
+
+  private readonly onReadings = (r: ReadingsAccepted): void => {
+    if (this.seriesStates.size === 0) return;
+    try {
+      for (const [ruleId, state] of this.seriesStates) {
+        for (const v of r.values) {
+          if (!state.matches(r.deviceId, r.district, v.metric)) continue;
+          const t = state.offer(r.deviceId, r.district, v.value, v.ts);
+          if (t === null) continue;
+          const rule = this.rulesById.get(ruleId);
+          if (!rule) continue;
+          const c = state.rule;
+          const subjectKind = c.scope;
+          if (t.kind === 'open') {
+            this.apply(
+              rule,
+              t.subject,
+              subjectKind,
+              true,
+              t.value,
+              () =>
+                `${c.metric} ${c.op} ${c.value} in ${t.subject}${c.forMinutes > 0 ? ` for ${c.forMinutes} min` : ''}: ${fmt(t.value)}`,
+            );
+          } else if (t.kind === 'clear') {
+            this.apply(rule, t.subject, subjectKind, false, t.value, () => '');
+          } else {
+            const alert = this.active.get(key(rule.id, t.subject));
+            if (alert) alert.lastValue = t.value; // kept in memory; written with the next state change
+          }
+        }
+      }
+    } catch (err) {
+      // A listener on the ingest path must never throw (core/platform-events.ts).
+      this.log.error({ err }, 'alert evaluation failed');
+    }
+  };
+
+  private readonly onRefused = (r: MessageRefused): void => {
+    const sec = Math.floor(r.at / 1000);
+    this.advanceRing(sec);
+    this.refusedRing[sec % 60] = (this.refusedRing[sec % 60] ?? 0) + 1;
+  };
+
+  private advanceRing(sec: number): void {
+    if (sec <= this.refusedRingSec) return;
+    const steps = Math.min(60, sec - this.refusedRingSec);
+    for (let i = 1; i <= steps; i++) this.refusedRing[(this.refusedRingSec + i) % 60] = 0;
+    this.refusedRingSec = sec;
+  }
+
+  private refusedLastMinute(now: number): number {
+    this.advanceRing(Math.floor(now / 1000));
+    return this.refusedRing.reduce((a, b) => a + b, 0);
+  }
+
+  /** Opens, updates or clears the alert of (rule, subject) according to whether the condition holds. */
+  private apply(
+    rule: AlertRule,
+    subject: string,
+    subjectKind: Alert['subjectKind'],
+    holds: boolean,
+    value: number,
+    message: () => string,
+  ): void {
+    const k = key(rule.id, subject);
+    const current = this.active.get(k);
+    if (holds) {
+      if (current) {
+        current.lastValue = value;
+        return;
+      }
+      const alert: Alert = {
+        id: this.store.newId('a'),
+        ruleId: rule.id,
+        ruleName: rule.name,
+        severity: rule.severity,
+        subject,
+        subjectKind,
+        message: message(),
+        value,
+        lastValue: value,
+        state: 'open',
+        openedAt: this.deps.clock.now(),
+        acknowledgedBy: null,
+        acknowledgedAt: null,
+        clearedAt: null,
+        clearedBy: null,
+      };
+      this.store.insertAlert(alert);
+      this.active.set(k, alert);
+      this.log.info({ alertId: alert.id, ruleId: rule.id, subject }, 'alert opened');
+      this.emit(alert);
+      if (rule.webhookUrl) this.webhook.notify(rule.webhookUrl, 'opened', alert, this.deps.cityName);
+    } else if (current) {
+      this.clearAlert(current, 'condition', value);
+    }
+  }
+
+  private clearAlert(alert: Alert, by: string, value: number | null): void {
+    alert.state = 'cleared';
+    alert.clearedAt = this.deps.clock.now();
+    alert.clearedBy = by;
+    alert.lastValue = value;
+    this.store.updateAlert(alert);
+    this.active.delete(key(alert.ruleId, alert.subject));
+    this.log.info({ alertId: alert.id, by }, 'alert cleared');
+    this.emit(alert);
+    const rule = this.rulesById.get(alert.ruleId);
+    if (rule?.webhookUrl) this.webhook.notify(rule.webhookUrl, 'cleared', alert, this.deps.cityName);
+  }
+
+  private activeById(id: string): Alert {
+    for (const alert of this.active.values()) if (alert.id === id) return alert;
+    const stored = this.store.getAlert(id);
+    if (!stored) throw new CityError('API_NOT_FOUND', `no alert ${id}`, { field: 'id' });
+    throw new CityError('API_CONFLICT', `alert ${id} is already ${stored.state}`);
+  }
+
+  private emit(alert: Alert): void {
+    const copy = { ...alert };
+    for (const listener of this.listeners) {
+      try {
+        listener(copy);
+      } catch (err) {
+        this.log.error({ err }, 'alert listener failed');
+      }
+    }
+  }
+
+  private rebuildSeriesStates(): void {
+    const next = new Map<string, SeriesThresholdState>();
+    for (const rule of this.rulesById.values()) {
+      if (!rule.enabled || rule.condition.kind !== 'series-threshold') continue;
+      // Kept across rebuilds so creating one rule does not reset the running episodes of the others.
+      next.set(rule.id, this.seriesStates.get(rule.id) ?? new SeriesThresholdState(rule.condition));
+    }
+    this.seriesStates = next;
+  }
+
+  /** Stops the timer and listeners, waits for webhooks in flight, closes the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.deps.events.off('readings', this.onReadings);
+    this.deps.events.off('refused', this.onRefused);
+    this.listeners.clear();
+    await this.webhook.drain();
+    this.store.close();
+  }
+}
+
+const key = (ruleId: string, subject: string): string => `${ruleId}\u0000${subject}`;
+const compare = (c: KpiThreshold, v: number): boolean => (c.op === '>' ? v > c.value : v < c.value);
+const fmt = (v: number): string => (Math.round(v * 100) / 100).toString();

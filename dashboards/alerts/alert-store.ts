@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { CityError } from '../../core/errors.ts';
+import { type Alert, type AlertRule, type AlertState, ruleConditionSchema } from './alert-types.ts';
+
+/**
+ * Alert rules and alerts in `<dataDir>/alerts.db`, so that an alert and who acknowledged it survive a
+ * restart. Writes happen only on state changes (open, acknowledge, clear, a rule created or deleted), never
+ * per reading. Cleared alerts older than the retention are pruned, so the table does not only grow.
+ */
+
+/** 'CMAL': citymetrics alerts. */
+export const ALERTS_APPLICATION_ID = 0x434d414c;
+export const ALERTS_SCHEMA_VERSION = 1;
+
+interface RuleRow {
+  id: string;
+  name: string;
+  severity: string;
+  condition: string;
+  webhook_url: string | null;
+  enabled: number;
+  created_by: string;
+  created_at: number;
+}
+
+interface AlertRow {
+  id: string;
+  rule_id: string;
+  rule_name: string;
+  severity: string;
+  subject: string;
+  subject_kind: string;
+  message: string;
+  value: number | null;
+  last_value: number | null;
+  state: string;
+  opened_at: number;
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+  cleared_at: number | null;
+  cleared_by: string | null;
+}
+
+export interface AlertQuery {
+  state?: AlertState | 'active';
+  limit?: number;
+  offset?: number;
+}
+
+export class AlertStore {
+  private constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+  ) {}
+
+  static open(options: { dataDir: string }): AlertStore {
+    const file = join(options.dataDir, 'alerts.db');
+    return new AlertStore(openAlertsDb(file), file);
+  }
+
+  newId(prefix: 'r' | 'a'): string {
+    return `${prefix}${randomBytes(6).toString('hex')}`;
+  }
+
+  insertRule(rule: AlertRule): void {
+    this.db
+      .prepare(
+        `INSERT INTO alert_rules (id, name, severity, condition, webhook_url, enabled, created_by, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        rule.id,
+        rule.name,
+        rule.severity,
+        JSON.stringify(rule.condition),
+        rule.webhookUrl,
+        rule.enabled ? 1 : 0,
+        rule.createdBy,
+        rule.createdAt,
+      );
+  }
+
+  deleteRule(id: string): boolean {
+    return this.db.prepare('DELETE FROM alert_rules WHERE id = ?').run(id).changes > 0;
+  }
+
+  rules(): AlertRule[] {
+    const rows = this.db.prepare('SELECT * FROM alert_rules ORDER BY created_at, id').all() as RuleRow[];
+    return rows.map((row) => toRule(row, this.file));
+  }
+
+  insertAlert(alert: Alert): void {
+    this.db
+      .prepare(
+        `INSERT INTO alerts (id, rule_id, rule_name, severity, subject, subject_kind, message, value, last_value,
+           state, opened_at, acknowledged_by, acknowledged_at, cleared_at, cleared_by)
+         VALUES (@id, @ruleId, @ruleName, @severity, @subject, @subjectKind, @message, @value, @lastValue,
+           @state, @openedAt, @acknowledgedBy, @acknowledgedAt, @clearedAt, @clearedBy)`,
+      )
+      .run(alert);
+  }
+
+  /** Writes the mutable fields of an alert (state, acknowledgement, clearance, last value). */
+  updateAlert(alert: Alert): void {
+    this.db
+      .prepare(
+        `UPDATE alerts SET state = @state, last_value = @lastValue, acknowledged_by = @acknowledgedBy,
+           acknowledged_at = @acknowledgedAt, cleared_at = @clearedAt, cleared_by = @clearedBy WHERE id = @id`,
+      )
+      .run(alert);
+  }
+
+  getAlert(id: string): Alert | undefined {
+    const row = this.db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
+    return row && toAlert(row);
+  }
+
+  /** Open and acknowledged alerts: the engine keeps these in memory. */
+  activeAlerts(): Alert[] {
+    const rows = this.db
+      .prepare("SELECT * FROM alerts WHERE state != 'cleared' ORDER BY opened_at DESC")
+      .all() as AlertRow[];
+    return rows.map(toAlert);
+  }
+
+  listAlerts(query: AlertQuery = {}): { items: Alert[]; total: number } {
+    const where =
+      query.state === undefined
+        ? ''
+        : query.state === 'active'
+          ? "WHERE state != 'cleared'"
+          : 'WHERE state = ?';
+    const args = query.state === undefined || query.state === 'active' ? [] : [query.state];
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM alerts ${where}`).get(...args) as { n: number })
+      .n;
+    const rows = this.db
+      .prepare(`SELECT * FROM alerts ${where} ORDER BY opened_at DESC, id LIMIT ? OFFSET ?`)
+      .all(...args, query.limit ?? 100, query.offset ?? 0) as AlertRow[];
+    return { items: rows.map(toAlert), total };
+  }
+
+  /** Removes cleared alerts cleared before `before` (epoch ms); returns how many. */
+  pruneCleared(before: number): number {
+    return this.db.prepare("DELETE FROM alerts WHERE state = 'cleared' AND cleared_at < ?").run(before)
+      .changes;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toRule(row: RuleRow, file: string): AlertRule {
+  const parsed = ruleConditionSchema.safeParse(JSON.parse(row.condition));
+  if (!parsed.success) throw corrupt(file, `holds rule ${row.id} with an invalid condition`);
+  return {
+    id: row.id,
+    name: row.name,
+    severity: row.severity as AlertRule['severity'],
+    condition: parsed.data,
+    webhookUrl: row.webhook_url,
+    enabled: row.enabled === 1,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+  };
+}
+
+const toAlert = (row: AlertRow): Alert => ({
+  id: row.id,
+  ruleId: row.rule_id,
+  ruleName: row.rule_name,
+  severity: row.severity as Alert['severity'],
+  subject: row.subject,
+  subjectKind: row.subject_kind as Alert['subjectKind'],
+  message: row.message,
+  value: row.value,
+  lastValue: row.last_value,
+  state: row.state as AlertState,
+  openedAt: row.opened_at,
+  acknowledgedBy: row.acknowledged_by,
+  acknowledgedAt: row.acknowledged_at,
+  clearedAt: row.cleared_at,
+  clearedBy: row.cleared_by,
+});
+
+/**
+ * Opens (or creates) the alerts database. A file that is not SQLite, SQLite that is not ours, or ours from a
+ * newer version stops the platform with STORE_CORRUPT: re-creating it would silently lose the alert history.
+ */
+function openAlertsDb(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (appId === 0) {
+      const tables = db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
+      if (tables.n > 0) throw corrupt(file, 'holds tables but is not a citymetrics alerts database');
+      db.exec(`
+        CREATE TABLE alert_rules (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+          condition TEXT NOT NULL,
+          webhook_url TEXT,
+          enabled INTEGER NOT NULL,
+          created_by TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE alerts (
+          id TEXT PRIMARY KEY,
+          rule_id TEXT NOT NULL,
+          rule_name TEXT NOT NULL,
+          severity TEXT NOT NULL,
+          subject TEXT NOT NULL,
+          subject_kind TEXT NOT NULL,
+          message TEXT NOT NULL,
+          value REAL,
+          last_value REAL,
+          state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'cleared')),
+          opened_at INTEGER NOT NULL,
+          acknowledged_by TEXT,
+          acknowledged_at INTEGER,
+          cleared_at INTEGER,
+          cleared_by TEXT
+        ) STRICT;
+        CREATE INDEX alerts_by_state ON alerts (state, opened_at);
+      `);
+      db.pragma(`application_id = ${ALERTS_APPLICATION_ID}`);
+      db.pragma(`user_version = ${ALERTS_SCHEMA_VERSION}`);
+    } else if (appId !== ALERTS_APPLICATION_ID) {
+      throw corrupt(file, 'is another application’s SQLite file');
+    } else if (version > ALERTS_SCHEMA_VERSION) {
+      throw corrupt(
+        file,
+        `has schema version ${version}, newer than this release (${ALERTS_SCHEMA_VERSION})`,
+      );
+    }
+    return db;
+  } catch (err) {
+    db?.close();
+    if (err instanceof CityError) throw err;
+    throw corrupt(file, `cannot be read as SQLite (${(err as Error).message})`, err);
+  }
+}
+
+const corrupt = (file: string, why: string, cause?: unknown): CityError =>
+  new CityError('STORE_CORRUPT', `${file} ${why}`, { details: { file }, cause });
