@@ -48,16 +48,28 @@ function readPem(file: string, key: string): Buffer {
   }
 }
 
+/** The PEM pair of a listener, or null when neither file is set; one without the other is an error. */
+function tlsPair(
+  cert: string | undefined,
+  key: string | undefined,
+  names: [string, string],
+): { cert: Buffer; key: Buffer } | null {
+  if (cert === undefined && key === undefined) return null;
+  if (cert === undefined || key === undefined)
+    throw new CityError('CONFIG_INVALID', `${names[0]} and ${names[1]} must be set together`, {
+      field: cert === undefined ? names[0] : names[1],
+    });
+  return { cert: readPem(cert, names[0]), key: readPem(key, names[1]) };
+}
+
 /**
  * Watches series-store writes: `failing` while the last write failed. SQLite keeps answering health()
  * ok while its file is locked or the disk is full; readiness must show the outage all the same.
  */
 function watchStore<S extends SeriesStore>(store: S): { store: S; failing(): boolean } {
   let failing = false;
-  const write = store.write.bind(store);
-  const watched = Object.create(store) as S;
-  watched.write = (points) =>
-    write(points).then(
+  const write: SeriesStore['write'] = (points) =>
+    store.write(points).then(
       (outcome) => {
         failing = false;
         return outcome;
@@ -67,14 +79,17 @@ function watchStore<S extends SeriesStore>(store: S): { store: S; failing(): boo
         throw err;
       },
     );
+  // Everything but write() reaches the store itself (methods bound to it: its state stays its own).
+  const watched = new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'write') return write;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
   return { store: watched, failing: () => failing };
 }
 
-/**
- * The composition root: every part built and wired in one process (DESIGN.md, "Data flow"). `buildPlatform`
- * opens the databases and builds the parts; `start()` listens; `stop()` drains and closes in dependency
- * order (stop taking messages → flush ingest → close stores).
- */
 export async function buildPlatform(deps: PlatformDeps) {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -175,6 +190,15 @@ export async function buildPlatform(deps: PlatformDeps) {
     routes,
 
     async start(): Promise<PlatformAddresses> {
+      // Read before anything listens: a bad path fails the start, it never falls back to plain text.
+      const mqttTls = tlsPair(config.mqttTlsCertFile, config.mqttTlsKeyFile, [
+        'MQTT_TLS_CERT_FILE',
+        'MQTT_TLS_KEY_FILE',
+      ]);
+      const httpTls = tlsPair(config.httpTlsCertFile, config.httpTlsKeyFile, [
+        'HTTP_TLS_CERT_FILE',
+        'HTTP_TLS_KEY_FILE',
+      ]);
       listeners = await listenGateway(gateway, {
         host: config.mqttHost,
         tcpPort: config.mqttPort,
@@ -182,26 +206,10 @@ export async function buildPlatform(deps: PlatformDeps) {
         maxConnections: config.mqttMaxConnections,
         maxPayloadBytes: config.mqttMaxPayloadBytes,
         handshakeTimeoutMs: config.mqttConnectTimeoutMs,
-        tls:
-          config.mqttTlsCertFile !== undefined && config.mqttTlsKeyFile !== undefined
-            ? {
-                port: config.mqttTlsPort,
-                cert: readPem(config.mqttTlsCertFile, 'MQTT_TLS_CERT_FILE'),
-                key: readPem(config.mqttTlsKeyFile, 'MQTT_TLS_KEY_FILE'),
-              }
-            : null,
+        tls: mqttTls === null ? null : { port: config.mqttTlsPort, ...mqttTls },
       });
-      const https = config.httpTlsCertFile !== undefined && config.httpTlsKeyFile !== undefined;
-      httpServer = https
-        ? createHttpsServer(
-            {
-              cert: readPem(config.httpTlsCertFile!, 'HTTP_TLS_CERT_FILE'),
-              key: readPem(config.httpTlsKeyFile!, 'HTTP_TLS_KEY_FILE'),
-              minVersion: 'TLSv1.2',
-            },
-            app,
-          )
-        : createServer(app);
+      const https = httpTls !== null;
+      httpServer = https ? createHttpsServer({ ...httpTls, minVersion: 'TLSv1.2' }, app) : createServer(app);
       // Slow-loris on the API: headers must arrive within 10 s, a whole request within 30 s.
       httpServer.headersTimeout = 10_000;
       httpServer.requestTimeout = 30_000;

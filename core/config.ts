@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isValidTimeZone } from './city-calendar.ts';
+import { influxConfigShape } from './config-influx.ts';
 import { CityError } from './errors.ts';
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -31,7 +32,10 @@ export const configSchema = z
       .refine(isValidTimeZone, 'not an IANA time zone')
       .describe('IANA zone: days and months are calendar periods here'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
-    store: z.enum(['sqlite']).default('sqlite').describe('series store'),
+    store: z
+      .enum(['sqlite', 'influxdb'])
+      .default('sqlite')
+      .describe('series store: embedded SQLite, or InfluxDB (INFLUX_* below)'),
     mqttMaxPayloadBytes: positiveInt.default(65_536).describe('largest MQTT payload accepted'),
     mqttMaxConnections: positiveInt.default(100_000).describe('connections beyond this are refused'),
     mqttConnectTimeoutMs: positiveInt.default(10_000).describe('a connection must complete CONNECT within this'),
@@ -56,6 +60,12 @@ export const configSchema = z
     livePushIntervalMs: positiveInt.default(500).describe('live page updates are coalesced to this period'),
     corsOrigins: z.string().default('').describe('comma-separated origins allowed by CORS; empty = same origin only'),
     httpBodyLimitBytes: positiveInt.default(1_048_576).describe('largest HTTP request body'),
+    mqttTlsPort: port.default(8883).describe('MQTT over TLS; listens only when mqttTlsCertFile and mqttTlsKeyFile are set'),
+    mqttTlsCertFile: z.string().min(1).optional().describe('PEM certificate (chain) for MQTT over TLS'),
+    mqttTlsKeyFile: z.string().min(1).optional().describe('PEM private key for MQTT over TLS'),
+    httpTlsCertFile: z.string().min(1).optional().describe('PEM certificate (chain): with httpTlsKeyFile the API serves HTTPS'),
+    httpTlsKeyFile: z.string().min(1).optional().describe('PEM private key for HTTPS'),
+    ...influxConfigShape,
     kpiCloseGraceDays: z.coerce
       .number()
       .int()

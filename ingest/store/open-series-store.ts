@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import type { CityCalendar } from '../../core/city-calendar.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Config } from '../../core/config.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { SeriesStore } from '../../core/ports/series-store.ts';
+import type { Telemetry } from '../../core/telemetry.ts';
+import { influxOptionsFromConfig } from './influx/influx-config.ts';
+import { buildInfluxSeriesStore } from './influx/influx-series-store.ts';
+import { SqliteSeriesStore } from './sqlite-series-store.ts';
+
+/** The series store the configuration names (`STORE`): embedded SQLite by default, InfluxDB at scale. */
+export async function openSeriesStore(deps: {
+  config: Config;
+  calendar: CityCalendar;
+  clock: Clock;
+  logger: Logger;
+  telemetry: Telemetry;
+}): Promise<SeriesStore> {
+  const { config, calendar, clock, logger, telemetry } = deps;
+  if (config.store === 'influxdb') {
+    return buildInfluxSeriesStore(
+      // Each failed write attempt (before the client's own retries) is counted on /metrics.
+      { logger, clock, calendar, onWriteAttemptFailed: () => telemetry.storeWriteFailures.inc() },
+      influxOptionsFromConfig(config, config.dataDir),
+    );
+  }
+  return SqliteSeriesStore.open({
+    file: join(config.dataDir, 'series.db'),
+    calendar,
+    clock,
+    retention: {
+      rawDays: config.retentionRawDays,
+      minuteDays: config.retentionMinuteDays,
+      hourDays: config.retentionHourDays,
+      dayDays: config.retentionDayDays,
+    },
+    logger,
+  });
+}
