@@ -16,6 +16,7 @@ import type { IngestSink } from '../core/ports/ingest-sink.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { DEVICE_PUBLISH_CHANNELS, parseDeviceTopic, topicFor } from '../core/topics.ts';
 import { reportRefusal } from './error-reporter.ts';
+import { FrameGuard } from './frame-guard.ts';
 import { DeviceRateLimiter } from './rate-limiter.ts';
 
 export interface GatewayDeps {
@@ -39,6 +40,12 @@ export interface Gateway {
   disconnectDevice(deviceId: string): number;
   close(): Promise<void>;
 }
+
+/**
+ * Room above the payload limit for the rest of a PUBLISH (topic, properties) before the frame guard cuts
+ * the connection; packets between the payload limit and this are refused politely (PUBACK + errors topic).
+ */
+const FRAME_MARGIN_BYTES = 64 * 1024;
 
 /** Where a refused message is re-routed: no device may subscribe to it, so it reaches nobody. */
 const REFUSED_SINK_TOPIC = '$citymetrics/refused';
@@ -69,7 +76,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   let closing = false;
 
   /** `counted`: ingest already counted its own refusals; the gateway counts the ones it decides. */
-  const refuse = (deviceId: string, packet: PublishPacket, code: ErrorCode, err?: CityError, counted = false) => {
+  const refuse = (
+    deviceId: string,
+    packet: PublishPacket,
+    code: ErrorCode,
+    err?: CityError,
+    counted = false,
+  ) => {
     const error = err ?? new CityError(code);
     if (!counted) ingest.countRefusal(deviceId, error.code);
     reportRefusal(broker, deviceId, packet.topic, error, clock.now());
@@ -280,9 +293,24 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     if (n > 0) log.info({ deviceId, connections: n }, 'credentials revoked: device disconnected');
   });
 
+  /** Every stream passes the frame guard first: an oversized packet never gets buffered by the parser. */
+  const handle: Aedes['handle'] = (stream, request) => {
+    const guard = new FrameGuard(stream as never, {
+      maxPacketBytes: config.mqttMaxPayloadBytes + FRAME_MARGIN_BYTES,
+      onOversized(claimedBytes) {
+        // aedes sets `conn.client` when it takes the stream: the device, if it authenticated already.
+        const client = (guard as unknown as { client?: Client }).client;
+        const deviceId = client === undefined ? null : (deviceOf.get(client) ?? null);
+        ingest.countRefusal(deviceId, 'GATEWAY_PAYLOAD_TOO_LARGE');
+        log.warn({ deviceId, claimedBytes }, 'MQTT packet over the frame limit: connection closed');
+      },
+    });
+    return broker.handle(guard, request);
+  };
+
   return {
     broker,
-    handle: broker.handle,
+    handle,
     connectedDevices: () => sessions.size,
     disconnectDevice,
     async close() {
