@@ -110,8 +110,8 @@ export class FrameGuard extends Duplex {
   }
 
   override _write(chunk: Buffer, encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    if (this.raw.destroyed) return callback();
-    this.raw.write(chunk, encoding, callback);
+    if (this.raw.destroyed) callback();
+    else this.raw.write(chunk, encoding, callback);
   }
 
   override _final(callback: (err?: Error | null) => void): void {
