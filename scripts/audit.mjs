@@ -14,7 +14,7 @@ try {
 }
 const failure = report.error ?? (report.statusCode ? report : null);
 if (failure) {
-  console.warn(`npm audit: NOT CHECKED, the registry's audit endpoint is unavailable here (${failure.summary ?? failure.message ?? failure.code}).`);
+  console.warn(`npm audit: NOT CHECKED, the registry's audit endpoint is unavailable here (${report.message || failure.summary || failure.code || "no detail"}).`);
   process.exit(0);
 }
 const v = report.metadata?.vulnerabilities ?? {};
