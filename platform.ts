@@ -11,6 +11,7 @@ import type { Logger } from './core/logger.ts';
 import { PlatformEvents } from './core/platform-events.ts';
 import type { SeriesStore } from './core/ports/series-store.ts';
 import { createTelemetry, type Telemetry } from './core/telemetry.ts';
+import { AlertEngine } from './dashboards/alerts/alert-engine.ts';
 import { ApiKeyStore } from './dashboards/http/api-key-store.ts';
 import { buildHttpApp } from './dashboards/http/build-http-app.ts';
 import { KindCatalogue } from './devices/kind-catalogue.ts';
@@ -159,6 +160,18 @@ export async function buildPlatform(deps: PlatformDeps) {
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 
+  // Alert rules engine (dashboards/alerts): evaluates on ingest events, state in <dataDir>/alerts.db.
+  const alerts = AlertEngine.open({
+    dataDir: config.dataDir,
+    cityName: config.cityName,
+    events,
+    registry,
+    kinds,
+    ingest,
+    clock,
+    logger,
+  });
+
   const { app, attachLive, routes } = buildHttpApp({
     config,
     registry,
@@ -171,6 +184,7 @@ export async function buildPlatform(deps: PlatformDeps) {
     logger,
     clock,
     readiness,
+    alerts,
   });
 
   return {
@@ -185,6 +199,7 @@ export async function buildPlatform(deps: PlatformDeps) {
     store,
     ingest,
     gateway,
+    alerts,
     app,
     /** Every HTTP route as declared (path, method, access): the security matrix is derived from it. */
     routes,
@@ -242,6 +257,7 @@ export async function buildPlatform(deps: PlatformDeps) {
         if (unsaved > 0)
           logger.error({ unsaved }, 'values could not be saved at shutdown (they stay in the durable log)');
         await live?.close();
+        await alerts.close();
         if (httpServer !== null) {
           httpServer.closeAllConnections();
           await new Promise<void>((r) => httpServer!.close(() => r()));

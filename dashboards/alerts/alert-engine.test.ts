@@ -313,21 +313,21 @@ describe('rules', () => {
       ),
     ).toThrow();
     const rule = h.engine.createRule(
-      { name: 'Air KPI', condition: { kind: 'kpi-threshold', code: 'ENAQ1C', op: '>', value: 10 } },
+      { name: 'Air KPI', condition: { kind: 'kpi-threshold', code: 'EN-EN-AQ-1C', op: '>', value: 10 } },
       'ops',
     );
-    h.engine.offerKpi({
+    h.events.emit('kpi-updated', {
       code: 'EN: EN: AQ: 1C',
-      compactCode: 'ENAQ1C',
       periodKind: 'year-to-date',
       value: { value: 50 },
+      score: null,
     });
     expect(h.engine.list().total).toBe(0); // another period kind
-    h.engine.offerKpi({
+    h.events.emit('kpi-updated', {
       code: 'EN: EN: AQ: 1C',
-      compactCode: 'ENAQ1C',
       periodKind: 'month-to-date',
       value: { value: 50 },
+      score: null,
     });
     const [alert] = h.engine.list({ state: 'open' }).items;
     expect(alert).toMatchObject({ subject: 'EN: EN: AQ: 1C', subjectKind: 'kpi' });

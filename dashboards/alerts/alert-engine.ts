@@ -1,7 +1,12 @@
 import type { Clock } from '../../core/clock.ts';
 import { CityError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { MessageRefused, PlatformEvents, ReadingsAccepted } from '../../core/platform-events.ts';
+import type {
+  KpiUpdated,
+  MessageRefused,
+  PlatformEvents,
+  ReadingsAccepted,
+} from '../../core/platform-events.ts';
 import type { DeviceRecord } from '../../core/ports/device-directory.ts';
 import type { ListFilter } from '../../devices/registry-schema.ts';
 import { type AlertQuery, AlertStore } from './alert-store.ts';
@@ -43,13 +48,19 @@ export interface AlertEngineOptions {
   webhook?: WebhookOptions;
 }
 
-/** A KPI value as the KPI engine pushes it. */
+/** A KPI value as the KPI engine announces it (`kpi-updated`; its value view carries `value`). */
 export interface KpiUpdate {
   code: string;
-  compactCode?: string;
   periodKind: string;
-  value: { value: number | null } | null;
+  value: unknown;
 }
+
+/** 'EN: EN: AQ: 1C' and 'EN-EN-AQ-1C' name the same KPI. */
+const normCode = (code: string): string =>
+  code
+    .split(/[:-]/)
+    .map((p) => p.trim().toUpperCase())
+    .join('-');
 
 type Listener = (alert: Alert) => void;
 
@@ -81,6 +92,7 @@ export class AlertEngine {
     for (const alert of store.activeAlerts()) this.active.set(key(alert.ruleId, alert.subject), alert);
     deps.events.on('readings', this.onReadings);
     deps.events.on('refused', this.onRefused);
+    deps.events.on('kpi-updated', this.onKpi);
     const every = options.checkIntervalMs ?? 15_000;
     this.timer = every > 0 ? setInterval(() => this.tick(), every) : null;
     this.timer?.unref();
@@ -176,11 +188,13 @@ export class AlertEngine {
 
   /** A KPI value from the KPI engine: evaluates the kpi-threshold rules on it. */
   offerKpi(update: KpiUpdate): void {
-    const value = update.value?.value;
+    const view = update.value as { value?: unknown } | null | undefined;
+    const value = view?.value;
+    const code = normCode(update.code);
     for (const rule of this.rulesById.values()) {
       const c = rule.condition;
       if (!rule.enabled || c.kind !== 'kpi-threshold') continue;
-      if (c.code !== update.code && c.code !== update.compactCode) continue;
+      if (normCode(c.code) !== code) continue;
       if (c.periodKind !== update.periodKind) continue;
       if (typeof value !== 'number') continue; // not reported: nothing to compare
       const holds = compare(c, value);
@@ -288,6 +302,14 @@ export class AlertEngine {
     } catch (err) {
       // A listener on the ingest path must never throw (core/platform-events.ts).
       this.log.error({ err }, 'alert evaluation failed');
+    }
+  };
+
+  private readonly onKpi = (k: KpiUpdated): void => {
+    try {
+      this.offerKpi(k);
+    } catch (err) {
+      this.log.error({ err }, 'KPI alert evaluation failed');
     }
   };
 
@@ -400,6 +422,7 @@ export class AlertEngine {
     if (this.timer) clearInterval(this.timer);
     this.deps.events.off('readings', this.onReadings);
     this.deps.events.off('refused', this.onRefused);
+    this.deps.events.off('kpi-updated', this.onKpi);
     this.listeners.clear();
     await this.webhook.drain();
     this.store.close();

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler } from 'express';
@@ -11,6 +12,7 @@ import { type AnyRoute, mountRoutes } from './define-route.ts';
 import { errorMapper, notFound } from './error-mapper.ts';
 import type { HttpDeps, HttpOptions } from './http-deps.ts';
 import { buildOpenApiDocument } from './openapi.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { deviceKindRoutes } from './routes/device-kinds.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { districtRoutes } from './routes/districts.ts';
@@ -21,6 +23,12 @@ import { seriesRoutes } from './routes/series.ts';
 
 export const API_VERSION = '0.1.0';
 const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
+// The live page's chart and map libraries, served from the installed packages: the page works offline.
+const requireFrom = createRequire(import.meta.url);
+const VENDOR_DIRS: Readonly<Record<string, string>> = {
+  '/vendor/uplot': dirname(requireFrom.resolve('uplot/dist/uPlot.esm.js')),
+  '/vendor/leaflet': dirname(requireFrom.resolve('leaflet/dist/leaflet-src.esm.js')),
+};
 
 export interface HttpApp {
   app: express.Express;
@@ -57,6 +65,7 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
     ...seriesRoutes({ ...deps, maxBuckets: options.maxSeriesBuckets ?? 10_000 }),
     ...ingestStatsRoutes(deps),
     ...keyRoutes(deps),
+    ...(deps.alerts ? alertRoutes({ alerts: deps.alerts }) : []),
   ];
   // Built once at startup: a schema the generator cannot describe fails here, not on the first request.
   document = buildOpenApiDocument(routes, { cityName: deps.config.cityName, version: API_VERSION });
@@ -76,7 +85,8 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
           // socket.io connects back to this origin (ws: and polling).
           connectSrc: ["'self'"],
           styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
+          // blob: for the snapshot's PNG export (SVG drawn onto a canvas from an object URL).
+          imgSrc: ["'self'", 'data:', 'blob:'],
           objectSrc: ["'none'"],
           frameAncestors: ["'none'"],
           // Many cities run this on a plain-HTTP intranet first: forcing https would break the page.
@@ -91,6 +101,8 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
   const router = express.Router();
   mountRoutes(router, routes, { requireRole });
   app.use(router);
+  for (const [prefix, dir] of Object.entries(VENDOR_DIRS))
+    app.use(prefix, express.static(dir, { index: false, dotfiles: 'ignore', maxAge: '1d' }));
   app.use(
     express.static(options.publicDir ?? DEFAULT_PUBLIC_DIR, { index: 'index.html', dotfiles: 'ignore' }),
   );
@@ -112,6 +124,7 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
         limiter,
         logger: deps.logger,
         clock: deps.clock,
+        ...(deps.alerts ? { alerts: deps.alerts } : {}),
       }),
   };
 }

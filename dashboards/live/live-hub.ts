@@ -6,6 +6,8 @@ import type { ErrorCode } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type {
   DeviceStatusChanged,
+  KpiRevised,
+  KpiUpdated,
   MessageRefused,
   PlatformEvents,
   ReadingsAccepted,
@@ -36,7 +38,16 @@ import { LatestCoalescer } from './latest-coalescer.ts';
  * - `refused` `{ total, byReason: { [code]: n } }` since the previous push
  * - `stats` the ingest statistics
  * - `revoked` `{ code, message }` just before the server disconnects a client whose key was revoked
+ * - `device-activity` `{ items: [{ deviceId, readings, refused: { [code]: n } }] }`: per device since the
+ *   previous push (the page derives reading rates and refusals by reason per device)
+ * - `alert` `{ items: Alert[] }`: alerts that changed since the previous push, latest state of each
+ * - `kpi` `{ code, periodKind, value, score }` (latest per KPI and period kind) and `kpi-revised`
  */
+
+/** What the hub reads of the alert engine: its change feed (structural, so tests may pass any source). */
+export interface AlertFeed {
+  onChange(listener: (alert: { id: string }) => void): () => void;
+}
 
 export interface LiveHubDeps {
   server: HttpServer;
@@ -49,6 +60,7 @@ export interface LiveHubDeps {
   limiter: AuthFailureLimiter;
   logger: Logger;
   clock: Clock;
+  alerts?: AlertFeed;
 }
 
 export interface LiveHubOptions {
@@ -115,6 +127,22 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
   const statuses = new Map<string, StatusItem>();
   // One entry per catalogue code at most.
   const refused = new Map<ErrorCode, number>();
+  // Per device since the last push; bounded by the registry (only registered devices send readings) and,
+  // for refusals of unknown ids, by maxActivity.
+  const activity = new Map<string, { readings: number; refused: Record<string, number> }>();
+  const maxActivity = options.maxSeries ?? 20_000;
+  const activityOf = (deviceId: string) => {
+    let a = activity.get(deviceId);
+    if (a === undefined && activity.size < maxActivity) {
+      a = { readings: 0, refused: {} };
+      activity.set(deviceId, a);
+    }
+    return a;
+  };
+  // Latest state per alert id, and latest value per (KPI, period kind): superseded updates are dropped.
+  const alertChanges = new Map<string, unknown>();
+  const kpiChanges = new Map<string, KpiUpdated>();
+  const kpiRevisions: KpiRevised[] = [];
 
   io.use(async function authenticateSocket(socket, next) {
     const key = clientKey(socket.handshake.address);
@@ -146,6 +174,8 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
   });
 
   const onReadings = (r: ReadingsAccepted): void => {
+    const a = activityOf(r.deviceId);
+    if (a) a.readings += r.values.length;
     for (const v of r.values) {
       latest.offer({
         deviceId: r.deviceId,
@@ -170,10 +200,24 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
   };
   const onRefused = (r: MessageRefused): void => {
     refused.set(r.code, (refused.get(r.code) ?? 0) + 1);
+    if (r.deviceId !== null) {
+      const a = activityOf(r.deviceId);
+      if (a) a.refused[r.code] = (a.refused[r.code] ?? 0) + 1;
+    }
   };
+  const onKpi = (k: KpiUpdated): void => {
+    kpiChanges.set(`${k.code}\u0000${k.periodKind}`, k);
+  };
+  const onKpiRevised = (k: KpiRevised): void => {
+    // Restatements are rare (closing a month); the bound only guards against a runaway producer.
+    if (kpiRevisions.length < 1000) kpiRevisions.push(k);
+  };
+  const stopAlerts = deps.alerts?.onChange((alert) => alertChanges.set(alert.id, alert));
   deps.events.on('readings', onReadings);
   deps.events.on('device-status', onStatus);
   deps.events.on('refused', onRefused);
+  deps.events.on('kpi-updated', onKpi);
+  deps.events.on('kpi-revised', onKpiRevised);
 
   const stopRevoked = deps.apiKeys.onRevoked(function disconnectRevoked(keyId) {
     for (const socket of io.of('/').sockets.values()) {
@@ -199,6 +243,13 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
       refusedTotal += n;
     }
     refused.clear();
+    const activityItems = [...activity].map(([deviceId, a]) => ({ deviceId, ...a }));
+    activity.clear();
+    const alertItems = [...alertChanges.values()];
+    alertChanges.clear();
+    const kpiItems = [...kpiChanges.values()];
+    kpiChanges.clear();
+    const revisions = kpiRevisions.splice(0);
     let snapshot: ReturnType<LatestCoalescer['snapshot']> | null = null;
     for (const socket of io.of('/').sockets.values()) {
       if (backlog(socket) > maxBuffered) {
@@ -214,6 +265,10 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
       }
       if (statusItems.length > 0) socket.emit('device-status', { items: statusItems });
       if (refusedTotal > 0) socket.emit('refused', { total: refusedTotal, byReason });
+      if (activityItems.length > 0) socket.emit('device-activity', { items: activityItems });
+      if (alertItems.length > 0) socket.emit('alert', { items: alertItems });
+      for (const k of kpiItems) socket.emit('kpi', k);
+      for (const k of revisions) socket.emit('kpi-revised', k);
     }
   };
 
@@ -243,6 +298,9 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
         deps.events.off('readings', onReadings);
         deps.events.off('device-status', onStatus);
         deps.events.off('refused', onRefused);
+        deps.events.off('kpi-updated', onKpi);
+        deps.events.off('kpi-revised', onKpiRevised);
+        stopAlerts?.();
         stopRevoked();
         io.disconnectSockets(true);
         // Not io.close(): that would also close the HTTP server, which belongs to the caller.
