@@ -1,0 +1,132 @@
+import type { CityCalendar } from '../core/city-calendar.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import type { PlatformEvents } from '../core/platform-events.ts';
+import type { SeriesStore } from '../core/ports/series-store.ts';
+import { type KpiCatalogue, loadCatalogue } from './catalogue/catalogue.ts';
+import { CityProfile } from './city-profile.ts';
+import type { DeviceSource, EventSource } from './kpi-context.ts';
+import { KpiEngine } from './kpi-engine.ts';
+import { KpiService } from './kpi-service.ts';
+import { KpiStore } from './kpi-store.ts';
+import { DEFAULT_KPI_SETTINGS, type KpiSettings } from './kpi-types.ts';
+import { ManualInputs } from './manual-inputs.ts';
+import { MonthClose } from './month-close.ts';
+import { Rollups } from './rollups.ts';
+import { KpiTargets } from './targets.ts';
+
+export interface KpisDeps {
+  config: Config;
+  store: SeriesStore;
+  devices: DeviceSource;
+  ingest: EventSource & { drain?: () => Promise<void> };
+  calendar: CityCalendar;
+  events: PlatformEvents;
+  clock: Clock;
+  logger: Logger;
+  catalogue?: KpiCatalogue;
+}
+
+export interface KpisOptions {
+  /** Month-close scheduler period (ms). Default one minute. */
+  closeCheckIntervalMs?: number;
+}
+
+export interface Kpis {
+  service: KpiService;
+  engine: KpiEngine;
+  monthClose: MonthClose;
+  kpiStore: KpiStore;
+  /** Starts listening to ingest, computes the running values once, starts the month-close scheduler. */
+  start(): Promise<void>;
+  /** Stops the scheduler and the engine, then closes kpi.db. */
+  close(): Promise<void>;
+}
+
+/** Settings of the formulas from the configuration. */
+export function kpiSettingsOf(config: Config): KpiSettings {
+  return {
+    ...DEFAULT_KPI_SETTINGS,
+    captureThreshold: config.kpiCaptureThreshold,
+    noiseThresholdDb: config.kpiNoiseThresholdDb,
+    emfLimitVm: config.kpiEmfLimitVm,
+  };
+}
+
+/** Builds the KPI part: opens `<dataDir>/kpi.db`, wires engine, roll-ups, month close and the service. */
+export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
+  const { config, calendar, clock, events } = deps;
+  const logger = deps.logger.child({ component: 'kpis' });
+  const catalogue = deps.catalogue ?? loadCatalogue();
+  const kpiStore = KpiStore.open({ dataDir: config.dataDir, logger });
+  const profile = new CityProfile({
+    kpiStore,
+    calendar,
+    clock,
+    defaults: { name: config.cityName, timeZone: config.cityTimezone },
+  });
+  const targets = new KpiTargets({ kpiStore, catalogue, clock });
+  const manual = new ManualInputs({ kpiStore, calendar });
+  const engine = new KpiEngine(
+    {
+      store: deps.store,
+      calendar,
+      devices: deps.devices,
+      ingest: deps.ingest,
+      profile,
+      manual,
+      settings: kpiSettingsOf(config),
+      kpiStore,
+      catalogue,
+      targets,
+      clock,
+      logger,
+      events,
+      ...(deps.ingest.drain ? { drain: () => deps.ingest.drain!() } : {}),
+    },
+    { debounceMs: config.kpiRecomputeDebounceMs },
+  );
+  const rollups = new Rollups({ engine, kpiStore, catalogue, targets, calendar, clock });
+  const monthClose = new MonthClose(
+    { rollups, kpiStore, devices: deps.devices, calendar, clock, events, logger },
+    {
+      graceDays: config.kpiCloseGraceDays,
+      ...(options.closeCheckIntervalMs ? { checkIntervalMs: options.closeCheckIntervalMs } : {}),
+    },
+  );
+  engine.setRestater((period, codes, cause) => monthClose.restate(period, codes, cause));
+  const service = new KpiService({
+    engine,
+    rollups,
+    monthClose,
+    kpiStore,
+    catalogue,
+    profile,
+    targets,
+    calendar,
+    clock,
+    logger,
+  });
+  let closed: Promise<void> | null = null;
+  return {
+    service,
+    engine,
+    monthClose,
+    kpiStore,
+    async start() {
+      engine.start();
+      await engine.computeAll();
+      monthClose.start();
+      void monthClose.tick().catch((err: unknown) => logger.error({ err }, 'month close failed'));
+    },
+    close() {
+      closed ??= (async () => {
+        await monthClose.stop();
+        await engine.stop();
+        kpiStore.close();
+      })();
+      return closed;
+    },
+  };
+}

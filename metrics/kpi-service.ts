@@ -1,0 +1,380 @@
+import type { CityCalendar } from '../core/city-calendar.ts';
+import type { Clock } from '../core/clock.ts';
+import { CityError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { compactCode, type KpiCatalogue, type KpiDefinition, type KpiFilter } from './catalogue/catalogue.ts';
+import type { CityProfile, CityProfileView, ProfileUpdate } from './city-profile.ts';
+import type { ConsistencyFinding } from './exports/index.ts';
+import { consistencyReport, parseManualSheet, toCsv, toJson, toXlsx } from './exports/index.ts';
+import { FORMULAS } from './formulas/index.ts';
+import { CURRENT_KINDS, type CurrentKind, type KpiEngine } from './kpi-engine.ts';
+import type { KpiStore, ManualValueRecord } from './kpi-store.ts';
+import type { Lineage } from './kpi-types.ts';
+import { type KpiValueView, type ScoreSummary, scoreSummary, toView } from './kpi-views.ts';
+import {
+  type EntryProblem,
+  FORMULA_INPUTS,
+  type ManualEntryRequest,
+  validateEntry,
+} from './manual-validation.ts';
+import type { MonthClose } from './month-close.ts';
+import { periodFromLabel } from './periods.ts';
+import type { RestatementRecord, RollupEntry } from './rollup-types.ts';
+import type { Rollups, RollupView, Trend } from './rollups.ts';
+import type { KpiTargets } from './targets.ts';
+
+export interface KpiListItem {
+  code: string;
+  compactCode: string;
+  name: string;
+  dimension: string;
+  subDimension: string;
+  category: string;
+  level: string;
+  unit: string;
+  obtained: string;
+  betterWhen: string;
+  target: number | null;
+  current: Record<CurrentKind, KpiValueView | null>;
+  score: ScoreSummary | null;
+  trend: Trend;
+}
+
+export interface Who {
+  keyId: string;
+  name: string;
+}
+
+const who = (p: Who): string => `${p.name} (${p.keyId})`;
+
+/**
+ * What the API and the CLI ask of the KPI engine, in one place: lists and details with their current
+ * values, lineage, manual values (validated, checked against the verifier's consistency rules, then
+ * stored and recomputed), the city profile, targets, roll-ups, exports and month close.
+ */
+export class KpiService {
+  constructor(
+    readonly deps: {
+      engine: KpiEngine;
+      rollups: Rollups;
+      monthClose: MonthClose;
+      kpiStore: KpiStore;
+      catalogue: KpiCatalogue;
+      profile: CityProfile;
+      targets: KpiTargets;
+      calendar: CityCalendar;
+      clock: Clock;
+      logger: Logger;
+    },
+  ) {}
+
+  requireKpi(param: string): KpiDefinition {
+    const def = this.deps.catalogue.parseCodeParam(param);
+    if (def === null) throw new CityError('METRICS_UNKNOWN_KPI', `no KPI "${param}"`, { field: 'code' });
+    return def;
+  }
+
+  async list(filter: KpiFilter = {}): Promise<KpiListItem[]> {
+    await this.deps.engine.ensureCurrent();
+    return this.deps.catalogue.list(filter).map((def) => this.item(def));
+  }
+
+  item(def: KpiDefinition): KpiListItem {
+    const { engine, targets, rollups } = this.deps;
+    const cur = engine.current(def.code);
+    const current = Object.fromEntries(
+      CURRENT_KINDS.map((k) => [k, cur[k] === null ? null : toView(cur[k]!)]),
+    ) as Record<CurrentKind, KpiValueView | null>;
+    const t = targets.get(def.code);
+    return {
+      code: def.code,
+      compactCode: compactCode(def.code),
+      name: def.name,
+      dimension: def.dimension,
+      subDimension: def.subDimension,
+      category: def.category,
+      level: def.level,
+      unit: def.unit,
+      obtained: def.obtained,
+      betterWhen: def.betterWhen,
+      target: t?.value ?? (t?.dataPoints ? (t.dataPoints[def.dataPoints[0]!] ?? null) : null),
+      current,
+      score: scoreSummary(cur['year-to-date'] ?? cur['month-to-date'], def, targets),
+      trend: rollups.trend(def.code),
+    };
+  }
+
+  /** One KPI: current values, each closed month's entries (newest version), trend. */
+  async detail(param: string) {
+    const def = this.requireKpi(param);
+    await this.deps.engine.ensureCurrent();
+    const closed = this.deps.kpiStore.closedPeriods().map((label) => {
+      const r = this.deps.kpiStore.latestRollup(label)!;
+      return {
+        period: label,
+        version: r.version,
+        closedAt: new Date(r.closedAt).toISOString(),
+        entries: r.entries.filter((e) => e.code === def.code).map(({ lineage: _l, ...e }) => e),
+      };
+    });
+    return { ...this.item(def), definition: def, closed };
+  }
+
+  /** Why a value is what it is: the value and its lineage for a period label (default: month to date). */
+  async lineage(param: string, periodLabel?: string) {
+    const def = this.requireKpi(param);
+    const { engine, kpiStore, calendar, clock } = this.deps;
+    const now = clock.now();
+    const period =
+      periodLabel === undefined
+        ? engine.currentPeriod('month-to-date', now)
+        : periodFromLabel(calendar, periodLabel, now);
+    if (period === null)
+      throw new CityError('METRICS_PERIOD_INVALID', `not a period label: ${periodLabel}`, {
+        field: 'period',
+      });
+    const stored = kpiStore.latestRollup(period.label);
+    if (stored !== null) {
+      const entries = stored.entries.filter((e) => e.code === def.code);
+      return {
+        code: def.code,
+        period: period.label,
+        closed: true,
+        version: stored.version,
+        value: entries[0]?.value ?? null,
+        entries: entries.map(({ lineage: _l, ...e }) => e),
+        lineage: (entries[0]?.lineage ?? null) as Lineage | null,
+      };
+    }
+    const v = (await engine.computePeriod(period, new Set([def.code]))).get(def.code)!;
+    return {
+      code: def.code,
+      period: period.label,
+      closed: false,
+      version: 0,
+      value: v.value,
+      view: toView(v),
+      lineage: v.lineage,
+    };
+  }
+
+  /**
+   * Enters manual values (all or nothing). Each is validated (code, data point, period, unit, range, data
+   * quality, override), then the period's roll-up with the new values is checked against the verifier's
+   * consistency rules: a new error naming one of the entered KPIs refuses the lot. Closed periods the
+   * values touch are restated ('manual value entered').
+   */
+  async enterValues(
+    reqs: ReadonlyArray<ManualEntryRequest & { row?: number }>,
+    by: Who,
+  ): Promise<ManualValueRecord[]> {
+    const now = this.deps.clock.now();
+    const problems: EntryProblem[] = [];
+    const valid = [];
+    for (const [i, req] of reqs.entries()) {
+      const r = validateEntry(this.deps.catalogue, req, req.row ?? i + 1, {
+        enteredBy: who(by),
+        enteredAt: now,
+      });
+      if (r.ok) valid.push(r.value);
+      else problems.push(...r.problems);
+    }
+    if (problems.length > 0) throw problemsError(problems, reqs.length > 1);
+    await this.checkConsistency(valid, reqs);
+    const added = this.deps.kpiStore.addManualValues(valid);
+    await this.afterChange(
+      added.map((m) => m.period),
+      new Set(
+        added.flatMap((m) => (m.subjectType === 'kpi' ? [m.subject] : FORMULA_INPUTS[m.subject]!.codes)),
+      ),
+      'manual value entered',
+    );
+    return added;
+  }
+
+  /** A CSV or XLSX sheet of manual values: every bad row is reported by row and column; nothing is kept then. */
+  async importSheet(buffer: Buffer, format: 'csv' | 'xlsx', by: Who): Promise<ManualValueRecord[]> {
+    const parsed = await parseManualSheet(buffer, format);
+    if (parsed.errors.length > 0)
+      throw new CityError(
+        'METRICS_IMPORT_INVALID',
+        `${parsed.errors.length} problem(s): ${describe(parsed.errors[0]!)}`,
+        {
+          field: `row ${parsed.errors[0]!.row}, ${parsed.errors[0]!.column}`,
+          details: { errors: parsed.errors },
+        },
+      );
+    return this.enterValues(
+      parsed.rows.map((r) => ({
+        row: r.row,
+        code: r.code,
+        dataPoint: r.dataPoint ?? null,
+        period: r.period,
+        value: r.value,
+        unit: r.unit,
+        dataQuality: r.dataQuality,
+        source: r.source,
+        evidence: r.evidence ?? null,
+      })),
+      by,
+    );
+  }
+
+  async updateProfile(update: ProfileUpdate, by: Who): Promise<CityProfileView> {
+    const view = this.deps.profile.update(update, who(by));
+    const from = update.effectiveFrom ?? view.history.at(-1)?.effectiveFrom;
+    const label = from?.slice(0, 7) ?? null;
+    await this.afterChange(
+      label === null ? [] : [label],
+      new Set(FORMULAS.map((f) => f.code)),
+      'city profile changed',
+    );
+    return view;
+  }
+
+  rollup(label: string): Promise<RollupView> {
+    return this.deps.rollups.view(label);
+  }
+
+  async consistency(
+    label: string,
+  ): Promise<{ period: string; version: number; closed: boolean; findings: ConsistencyFinding[] }> {
+    const view = await this.rollup(label);
+    return { period: view.period, version: view.version, closed: view.closed, findings: this.findings(view) };
+  }
+
+  async export(
+    label: string,
+    format: 'csv' | 'xlsx' | 'json',
+  ): Promise<{ body: string | Buffer; contentType: string; fileName: string }> {
+    const view = await this.rollup(label);
+    const base = `${this.deps.profile.view().name.replace(/[^A-Za-z0-9-]+/g, '-')}-${view.period}-v${view.version}`;
+    if (format === 'csv')
+      return { body: toCsv(view.entries), contentType: 'text/csv; charset=utf-8', fileName: `${base}.csv` };
+    const input = {
+      cityName: this.deps.profile.view().name,
+      period: view.period,
+      version: view.version,
+      closed: view.closed,
+      entries: view.entries,
+      findings: this.findings(view),
+      scores: view.scores,
+      generatedAt: this.deps.clock.now(),
+    };
+    if (format === 'json')
+      return { body: toJson(input), contentType: 'application/json', fileName: `${base}.json` };
+    return {
+      body: await toXlsx(input),
+      contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      fileName: `${base}.xlsx`,
+    };
+  }
+
+  close(label: string, by: Who) {
+    return this.deps.monthClose.close(label, who(by));
+  }
+
+  restatements(label: string): { period: string; restatements: RestatementRecord[] } {
+    const period = this.deps.rollups.period(label).label;
+    return { period, restatements: this.deps.kpiStore.restatements(period) };
+  }
+
+  private findings(view: RollupView): ConsistencyFinding[] {
+    const period = this.deps.rollups.period(view.period);
+    return consistencyReport(view.entries, this.profileFigures(period.end - 1));
+  }
+
+  private profileFigures(at: number) {
+    const out: { population?: number; households?: number; areaKm2?: number } = {};
+    for (const f of ['population', 'households', 'areaKm2'] as const) {
+      const v = this.deps.profile.figure(f, at);
+      if (v !== null) out[f] = v.value;
+    }
+    return out;
+  }
+
+  /** New verifier errors that name an entered KPI refuse the entry (METRICS_INCONSISTENT). */
+  private async checkConsistency(
+    valid: ReadonlyArray<{
+      subjectType: string;
+      subject: string;
+      dataPoint: string | null;
+      period: string;
+      value: number;
+    }>,
+    reqs: ReadonlyArray<{ row?: number }>,
+  ): Promise<void> {
+    const byPeriod = new Map<string, typeof valid>();
+    for (const v of valid) {
+      if (v.subjectType !== 'kpi') continue;
+      byPeriod.set(v.period, [...(byPeriod.get(v.period) ?? []), v]);
+    }
+    for (const [label, values] of byPeriod) {
+      const period = this.deps.rollups.period(label);
+      const before = await this.deps.rollups.build(period, { version: 0, closed: false });
+      const after: RollupEntry[] = before.map((e) => {
+        const v = values.find(
+          (x) => x.subject === e.code && (x.dataPoint === e.dataPoint || e.dataPoint === null),
+        );
+        return v === undefined ? e : { ...e, value: v.value, source: 'manual' };
+      });
+      const profile = this.profileFigures(period.end - 1);
+      const known = new Set(consistencyReport(before, profile).map((f) => `${f.rule}|${f.codes.join(',')}`));
+      const codes = new Set(values.map((v) => v.subject));
+      const fresh = consistencyReport(after, profile).filter(
+        (f) =>
+          f.severity === 'error' &&
+          !known.has(`${f.rule}|${f.codes.join(',')}`) &&
+          f.codes.some((c) => codes.has(c)),
+      );
+      if (fresh.length > 0) {
+        const rowOf = (code: string) => {
+          const i = valid.findIndex((v) => v.subject === code && v.period === label);
+          return reqs[i]?.row ?? i + 1;
+        };
+        const f = fresh[0]!;
+        throw new CityError(
+          'METRICS_INCONSISTENT',
+          `row ${rowOf(f.codes.find((c) => codes.has(c))!)}: ${f.message}`,
+          {
+            field: 'value',
+            details: { findings: fresh },
+          },
+        );
+      }
+    }
+  }
+
+  /** Recomputes running values and restates the closed periods the change reaches. */
+  private async afterChange(
+    labels: readonly string[],
+    codes: ReadonlySet<string>,
+    cause: string,
+  ): Promise<void> {
+    this.deps.engine.invalidate(codes);
+    const closed = new Set<string>();
+    for (const label of labels) {
+      try {
+        for (const p of this.deps.monthClose.closedPeriodsFrom(label)) closed.add(p);
+      } catch {
+        // a label that is not a calendar period has no closed periods
+      }
+    }
+    for (const p of [...closed].sort()) await this.deps.monthClose.restate(p, codes, cause);
+    await this.deps.engine.flush();
+  }
+}
+
+const describe = (e: { row: number; column: string; message: string }): string =>
+  `row ${e.row}, ${e.column}: ${e.message}`;
+
+/** One problem keeps its own code (409 for an override); several, or a sheet, are METRICS_IMPORT_INVALID. */
+function problemsError(problems: EntryProblem[], many: boolean): CityError {
+  const first = problems[0]!;
+  if (!many)
+    return new CityError(first.code, first.message, { field: first.column, details: { errors: problems } });
+  return new CityError('METRICS_IMPORT_INVALID', `${problems.length} problem(s): ${describe(first)}`, {
+    field: `row ${first.row}, ${first.column}`,
+    details: { errors: problems },
+  });
+}

@@ -1,0 +1,110 @@
+import Database from 'better-sqlite3';
+import { CityError } from '../core/errors.ts';
+
+/** 'CMKP': marks `<dataDir>/kpi.db` as ours, so a foreign SQLite file is refused rather than written to. */
+export const KPI_APPLICATION_ID = 0x434d4b50;
+export const KPI_SCHEMA_VERSION = 1;
+export const KPI_FILE_NAME = 'kpi.db';
+
+/**
+ * The KPI store's tables. History is kept everywhere a person or a close decided something: a manual value
+ * is never updated in place (a newer entry supersedes it), a closed roll-up is never changed (a restatement
+ * adds a version), the city profile is effective-dated.
+ */
+const SCHEMA = `
+  CREATE TABLE manual_values (
+    id INTEGER PRIMARY KEY,
+    subject_type TEXT NOT NULL CHECK (subject_type IN ('kpi', 'input')),
+    subject TEXT NOT NULL,
+    data_point TEXT NOT NULL DEFAULT '',
+    period TEXT NOT NULL,
+    value REAL NOT NULL,
+    unit TEXT NOT NULL,
+    data_quality TEXT NOT NULL,
+    source TEXT NOT NULL,
+    evidence TEXT,
+    override INTEGER NOT NULL DEFAULT 0,
+    entered_by TEXT NOT NULL,
+    entered_at INTEGER NOT NULL,
+    superseded_by INTEGER
+  ) STRICT;
+  CREATE INDEX manual_values_subject ON manual_values (subject_type, subject, data_point, period);
+  CREATE TABLE city_profile (
+    id INTEGER PRIMARY KEY,
+    field TEXT NOT NULL,
+    value_num REAL,
+    value_text TEXT,
+    effective_from TEXT NOT NULL,
+    effective_from_ms INTEGER NOT NULL,
+    data_quality TEXT,
+    source TEXT,
+    entered_by TEXT NOT NULL,
+    entered_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX city_profile_field ON city_profile (field, effective_from_ms);
+  CREATE TABLE targets (
+    code TEXT NOT NULL,
+    data_point TEXT NOT NULL DEFAULT '',
+    value REAL NOT NULL,
+    source TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at INTEGER NOT NULL,
+    PRIMARY KEY (code, data_point)
+  ) STRICT;
+  CREATE TABLE rollups (
+    period TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    closed_at INTEGER NOT NULL,
+    closed_by TEXT NOT NULL,
+    cause TEXT NOT NULL,
+    entries TEXT NOT NULL,
+    PRIMARY KEY (period, version)
+  ) STRICT;
+  CREATE TABLE restatements (
+    id INTEGER PRIMARY KEY,
+    period TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    data_point TEXT NOT NULL DEFAULT '',
+    old_value REAL,
+    new_value REAL,
+    cause TEXT NOT NULL,
+    at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX restatements_period ON restatements (period, version);
+`;
+
+/**
+ * Opens (or creates) the KPI database. A file that is not SQLite, SQLite that is not ours, or ours from a
+ * newer release stops the platform with STORE_CORRUPT: re-creating it would drop closed roll-ups and every
+ * manual value.
+ */
+export function openKpiDb(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (appId === 0) {
+      const tables = db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
+      if (tables.n > 0) throw corrupt(file, 'holds tables but is not a citymetrics KPI database');
+      db.exec(SCHEMA);
+      db.pragma(`application_id = ${KPI_APPLICATION_ID}`);
+      db.pragma(`user_version = ${KPI_SCHEMA_VERSION}`);
+    } else if (appId !== KPI_APPLICATION_ID) {
+      throw corrupt(file, 'is another application’s SQLite file');
+    } else if (version > KPI_SCHEMA_VERSION) {
+      throw corrupt(file, `has schema version ${version}, newer than this release (${KPI_SCHEMA_VERSION})`);
+    }
+    return db;
+  } catch (err) {
+    db?.close();
+    if (err instanceof CityError) throw err;
+    throw corrupt(file, `cannot be read as SQLite (${(err as Error).message})`, err);
+  }
+}
+
+const corrupt = (file: string, why: string, cause?: unknown): CityError =>
+  new CityError('STORE_CORRUPT', `${file} ${why}`, { details: { file }, cause });

@@ -1,0 +1,221 @@
+import type { CityCalendar } from '../core/city-calendar.ts';
+import type { Clock } from '../core/clock.ts';
+import { CityError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { PlatformEvents } from '../core/platform-events.ts';
+import type { DeviceSource } from './kpi-context.ts';
+import type { KpiStore } from './kpi-store.ts';
+import { monthOf, monthPeriod } from './periods.ts';
+import { entryKey, type RestatementRecord, type RollupEntry, type StoredRollup } from './rollup-types.ts';
+import type { Rollups } from './rollups.ts';
+
+export interface MonthCloseOptions {
+  /** days after a month ends before it closes by itself (KPI_CLOSE_GRACE_DAYS) */
+  graceDays: number;
+  /** how often the scheduler looks for months due (ms). Default one minute. */
+  checkIntervalMs?: number;
+  /** how far back the scheduler closes months the platform had data for. Default 24. */
+  maxBackMonths?: number;
+}
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * Month close and restatements (DESIGN.md, "KPIs"): a month's roll-up is frozen as version 1 once the grace
+ * period for late data has passed (or when an analyst closes it), December's close freezes the year too.
+ * Whatever changes a closed period later (late readings, revisions, a manual value) recomputes it: each
+ * entry whose value changed gets one restatement row (old value, new value, cause) in one new version;
+ * nothing changed, no version. Closes and restatements run one at a time.
+ */
+export class MonthClose {
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly deps: {
+      rollups: Rollups;
+      kpiStore: KpiStore;
+      devices: DeviceSource;
+      calendar: CityCalendar;
+      clock: Clock;
+      events: PlatformEvents;
+      logger: Logger;
+    },
+    private readonly options: MonthCloseOptions,
+  ) {
+    this.log = deps.logger.child({ component: 'month-close' });
+  }
+
+  start(): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => void this.tick(), this.options.checkIntervalMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.chain.catch(() => {});
+  }
+
+  /** Months past their grace period and not closed, oldest first (from the first device's month). */
+  dueMonths(now: number = this.deps.clock.now()): string[] {
+    const { calendar } = this.deps;
+    let first = Number.POSITIVE_INFINITY;
+    for (let offset = 0; ; offset += 1000) {
+      const page = this.deps.devices.list({ limit: 1000, offset });
+      for (const d of page.items) first = Math.min(first, d.createdAt);
+      if (page.items.length < 1000) break;
+    }
+    if (!Number.isFinite(first)) return [];
+    const earliest = calendar
+      .local(now)
+      .startOf('month')
+      .minus({ months: this.options.maxBackMonths ?? 24 });
+    let cursor = calendar.local(Math.max(first, earliest.toMillis())).startOf('month');
+    const out: string[] = [];
+    for (;;) {
+      const end = cursor.plus({ months: 1 });
+      if (end.plus({ days: this.options.graceDays }).toMillis() > now) break;
+      const label = `${cursor.year}-${pad2(cursor.month)}`;
+      if (this.deps.kpiStore.latestRollup(label) === null) out.push(label);
+      cursor = end;
+    }
+    return out;
+  }
+
+  /** Closes every month due now. */
+  tick(): Promise<StoredRollup[]> {
+    return this.serial(async () => {
+      const closed: StoredRollup[] = [];
+      for (const label of this.dueMonths()) closed.push(...(await this.closeNow(label, 'scheduler')));
+      return closed;
+    });
+  }
+
+  /**
+   * Closes a month (`YYYY-MM`) or a year (`YYYY`) on demand. METRICS_PERIOD_NOT_ENDED before its end,
+   * METRICS_ALREADY_CLOSED when it is. Returns the frozen roll-ups (a December close freezes the year too).
+   */
+  close(label: string, closedBy: string): Promise<StoredRollup[]> {
+    return this.serial(() => this.closeNow(label, closedBy, true));
+  }
+
+  /** Recomputes `codes` (all when null) of a closed period; a changed entry makes one restatement. */
+  restate(label: string, codes: ReadonlySet<string> | null, cause: string): Promise<RestatementRecord[]> {
+    return this.serial(() => this.restateNow(label, codes, cause));
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(task, task);
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private async closeNow(label: string, closedBy: string, strict = false): Promise<StoredRollup[]> {
+    const { rollups, kpiStore, clock } = this.deps;
+    const period = rollups.period(label);
+    if (period.kind === 'quarter')
+      throw new CityError('METRICS_PERIOD_INVALID', 'months and years close, quarters follow from months', {
+        field: 'period',
+      });
+    const now = clock.now();
+    if (now < period.end)
+      throw new CityError(
+        'METRICS_PERIOD_NOT_ENDED',
+        `${period.label} ends ${new Date(period.end).toISOString()}`,
+      );
+    const out: StoredRollup[] = [];
+    if (kpiStore.latestRollup(period.label) !== null) {
+      if (strict) throw new CityError('METRICS_ALREADY_CLOSED', `${period.label} is closed already`);
+    } else {
+      const entries = await rollups.build(period, { version: 1, closed: true });
+      const rollup: StoredRollup = {
+        period: period.label,
+        version: 1,
+        closedAt: now,
+        closedBy,
+        cause: 'closed',
+        entries,
+      };
+      kpiStore.saveRollup(rollup);
+      out.push(rollup);
+    }
+    const year = period.label.slice(0, 4);
+    if (period.kind === 'month' && period.label.endsWith('-12') && kpiStore.latestRollup(year) === null)
+      out.push(...(await this.closeNow(year, closedBy)));
+    return out;
+  }
+
+  private async restateNow(
+    label: string,
+    codes: ReadonlySet<string> | null,
+    cause: string,
+  ): Promise<RestatementRecord[]> {
+    const { rollups, kpiStore, clock, events } = this.deps;
+    const out: RestatementRecord[] = [];
+    const latest = kpiStore.latestRollup(label);
+    if (latest !== null) {
+      const version = latest.version + 1;
+      const period = rollups.period(label);
+      const fresh = await rollups.build(period, { version, closed: true, codes });
+      const byKey = new Map(fresh.map((e) => [entryKey(e), e]));
+      const at = clock.now();
+      const entries: RollupEntry[] = latest.entries.map((old) => {
+        const next = byKey.get(entryKey(old));
+        if (next === undefined || sameValue(old.value, next.value)) return old;
+        out.push({
+          period: label,
+          version,
+          code: old.code,
+          dataPoint: old.dataPoint,
+          oldValue: old.value,
+          newValue: next.value,
+          cause,
+          at,
+        });
+        return next;
+      });
+      if (out.length > 0) {
+        kpiStore.saveRollup(
+          { period: label, version, closedAt: at, closedBy: latest.closedBy, cause, entries },
+          out,
+        );
+        for (const r of out) {
+          try {
+            events.emit('kpi-revised', { ...r });
+          } catch (err) {
+            this.log.error({ err }, 'kpi-revised listener threw');
+          }
+        }
+      }
+    }
+    // a closed year holds the month: restate it too (its own entries and versions)
+    if (/^\d{4}-\d{2}$/.test(label) && kpiStore.latestRollup(label.slice(0, 4)) !== null)
+      out.push(...(await this.restateNow(label.slice(0, 4), codes, cause)));
+    return out;
+  }
+
+  /** Closed periods that an entry for `label` (a month, quarter or year) can change: those ending after it starts. */
+  closedPeriodsFrom(label: string): string[] {
+    const start = this.deps.rollups.period(label).start;
+    return this.deps.kpiStore.closedPeriods().filter((p) => this.deps.rollups.period(p).end > start);
+  }
+
+  /** The month holding an instant, as a label. */
+  monthLabel(ts: number): string {
+    return monthOf(this.deps.calendar, ts).label;
+  }
+
+  /** A month period (exposed for tests and the CLI). */
+  month(label: string) {
+    return monthPeriod(this.deps.calendar, label);
+  }
+}
+
+/** Equal, or both NR; floating noise from summing in another order is not a restatement. */
+function sameValue(a: number | null, b: number | null): boolean {
+  if (a === null || b === null) return a === b;
+  return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+}
