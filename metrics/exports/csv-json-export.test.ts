@@ -4,7 +4,7 @@ import { loadCatalogue } from '../catalogue/catalogue.ts';
 import { CSV_COLUMNS, toCsv } from './csv-export.ts';
 import { ROLLUP_JSON_SCHEMA_VERSION, rollupDocumentSchema, toJson } from './json-export.ts';
 import { sortEntries } from './rollup-entry.ts';
-import { entry, fullRollup, lineageFixture } from './rollup-fixture.ts';
+import { entry, lineageFixture } from './rollup-fixture.ts';
 
 const AIR = 'EN: EN: AQ: 1C';
 const entries = [

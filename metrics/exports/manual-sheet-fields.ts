@@ -100,7 +100,8 @@ function checkDataPoint(kpi: KpiDefinition | null, v: Cell): Result<string | und
       'DATA_POINT_UNKNOWN',
       `${kpi.name} has no data point "${s}": one of ${kpi.dataPoints.map((d) => `"${d}"`).join(', ')}, or leave empty`,
     );
-  return ok(found);
+  // a single-point KPI's data point is the KPI's value: named or not, it is the same value
+  return ok(kpi.dataPoints.length === 1 ? undefined : found);
 }
 
 const PERIOD_MESSAGE =

@@ -24,7 +24,7 @@ export type ManualSheetRow = {
   row: number;
   /** official code */
   code: string;
-  /** as the catalogue names it */
+  /** as the catalogue names it; absent for a KPI with a single data point (its value is the KPI's) */
   dataPoint?: string;
   /** `YYYY`, `YYYY-MM` or `YYYY-Qn` */
   period: string;
