@@ -68,6 +68,8 @@ let seq = 0;
 let acked = 0;
 let ackedTotal = 0;
 let puback = new LatencyHistogram();
+/** messages written since the generator connected (all runs) */
+let sentSinceConnect = 0;
 
 function openConnection(host: string, port: number, d: DeviceLogin): Promise<Conn> {
   return new Promise((resolve, reject) => {
@@ -177,6 +179,7 @@ function run(args: RunArgs): Promise<RunResult> {
         }
         list.push(packet);
         sentTotal++;
+        sentSinceConnect++;
         if (inWin) sent++;
       }
       for (const [c, list] of out) c.socket.write(list.length === 1 ? list[0]! : Buffer.concat(list));
@@ -204,10 +207,14 @@ const handlers = {
     qos = args.qos;
     pool = valuePool(args.seed ?? DEFAULT_SEED);
     const started = performance.now();
+    sentSinceConnect = 0;
     conns = await Promise.all(args.devices.map((d) => openConnection(args.host, args.port, d)));
     return { connected: conns.length, connectMs: performance.now() - started };
   },
   run,
+  totals() {
+    return { sentTotal: sentSinceConnect };
+  },
   ackStats(): AckStats {
     const inflight = conns.reduce((n, c) => n + c.inflight, 0);
     return { acked, ackedTotal, inflight, puback: puback.toWire() };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type ConnectionsResult, runConnections } from './connections.ts';
+import { forkChild } from './ipc.ts';
 import { buildPayload, DEFAULT_SEED, VALUES_PER_READING, valuePool } from './payload.ts';
 import { runPeriods } from './periods.ts';
 import { type BenchResults, evaluate, renderMarkdown } from './report.ts';
@@ -39,17 +40,21 @@ const devices = Number(opts.devices ?? 100);
 const workDir = mkdtempSync(join(tmpdir(), 'citymetrics-bench-'));
 const settings: ThroughputSettings = quick
   ? {
-      warmupMs: 300,
-      windowMs: 800,
-      drainMs: 1_500,
-      latencyWindowMs: 800,
-      plan: { startRate: 4_000, maxRate: 256_000, factor: 4, bisections: 0, granularity: 500 },
+      freshProcessPerRestart: false,
+      primeMs: 500,
+      warmupMs: 200,
+      windowMs: 600,
+      drainMs: 800,
+      latencyWindowMs: 600,
+      plan: { startRate: 5_000, maxRate: 20_000, factor: 4, bisections: 0, granularity: 500 },
       devices,
       maxInflight: 100,
       seed: DEFAULT_SEED,
       workDir,
     }
   : {
+      freshProcessPerRestart: true,
+      primeMs: 2_000,
       warmupMs: 2_000,
       windowMs: 5_000,
       drainMs: 5_000,
@@ -60,7 +65,7 @@ const settings: ThroughputSettings = quick
       seed: DEFAULT_SEED,
       workDir,
     };
-const connectionCounts = quick ? [500] : [10_000, 50_000];
+const connectionCounts = quick ? [250] : [10_000, 50_000];
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -96,6 +101,8 @@ async function main(): Promise<void> {
   }
 
   const throughput: ThroughputResult[] = [];
+  // One generator process for every scenario: the same code, equally warm, drives each system.
+  const gen = forkChild('./load-generator.ts');
   const skipped: BenchResults['skipped'] = [];
   for (const kind of ['aedes', 'mosquitto', 'citymetrics'] as TargetKind[]) {
     if (!only.has(kind)) continue;
@@ -109,9 +116,12 @@ async function main(): Promise<void> {
       log(`scenario ${kind}, QoS ${qos}`);
       const setup =
         kind === 'citymetrics' ? { logins: logins.slice(0, devices), registryTemplate: template } : {};
-      throughput.push(await runThroughput(kind, qos, settings, setup, log));
+      const t = Date.now();
+      throughput.push(await runThroughput(kind, qos, settings, setup, log, gen));
+      log(`  (${((Date.now() - t) / 1000).toFixed(1)} s)`);
     }
   }
+  await gen.close();
 
   const connections: ConnectionsResult[] = [];
   if (only.has('connections')) {

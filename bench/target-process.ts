@@ -1,8 +1,5 @@
 import { type Handlers, serve } from './ipc.ts';
 import type { DeviceLogin } from './load-generator.ts';
-import { startBareAedes } from './targets/bare-aedes.ts';
-import { startCitymetrics } from './targets/citymetrics.ts';
-import { startMosquitto } from './targets/mosquitto.ts';
 import type { Target, TargetKind } from './targets/target.ts';
 import { WindowCounter, type WindowReport } from './window-counter.ts';
 
@@ -34,9 +31,14 @@ const handlers = {
       counter,
       ...(a.registryTemplate !== undefined ? { registryTemplate: a.registryTemplate } : {}),
     };
-    if (a.kind === 'aedes') target = await startBareAedes(options);
-    else if (a.kind === 'mosquitto') target = await startMosquitto(options);
-    else target = await startCitymetrics({ ...options, logins: a.logins ?? [] });
+    // Imported on demand: loading the whole platform costs seconds the bare brokers need not pay.
+    if (a.kind === 'aedes') target = await (await import('./targets/bare-aedes.ts')).startBareAedes(options);
+    else if (a.kind === 'mosquitto')
+      target = await (await import('./targets/mosquitto.ts')).startMosquitto(options);
+    else {
+      const { startCitymetrics } = await import('./targets/citymetrics.ts');
+      target = await startCitymetrics({ ...options, logins: a.logins ?? [] });
+    }
     const { port, host, devices, pids, http } = target;
     return { port, host, devices, pids, ...(http !== undefined ? { http } : {}) };
   },

@@ -11,6 +11,10 @@ import type { StartArgs, StartedTarget, TargetReport } from './target-process.ts
 import type { TargetKind } from './targets/target.ts';
 
 export interface ThroughputSettings {
+  /** restart the system under test in a new process after a failed step (else a new instance in the same) */
+  freshProcessPerRestart: boolean;
+  /** unmeasured run after each (re)start of the system under test */
+  primeMs: number;
   warmupMs: number;
   windowMs: number;
   drainMs: number;
@@ -71,20 +75,27 @@ export async function runThroughput(
   s: ThroughputSettings,
   setup: { logins?: DeviceLogin[]; registryTemplate?: string },
   log: (line: string) => void,
+  /** the load generator process, shared by all scenarios (forked here if not given) */
+  sharedGen?: Child,
 ): Promise<ThroughputResult> {
-  const gen = forkChild('./load-generator.ts');
+  const gen = sharedGen ?? forkChild('./load-generator.ts');
   let target: Child | null = null;
   let started: StartedTarget | null = null;
-  // A fresh process runs cold code (the JIT has not compiled its hot path yet): its first step warms up longer.
-  let fresh = true;
 
-  const startTarget = async () => {
+  /**
+   * Starts the system under test; `newProcess` also replaces its process (else the same process builds a new
+   * instance, which saves a second of process start-up in quick runs).
+   */
+  const startTarget = async (newProcess: boolean) => {
     if (target !== null) {
       await gen.call('disconnect');
       await target.call('stop').catch(() => {});
-      await target.close();
+      if (newProcess) {
+        await target.close();
+        target = null;
+      }
     }
-    target = forkChild('./target-process.ts', ['--expose-gc']);
+    target ??= forkChild('./target-process.ts', ['--expose-gc']);
     const args: StartArgs = {
       kind,
       qos,
@@ -94,7 +105,6 @@ export async function runThroughput(
       ...(setup.logins !== undefined ? { logins: setup.logins } : {}),
     };
     started = await target.call<StartedTarget>('start', args);
-    fresh = true;
     await gen.call('connect', {
       host: started.host,
       port: started.port,
@@ -102,17 +112,46 @@ export async function runThroughput(
       qos,
       seed: s.seed,
     });
+    // A fresh process runs cold code (the JIT has not compiled its hot path): an unmeasured run at the start
+    // rate warms both sides before the first step.
+    const startAt = Date.now() + 50;
+    await gen.call<RunResult>('run', {
+      rate: s.plan.startRate,
+      startAt,
+      t0: startAt,
+      t1: startAt + s.primeMs,
+      maxInflight: s.maxInflight,
+    });
+    await settle();
+  };
+
+  /** Waits (at most drainMs) until the target has taken in everything the generator sent. */
+  const settle = async () => {
+    const until = Date.now() + s.drainMs;
+    const { sentTotal } = await gen.call<{ sentTotal: number }>('totals');
+    while (Date.now() < until) {
+      const [acks, report] = await Promise.all([
+        gen.call<AckStats>('ackStats'),
+        target!.call<TargetReport>('report'),
+      ]);
+      if (acks.inflight === 0 && report.totalMessages >= sentTotal && report.storeBacklog === 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
 
   /** One step: warm-up, measured window, drain; returns the observation and the window's latencies. */
   const step = async (rate: number, windowMs: number, live: LiveProbe | null) => {
     const t = target!;
     const pids = started!.pids;
-    const startAt = Date.now() + 100;
-    const t0 = startAt + (fresh ? 3 : 1) * s.warmupMs;
-    fresh = false;
+    // The window is set before the first message is sent; a target still busy with an earlier backlog may
+    // answer late, so the plan is remade until the answer comes before the start.
+    let startAt = 0;
+    for (let attempt = 0; attempt < 5 && Date.now() >= startAt; attempt++) {
+      startAt = Date.now() + 100 * 2 ** attempt;
+      await t.call('window', { t0: startAt + s.warmupMs, t1: startAt + s.warmupMs + windowMs });
+    }
+    const t0 = startAt + s.warmupMs;
     const t1 = t0 + windowMs;
-    await t.call('window', { t0, t1 });
     live?.setWindow(t0, t1);
     const rss: number[] = [];
     let cpuStart = 0;
@@ -171,7 +210,7 @@ export async function runThroughput(
   };
 
   try {
-    await startTarget();
+    await startTarget(true);
     const history: StepRecord[] = [];
     for (let rate = nextRate(history, s.plan); rate !== null; rate = nextRate(history, s.plan)) {
       const { record } = await step(rate, s.windowMs, null);
@@ -181,15 +220,16 @@ export async function runThroughput(
           (record.reasons.length > 0 ? ` (${record.reasons.join('; ')})` : '') +
           ` p50 ${record.latencyP50Ms.toFixed(1)} ms`,
       );
-      if (record.verdict !== 'ok') await startTarget();
+      if (record.verdict !== 'ok') await startTarget(s.freshProcessPerRestart);
     }
     const max = maxSustained(history);
     let latency: LatencyRecord | null = null;
-    // Latency at half the maximum, on a fresh system (a failed step can leave a broker degraded).
+    // Latency at half the maximum, on a system that has not failed a step (a failure can leave it degraded).
     const half = Math.round(max.rate / 2);
     if (half > 0) {
-      // After a failed or generator-limited step the target was already restarted.
-      if (history.at(-1)?.verdict === 'ok') await startTarget();
+      // After a failed or generator-limited step the target was already restarted. Full runs measure CPU and
+      // RSS on a process of its own; quick runs reuse the process.
+      if (s.freshProcessPerRestart && history.at(-1)?.verdict === 'ok') await startTarget(true);
       const http = (started as StartedTarget | null)?.http;
       const live =
         http !== undefined ? await LiveProbe.connect(http.url, http.token).catch(() => null) : null;
@@ -225,7 +265,8 @@ export async function runThroughput(
     };
   } finally {
     const t = target as Child | null;
-    await gen.close();
+    if (sharedGen === undefined) await gen.close();
+    else await gen.call('disconnect').catch(() => {});
     if (t !== null) {
       await t.call('stop').catch(() => {});
       await t.close();
