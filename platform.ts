@@ -19,6 +19,7 @@ import { DeviceRegistry } from './devices/registry.ts';
 import { buildGateway, type Gateway } from './gateway/build-gateway.ts';
 import { type GatewayListeners, listenGateway } from './gateway/listeners.ts';
 import { IngestService } from './ingest/ingest-service.ts';
+import { buildKpis } from './metrics/build-kpis.ts';
 import { SqliteSeriesStore } from './ingest/store/sqlite-series-store.ts';
 
 export interface PlatformDeps {
@@ -172,6 +173,9 @@ export async function buildPlatform(deps: PlatformDeps) {
     logger,
   });
 
+  // KPI engine (metrics): continuous values, manual inputs, month close; state in <dataDir>/kpi.db.
+  const kpis = buildKpis({ config, store, devices: registry, ingest, calendar, events, clock, logger });
+
   const { app, attachLive, routes } = buildHttpApp({
     config,
     registry,
@@ -185,6 +189,7 @@ export async function buildPlatform(deps: PlatformDeps) {
     clock,
     readiness,
     alerts,
+    kpis: kpis.service,
   });
 
   return {
@@ -200,11 +205,13 @@ export async function buildPlatform(deps: PlatformDeps) {
     ingest,
     gateway,
     alerts,
+    kpis,
     app,
     /** Every HTTP route as declared (path, method, access): the security matrix is derived from it. */
     routes,
 
     async start(): Promise<PlatformAddresses> {
+      await kpis.start();
       // Read before anything listens: a bad path fails the start, it never falls back to plain text.
       const mqttTls = tlsPair(config.mqttTlsCertFile, config.mqttTlsKeyFile, [
         'MQTT_TLS_CERT_FILE',
@@ -258,6 +265,7 @@ export async function buildPlatform(deps: PlatformDeps) {
           logger.error({ unsaved }, 'values could not be saved at shutdown (they stay in the durable log)');
         await live?.close();
         await alerts.close();
+        await kpis.close();
         if (httpServer !== null) {
           httpServer.closeAllConnections();
           await new Promise<void>((r) => httpServer!.close(() => r()));

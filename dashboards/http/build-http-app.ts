@@ -13,13 +13,18 @@ import { errorMapper, notFound } from './error-mapper.ts';
 import type { HttpDeps, HttpOptions } from './http-deps.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { cityProfileRoutes } from './routes/city-profile.ts';
 import { deviceKindRoutes } from './routes/device-kinds.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { districtRoutes } from './routes/districts.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ingestStatsRoutes } from './routes/ingest-stats.ts';
 import { keyRoutes } from './routes/keys.ts';
+import { kpiRoutes } from './routes/kpis.ts';
+import { manualInputRoutes } from './routes/manual-inputs.ts';
+import { rollupRoutes } from './routes/rollups.ts';
 import { seriesRoutes } from './routes/series.ts';
+import { targetRoutes } from './routes/targets.ts';
 
 export const API_VERSION = '0.1.0';
 const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
@@ -66,6 +71,15 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
     ...ingestStatsRoutes(deps),
     ...keyRoutes(deps),
     ...(deps.alerts ? alertRoutes({ alerts: deps.alerts }) : []),
+    ...(deps.kpis
+      ? [
+          ...kpiRoutes({ kpis: deps.kpis }),
+          ...manualInputRoutes({ kpis: deps.kpis }),
+          ...cityProfileRoutes({ kpis: deps.kpis }),
+          ...targetRoutes({ kpis: deps.kpis }),
+          ...rollupRoutes({ kpis: deps.kpis }),
+        ]
+      : []),
   ];
   // Built once at startup: a schema the generator cannot describe fails here, not on the first request.
   document = buildOpenApiDocument(routes, { cityName: deps.config.cityName, version: API_VERSION });

@@ -6,6 +6,7 @@ import type { SeriesStore } from '../../core/ports/series-store.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
 import type { KindCatalogue } from '../../devices/kind-catalogue.ts';
 import type { DeviceRegistry } from '../../devices/registry.ts';
+import type { KpiService } from '../../metrics/kpi-service.ts';
 import type { AlertEngine } from '../alerts/alert-engine.ts';
 import type { ApiKeyStore } from './api-key-store.ts';
 
@@ -42,6 +43,8 @@ export interface HttpDeps {
   readiness: () => Readiness;
   /** The alert rules engine; without it the alert routes and the live `alert` push are absent. */
   alerts?: AlertEngine;
+  /** KPI engine, manual values, profile, targets, roll-ups (metrics/kpi-service.ts); routes only when given. */
+  kpis?: KpiService;
 }
 
 export interface HttpOptions {

@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import 'zod-openapi';
+import { DATA_QUALITY_CLASSES } from '../../../metrics/kpi-types.ts';
+
+/** KPI, manual-value, profile, target and roll-up schemas of the API. */
+
+export const kpiCodeParams = z
+  .object({
+    code: z.string().min(1).max(64).meta({
+      description: 'official code URL-encoded (`EN%3A%20EN%3A%20AQ%3A%201C`) or compact (`EN-EN-AQ-1C`)',
+      example: 'EN-EN-AQ-1C',
+    }),
+  })
+  .strict();
+
+export const periodParams = z
+  .object({
+    period: z
+      .string()
+      .regex(/^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$/i, 'YYYY-MM, YYYY-Qn or YYYY')
+      .meta({ description: 'a month `YYYY-MM`, quarter `YYYY-Qn` or year `YYYY`', example: '2026-03' }),
+  })
+  .strict();
+
+export const dataQualitySchema = z.enum(DATA_QUALITY_CLASSES);
+
+export const kpiValueViewSchema = z
+  .object({
+    value: z.number().nullable().meta({ description: 'null = not reported (NR)' }),
+    unit: z.string(),
+    period: z.string().meta({ example: '2026-03-mtd' }),
+    dataPoints: z.array(z.object({ name: z.string(), value: z.number().nullable(), unit: z.string() })),
+    dataQuality: dataQualitySchema,
+    completeness: z.number(),
+    provisional: z.boolean(),
+    source: z.enum(['sensor', 'registry', 'manual', 'mixed', 'override']),
+    computedAt: z.string(),
+  })
+  .meta({ id: 'KpiValue' });
+
+const scoreSchema = z.object({ points: z.number(), band: z.string(), percentOfTarget: z.number() });
+
+export const kpiListItemSchema = z
+  .object({
+    code: z.string(),
+    compactCode: z.string(),
+    name: z.string(),
+    dimension: z.string(),
+    subDimension: z.string(),
+    category: z.string(),
+    level: z.string(),
+    unit: z.string(),
+    obtained: z.string(),
+    betterWhen: z.string(),
+    target: z.number().nullable(),
+    current: z.object({
+      'month-to-date': kpiValueViewSchema.nullable(),
+      'year-to-date': kpiValueViewSchema.nullable(),
+      'rolling-12-months': kpiValueViewSchema.nullable(),
+    }),
+    score: scoreSchema.nullable(),
+    trend: z.object({ monthOverMonth: z.number().nullable(), yearOverYear: z.number().nullable() }),
+  })
+  .meta({ id: 'KpiListItem' });
+
+export const kpiListQuerySchema = z
+  .object({
+    dimension: z.string().optional(),
+    subDimension: z.string().optional(),
+    category: z.string().optional(),
+    level: z.enum(['core', 'advanced']).optional(),
+    obtained: z.enum(['sensor', 'registry', 'manual', 'mixed']).optional(),
+  })
+  .strict();
+
+export const manualValueBodySchema = z
+  .object({
+    dataPoint: z.string().max(80).nullable().optional(),
+    period: z.string().max(10).meta({ description: '`YYYY-MM`, `YYYY-Qn` or `YYYY`', example: '2025' }),
+    value: z.number(),
+    unit: z.string().min(1).max(80),
+    dataQuality: z
+      .string()
+      .max(40)
+      .meta({ description: DATA_QUALITY_CLASSES.join(' | ') }),
+    source: z.string().min(1).max(200),
+    evidence: z.string().max(2000).nullable().optional().meta({ description: 'URL or note' }),
+    override: z
+      .boolean()
+      .optional()
+      .meta({
+        description: 'required to replace a sensor-derived value (else 409 METRICS_OVERRIDE_REQUIRED)',
+      }),
+  })
+  .strict();
+
+export const manualRecordSchema = z
+  .looseObject({
+    id: z.number(),
+    subjectType: z.enum(['kpi', 'input']),
+    subject: z.string(),
+    dataPoint: z.string().nullable(),
+    period: z.string(),
+    value: z.number(),
+    unit: z.string(),
+    dataQuality: z.string(),
+    source: z.string(),
+    evidence: z.string().nullable(),
+    override: z.boolean(),
+    enteredBy: z.string(),
+    enteredAt: z.string(),
+  })
+  .meta({ id: 'ManualValue' });
+
+export const rollupEntrySchema = z
+  .looseObject({
+    code: z.string(),
+    compactCode: z.string(),
+    name: z.string(),
+    dataPoint: z.string().nullable(),
+    value: z.number().nullable(),
+    unit: z.string(),
+    period: z.string(),
+    dataQuality: z.string().nullable(),
+    completeness: z.number().nullable(),
+    provisional: z.boolean(),
+    source: z.string().nullable(),
+    band: z.string().nullable(),
+    version: z.number(),
+  })
+  .meta({ id: 'RollupEntry' });
+
+export const rollupSchema = z
+  .object({
+    period: z.string(),
+    version: z.number().int().meta({ description: '0 while the period is open (provisional)' }),
+    closed: z.boolean(),
+    closedAt: z.string().optional(),
+    closedBy: z.string().optional(),
+    entries: z.array(rollupEntrySchema),
+    scores: z.looseObject({
+      categories: z.array(z.unknown()),
+      subDimensions: z.array(z.unknown()),
+      dimensions: z.array(z.unknown()),
+    }),
+  })
+  .meta({ id: 'Rollup' });
+
+export const restatementSchema = z
+  .object({
+    period: z.string(),
+    version: z.number().int(),
+    code: z.string(),
+    dataPoint: z.string().nullable(),
+    oldValue: z.number().nullable(),
+    newValue: z.number().nullable(),
+    cause: z.string(),
+    at: z.string(),
+  })
+  .meta({ id: 'Restatement' });
+
+export const profileBodySchema = z
+  .object({
+    name: z.string().min(1).max(120).optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'ISO 4217 code')
+      .optional(),
+    population: z.number().positive().optional(),
+    households: z.number().positive().optional(),
+    areaKm2: z.number().positive().optional(),
+    gdp: z.number().positive().optional(),
+    effectiveFrom: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/)
+      .optional()
+      .meta({ description: 'local date; default today' }),
+    dataQuality: dataQualitySchema.optional(),
+    source: z.string().max(200).optional(),
+    timeZone: z
+      .string()
+      .optional()
+      .meta({ description: 'read-only: set by CITY_TIMEZONE; a different value is refused' }),
+  })
+  .strict();
+
+export const targetBodySchema = z
+  .object({
+    value: z.number().positive().optional(),
+    dataPoints: z.record(z.string(), z.number().positive()).optional(),
+    source: z.string().min(1).max(200),
+  })
+  .strict();
+
+export const inputNameParams = z.object({ name: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,63}$/) }).strict();
+
+export const inputBodySchema = manualValueBodySchema.omit({ dataPoint: true, override: true });
+
+export const anyObject = z.object({}).loose();
+
+export const toIsoRecord = <T extends { enteredAt: number }>(
+  r: T,
+): Omit<T, 'enteredAt'> & { enteredAt: string } => ({
+  ...r,
+  enteredAt: new Date(r.enteredAt).toISOString(),
+});
