@@ -5,6 +5,7 @@ import { isCityError } from './core/errors.ts';
 import { createLogger } from './core/logger.ts';
 import { runDemo } from './demo.ts';
 import { registerDeviceCommands } from './devices/command.ts';
+import { registerKpiCommands } from './metrics/command.ts';
 import { buildPlatform, type Platform } from './platform.ts';
 import { registerSimulateCommand } from './simulators/command.ts';
 
@@ -123,6 +124,7 @@ program
 
 registerSimulateCommand(program);
 registerDeviceCommands(program);
+registerKpiCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isCityError(err)) {
