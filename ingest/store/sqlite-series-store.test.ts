@@ -242,7 +242,9 @@ describe('SqliteSeriesStore', () => {
     await store.write([pt('aq-1', 'pm25', T, 1)]);
     await store.write([pt('aq-1', 'pm25', T, 2)]);
     const db = new Database(file, { readonly: true });
-    onTestFinished(() => db.close());
+    onTestFinished(() => {
+      db.close();
+    });
     expect(db.prepare('SELECT ts, previous, value, revised_at FROM revisions').all()).toEqual([
       { ts: T, previous: 1, value: 2, revised_at: T + 5 * DAY },
     ]);
