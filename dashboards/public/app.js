@@ -1,358 +1,135 @@
-// citymetrics live page: plain JavaScript, no build step, no external resources.
-// Every piece of data reaches the page through textContent, never innerHTML: device names and districts are
-// typed by people and must not become markup.
+// citymetrics operations page: plain JavaScript modules, no build step, no external resources.
+// Views are chosen by the URL hash (#/overview, #/devices, #/series, #/snapshot/2026-11, #/alerts, #/keys).
 
-(() => {
-  const KEY_STORAGE = 'citymetrics.apiKey';
-  const MAX_DEVICES = 5000; // devices loaded for the tiles; a larger city still gets live values as they arrive
+import { can, setKey, setRole } from './js/api.js';
+import { $, clockTime, el, setTimezone } from './js/dom.js';
+import { connect, loadAlerts, loadDevices, loadKpis, onDirty, state } from './js/live.js';
+import { alertsView } from './js/views/alerts.js';
+import { devicesView } from './js/views/devices.js';
+import { keysView } from './js/views/keys.js';
+import { overviewView } from './js/views/overview.js';
+import { seriesView } from './js/views/series.js';
+import { snapshotView } from './js/views/snapshot.js';
 
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, attrs, ...children) => {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (name === 'class') node.className = value;
-      else node.setAttribute(name, value);
-    }
-    for (const child of children) {
-      if (child === null || child === undefined) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  };
+const KEY_STORAGE = 'citymetrics.apiKey';
+const VIEWS = {
+  overview: overviewView,
+  devices: devicesView,
+  series: seriesView,
+  snapshot: snapshotView,
+  alerts: alertsView,
+  keys: keysView,
+};
+const MIN_ROLE = { keys: 'admin' };
 
-  const state = {
-    socket: null,
-    timezone: undefined,
-    kinds: new Map(), // id → kind
-    devices: new Map(), // id → { id, name, kind, district, online }
-    latest: new Map(), // deviceId → Map(metric → { value, ts, unit })
-    stats: null,
-    refusedRecent: {},
-    open: new Set(), // "district|kind" whose device list is unfolded
-    dirty: false,
-  };
+let socket = null;
+let current = null; // { name, instance }
+let clockTimer = null;
 
-  // ---- sign-in ----
+function showSignIn(message) {
+  $('view').hidden = true;
+  $('nav').hidden = true;
+  $('session').hidden = true;
+  $('sign-in-box').hidden = false;
+  $('sign-in-error').textContent = message || '';
+  $('api-key').focus();
+}
 
-  function showSignIn(message) {
-    $('dashboard').hidden = true;
-    $('session').hidden = true;
-    $('sign-in-box').hidden = false;
-    $('sign-in-error').textContent = message || '';
-    $('api-key').focus();
-  }
+function signOut(message) {
+  sessionStorage.removeItem(KEY_STORAGE);
+  if (socket) socket.close();
+  socket = null;
+  current?.instance.destroy?.();
+  current = null;
+  clearInterval(clockTimer);
+  showSignIn(message);
+}
 
-  function signOut(message) {
-    sessionStorage.removeItem(KEY_STORAGE);
-    if (state.socket) state.socket.close();
-    state.socket = null;
-    showSignIn(message);
-  }
+function setConnection(text, cls) {
+  const badge = $('connection');
+  badge.textContent = text;
+  badge.className = `badge ${cls}`;
+}
 
-  $('sign-in').addEventListener('submit', (event) => {
-    event.preventDefault();
-    const key = $('api-key').value.trim();
-    if (!key) return;
-    sessionStorage.setItem(KEY_STORAGE, key);
-    $('api-key').value = '';
-    start(key);
-  });
-  $('sign-out').addEventListener('click', () => signOut());
-
-  // ---- REST ----
-
-  async function api(path, key) {
-    const res = await fetch(path, { headers: { Authorization: `Bearer ${key}` } });
-    const body = await res.json().catch(() => null);
-    if (!res.ok) {
-      const error = new Error(body?.error?.message || res.statusText);
-      error.code = body?.error?.code;
-      throw error;
-    }
-    return body;
-  }
-
-  async function loadDevices(key) {
-    const kinds = await api('/api/device-kinds', key);
-    for (const kind of kinds.items) state.kinds.set(kind.id, kind);
-    for (let offset = 0; offset < MAX_DEVICES; offset += 1000) {
-      const page = await api(`/api/devices?limit=1000&offset=${offset}`, key);
-      for (const d of page.items) {
-        state.devices.set(d.id, {
-          id: d.id,
-          name: d.name,
-          kind: d.kind,
-          district: d.district,
-          online: d.online,
-        });
-      }
-      if (offset + page.items.length >= page.total) break;
-    }
-  }
-
-  // ---- live ----
-
-  async function start(key) {
-    $('sign-in-box').hidden = true;
-    $('session').hidden = false;
-    $('dashboard').hidden = false;
-    setConnection('connecting…', '');
-    try {
-      await loadDevices(key);
-    } catch (err) {
-      if (err.code === 'API_UNAUTHENTICATED') return signOut('That key was not accepted.');
-      setConnection(`cannot load devices: ${err.message}`, 'down');
-    }
-    markDirty();
-    connect(key);
-  }
-
-  function connect(key) {
-    // The socket.io client is served by this server at /socket.io/socket.io.js.
-    const socket = io({ path: '/socket.io', auth: { token: key } });
-    state.socket = socket;
-    socket.on('connect', () => setConnection('live', 'live'));
-    let revoked = false;
-    socket.on('revoked', () => {
-      revoked = true;
-      signOut('This API key was revoked.');
-    });
-    socket.on('disconnect', (reason) => {
-      if (revoked) return;
-      setConnection('reconnecting…', 'down');
-      // socket.io retries by itself except when the server closed the session (a restart): retry then too.
-      if (reason === 'io server disconnect') {
-        setTimeout(() => {
-          if (state.socket === socket) socket.connect();
-        }, 2000);
-      }
-    });
-    socket.on('connect_error', (err) => {
-      const code = err?.data?.code;
-      if (code === 'API_UNAUTHENTICATED') return signOut('That key was not accepted.');
-      if (code === 'API_RATE_LIMITED')
-        return signOut('Too many failed sign-ins from this address; try again later.');
-      setConnection('offline, retrying…', 'down');
-    });
-    socket.on('hello', (hello) => {
+async function start(key) {
+  setKey(key);
+  $('sign-in-box').hidden = true;
+  setConnection('connecting…', '');
+  // The role decides what is offered; the API enforces it regardless.
+  socket = connect(key, {
+    connection: setConnection,
+    signOut,
+    hello(hello) {
+      setTimezone(hello.timezone);
+      setRole(hello.role);
       $('city').textContent = hello.cityName;
-      document.title = `${hello.cityName} · citymetrics live`;
-      $('who').textContent = `${hello.keyName} (${hello.role})`;
-      state.timezone = hello.timezone;
-    });
-    socket.on('snapshot', (msg) => {
-      state.latest.clear();
-      applyLatest(msg.items);
-    });
-    socket.on('latest', (msg) => applyLatest(msg.items));
-    socket.on('device-status', (msg) => {
-      for (const s of msg.items) {
-        const device = ensureDevice(s.deviceId, s.kind, s.district);
-        device.online = s.online;
-      }
-      markDirty();
-    });
-    socket.on('refused', (msg) => {
-      state.refusedRecent = msg.byReason || {};
-      renderRefused();
-    });
-    socket.on('stats', (stats) => {
-      state.stats = stats;
-      renderStats();
-    });
-  }
+      document.title = `${hello.cityName} · operations`;
+      $('who').replaceChildren(el('span', null, hello.keyName), ' ', el('span', { class: `role role-${hello.role}` }, hello.role));
+      $('session').hidden = false;
+      $('nav').hidden = false;
+      for (const link of $('nav').querySelectorAll('[data-min-role]')) link.hidden = !can(link.dataset.minRole);
+      if (!current) {
+        Promise.all([loadDevices(), loadAlerts(), loadKpis()])
+          .catch((err) => setConnection(`cannot load: ${err.message}`, 'down'))
+          .finally(route);
+      } else route();
+    },
+  });
+  clockTimer = setInterval(tickClock, 1000);
+  tickClock();
+}
 
-  function ensureDevice(id, kind, district) {
-    let device = state.devices.get(id);
-    if (!device) {
-      device = { id, name: id, kind: kind || 'unknown', district: district || 'unknown', online: true };
-      state.devices.set(id, device);
-    }
-    return device;
-  }
+function tickClock() {
+  $('clock').textContent = clockTime(Date.now(), false);
+  const open = [...state.alerts.values()].filter((a) => a.state === 'open').length;
+  const count = $('alert-count');
+  count.hidden = open === 0;
+  count.textContent = String(open);
+}
 
-  function applyLatest(items) {
-    for (const item of items) {
-      ensureDevice(item.deviceId, item.kind, item.district);
-      let metrics = state.latest.get(item.deviceId);
-      if (!metrics) {
-        metrics = new Map();
-        state.latest.set(item.deviceId, metrics);
-      }
-      const current = metrics.get(item.metric);
-      if (!current || current.ts <= item.ts)
-        metrics.set(item.metric, { value: item.value, ts: item.ts, unit: item.unit });
-    }
-    markDirty();
-  }
-
-  function setConnection(text, cls) {
-    const badge = $('connection');
-    badge.textContent = text;
-    badge.className = `badge ${cls}`;
-  }
-
-  // ---- rendering ----
-
-  const number = (v, digits) =>
-    typeof v === 'number' && Number.isFinite(v)
-      ? v.toLocaleString(undefined, { maximumFractionDigits: digits === undefined ? 1 : digits })
-      : '–';
-
-  const time = (ts) => {
-    try {
-      return new Date(ts).toLocaleTimeString(undefined, { timeZone: state.timezone });
-    } catch {
-      return new Date(ts).toLocaleTimeString();
-    }
-  };
-
-  function markDirty() {
-    if (state.dirty) return;
-    state.dirty = true;
-    requestAnimationFrame(() => {
-      state.dirty = false;
-      renderDistricts();
-      renderDeviceCounts();
-    });
-  }
-
-  function renderStats() {
-    const s = state.stats;
-    if (!s) return;
-    $('accepted-rate').textContent = number(s.rates?.acceptedPerSec);
-    $('refused-rate').textContent = number(s.rates?.refusedPerSec);
-    $('accepted-total').textContent = s.accepted ? `${number(s.accepted.values, 0)} values since start` : '';
-    $('refused-total').textContent = s.refused ? `${number(s.refused.total, 0)} since start` : '';
-    $('backlog').textContent = number(typeof s.backlog === 'number' ? s.backlog : s.backlog?.values, 0);
-    const store = s.store || s.storeHealth;
-    $('store-health').textContent = store
-      ? store.ok
-        ? 'store healthy'
-        : `store: ${store.detail || 'unhealthy'}`
-      : '';
-    renderRefused();
-  }
-
-  function renderRefused() {
-    const total = state.stats?.refused?.byReason || {};
-    const codes = [...new Set([...Object.keys(total), ...Object.keys(state.refusedRecent)])].sort();
-    const body = $('refused-table').tBodies[0];
-    body.replaceChildren(
-      ...codes.map((code) =>
-        el(
-          'tr',
-          null,
-          el('td', null, el('code', null, code)),
-          el('td', { class: 'num' }, number(total[code], 0)),
-          el('td', { class: 'num' }, number(state.refusedRecent[code] || 0, 0)),
-        ),
-      ),
+function route() {
+  if (!state.hello) return;
+  const [, name = 'overview', ...rest] = (location.hash || '#/overview').split('/');
+  const viewName = VIEWS[name] ? name : 'overview';
+  for (const link of $('nav').querySelectorAll('a')) link.classList.toggle('active', link.dataset.view === viewName);
+  current?.instance.destroy?.();
+  const root = $('view');
+  root.hidden = false;
+  root.replaceChildren();
+  root.className = `view view-${viewName}`;
+  if (MIN_ROLE[viewName] && !can(MIN_ROLE[viewName])) {
+    root.append(
+      el('section', { class: 'card forbidden', 'data-testid': 'forbidden' },
+        el('h2', null, 'Not available'),
+        el('p', null, `This view needs the ${MIN_ROLE[viewName]} role; your key has the ${state.hello.role} role.`)),
     );
-    $('refused-none').hidden = codes.length > 0;
-    $('refused-table').hidden = codes.length === 0;
+    current = { name: viewName, instance: {} };
+    return;
   }
+  const instance = VIEWS[viewName](root, rest);
+  current = { name: viewName, instance };
+  instance.update?.(new Set(['devices', 'latest', 'stats', 'alerts', 'kpis', 'activity']));
+}
 
-  function renderDeviceCounts() {
-    let online = 0;
-    for (const d of state.devices.values()) if (d.online) online++;
-    $('devices-online').textContent = number(online, 0);
-    $('devices-total').textContent = `of ${number(state.devices.size, 0)}`;
-  }
+onDirty((topics) => current?.instance.update?.(topics));
+window.addEventListener('hashchange', route);
 
-  function renderDistricts() {
-    // district → kind → devices
-    const tree = new Map();
-    for (const device of state.devices.values()) {
-      if (!tree.has(device.district)) tree.set(device.district, new Map());
-      const kinds = tree.get(device.district);
-      if (!kinds.has(device.kind)) kinds.set(device.kind, []);
-      kinds.get(device.kind).push(device);
-    }
-    const sections = [...tree.keys()].sort().map((district) => {
-      const kinds = tree.get(district);
-      const tiles = [...kinds.keys()].sort().map((kindId) => renderTile(district, kindId, kinds.get(kindId)));
-      return el(
-        'section',
-        { class: 'district' },
-        el('h2', null, district),
-        el('div', { class: 'grid' }, ...tiles),
-      );
-    });
-    if (sections.length === 0) sections.push(el('p', { class: 'muted' }, 'No devices yet.'));
-    $('districts').replaceChildren(...sections);
-  }
+$('sign-in').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const key = $('api-key').value.trim();
+  if (!key) return;
+  $('api-key').value = '';
+  sessionStorage.setItem(KEY_STORAGE, key);
+  start(key);
+});
+$('sign-out').addEventListener('click', () => signOut());
 
-  function renderTile(district, kindId, devices) {
-    const kind = state.kinds.get(kindId);
-    const online = devices.filter((d) => d.online).length;
-    // Per metric: mean of each device's latest value, and the newest timestamp among them.
-    const metrics = new Map();
-    for (const device of devices) {
-      const latest = state.latest.get(device.id);
-      if (!latest) continue;
-      for (const [metric, v] of latest) {
-        const agg = metrics.get(metric) || { sum: 0, n: 0, ts: 0, unit: v.unit };
-        agg.sum += v.value;
-        agg.n += 1;
-        agg.ts = Math.max(agg.ts, v.ts);
-        metrics.set(metric, agg);
-      }
-    }
-    const rows = [];
-    for (const metric of [...metrics.keys()].sort()) {
-      const agg = metrics.get(metric);
-      const label = agg.n > 1 ? `${metric} (mean of ${agg.n})` : metric;
-      rows.push(
-        el('span', { title: `newest reading ${time(agg.ts)}` }, label),
-        el('span', { class: 'value' }, number(agg.sum / agg.n, 2)),
-        el('span', { class: 'unit' }, agg.unit || ''),
-      );
-    }
-    const key = `${district}|${kindId}`;
-    const details = el(
-      'details',
-      state.open.has(key) ? { open: '' } : null,
-      el('summary', null, `${devices.length} device${devices.length === 1 ? '' : 's'}`),
-      el('table', null, el('tbody', null, ...devices.map(renderDeviceRow))),
-    );
-    details.addEventListener('toggle', () => (details.open ? state.open.add(key) : state.open.delete(key)));
-    return el(
-      'div',
-      { class: 'card tile' },
-      el('h3', null, kind ? kind.name : kindId),
-      el('p', { class: 'online' }, `${online} of ${devices.length} online`),
-      rows.length > 0
-        ? el('div', { class: 'metrics' }, ...rows)
-        : el('p', { class: 'muted' }, 'no values yet'),
-      details,
-    );
-  }
+const saved = sessionStorage.getItem(KEY_STORAGE);
+if (saved) start(saved);
+else showSignIn();
 
-  function renderDeviceRow(device) {
-    const latest = state.latest.get(device.id);
-    const values = latest
-      ? [...latest]
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([metric, v]) => `${metric} ${number(v.value, 2)}${v.unit ? ` ${v.unit}` : ''}`)
-          .join(' · ')
-      : '';
-    return el(
-      'tr',
-      null,
-      el(
-        'td',
-        null,
-        el('span', { class: device.online ? 'dot on' : 'dot', title: device.online ? 'online' : 'offline' }),
-        device.name,
-      ),
-      el('td', { class: 'muted' }, values),
-    );
-  }
+// For the views: refresh KPI values every minute (pushes cover changes; this catches a missed push).
+setInterval(() => {
+  if (state.hello && state.kpiAvailable) loadKpis().catch(() => {});
+}, 60_000);
 
-  // ---- boot ----
-
-  const saved = sessionStorage.getItem(KEY_STORAGE);
-  if (saved) start(saved);
-  else showSignIn();
-})();

@@ -1,0 +1,209 @@
+// Alerts: active and recent alerts (acknowledge, clear), and the rules (create, delete). Operators and above
+// are offered the actions; viewers see the lists only.
+
+import { api, can } from '../api.js';
+import { dateTime, el, relativeTime } from '../dom.js';
+import { loadAlerts, state } from '../live.js';
+
+/** Alert times arrive as ISO strings from the API and as epoch ms from the live push. */
+export const toMs = (v) => (typeof v === 'number' ? v : v ? Date.parse(v) : null);
+
+export function alertRow(a, { compact = false, onChange } = {}) {
+  const actions = el('span', { class: 'actions' });
+  if (!compact && can('operator') && a.state !== 'cleared') {
+    if (a.state === 'open')
+      actions.append(
+        el('button', { type: 'button', 'data-action': 'acknowledge', onclick: () => act(a, 'acknowledge', onChange) }, 'Acknowledge'),
+      );
+    actions.append(el('button', { type: 'button', class: 'ghost', 'data-action': 'clear', onclick: () => act(a, 'clear', onChange) }, 'Clear'));
+  }
+  const who =
+    a.state === 'acknowledged'
+      ? `acknowledged by ${a.acknowledgedBy} ${relativeTime(toMs(a.acknowledgedAt))}`
+      : a.state === 'cleared'
+        ? `cleared ${a.clearedBy === 'condition' ? 'by itself' : `by ${a.clearedBy}`} ${relativeTime(toMs(a.clearedAt))}`
+        : `opened ${relativeTime(toMs(a.openedAt))}`;
+  return el(
+    'li',
+    { class: `alert sev-${a.severity} state-${a.state}`, 'data-alert-id': a.id, 'data-state': a.state },
+    el('span', { class: `sev sev-${a.severity}` }, a.severity),
+    el(
+      'div',
+      { class: 'alert-body' },
+      el('strong', null, a.ruleName),
+      ' ',
+      el('span', { class: 'subject' }, a.subject),
+      el('div', { class: 'muted small' }, a.message),
+      el('div', { class: 'small', title: dateTime(toMs(a.openedAt)) }, el('span', { class: `state state-${a.state}` }, a.state), ' · ', who),
+    ),
+    actions,
+  );
+}
+
+async function act(alert, action, onChange) {
+  try {
+    const updated = await api(`/api/alerts/${encodeURIComponent(alert.id)}/${action}`, { method: 'POST' });
+    state.alerts.set(updated.id, updated);
+  } catch (err) {
+    window.alert(`Could not ${action}: ${err.message}`);
+  }
+  onChange?.();
+}
+
+const CONDITION_FIELDS = {
+  'series-threshold': [
+    ['scope', 'select', ['district', 'device', 'city']],
+    ['metric', 'text', 'pm25'],
+    ['op', 'select', ['>', '<']],
+    ['value', 'number', '25'],
+    ['forMinutes', 'number', '60'],
+    ['district', 'text', ''],
+  ],
+  'kpi-threshold': [
+    ['code', 'text', 'EN-EN-AQ-1C'],
+    ['op', 'select', ['>', '<']],
+    ['value', 'number', ''],
+  ],
+  'stale-device': [
+    ['intervals', 'number', '5'],
+    ['deviceKind', 'text', ''],
+    ['district', 'text', ''],
+  ],
+  'refused-spike': [['perMinute', 'number', '100']],
+  'store-backlog': [['values', 'number', '50000']],
+};
+
+function ruleForm(onCreated) {
+  const kind = el('select', { name: 'kind' }, ...Object.keys(CONDITION_FIELDS).map((k) => el('option', { value: k }, k)));
+  const fields = el('div', { class: 'form-fields' });
+  const error = el('p', { class: 'error', role: 'alert' });
+  const name = el('input', { name: 'name', required: true, placeholder: 'PM2.5 high in a district' });
+  const severity = el('select', { name: 'severity' }, ...['warning', 'critical', 'info'].map((s) => el('option', { value: s }, s)));
+  const webhook = el('input', { name: 'webhookUrl', type: 'url', placeholder: 'https://… (optional)' });
+  const drawFields = () =>
+    fields.replaceChildren(
+      ...CONDITION_FIELDS[kind.value].map(([field, type, def]) =>
+        el(
+          'label',
+          null,
+          field,
+          type === 'select'
+            ? el('select', { name: field }, ...def.map((o) => el('option', { value: o }, o)))
+            : el('input', { name: field, type: type === 'number' ? 'number' : 'text', step: 'any', value: def }),
+        ),
+      ),
+    );
+  kind.addEventListener('change', drawFields);
+  drawFields();
+  const form = el(
+    'form',
+    { class: 'rule-form', 'data-testid': 'rule-form' },
+    el('label', null, 'name', name),
+    el('label', null, 'kind', kind),
+    el('label', null, 'severity', severity),
+    fields,
+    el('label', null, 'webhook', webhook),
+    el('button', { type: 'submit' }, 'Create rule'),
+    error,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const condition = { kind: kind.value };
+    for (const input of fields.querySelectorAll('input, select')) {
+      if (input.value === '') continue;
+      condition[input.name] = input.type === 'number' ? Number(input.value) : input.value;
+    }
+    try {
+      await api('/api/alert-rules', {
+        method: 'POST',
+        body: { name: name.value, severity: severity.value, condition, ...(webhook.value ? { webhookUrl: webhook.value } : {}) },
+      });
+      error.textContent = '';
+      name.value = '';
+      onCreated();
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  });
+  return form;
+}
+
+const describe = (c) => {
+  switch (c.kind) {
+    case 'series-threshold':
+      return `${c.metric} ${c.op} ${c.value} per ${c.scope}${c.district ? ` in ${c.district}` : ''}${c.forMinutes ? ` for ${c.forMinutes} min` : ''}`;
+    case 'kpi-threshold':
+      return `${c.code} (${c.periodKind}) ${c.op} ${c.value}`;
+    case 'stale-device':
+      return `no reading for ${c.intervals} intervals${c.deviceKind ? ` (${c.deviceKind})` : ''}${c.district ? ` in ${c.district}` : ''}`;
+    case 'refused-spike':
+      return `more than ${c.perMinute} refused messages per minute`;
+    case 'store-backlog':
+      return `store backlog above ${c.values} values`;
+    default:
+      return c.kind;
+  }
+};
+
+export function alertsView(root) {
+  const active = el('ul', { class: 'alert-list', 'data-testid': 'active-alerts' });
+  const recent = el('ul', { class: 'alert-list' });
+  const rules = el('tbody');
+  const refresh = () => {
+    loadAlerts().catch(() => {});
+    loadRecent();
+  };
+  async function loadRecent() {
+    const res = await api('/api/alerts?state=cleared&limit=20');
+    recent.replaceChildren(...(res.items.length === 0 ? [el('li', { class: 'muted' }, 'None.')] : res.items.map((a) => alertRow(a))));
+  }
+  async function loadRules() {
+    const res = await api('/api/alert-rules');
+    rules.replaceChildren(
+      ...res.items.map((r) =>
+        el(
+          'tr',
+          null,
+          el('td', null, el('span', { class: `sev sev-${r.severity}` }, r.severity)),
+          el('td', null, r.name),
+          el('td', null, describe(r.condition)),
+          el('td', { class: 'muted' }, r.webhookUrl ? 'webhook' : ''),
+          el('td', { class: 'muted' }, `${r.createdBy}`),
+          el(
+            'td',
+            null,
+            can('operator')
+              ? el('button', { type: 'button', class: 'ghost', onclick: async () => { await api(`/api/alert-rules/${r.id}`, { method: 'DELETE' }); loadRules(); refresh(); } }, 'Delete')
+              : null,
+          ),
+        ),
+      ),
+    );
+    if (res.items.length === 0) rules.append(el('tr', null, el('td', { colspan: 6, class: 'muted' }, 'No rules yet.')));
+  }
+  root.append(
+    el(
+      'div',
+      { class: 'alerts-grid' },
+      el('section', { class: 'card' }, el('h2', null, 'Active alerts'), active),
+      el('section', { class: 'card' }, el('h2', null, 'Recently cleared'), recent),
+    ),
+    el(
+      'section',
+      { class: 'card' },
+      el('h2', null, 'Rules'),
+      el('table', { class: 'table' }, el('thead', null, el('tr', null, ...['', 'Name', 'Condition', '', 'By', ''].map((h) => el('th', null, h)))), rules),
+      can('operator') ? ruleForm(() => loadRules()) : el('p', { class: 'muted small' }, 'Rules are managed by operators.'),
+    ),
+  );
+  loadRecent().catch(() => {});
+  loadRules().catch(() => {});
+  return {
+    update(topics) {
+      if (!topics.has('alerts')) return;
+      const items = [...state.alerts.values()].filter((a) => a.state !== 'cleared').sort((a, b) => toMs(b.openedAt) - toMs(a.openedAt));
+      active.replaceChildren(...(items.length === 0 ? [el('li', { class: 'muted' }, 'No active alerts.')] : items.map((a) => alertRow(a, { onChange: refresh }))));
+      if ([...state.alerts.values()].some((a) => a.state === 'cleared')) loadRecent().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// Device health: online/offline, last seen, reading rate, refused messages by reason, battery and signal
+// where reported. Search and filters go to the API, which pages (a city may have tens of thousands).
+
+import { api, can } from '../api.js';
+import { el, number, relativeTime } from '../dom.js';
+import { readingRate, state } from '../live.js';
+import { deviceState } from '../map.js';
+
+const PAGE = 50;
+
+export function devicesView(root) {
+  const q = el('input', { type: 'search', placeholder: 'Search id or name', 'aria-label': 'Search devices', 'data-testid': 'device-search' });
+  const kind = el('select', { 'aria-label': 'Kind' }, el('option', { value: '' }, 'All kinds'), ...[...state.kinds.values()].map((k) => el('option', { value: k.id }, k.name)));
+  const districts = [...new Set([...state.devices.values()].map((d) => d.district))].sort();
+  const district = el('select', { 'aria-label': 'District' }, el('option', { value: '' }, 'All districts'), ...districts.map((d) => el('option', { value: d }, d)));
+  const online = el('select', { 'aria-label': 'State' }, el('option', { value: '' }, 'Any state'), el('option', { value: 'true' }, 'Online'), el('option', { value: 'false' }, 'Offline'));
+  const body = el('tbody');
+  const info = el('span', { class: 'muted' });
+  const prev = el('button', { type: 'button', class: 'ghost' }, '‹ Previous');
+  const next = el('button', { type: 'button', class: 'ghost' }, 'Next ›');
+  let offset = 0;
+  let page = { items: [], total: 0 };
+  let timer = null;
+
+  root.append(
+    el(
+      'section',
+      { class: 'card' },
+      el('div', { class: 'card-head' }, el('h2', null, 'Device health'), el('div', { class: 'filters' }, q, kind, district, online)),
+      el(
+        'div',
+        { class: 'table-wrap' },
+        el(
+          'table',
+          { class: 'table devices', 'data-testid': 'devices-table' },
+          el('thead', null, el('tr', null, ...['', 'Device', 'Kind', 'District', 'Last seen', 'Readings/min', 'Refused', 'Battery', 'Signal', ''].map((h) => el('th', null, h)))),
+          body,
+        ),
+      ),
+      el('div', { class: 'pager' }, prev, info, next),
+    ),
+  );
+
+  async function load() {
+    const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
+    if (q.value.trim()) params.set('q', q.value.trim());
+    if (kind.value) params.set('kind', kind.value);
+    if (district.value) params.set('district', district.value);
+    if (online.value) params.set('online', online.value);
+    page = await api(`/api/devices?${params}`);
+    for (const d of page.items) {
+      const known = state.devices.get(d.id);
+      const lastSeen = d.lastSeenAt ? Date.parse(d.lastSeenAt) : null;
+      state.devices.set(d.id, { ...d, lastSeen: known?.lastSeen && (!lastSeen || known.lastSeen > lastSeen) ? known.lastSeen : lastSeen });
+    }
+    render();
+  }
+  const reload = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      offset = 0;
+      load().catch(() => {});
+    }, 200);
+  };
+  q.addEventListener('input', reload);
+  for (const s of [kind, district, online]) s.addEventListener('change', reload);
+  prev.addEventListener('click', () => {
+    offset = Math.max(0, offset - PAGE);
+    load().catch(() => {});
+  });
+  next.addEventListener('click', () => {
+    offset += PAGE;
+    load().catch(() => {});
+  });
+
+  async function setEnabled(d, enable) {
+    await api(`/api/devices/${encodeURIComponent(d.id)}/${enable ? 'enable' : 'disable'}`, { method: 'POST' });
+    await load();
+  }
+
+  function render() {
+    const now = Date.now();
+    body.replaceChildren(
+      ...page.items.map((item) => {
+        const d = state.devices.get(item.id) || item;
+        const s = d.status === 'disabled' ? 'offline' : deviceState(d, now);
+        const latest = state.latest.get(d.id);
+        const refused = state.activity.get(d.id)?.refused || {};
+        const refusedText = Object.entries(refused).map(([code, n]) => `${code.replace(/^[A-Z]+_/, '')} ${n}`).join(', ');
+        const battery = latest?.get('battery');
+        const rssi = latest?.get('rssi');
+        const rate = readingRate(d.id, now);
+        return el(
+          'tr',
+          { 'data-device': d.id },
+          el('td', null, el('span', { class: `dot dot-${s}`, title: s })),
+          el('td', null, el('a', { href: `#/series/device/${encodeURIComponent(d.id)}` }, d.name), el('div', { class: 'muted small' }, d.id)),
+          el('td', null, state.kinds.get(d.kind)?.name || d.kind),
+          el('td', null, d.district),
+          el('td', null, d.status === 'disabled' ? 'disabled' : relativeTime(d.lastSeen, now)),
+          el('td', { class: 'num' }, rate === null ? '–' : number(rate, 0)),
+          el('td', { class: refusedText ? 'bad small' : 'muted' }, refusedText || '–'),
+          el('td', { class: 'num' }, battery ? `${number(battery.value, 0)} %` : '–'),
+          el('td', { class: 'num' }, rssi ? `${number(rssi.value, 0)} dBm` : '–'),
+          el(
+            'td',
+            null,
+            can('admin')
+              ? el('button', { type: 'button', class: 'ghost small', 'data-action': 'toggle-device', onclick: () => setEnabled(d, d.status === 'disabled') }, d.status === 'disabled' ? 'Enable' : 'Disable')
+              : null,
+          ),
+        );
+      }),
+    );
+    if (page.items.length === 0) body.append(el('tr', null, el('td', { colspan: 10, class: 'muted' }, 'No devices match.')));
+    info.textContent = page.total === 0 ? '0 devices' : `${offset + 1}–${offset + page.items.length} of ${number(page.total, 0)}`;
+    prev.disabled = offset === 0;
+    next.disabled = offset + PAGE >= page.total;
+  }
+
+  load().catch(() => {});
+  let lastPaint = 0;
+  return {
+    update(topics) {
+      // Live repaint at most once a second: a table of 50 rows does not need 60 frames a second.
+      if (!(topics.has('latest') || topics.has('activity') || topics.has('devices'))) return;
+      const now = Date.now();
+      if (now - lastPaint < 1000) return;
+      lastPaint = now;
+      render();
+    },
+    destroy: () => clearTimeout(timer),
+  };
+}
