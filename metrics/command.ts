@@ -23,13 +23,13 @@ async function request(
   const token = opts.token ?? process.env.CITYMETRICS_TOKEN ?? process.env.ADMIN_TOKEN;
   if (!token) throw new Error('an API key is needed: pass --token or set CITYMETRICS_TOKEN');
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-  let payload: string | Uint8Array | undefined;
+  let payload: string | Blob | undefined;
   if (body !== undefined && 'json' in body) {
     headers['content-type'] = 'application/json';
     payload = JSON.stringify(body.json);
   } else if (body !== undefined) {
     headers['content-type'] = body.type;
-    payload = new Uint8Array(body.raw);
+    payload = new Blob([new Uint8Array(body.raw)], { type: body.type });
   }
   let res: Response;
   try {
