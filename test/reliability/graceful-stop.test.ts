@@ -52,7 +52,9 @@ describe('graceful stop under load', () => {
 
     const signalledAt = performance.now();
     const exit = await platform.kill('SIGTERM');
-    console.info(`graceful stop: exited ${Math.round(performance.now() - signalledAt)} ms after SIGTERM, ${f.acked} readings acknowledged`);
+    console.info(
+      `graceful stop: exited ${Math.round(performance.now() - signalledAt)} ms after SIGTERM, ${f.acked} readings acknowledged`,
+    );
     // 0 = stopped cleanly; the CLI exits 1 when its 15 s stop deadline passes first.
     expect(exit).toEqual({ code: 0, signal: null });
     expect(platform.output).not.toContain('graceful stop timed out');
