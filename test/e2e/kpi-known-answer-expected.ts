@@ -1,0 +1,149 @@
+import { CITY_FACTS, type GeneratedCity, type Reading } from './kpi-known-answer-city.ts';
+
+/**
+ * Expected KPI values of the known-answer city, computed here from the generated readings by the U4SSC
+ * definitions as citymetrics documents them, without the formula code: a mistake in a formula, in the
+ * period boundaries (DST), in deduplication or in the order of arrival shows as a difference.
+ */
+
+const HOUR = 3_600_000;
+const YEAR_DAYS = 365.2425;
+const GJ_PER_KWH = 0.0036;
+
+export interface MonthFacts {
+  start: number;
+  end: number;
+  /** local calendar days of the month */
+  days: number;
+}
+
+/** Expected values keyed `code` or `code|dataPoint`, and the air pollution completeness. */
+export function expectedKpis(
+  city: GeneratedCity,
+  month: MonthFacts,
+): { values: Map<string, number | null>; airCompleteness: number } {
+  const kept = (key: string): Reading[] => city.kept.get(key) ?? [];
+  const values = (key: string, metric: string): number[] =>
+    kept(key)
+      .map((r) => r.values[metric])
+      .filter((v): v is number => v !== undefined);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const mean = (xs: number[]) => (xs.length === 0 ? null : sum(xs) / xs.length);
+  const annual = YEAR_DAYS / month.days;
+  const pop = CITY_FACTS.population;
+  const inputs = CITY_FACTS.inputs;
+  const out = new Map<string, number | null>();
+
+  // EN: EN: AQ: 1C mean per pollutant (one station: its series is the city series)
+  const air: Array<[string, string]> = [
+    ['PM2.5', 'pm25'],
+    ['PM10', 'pm10'],
+    ['NO2', 'no2'],
+    ['SO2', 'so2'],
+    ['O3', 'o3'],
+  ];
+  for (const [dp, metric] of air) out.set(`EN: EN: AQ: 1C|${dp}`, mean(values('air1', metric)));
+  const spec = city.specs.find((s) => s.key === 'air1')!;
+  const expectedReadings = Math.floor((month.end - month.start) / (spec.intervalSec * 1000));
+  const airCompleteness =
+    sum(air.map(([, m]) => Math.min(values('air1', m).length, expectedReadings))) /
+    (air.length * expectedReadings);
+
+  // EN: EN: EQ: 2A energetic mean LAeq over hour buckets, residents weighted
+  let exposed = 0;
+  let residents = 0;
+  for (const key of ['noise-loud', 'noise-quiet']) {
+    const byHour = new Map<number, number[]>();
+    for (const r of kept(key)) {
+      const h = Math.floor(r.ts / HOUR);
+      byHour.set(h, [...(byHour.get(h) ?? []), r.values.laeq!]);
+    }
+    let n = 0;
+    let energy = 0;
+    for (const xs of byHour.values()) {
+      n += xs.length;
+      energy += xs.length * 10 ** (mean(xs)! / 10);
+    }
+    const level = 10 * Math.log10(energy / n);
+    const weight = Number(city.specs.find((s) => s.key === key)!.attributes.residentsExposed);
+    residents += weight;
+    if (level > 55) exposed += weight;
+  }
+  out.set('EN: EN: EQ: 2A', (exposed / residents) * 100);
+
+  // EN: EN: EQ: 1C probes whose maximum stays within 28 V/m
+  const probes = ['emf-ok', 'emf-high'];
+  out.set(
+    'EN: EN: EQ: 1C',
+    (probes.filter((k) => Math.max(...values(k, 'efield')) <= 28).length / probes.length) * 100,
+  );
+
+  // water
+  const delivered = sum(values('wmeter1', 'volume')) + sum(values('wmeter2', 'volume'));
+  const input = sum(values('inflow1', 'volume'));
+  out.set('EN: EN: WS: 2C', (delivered * 1000) / pop / month.days);
+  out.set('EC: I: WS: 3C', Math.max(0, ((input - delivered) / input) * 100));
+  out.set('EC: ICT: WS: 1C', (2 / inputs.waterMetersTotal.value) * 100);
+  out.set('EC: ICT: WS: 2A', (1 / inputs.waterSupplyZonesTotal.value) * 100);
+  const hours = new Map<number, { cl: number[]; tu: number[]; ph: number[] }>();
+  for (const r of kept('sonde1')) {
+    const h = Math.floor(r.ts / HOUR);
+    const e = hours.get(h) ?? { cl: [], tu: [], ph: [] };
+    e.cl.push(r.values.chlorine!);
+    e.tu.push(r.values.turbidity!);
+    e.ph.push(r.values.ph!);
+    hours.set(h, e);
+  }
+  let compliant = 0;
+  for (const e of hours.values()) {
+    const ok =
+      Math.min(...e.cl) >= 0.2 &&
+      Math.max(...e.cl) <= 5 &&
+      Math.max(...e.tu) <= 4 &&
+      Math.min(...e.ph) >= 6.5 &&
+      Math.max(...e.ph) <= 9.5;
+    if (ok) compliant++;
+  }
+  out.set('EN: EN: WS: 1C', (compliant / hours.size) * 100);
+
+  // electricity: feeders measure consumption
+  const consumed = sum(values('feeder1', 'energy')) + sum(values('feeder2', 'energy'));
+  out.set('EN: E: E: 2C', (consumed * annual) / pop);
+  out.set('EN: E: E: 1C', Math.min(100, (sum(values('pv1', 'energy')) / consumed) * 100));
+  const customers: Record<string, number> = { feeder1: 500, feeder2: 300 };
+  let interrupted = 0;
+  let customerMinutes = 0;
+  for (const [key, evs] of city.events) {
+    const sorted = [...evs].sort((a, b) => a.ts - b.ts);
+    for (let i = 0; i + 1 < sorted.length; i += 2) {
+      interrupted += customers[key]!;
+      customerMinutes += (customers[key]! * (sorted[i + 1]!.ts - sorted[i]!.ts)) / 60_000;
+    }
+  }
+  out.set('EC: I: ES: 1C', (interrupted / (customers.feeder1! + customers.feeder2!)) * annual);
+  out.set('EC: I: ES: 2C', customerMinutes / interrupted);
+  out.set('EC: ICT: ES: 1C', (2 / inputs.electricityMetersTotal.value) * 100);
+  out.set('EC: ICT: ES: 2A', (2 / inputs.electricityFeedersTotal.value) * 100);
+
+  // transport
+  out.set('EC: ICT: T: 2C', (2.5 / inputs.majorStreetKm.value) * 100);
+  out.set('EC: I: T: 5A', Math.max(1, 50 / mean(values('traffic1', 'speed'))!));
+  const live = ['display-live', 'display-dark'].filter((k) => sum(values(k, 'heartbeat')) > 0).length;
+  out.set('EC: ICT: T: 1C', (live / inputs.transitStopsTotal.value) * 100);
+  const lastAdaptive = (key: string) => [...kept(key)].sort((a, b) => a.ts - b.ts).at(-1)!.values.adaptive;
+  const adaptive = ['tsc-adaptive', 'tsc-fixed'].filter((k) => lastAdaptive(k) === 1).length;
+  out.set('EC: ICT: T: 3A', (adaptive / inputs.intersectionsTotal.value) * 100);
+
+  // buildings and heat
+  out.set('EN: E: E: 3C', (sum(values('heat1', 'energy')) * GJ_PER_KWH * annual) / pop);
+  const buildingKwh = sum(values('bem-bms', 'energy')) + sum(values('bem-plain', 'energy'));
+  out.set('EN: E: E: 4A', (buildingKwh * annual) / (2000 + 3000));
+  out.set('EC: I: B: 2A', (2000 / inputs.publicBuildingFloorAreaM2.value) * 100);
+  return { values: out, airCompleteness };
+}
+
+/** PM2.5 mean once the held-back readings of the air station arrived too. */
+export function expectedPm25After(city: GeneratedCity): number {
+  const xs = [...(city.kept.get('air1') ?? []), ...city.afterClose].map((r) => r.values.pm25!);
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
