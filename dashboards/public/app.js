@@ -64,10 +64,15 @@ async function start(key) {
       setRole(hello.role);
       $('city').textContent = hello.cityName;
       document.title = `${hello.cityName} · operations`;
-      $('who').replaceChildren(el('span', null, hello.keyName), ' ', el('span', { class: `role role-${hello.role}` }, hello.role));
+      $('who').replaceChildren(
+        el('span', null, hello.keyName),
+        ' ',
+        el('span', { class: `role role-${hello.role}` }, hello.role),
+      );
       $('session').hidden = false;
       $('nav').hidden = false;
-      for (const link of $('nav').querySelectorAll('[data-min-role]')) link.hidden = !can(link.dataset.minRole);
+      for (const link of $('nav').querySelectorAll('[data-min-role]'))
+        link.hidden = !can(link.dataset.minRole);
       if (!current) {
         Promise.all([loadDevices(), loadAlerts(), loadKpis()])
           .catch((err) => setConnection(`cannot load: ${err.message}`, 'down'))
@@ -91,7 +96,8 @@ function route() {
   if (!state.hello) return;
   const [, name = 'overview', ...rest] = (location.hash || '#/overview').split('/');
   const viewName = VIEWS[name] ? name : 'overview';
-  for (const link of $('nav').querySelectorAll('a')) link.classList.toggle('active', link.dataset.view === viewName);
+  for (const link of $('nav').querySelectorAll('a'))
+    link.classList.toggle('active', link.dataset.view === viewName);
   current?.instance.destroy?.();
   const root = $('view');
   root.hidden = false;
@@ -99,9 +105,16 @@ function route() {
   root.className = `view view-${viewName}`;
   if (MIN_ROLE[viewName] && !can(MIN_ROLE[viewName])) {
     root.append(
-      el('section', { class: 'card forbidden', 'data-testid': 'forbidden' },
+      el(
+        'section',
+        { class: 'card forbidden', 'data-testid': 'forbidden' },
         el('h2', null, 'Not available'),
-        el('p', null, `This view needs the ${MIN_ROLE[viewName]} role; your key has the ${state.hello.role} role.`)),
+        el(
+          'p',
+          null,
+          `This view needs the ${MIN_ROLE[viewName]} role; your key has the ${state.hello.role} role.`,
+        ),
+      ),
     );
     current = { name: viewName, instance: {} };
     return;
@@ -132,4 +145,3 @@ else showSignIn();
 setInterval(() => {
   if (state.hello && state.kpiAvailable) loadKpis().catch(() => {});
 }, 60_000);
-

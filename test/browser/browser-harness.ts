@@ -95,7 +95,10 @@ export async function simulateCity(t: TestPlatform, devices: number): Promise<Si
   const plan = planCity({ devices, districts: DISTRICTS, seed: 7 });
   const credentials = [];
   for (const [i, item] of plan.entries()) {
-    const { device, password } = await t.platform.registry.provision({ ...item, id: `sim-${String(i + 1).padStart(3, '0')}` });
+    const { device, password } = await t.platform.registry.provision({
+      ...item,
+      id: `sim-${String(i + 1).padStart(3, '0')}`,
+    });
     credentials.push({ id: device.id, password, kind: device.kind, attributes: device.attributes });
   }
   const simulation = new Simulation({

@@ -45,7 +45,7 @@ describe.skipIf(!HAVE_CHROMIUM)('operations page', () => {
     await t?.close();
   }, 60_000);
 
-  it('signs in, shows the role and the overview, wide and on a tablet', async () => {
+  it('signs in and shows the role and the overview', async () => {
     const page = await browser.newPage(WIDE);
     await signIn(page, t.addresses.httpUrl, t.adminToken);
     expect(await page.locator('#who .role').textContent()).toBe('admin');
@@ -62,12 +62,6 @@ describe.skipIf(!HAVE_CHROMIUM)('operations page', () => {
       null,
       { timeout: 15_000 },
     );
-    await screenshot(page, 'overview-wide');
-    await page.setViewportSize(TABLET);
-    await page.locator('[data-testid=district-map]').waitFor();
-    // Nothing wider than the window: the layout reflows instead of scrolling sideways.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(TABLET.width);
-    await screenshot(page, 'overview-tablet');
     await page.close();
   });
 
@@ -82,6 +76,7 @@ describe.skipIf(!HAVE_CHROMIUM)('operations page', () => {
     );
     // A deadline, not a measurement: the chart's summary must show the value within 2 s.
     await page.getByText('latest bucket mean 42.42 µg/m³').waitFor({ timeout: 2_000 });
+    await screenshot(page, 'series-device');
     await page.close();
   });
 
@@ -103,12 +98,19 @@ describe.skipIf(!HAVE_CHROMIUM)('operations page', () => {
       JSON.stringify({ ts: Date.now(), values: { pm25: 180 } }),
       { qos: 1 },
     );
-    const alert = page.locator('[data-testid=active-alerts] li[data-state=open]', { hasText: 'Test Quarter' });
+    const alert = page.locator('[data-testid=active-alerts] li[data-state=open]', {
+      hasText: 'Test Quarter',
+    });
     await alert.waitFor({ timeout: 5_000 });
     await alert.locator('[data-action=acknowledge]').click();
-    const acked = page.locator('[data-testid=active-alerts] li[data-state=acknowledged]', { hasText: 'Test Quarter' });
+    const acked = page.locator('[data-testid=active-alerts] li[data-state=acknowledged]', {
+      hasText: 'Test Quarter',
+    });
     await acked.getByText('acknowledged by duty officer').waitFor();
-    const stored = await t.api<{ items: Array<{ state: string; acknowledgedBy: string }> }>('GET', '/api/alerts?state=acknowledged');
+    const stored = await t.api<{ items: Array<{ state: string; acknowledgedBy: string }> }>(
+      'GET',
+      '/api/alerts?state=acknowledged',
+    );
     expect(stored.body.items).toMatchObject([{ state: 'acknowledged', acknowledgedBy: 'duty officer' }]);
     await page.close();
   });
@@ -138,8 +140,16 @@ describe.skipIf(!HAVE_CHROMIUM)('operations page', () => {
     expect(slices).toHaveLength(categoryCount);
     await screenshot(page, 'snapshot-wide');
     // The PNG export downloads an image.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action=export-png]')]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-action=export-png]'),
+    ]);
     expect(download.suggestedFilename()).toBe(`snapshot-${currentMonth()}.png`);
+    // The print stylesheet hides the controls (Print / PDF uses it).
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.locator('[data-action=print]').isVisible()).toBe(false);
+    await screenshot(page, 'snapshot-print');
+    await page.emulateMedia({ media: 'screen' });
     await page.setViewportSize(TABLET);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(TABLET.width);
     await screenshot(page, 'snapshot-tablet');
@@ -152,6 +162,7 @@ describe.skipIf(!HAVE_CHROMIUM)('operations page', () => {
     expect(await page.locator('#who .role').textContent()).toBe('viewer');
     await page.locator('[data-testid=devices-table] tbody tr[data-device]').first().waitFor();
     expect(await page.locator('[data-action=toggle-device]').count()).toBe(0);
+    await screenshot(page, 'devices-viewer');
     expect(await page.locator('nav a[data-view=keys]').isVisible()).toBe(false);
     await page.goto(`${t.addresses.httpUrl}/#/keys`);
     await page.locator('[data-testid=forbidden]').waitFor();
@@ -161,6 +172,21 @@ describe.skipIf(!HAVE_CHROMIUM)('operations page', () => {
     expect(await page.locator('[data-action=acknowledge]').count()).toBe(0);
     // And the API refuses it regardless of the page.
     expect((await t.api('POST', '/api/keys', { name: 'x', role: 'admin' }, viewer)).status).toBe(403);
+    await page.close();
+  });
+
+  it('takes screenshots of the overview (after the tests above: with history and an alert), wide and on a tablet', async () => {
+    const page = await browser.newPage(WIDE);
+    await signIn(page, t.addresses.httpUrl, operator);
+    await page.locator('[data-testid=overview-alerts] li[data-alert-id]').first().waitFor();
+    await page.locator('[data-testid=kpi-tiles] .kpi-tile').first().waitFor();
+    await page.locator('[data-testid=ingest-health] .uplot').waitFor();
+    await screenshot(page, 'overview-wide');
+    await page.setViewportSize(TABLET);
+    await page.locator('[data-testid=district-map]').waitFor();
+    // Nothing wider than the window: the layout reflows instead of scrolling sideways.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(TABLET.width);
+    await screenshot(page, 'overview-tablet');
     await page.close();
   });
 

@@ -8,7 +8,8 @@ export function el(tag, attrs, ...children) {
   for (const [name, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
     if (name === 'class') node.className = value;
-    else if (name.startsWith('on') && typeof value === 'function') node.addEventListener(name.slice(2), value);
+    else if (name.startsWith('on') && typeof value === 'function')
+      node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value === true ? '' : String(value));
   }
   append(node, children);
@@ -58,7 +59,12 @@ export const setTimezone = (tz) => {
   zone = tz;
 };
 export function clockTime(ms, withSeconds = true) {
-  const opts = { hour: '2-digit', minute: '2-digit', ...(withSeconds ? { second: '2-digit' } : {}), hour12: false };
+  const opts = {
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(withSeconds ? { second: '2-digit' } : {}),
+    hour12: false,
+  };
   try {
     return new Date(ms).toLocaleTimeString('en-GB', { ...opts, timeZone: zone });
   } catch {

@@ -10,7 +10,8 @@ const MAX_TILES = 12;
 
 function trendOf(item) {
   const t = item.trend?.monthOverMonth ?? item.trend?.yearOverYear;
-  if (typeof t !== 'number' || !Number.isFinite(t) || t === 0) return { arrow: '→', cls: 'flat', text: 'no change' };
+  if (typeof t !== 'number' || !Number.isFinite(t) || t === 0)
+    return { arrow: '→', cls: 'flat', text: 'no change' };
   const up = t > 0;
   const better = item.betterWhen === 'higher' ? up : item.betterWhen === 'lower' ? !up : null;
   return {
@@ -40,7 +41,11 @@ export function createKpiTiles(container) {
     };
     const root = el(
       'article',
-      { class: 'kpi-tile', 'data-code': item.code, title: `${item.code} · ${item.dimension} › ${item.category}` },
+      {
+        class: 'kpi-tile',
+        'data-code': item.code,
+        title: `${item.code} · ${item.dimension} › ${item.category}`,
+      },
       el('header', null, el('span', { class: 'kpi-code' }, item.compactCode || item.code), parts.trend),
       el('h3', null, item.name),
       el('p', { class: 'kpi-reading' }, parts.value, ' ', parts.unit),
@@ -58,7 +63,8 @@ export function createKpiTiles(container) {
     t.parts.status.className = `chip ${v?.provisional ? 'chip-provisional' : 'chip-final'}`;
     t.parts.status.hidden = !hasValue;
     const score = item.score;
-    t.root.className = `kpi-tile ${hasValue ? bandClass(score?.points) : 'band-none'}`;
+    t.root.className = `kpi-tile ${hasValue ? bandClass(score?.points) : 'band-none nr'}`;
+    t.root.title = `${item.name} (${item.code}) · ${item.dimension} › ${item.category}`;
     t.parts.band.textContent = hasValue && score ? `${score.band}` : '';
     const trend = trendOf(item);
     t.parts.trend.textContent = hasValue ? trend.arrow : '';
@@ -69,7 +75,13 @@ export function createKpiTiles(container) {
     update() {
       if (state.kpiAvailable === false || state.kpis.size === 0) {
         container.replaceChildren(
-          el('p', { class: 'empty' }, state.kpiAvailable === false ? 'KPI engine not available in this deployment.' : 'No KPI values yet.'),
+          el(
+            'p',
+            { class: 'empty' },
+            state.kpiAvailable === false
+              ? 'KPI engine not available in this deployment.'
+              : 'No KPI values yet.',
+          ),
         );
         tiles.clear();
         return;

@@ -46,7 +46,8 @@ export async function loadDevices() {
   for (const kind of kinds.items) state.kinds.set(kind.id, kind);
   for (let offset = 0; offset < MAX_DEVICES; offset += 1000) {
     const page = await api(`/api/devices?limit=1000&offset=${offset}`);
-    for (const d of page.items) state.devices.set(d.id, { ...d, lastSeen: d.lastSeenAt ? Date.parse(d.lastSeenAt) : null });
+    for (const d of page.items)
+      state.devices.set(d.id, { ...d, lastSeen: d.lastSeenAt ? Date.parse(d.lastSeenAt) : null });
     if (offset + page.items.length >= page.total) break;
   }
   markDirty('devices');
@@ -75,7 +76,15 @@ export async function loadKpis() {
 function ensureDevice(id, kind, district) {
   let device = state.devices.get(id);
   if (!device) {
-    device = { id, name: id, kind: kind || 'unknown', district: district || 'unknown', online: true, location: null, lastSeen: null };
+    device = {
+      id,
+      name: id,
+      kind: kind || 'unknown',
+      district: district || 'unknown',
+      online: true,
+      location: null,
+      lastSeen: null,
+    };
     state.devices.set(id, device);
   }
   return device;
@@ -91,7 +100,8 @@ function applyLatest(items) {
       state.latest.set(item.deviceId, metrics);
     }
     const current = metrics.get(item.metric);
-    if (!current || current.ts <= item.ts) metrics.set(item.metric, { value: item.value, ts: item.ts, unit: item.unit });
+    if (!current || current.ts <= item.ts)
+      metrics.set(item.metric, { value: item.value, ts: item.ts, unit: item.unit });
   }
   markDirty('latest');
 }
@@ -130,7 +140,8 @@ export function connect(token, handlers) {
   socket.on('connect_error', (err) => {
     const code = err?.data?.code;
     if (code === 'API_UNAUTHENTICATED') return handlers.signOut('That key was not accepted.');
-    if (code === 'API_RATE_LIMITED') return handlers.signOut('Too many failed sign-ins from this address; try again later.');
+    if (code === 'API_RATE_LIMITED')
+      return handlers.signOut('Too many failed sign-ins from this address; try again later.');
     handlers.connection('offline, retrying…', 'down');
   });
   socket.on('hello', (hello) => {

@@ -7,7 +7,13 @@ import * as L from '/vendor/leaflet/leaflet-src.esm.js';
 import { state } from './live.js';
 
 const PALETTE = ['#4cc9f0', '#f4a261', '#90be6d', '#c77dff', '#f9c74f', '#43aa8b', '#f28482', '#84a59d'];
-export const STATE_COLOURS = { ok: '#3ddc84', stale: '#ffb020', offline: '#ff4d5e', never: '#7c8799', alert: '#ff2bd6' };
+export const STATE_COLOURS = {
+  ok: '#3ddc84',
+  stale: '#ffb020',
+  offline: '#ff4d5e',
+  never: '#7c8799',
+  alert: '#ff2bd6',
+};
 
 /** ok | stale | offline | never, from connection, last reading and the kind's interval. */
 export function deviceState(device, now = Date.now()) {
@@ -111,7 +117,13 @@ export function createDistrictMap(container, { onDeviceClick } = {}) {
       });
       const shape =
         ring.length >= 3
-          ? L.polygon(ring, { color: colour, weight: 2, fillColor: colour, fillOpacity: 0.1, interactive: false })
+          ? L.polygon(ring, {
+              color: colour,
+              weight: 2,
+              fillColor: colour,
+              fillOpacity: 0.1,
+              interactive: false,
+            })
           : L.circle(c, { radius: 0.6, color: colour, weight: 2, fillOpacity: 0.1, interactive: false });
       shape.addTo(districtLayer);
       L.tooltip({ permanent: true, direction: 'center', className: 'district-label', interactive: false })
@@ -144,7 +156,8 @@ export function createDistrictMap(container, { onDeviceClick } = {}) {
       const d = state.devices.get(id);
       const s = alertSubjects.has(id) ? 'alert' : deviceState(d, now);
       const colour = STATE_COLOURS[s];
-      if (marker.options.fillColor !== colour) marker.setStyle({ fillColor: colour, radius: s === 'alert' ? 8 : 5 });
+      if (marker.options.fillColor !== colour)
+        marker.setStyle({ fillColor: colour, radius: s === 'alert' ? 8 : 5 });
     }
     container.dataset.devices = String(markers.size);
     return info;
@@ -160,7 +173,9 @@ export function createDistrictMap(container, { onDeviceClick } = {}) {
 function tooltipFor(d) {
   const latest = state.latest.get(d.id);
   const values = latest
-    ? [...latest].slice(0, 6).map(([m, v]) => `${m} ${Math.round(v.value * 10) / 10}${v.unit ? ` ${v.unit}` : ''}`)
+    ? [...latest]
+        .slice(0, 6)
+        .map(([m, v]) => `${m} ${Math.round(v.value * 10) / 10}${v.unit ? ` ${v.unit}` : ''}`)
     : [];
   const div = document.createElement('div');
   const title = document.createElement('strong');

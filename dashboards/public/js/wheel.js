@@ -29,7 +29,7 @@ function arc(cx, cy, r0, r1, a0, a1) {
  * tree: [{ name, score, children: [{ name, score, children: [{ name, score }] }] }] (dimension → sub → category)
  * Returns an <svg> element, self-contained (inline attributes only) so it can be exported as an image.
  */
-export function drawWheel(tree, { size = 640, title = '' } = {}) {
+export function drawWheel(tree, { size = 640, title = '', subtitle = '' } = {}) {
   const pad = 150; // room for the category labels outside the rings
   const full = size + 2 * pad;
   const c = full / 2;
@@ -55,18 +55,48 @@ export function drawWheel(tree, { size = 640, title = '' } = {}) {
     const pts = pointsOf(node.score);
     const colour = BAND_COLOURS[pts ?? 'none'];
     const [r0, r1] = rings[level];
-    const path = svg('path', { d: arc(c, c, r0, r1, a0, a1), fill: colour, stroke: '#0b1020', 'stroke-width': 2, 'data-name': node.name, 'data-level': ['dimension', 'sub-dimension', 'category'][level] });
-    path.append(svg('title', null, `${node.name}: ${node.score ? `${Math.round(node.score.percent ?? 0)} %` : 'not scored'}`));
+    const path = svg('path', {
+      d: arc(c, c, r0, r1, a0, a1),
+      fill: colour,
+      stroke: '#0b1020',
+      'stroke-width': 2,
+      'data-name': node.name,
+      'data-level': ['dimension', 'sub-dimension', 'category'][level],
+    });
+    path.append(
+      svg(
+        'title',
+        null,
+        `${node.name}: ${node.score ? `${Math.round(node.score.percent ?? 0)} %` : 'not scored'}`,
+      ),
+    );
     root.append(path);
-    if (level < 2 && a1 - a0 > 0.25) {
+    if (level < 2) {
       const mid = (a0 + a1) / 2;
       const r = (r0 + r1) / 2;
-      const x = c + r * Math.sin(mid);
-      const y = c - r * Math.cos(mid);
-      const words = node.name.length > 16 && level === 1 ? splitName(node.name) : [node.name];
-      const text = svg('text', { x, y, 'text-anchor': 'middle', 'dominant-baseline': 'middle', fill: '#0b1020', 'font-size': level === 0 ? 17 : 12, 'font-weight': 700 });
-      words.forEach((w, i) => text.append(svg('tspan', { x, dy: i === 0 ? `${-(words.length - 1) * 0.6}em` : '1.2em' }, w)));
-      root.append(text);
+      // Horizontal text across a curved slice: measured against the inner arc, the narrowest part.
+      const lines = fitLabel(
+        node.name,
+        Math.min(r0 * (a1 - a0) * 0.85, (r1 - r0) * 0.95),
+        r1 - r0,
+        level === 0 ? 17 : 12,
+      );
+      if (lines) {
+        const x = c + r * Math.sin(mid);
+        const y = c - r * Math.cos(mid);
+        const text = svg('text', {
+          x,
+          y,
+          'text-anchor': 'middle',
+          'dominant-baseline': 'middle',
+          fill: '#0b1020',
+          'font-size': lines.size,
+          'font-weight': 700,
+        });
+        for (const [i, w] of lines.words.entries())
+          text.append(svg('tspan', { x, dy: i === 0 ? `${-(lines.words.length - 1) * 0.6}em` : '1.2em' }, w));
+        root.append(text);
+      }
     }
     if (level === 2) {
       const mid = (a0 + a1) / 2;
@@ -81,10 +111,18 @@ export function drawWheel(tree, { size = 640, title = '' } = {}) {
         'text-anchor': right ? 'start' : 'end',
         'dominant-baseline': 'middle',
         fill: '#c9d3e3',
+        class: 'category-label',
         'font-size': 13,
         transform: `rotate(${right ? deg - 90 : deg + 90} ${x} ${y})`,
       });
-      label.append(node.name, svg('tspan', { fill: colour, 'font-weight': 700 }, node.score ? ` ${Math.round(node.score.percent ?? 0)}%` : ' –'));
+      label.append(
+        node.name,
+        svg(
+          'tspan',
+          { fill: colour, 'font-weight': 700 },
+          node.score ? ` ${Math.round(node.score.percent ?? 0)}%` : ' –',
+        ),
+      );
       root.append(label);
     }
   };
@@ -103,14 +141,31 @@ export function drawWheel(tree, { size = 640, title = '' } = {}) {
   }
   root.append(
     svg('circle', { cx: c, cy: c, r: rings[0][0] - 4, fill: '#121a2b', stroke: '#2a3650' }),
-    svg('text', { x: c, y: c - 8, 'text-anchor': 'middle', fill: '#e8eef8', 'font-size': 22, 'font-weight': 700 }, title.split(' ')[0] || ''),
-    svg('text', { x: c, y: c + 18, 'text-anchor': 'middle', fill: '#8b96a8', 'font-size': 14 }, title.split(' ').slice(1).join(' ')),
+    svg(
+      'text',
+      { x: c, y: c - 8, 'text-anchor': 'middle', fill: '#e8eef8', 'font-size': 20, 'font-weight': 700 },
+      title,
+    ),
+    svg('text', { x: c, y: c + 18, 'text-anchor': 'middle', fill: '#8b96a8', 'font-size': 14 }, subtitle),
   );
   return root;
 }
 
-function splitName(name) {
+/** One or two lines of a label that fit a slice (width along the arc, height across the ring), or null. */
+function fitLabel(name, width, height, maxSize) {
   const words = name.split(' ');
   const half = Math.ceil(words.length / 2);
-  return [words.slice(0, half).join(' '), words.slice(half).join(' ')];
+  const options = [
+    [name],
+    words.length > 1 ? [words.slice(0, half).join(' '), words.slice(half).join(' ')] : null,
+  ].filter(Boolean);
+  for (let size = maxSize; size >= 9; size -= 1) {
+    for (const lines of options) {
+      const longest = Math.max(...lines.map((l) => l.length));
+      // ~0.7 em per character of a bold sans-serif, with room to spare
+      if (longest * size * 0.7 <= width && lines.length * size * 1.25 <= height)
+        return { words: lines, size };
+    }
+  }
+  return null;
 }

@@ -13,9 +13,19 @@ export function alertRow(a, { compact = false, onChange } = {}) {
   if (!compact && can('operator') && a.state !== 'cleared') {
     if (a.state === 'open')
       actions.append(
-        el('button', { type: 'button', 'data-action': 'acknowledge', onclick: () => act(a, 'acknowledge', onChange) }, 'Acknowledge'),
+        el(
+          'button',
+          { type: 'button', 'data-action': 'acknowledge', onclick: () => act(a, 'acknowledge', onChange) },
+          'Acknowledge',
+        ),
       );
-    actions.append(el('button', { type: 'button', class: 'ghost', 'data-action': 'clear', onclick: () => act(a, 'clear', onChange) }, 'Clear'));
+    actions.append(
+      el(
+        'button',
+        { type: 'button', class: 'ghost', 'data-action': 'clear', onclick: () => act(a, 'clear', onChange) },
+        'Clear',
+      ),
+    );
   }
   const who =
     a.state === 'acknowledged'
@@ -34,7 +44,13 @@ export function alertRow(a, { compact = false, onChange } = {}) {
       ' ',
       el('span', { class: 'subject' }, a.subject),
       el('div', { class: 'muted small' }, a.message),
-      el('div', { class: 'small', title: dateTime(toMs(a.openedAt)) }, el('span', { class: `state state-${a.state}` }, a.state), ' · ', who),
+      el(
+        'div',
+        { class: 'small', title: dateTime(toMs(a.openedAt)) },
+        el('span', { class: `state state-${a.state}` }, a.state),
+        ' · ',
+        who,
+      ),
     ),
     actions,
   );
@@ -74,11 +90,19 @@ const CONDITION_FIELDS = {
 };
 
 function ruleForm(onCreated) {
-  const kind = el('select', { name: 'kind' }, ...Object.keys(CONDITION_FIELDS).map((k) => el('option', { value: k }, k)));
+  const kind = el(
+    'select',
+    { name: 'kind' },
+    ...Object.keys(CONDITION_FIELDS).map((k) => el('option', { value: k }, k)),
+  );
   const fields = el('div', { class: 'form-fields' });
   const error = el('p', { class: 'error', role: 'alert' });
   const name = el('input', { name: 'name', required: true, placeholder: 'PM2.5 high in a district' });
-  const severity = el('select', { name: 'severity' }, ...['warning', 'critical', 'info'].map((s) => el('option', { value: s }, s)));
+  const severity = el(
+    'select',
+    { name: 'severity' },
+    ...['warning', 'critical', 'info'].map((s) => el('option', { value: s }, s)),
+  );
   const webhook = el('input', { name: 'webhookUrl', type: 'url', placeholder: 'https://… (optional)' });
   const drawFields = () =>
     fields.replaceChildren(
@@ -89,7 +113,12 @@ function ruleForm(onCreated) {
           field,
           type === 'select'
             ? el('select', { name: field }, ...def.map((o) => el('option', { value: o }, o)))
-            : el('input', { name: field, type: type === 'number' ? 'number' : 'text', step: 'any', value: def }),
+            : el('input', {
+                name: field,
+                type: type === 'number' ? 'number' : 'text',
+                step: 'any',
+                value: def,
+              }),
         ),
       ),
     );
@@ -116,7 +145,12 @@ function ruleForm(onCreated) {
     try {
       await api('/api/alert-rules', {
         method: 'POST',
-        body: { name: name.value, severity: severity.value, condition, ...(webhook.value ? { webhookUrl: webhook.value } : {}) },
+        body: {
+          name: name.value,
+          severity: severity.value,
+          condition,
+          ...(webhook.value ? { webhookUrl: webhook.value } : {}),
+        },
       });
       error.textContent = '';
       name.value = '';
@@ -155,7 +189,11 @@ export function alertsView(root) {
   };
   async function loadRecent() {
     const res = await api('/api/alerts?state=cleared&limit=20');
-    recent.replaceChildren(...(res.items.length === 0 ? [el('li', { class: 'muted' }, 'None.')] : res.items.map((a) => alertRow(a))));
+    recent.replaceChildren(
+      ...(res.items.length === 0
+        ? [el('li', { class: 'muted' }, 'None.')]
+        : res.items.map((a) => alertRow(a))),
+    );
   }
   async function loadRules() {
     const res = await api('/api/alert-rules');
@@ -173,13 +211,26 @@ export function alertsView(root) {
             'td',
             null,
             can('operator')
-              ? el('button', { type: 'button', class: 'ghost', onclick: async () => { await api(`/api/alert-rules/${r.id}`, { method: 'DELETE' }); loadRules(); refresh(); } }, 'Delete')
+              ? el(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'ghost',
+                    onclick: async () => {
+                      await api(`/api/alert-rules/${r.id}`, { method: 'DELETE' });
+                      loadRules();
+                      refresh();
+                    },
+                  },
+                  'Delete',
+                )
               : null,
           ),
         ),
       ),
     );
-    if (res.items.length === 0) rules.append(el('tr', null, el('td', { colspan: 6, class: 'muted' }, 'No rules yet.')));
+    if (res.items.length === 0)
+      rules.append(el('tr', null, el('td', { colspan: 6, class: 'muted' }, 'No rules yet.')));
   }
   root.append(
     el(
@@ -192,8 +243,19 @@ export function alertsView(root) {
       'section',
       { class: 'card' },
       el('h2', null, 'Rules'),
-      el('table', { class: 'table' }, el('thead', null, el('tr', null, ...['', 'Name', 'Condition', '', 'By', ''].map((h) => el('th', null, h)))), rules),
-      can('operator') ? ruleForm(() => loadRules()) : el('p', { class: 'muted small' }, 'Rules are managed by operators.'),
+      el(
+        'table',
+        { class: 'table' },
+        el(
+          'thead',
+          null,
+          el('tr', null, ...['', 'Name', 'Condition', '', 'By', ''].map((h) => el('th', null, h))),
+        ),
+        rules,
+      ),
+      can('operator')
+        ? ruleForm(() => loadRules())
+        : el('p', { class: 'muted small' }, 'Rules are managed by operators.'),
     ),
   );
   loadRecent().catch(() => {});
@@ -201,8 +263,14 @@ export function alertsView(root) {
   return {
     update(topics) {
       if (!topics.has('alerts')) return;
-      const items = [...state.alerts.values()].filter((a) => a.state !== 'cleared').sort((a, b) => toMs(b.openedAt) - toMs(a.openedAt));
-      active.replaceChildren(...(items.length === 0 ? [el('li', { class: 'muted' }, 'No active alerts.')] : items.map((a) => alertRow(a, { onChange: refresh }))));
+      const items = [...state.alerts.values()]
+        .filter((a) => a.state !== 'cleared')
+        .sort((a, b) => toMs(b.openedAt) - toMs(a.openedAt));
+      active.replaceChildren(
+        ...(items.length === 0
+          ? [el('li', { class: 'muted' }, 'No active alerts.')]
+          : items.map((a) => alertRow(a, { onChange: refresh }))),
+      );
       if ([...state.alerts.values()].some((a) => a.state === 'cleared')) loadRecent().catch(() => {});
     },
   };

@@ -9,11 +9,32 @@ import { deviceState } from '../map.js';
 const PAGE = 50;
 
 export function devicesView(root) {
-  const q = el('input', { type: 'search', placeholder: 'Search id or name', 'aria-label': 'Search devices', 'data-testid': 'device-search' });
-  const kind = el('select', { 'aria-label': 'Kind' }, el('option', { value: '' }, 'All kinds'), ...[...state.kinds.values()].map((k) => el('option', { value: k.id }, k.name)));
+  const q = el('input', {
+    type: 'search',
+    placeholder: 'Search id or name',
+    'aria-label': 'Search devices',
+    'data-testid': 'device-search',
+  });
+  const kind = el(
+    'select',
+    { 'aria-label': 'Kind' },
+    el('option', { value: '' }, 'All kinds'),
+    ...[...state.kinds.values()].map((k) => el('option', { value: k.id }, k.name)),
+  );
   const districts = [...new Set([...state.devices.values()].map((d) => d.district))].sort();
-  const district = el('select', { 'aria-label': 'District' }, el('option', { value: '' }, 'All districts'), ...districts.map((d) => el('option', { value: d }, d)));
-  const online = el('select', { 'aria-label': 'State' }, el('option', { value: '' }, 'Any state'), el('option', { value: 'true' }, 'Online'), el('option', { value: 'false' }, 'Offline'));
+  const district = el(
+    'select',
+    { 'aria-label': 'District' },
+    el('option', { value: '' }, 'All districts'),
+    ...districts.map((d) => el('option', { value: d }, d)),
+  );
+  const online = el(
+    'select',
+    { 'aria-label': 'State' },
+    el('option', { value: '' }, 'Any state'),
+    el('option', { value: 'true' }, 'Online'),
+    el('option', { value: 'false' }, 'Offline'),
+  );
   const body = el('tbody');
   const info = el('span', { class: 'muted' });
   const prev = el('button', { type: 'button', class: 'ghost' }, '‹ Previous');
@@ -26,14 +47,38 @@ export function devicesView(root) {
     el(
       'section',
       { class: 'card' },
-      el('div', { class: 'card-head' }, el('h2', null, 'Device health'), el('div', { class: 'filters' }, q, kind, district, online)),
+      el(
+        'div',
+        { class: 'card-head' },
+        el('h2', null, 'Device health'),
+        el('div', { class: 'filters' }, q, kind, district, online),
+      ),
       el(
         'div',
         { class: 'table-wrap' },
         el(
           'table',
           { class: 'table devices', 'data-testid': 'devices-table' },
-          el('thead', null, el('tr', null, ...['', 'Device', 'Kind', 'District', 'Last seen', 'Readings/min', 'Refused', 'Battery', 'Signal', ''].map((h) => el('th', null, h)))),
+          el(
+            'thead',
+            null,
+            el(
+              'tr',
+              null,
+              ...[
+                '',
+                'Device',
+                'Kind',
+                'District',
+                'Last seen',
+                'Readings/min',
+                'Refused',
+                'Battery',
+                'Signal',
+                '',
+              ].map((h) => el('th', null, h)),
+            ),
+          ),
           body,
         ),
       ),
@@ -51,7 +96,10 @@ export function devicesView(root) {
     for (const d of page.items) {
       const known = state.devices.get(d.id);
       const lastSeen = d.lastSeenAt ? Date.parse(d.lastSeenAt) : null;
-      state.devices.set(d.id, { ...d, lastSeen: known?.lastSeen && (!lastSeen || known.lastSeen > lastSeen) ? known.lastSeen : lastSeen });
+      state.devices.set(d.id, {
+        ...d,
+        lastSeen: known?.lastSeen && (!lastSeen || known.lastSeen > lastSeen) ? known.lastSeen : lastSeen,
+      });
     }
     render();
   }
@@ -74,7 +122,9 @@ export function devicesView(root) {
   });
 
   async function setEnabled(d, enable) {
-    await api(`/api/devices/${encodeURIComponent(d.id)}/${enable ? 'enable' : 'disable'}`, { method: 'POST' });
+    await api(`/api/devices/${encodeURIComponent(d.id)}/${enable ? 'enable' : 'disable'}`, {
+      method: 'POST',
+    });
     await load();
   }
 
@@ -86,7 +136,9 @@ export function devicesView(root) {
         const s = d.status === 'disabled' ? 'offline' : deviceState(d, now);
         const latest = state.latest.get(d.id);
         const refused = state.activity.get(d.id)?.refused || {};
-        const refusedText = Object.entries(refused).map(([code, n]) => `${code.replace(/^[A-Z]+_/, '')} ${n}`).join(', ');
+        const refusedText = Object.entries(refused)
+          .map(([code, n]) => `${code.replace(/^[A-Z]+_/, '')} ${n}`)
+          .join(', ');
         const battery = latest?.get('battery');
         const rssi = latest?.get('rssi');
         const rate = readingRate(d.id, now);
@@ -94,7 +146,12 @@ export function devicesView(root) {
           'tr',
           { 'data-device': d.id },
           el('td', null, el('span', { class: `dot dot-${s}`, title: s })),
-          el('td', null, el('a', { href: `#/series/device/${encodeURIComponent(d.id)}` }, d.name), el('div', { class: 'muted small' }, d.id)),
+          el(
+            'td',
+            null,
+            el('a', { href: `#/series/device/${encodeURIComponent(d.id)}` }, d.name),
+            el('div', { class: 'muted small' }, d.id),
+          ),
           el('td', null, state.kinds.get(d.kind)?.name || d.kind),
           el('td', null, d.district),
           el('td', null, d.status === 'disabled' ? 'disabled' : relativeTime(d.lastSeen, now)),
@@ -106,14 +163,27 @@ export function devicesView(root) {
             'td',
             null,
             can('admin')
-              ? el('button', { type: 'button', class: 'ghost small', 'data-action': 'toggle-device', onclick: () => setEnabled(d, d.status === 'disabled') }, d.status === 'disabled' ? 'Enable' : 'Disable')
+              ? el(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'ghost small',
+                    'data-action': 'toggle-device',
+                    onclick: () => setEnabled(d, d.status === 'disabled'),
+                  },
+                  d.status === 'disabled' ? 'Enable' : 'Disable',
+                )
               : null,
           ),
         );
       }),
     );
-    if (page.items.length === 0) body.append(el('tr', null, el('td', { colspan: 10, class: 'muted' }, 'No devices match.')));
-    info.textContent = page.total === 0 ? '0 devices' : `${offset + 1}–${offset + page.items.length} of ${number(page.total, 0)}`;
+    if (page.items.length === 0)
+      body.append(el('tr', null, el('td', { colspan: 10, class: 'muted' }, 'No devices match.')));
+    info.textContent =
+      page.total === 0
+        ? '0 devices'
+        : `${offset + 1}–${offset + page.items.length} of ${number(page.total, 0)}`;
     prev.disabled = offset === 0;
     next.disabled = offset + PAGE >= page.total;
   }

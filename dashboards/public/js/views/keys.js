@@ -8,9 +8,20 @@ export function keysView(root) {
   const body = el('tbody');
   const shown = el('p', { class: 'new-key', hidden: true });
   const name = el('input', { name: 'name', required: true, placeholder: 'wall display' });
-  const role = el('select', { name: 'role' }, ...['viewer', 'operator', 'analyst', 'admin'].map((r) => el('option', { value: r }, r)));
+  const role = el(
+    'select',
+    { name: 'role' },
+    ...['viewer', 'operator', 'analyst', 'admin'].map((r) => el('option', { value: r }, r)),
+  );
   const error = el('p', { class: 'error', role: 'alert' });
-  const form = el('form', { class: 'inline-form', 'data-testid': 'create-key' }, el('label', null, 'name', name), el('label', null, 'role', role), el('button', { type: 'submit' }, 'Create key'), error);
+  const form = el(
+    'form',
+    { class: 'inline-form', 'data-testid': 'create-key' },
+    el('label', null, 'name', name),
+    el('label', null, 'role', role),
+    el('button', { type: 'submit' }, 'Create key'),
+    error,
+  );
 
   async function load() {
     const res = await api('/api/keys');
@@ -23,7 +34,13 @@ export function keysView(root) {
           el('td', null, el('span', { class: `role role-${k.role}` }, k.role)),
           el('td', null, dateTime(Date.parse(k.createdAt))),
           el('td', null, k.revokedAt ? `revoked ${dateTime(Date.parse(k.revokedAt))}` : 'valid'),
-          el('td', null, k.revokedAt ? null : el('button', { type: 'button', class: 'ghost', onclick: () => revoke(k) }, 'Revoke')),
+          el(
+            'td',
+            null,
+            k.revokedAt
+              ? null
+              : el('button', { type: 'button', class: 'ghost', onclick: () => revoke(k) }, 'Revoke'),
+          ),
         ),
       ),
     );
@@ -40,7 +57,10 @@ export function keysView(root) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
-      const created = await api('/api/keys', { method: 'POST', body: { name: name.value, role: role.value } });
+      const created = await api('/api/keys', {
+        method: 'POST',
+        body: { name: name.value, role: role.value },
+      });
       shown.hidden = false;
       shown.replaceChildren('New key (shown once, copy it now): ', el('code', null, created.key));
       name.value = '';
@@ -55,7 +75,16 @@ export function keysView(root) {
       'section',
       { class: 'card' },
       el('h2', null, 'API keys'),
-      el('table', { class: 'table' }, el('thead', null, el('tr', null, ...['Name', 'Role', 'Created', 'State', ''].map((h) => el('th', null, h)))), body),
+      el(
+        'table',
+        { class: 'table' },
+        el(
+          'thead',
+          null,
+          el('tr', null, ...['Name', 'Role', 'Created', 'State', ''].map((h) => el('th', null, h))),
+        ),
+        body,
+      ),
       form,
       shown,
     ),

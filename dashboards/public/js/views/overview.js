@@ -29,19 +29,35 @@ export function overviewView(root) {
   const alertList = el('ul', { class: 'alert-list', 'data-testid': 'overview-alerts' });
   const latestList = el('ul', { class: 'latest-list', 'data-testid': 'latest-readings' });
 
-  for (const [s, c] of Object.entries(STATE_COLOURS))
+  for (const s of Object.keys(STATE_COLOURS))
     legend.append(el('span', { class: 'legend-item' }, el('i', { class: `swatch swatch-${s}` }), s));
-  legend.dataset.colours = Object.values(STATE_COLOURS).join(',');
 
   const stat = (label, big, small, unit) =>
-    el('div', { class: 'stat' }, el('h3', null, label), el('p', null, big, unit ? el('span', { class: 'unit' }, unit) : null), small);
+    el(
+      'div',
+      { class: 'stat' },
+      el('h3', null, label),
+      el('p', null, big, unit ? el('span', { class: 'unit' }, unit) : null),
+      small,
+    );
 
   root.append(
-    el('section', { class: 'card kpis' }, el('h2', null, 'City KPIs ', el('span', { class: 'muted small' }, 'month to date')), tilesBox),
+    el(
+      'section',
+      { class: 'card kpis' },
+      el('h2', null, 'City KPIs ', el('span', { class: 'muted small' }, 'month to date')),
+      tilesBox,
+    ),
     el(
       'div',
       { class: 'overview-grid' },
-      el('section', { class: 'card map-card' }, el('div', { class: 'card-head' }, el('h2', null, 'Districts'), mapNote), mapBox, legend),
+      el(
+        'section',
+        { class: 'card map-card' },
+        el('div', { class: 'card-head' }, el('h2', null, 'Districts'), mapNote),
+        mapBox,
+        legend,
+      ),
       el(
         'div',
         { class: 'side' },
@@ -68,7 +84,9 @@ export function overviewView(root) {
   );
 
   const tiles = createKpiTiles(tilesBox);
-  const map = createDistrictMap(mapBox, { onDeviceClick: (d) => (location.hash = `#/series/device/${encodeURIComponent(d.id)}`) });
+  const map = createDistrictMap(mapBox, {
+    onDeviceClick: (d) => (location.hash = `#/series/device/${encodeURIComponent(d.id)}`),
+  });
   let chart = null;
   const resize = () => {
     map.invalidate();
@@ -88,12 +106,20 @@ export function overviewView(root) {
           height: 110,
           legend: { show: false },
           cursor: { show: false },
-          scales: { x: { time: true } },
+          // A fixed five-minute window ending now: the line grows from the right as history fills.
+          scales: {
+            x: { time: true, range: () => [Date.now() / 1000 - 300, Date.now() / 1000] },
+            y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] },
+          },
           axes: [
             { stroke: '#8b96a8', grid: { stroke: '#1f2a3d' }, ticks: { stroke: '#1f2a3d' } },
             { stroke: '#8b96a8', grid: { stroke: '#1f2a3d' }, ticks: { stroke: '#1f2a3d' }, size: 50 },
           ],
-          series: [{}, { label: 'accepted/s', stroke: '#3ddc84', width: 2, fill: 'rgba(61,220,132,0.12)' }, { label: 'refused/s', stroke: '#ff4d5e', width: 2 }],
+          series: [
+            {},
+            { label: 'accepted/s', stroke: '#3ddc84', width: 2, fill: 'rgba(61,220,132,0.12)' },
+            { label: 'refused/s', stroke: '#ff4d5e', width: 2 },
+          ],
         },
         data,
         chartBox,
@@ -109,12 +135,18 @@ export function overviewView(root) {
     health.acceptedTotal.textContent = `${compact(s.accepted?.values)} values since start`;
     health.refusedTotal.textContent = `${compact(s.refused?.total)} since start`;
     health.backlog.textContent = compact(typeof s.backlog === 'number' ? s.backlog : 0);
-    health.store.textContent = s.store ? (s.store.ok ? 'store healthy' : `store: ${s.store.detail || 'unhealthy'}`) : '';
+    health.store.textContent = s.store
+      ? s.store.ok
+        ? 'store healthy'
+        : `store: ${s.store.detail || 'unhealthy'}`
+      : '';
     health.store.className = s.store && !s.store.ok ? 'bad' : '';
     health.latency.textContent = number(s.storeLatencyMs?.p50, 1);
     health.latencyP99.textContent = s.storeLatencyMs ? `p99 ${number(s.storeLatencyMs.p99, 1)} ms` : '';
     const byReason = s.refused?.byReason || {};
-    const codes = Object.keys(byReason).sort((a, b) => byReason[b] - byReason[a]).slice(0, 6);
+    const codes = Object.keys(byReason)
+      .sort((a, b) => byReason[b] - byReason[a])
+      .slice(0, 6);
     const max = Math.max(1, ...codes.map((c) => byReason[c]));
     reasons.replaceChildren(
       ...(codes.length === 0
@@ -124,9 +156,15 @@ export function overviewView(root) {
               'div',
               { class: 'reason' },
               el('code', null, code),
-              el('span', { class: 'bar' }, el('i', { style: undefined, 'data-w': Math.round((byReason[code] / max) * 100) })),
+              el(
+                'span',
+                { class: 'bar' },
+                el('i', { style: undefined, 'data-w': Math.round((byReason[code] / max) * 100) }),
+              ),
               el('span', { class: 'num' }, compact(byReason[code])),
-              state.refusedRecent[code] ? el('span', { class: 'recent' }, `+${state.refusedRecent[code]}`) : null,
+              state.refusedRecent[code]
+                ? el('span', { class: 'recent' }, `+${state.refusedRecent[code]}`)
+                : null,
             ),
           )),
     );
@@ -143,8 +181,14 @@ export function overviewView(root) {
   }
 
   function renderAlerts() {
-    const active = [...state.alerts.values()].filter((a) => a.state !== 'cleared').sort((a, b) => toMs(b.openedAt) - toMs(a.openedAt));
-    alertList.replaceChildren(...(active.length === 0 ? [el('li', { class: 'muted' }, 'No active alerts.')] : active.slice(0, 8).map((a) => alertRow(a, { compact: true }))));
+    const active = [...state.alerts.values()]
+      .filter((a) => a.state !== 'cleared')
+      .sort((a, b) => toMs(b.openedAt) - toMs(a.openedAt));
+    alertList.replaceChildren(
+      ...(active.length === 0
+        ? [el('li', { class: 'muted' }, 'No active alerts.')]
+        : active.slice(0, 8).map((a) => alertRow(a, { compact: true }))),
+    );
   }
 
   function renderLatest() {
@@ -174,17 +218,27 @@ export function overviewView(root) {
 
   function alertSubjects() {
     const set = new Set();
-    for (const a of state.alerts.values()) if (a.state !== 'cleared' && a.subjectKind === 'device') set.add(a.subject);
+    for (const a of state.alerts.values())
+      if (a.state !== 'cleared' && a.subjectKind === 'device') set.add(a.subject);
     return set;
   }
 
+  let lastMap = 0;
   return {
     update(topics) {
       if (topics.has('kpis')) tiles.update();
       if (topics.has('stats')) renderHealth();
-      if (topics.has('devices') || topics.has('latest') || topics.has('alerts')) {
+      // Device states also age without events (a device falls silent): repaint the map every few seconds.
+      const aged = topics.has('stats') && Date.now() - lastMap > 5_000;
+      if (aged || topics.has('devices') || topics.has('latest') || topics.has('alerts')) {
+        lastMap = Date.now();
         const info = map.update(alertSubjects());
-        mapNote.textContent = info.mode === 'schematic' ? 'schematic layout (devices without location)' : info.unlocated ? `${info.unlocated} devices without location not shown` : '';
+        mapNote.textContent =
+          info.mode === 'schematic'
+            ? 'schematic layout (devices without location)'
+            : info.unlocated
+              ? `${info.unlocated} device${info.unlocated === 1 ? '' : 's'} without location not shown`
+              : '';
         renderDevices();
       }
       if (topics.has('alerts')) renderAlerts();

@@ -10,7 +10,11 @@ import { state } from '../live.js';
 import { BAND_COLOURS, drawWheel, pointsOf } from '../wheel.js';
 
 function currentMonth() {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: state.hello?.timezone || 'UTC', year: 'numeric', month: '2-digit' }).formatToParts(new Date());
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: state.hello?.timezone || 'UTC',
+    year: 'numeric',
+    month: '2-digit',
+  }).formatToParts(new Date());
   const get = (t) => parts.find((p) => p.type === t)?.value;
   return `${get('year')}-${get('month')}`;
 }
@@ -25,7 +29,11 @@ function shift(period, by) {
 function periodLabel(period) {
   if (/^\d{4}$/.test(period)) return period;
   const [y, m] = period.split('-').map(Number);
-  return new Date(Date.UTC(y, m - 1, 1)).toLocaleDateString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+  return new Date(Date.UTC(y, m - 1, 1)).toLocaleDateString('en-GB', {
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
 }
 
 const groupName = (g) => g.category ?? g.subDimension ?? g.dimension ?? g.name;
@@ -49,14 +57,22 @@ function buildTree(rollup) {
     children: [...subs].map(([sName, cats]) => ({
       name: sName,
       score: find(scores.subDimensions, sName),
-      children: [...cats].map(([cName, entries]) => ({ name: cName, score: find(scores.categories, cName), entries })),
+      children: [...cats].map(([cName, entries]) => ({
+        name: cName,
+        score: find(scores.categories, cName),
+        entries,
+      })),
     })),
   }));
 }
 
 function scoreChip(score) {
   const pts = pointsOf(score);
-  return el('span', { class: `chip score ${bandClass(pts)}` }, score ? `${Math.round(score.percent ?? 0)} %` : 'not scored');
+  return el(
+    'span',
+    { class: `chip score ${bandClass(pts)}` },
+    score ? `${Math.round(score.percent ?? 0)} %` : 'not scored',
+  );
 }
 
 function entryRow(e) {
@@ -68,20 +84,46 @@ function entryRow(e) {
     el('td', null, e.name, e.dataPoint ? el('span', { class: 'muted' }, ` · ${e.dataPoint}`) : null),
     el('td', { class: 'num value' }, reported ? number(e.value, 2) : 'NR'),
     el('td', { class: 'unit' }, reported ? e.unit : 'not reported'),
-    el('td', null, reported && e.band ? el('span', { class: `chip ${bandClass(e.points)}` }, e.band) : el('span', { class: 'muted' }, reported ? 'no target' : '–')),
-    el('td', { class: 'small' }, reported ? (e.provisional ? el('span', { class: 'chip chip-provisional' }, 'provisional') : el('span', { class: 'chip chip-final' }, 'final')) : ''),
+    el(
+      'td',
+      null,
+      reported && e.band
+        ? el('span', { class: `chip ${bandClass(e.points)}` }, e.band)
+        : el('span', { class: 'muted' }, reported ? 'no target' : '–'),
+    ),
+    el(
+      'td',
+      { class: 'small' },
+      reported
+        ? e.provisional
+          ? el('span', { class: 'chip chip-provisional' }, 'provisional')
+          : el('span', { class: 'chip chip-final' }, 'final')
+        : '',
+    ),
   );
 }
 
 export function snapshotView(root, args) {
   const period = args[0] && /^\d{4}(-\d{2})?$/.test(args[0]) ? args[0] : currentMonth();
   if (args[0] !== period) history.replaceState(null, '', `#/snapshot/${period}`);
-  const body = el('div', { class: 'snapshot-body', 'data-testid': 'snapshot' }, el('p', { class: 'muted' }, 'Loading…'));
+  const body = el(
+    'div',
+    { class: 'snapshot-body', 'data-testid': 'snapshot' },
+    el('p', { class: 'muted' }, 'Loading…'),
+  );
   const status = el('span', { class: 'muted' });
   let wheel = null;
   let tree = [];
-  const exportPng = el('button', { type: 'button', class: 'ghost', 'data-action': 'export-png', disabled: true }, 'Export PNG');
-  const print = el('button', { type: 'button', class: 'ghost', 'data-action': 'print', onclick: () => window.print() }, 'Print / PDF');
+  const exportPng = el(
+    'button',
+    { type: 'button', class: 'ghost', 'data-action': 'export-png', disabled: true },
+    'Export PNG',
+  );
+  const print = el(
+    'button',
+    { type: 'button', class: 'ghost', 'data-action': 'print', onclick: () => window.print() },
+    'Print / PDF',
+  );
   root.append(
     el(
       'div',
@@ -107,11 +149,43 @@ export function snapshotView(root, args) {
       tree = buildTree(rollup);
       const reported = rollup.entries.filter((e) => typeof e.value === 'number').length;
       status.textContent = `${rollup.closed ? `closed, version ${rollup.version}` : 'open period: provisional'} · ${reported} of ${rollup.entries.length} values reported`;
-      wheel = drawWheel(tree, { title: `${state.hello?.cityName || ''} ${periodLabel(period)}`.trim() });
-      const legend = el('div', { class: 'band-legend' }, ...[4, 3, 2, 1].map((p) => el('span', null, el('i', { class: `swatch ${bandClass(p)}` }), ['', '0–33 %', '33–66 %', '66–95 %', '95–100 %'][p])), el('span', null, el('i', { class: 'swatch band-none' }), 'not scored'));
-      const dimensionScores = el('ul', { class: 'dimension-scores' }, ...tree.map((d) => el('li', null, el('strong', null, d.name), scoreChip(d.score))));
+      wheel = drawWheel(tree, { title: state.hello?.cityName || '', subtitle: periodLabel(period) });
+      const legend = el(
+        'div',
+        { class: 'band-legend' },
+        ...[4, 3, 2, 1].map((p) =>
+          el(
+            'span',
+            null,
+            el('i', { class: `swatch ${bandClass(p)}` }),
+            ['', '0–33 %', '33–66 %', '66–95 %', '95–100 %'][p],
+          ),
+        ),
+        el('span', null, el('i', { class: 'swatch band-none' }), 'not scored'),
+      );
+      const countOf = (d) => {
+        const entries = d.children.flatMap((sd) => sd.children.flatMap((c) => c.entries));
+        return `${entries.filter((e) => typeof e.value === 'number').length} of ${entries.length} reported`;
+      };
+      const dimensionScores = el(
+        'ul',
+        { class: 'dimension-scores' },
+        ...tree.map((d) =>
+          el(
+            'li',
+            null,
+            el('span', null, el('strong', null, d.name), el('div', { class: 'muted small' }, countOf(d))),
+            scoreChip(d.score),
+          ),
+        ),
+      );
       body.replaceChildren(
-        el('section', { class: 'card wheel-card' }, el('div', { class: 'wheel-box' }, wheel), el('div', { class: 'wheel-side' }, el('h3', null, 'Dimension scores'), dimensionScores, legend)),
+        el(
+          'section',
+          { class: 'card wheel-card' },
+          el('div', { class: 'wheel-box' }, wheel),
+          el('div', { class: 'wheel-side' }, el('h3', null, 'Dimension scores'), dimensionScores, legend),
+        ),
         ...tree.map((d) =>
           el(
             'section',
@@ -130,7 +204,11 @@ export function snapshotView(root, args) {
                       'article',
                       { class: 'card category', 'data-category': cat.name },
                       el('h4', null, cat.name, ' ', scoreChip(cat.score)),
-                      el('table', { class: 'table kpi-table' }, el('tbody', null, ...cat.entries.map(entryRow))),
+                      el(
+                        'table',
+                        { class: 'table kpi-table' },
+                        el('tbody', null, ...cat.entries.map(entryRow)),
+                      ),
                     ),
                   ),
                 ),
@@ -142,7 +220,13 @@ export function snapshotView(root, args) {
       exportPng.disabled = false;
     })
     .catch((err) => {
-      body.replaceChildren(el('p', { class: 'empty' }, err.status === 404 ? 'No roll-up for this period.' : `Cannot load the roll-up: ${err.message}`));
+      body.replaceChildren(
+        el(
+          'p',
+          { class: 'empty' },
+          err.status === 404 ? 'No roll-up for this period.' : `Cannot load the roll-up: ${err.message}`,
+        ),
+      );
     });
   return {};
 }
@@ -151,17 +235,31 @@ export function snapshotView(root, args) {
 function downloadPng(period, tree, wheel) {
   const wheelSize = Number(wheel.getAttribute('width'));
   const listX = wheelSize + 40;
-  const cats = tree.flatMap((d) => d.children.flatMap((s) => s.children.map((c) => ({ ...c, dimension: d.name }))));
+  const cats = tree.flatMap((d) =>
+    d.children.flatMap((s) => s.children.map((c) => ({ ...c, dimension: d.name }))),
+  );
   const rowH = 26;
   const height = Math.max(wheelSize, 120 + cats.length * rowH) + 40;
   const width = listX + 560;
-  const poster = svg('svg', { xmlns: 'http://www.w3.org/2000/svg', width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': 'system-ui, sans-serif' });
+  const poster = svg('svg', {
+    xmlns: 'http://www.w3.org/2000/svg',
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    'font-family': 'system-ui, sans-serif',
+  });
   poster.append(svg('rect', { width, height, fill: '#0b1020' }));
   const w = wheel.cloneNode(true);
   w.setAttribute('x', '0');
   w.setAttribute('y', '40');
   poster.append(w);
-  poster.append(svg('text', { x: listX, y: 60, fill: '#e8eef8', 'font-size': 28, 'font-weight': 700 }, `${state.hello?.cityName || 'City'} · ${periodLabel(period)}`));
+  poster.append(
+    svg(
+      'text',
+      { x: listX, y: 60, fill: '#e8eef8', 'font-size': 28, 'font-weight': 700 },
+      `${state.hello?.cityName || 'City'} · ${periodLabel(period)}`,
+    ),
+  );
   poster.append(svg('text', { x: listX, y: 90, fill: '#8b96a8', 'font-size': 16 }, 'U4SSC category scores'));
   cats.forEach((c, i) => {
     const y = 130 + i * rowH;
@@ -170,8 +268,16 @@ function downloadPng(period, tree, wheel) {
     poster.append(
       svg('rect', { x: listX, y: y - 14, width: 14, height: 14, rx: 3, fill: BAND_COLOURS[pts ?? 'none'] }),
       svg('text', { x: listX + 24, y: y - 2, fill: '#c9d3e3', 'font-size': 15 }, `${c.name}`),
-      svg('text', { x: listX + 360, y: y - 2, fill: '#e8eef8', 'font-size': 15, 'font-weight': 700 }, c.score ? `${Math.round(c.score.percent ?? 0)} %` : '–'),
-      svg('text', { x: listX + 430, y: y - 2, fill: '#8b96a8', 'font-size': 13 }, `${reported}/${c.entries.length} reported`),
+      svg(
+        'text',
+        { x: listX + 360, y: y - 2, fill: '#e8eef8', 'font-size': 15, 'font-weight': 700 },
+        c.score ? `${Math.round(c.score.percent ?? 0)} %` : '–',
+      ),
+      svg(
+        'text',
+        { x: listX + 430, y: y - 2, fill: '#8b96a8', 'font-size': 13 },
+        `${reported}/${c.entries.length} reported`,
+      ),
     );
   });
   const text = new XMLSerializer().serializeToString(poster);
