@@ -88,6 +88,7 @@ export function createDistrictMap(container, { onDeviceClick } = {}) {
   const deviceLayer = L.layerGroup().addTo(map);
   const markers = new Map();
   let layoutKey = '';
+  let bounds = null;
   let info = { mode: 'geographic', unlocated: 0 };
 
   function relayout() {
@@ -141,7 +142,8 @@ export function createDistrictMap(container, { onDeviceClick } = {}) {
       markers.set(d.id, marker);
     }
     const all = [...pos.values()];
-    if (all.length > 0) map.fitBounds(L.latLngBounds(all).pad(0.08));
+    bounds = all.length > 0 ? L.latLngBounds(all).pad(0.08) : null;
+    if (bounds) map.fitBounds(bounds);
     else map.setView([0, 0], 0);
   }
 
@@ -165,7 +167,11 @@ export function createDistrictMap(container, { onDeviceClick } = {}) {
 
   return {
     update,
-    invalidate: () => map.invalidateSize(),
+    // After a resize (a wall display rotated, a tablet): the whole city fits again.
+    invalidate() {
+      map.invalidateSize();
+      if (bounds) map.fitBounds(bounds);
+    },
     destroy: () => map.remove(),
   };
 }

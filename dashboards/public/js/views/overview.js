@@ -95,6 +95,13 @@ export function overviewView(root) {
   window.addEventListener('resize', resize);
   requestAnimationFrame(resize);
 
+  // Up to five minutes ending now, at least one: a page opened a moment ago still shows a readable line.
+  const rateWindow = () => {
+    const now = Date.now() / 1000;
+    const first = state.history.t[0] ?? now;
+    return [Math.max(now - 300, Math.min(first, now - 60)), now];
+  };
+
   function drawChart() {
     const h = state.history;
     const data = [h.t, h.accepted, h.refused];
@@ -106,9 +113,8 @@ export function overviewView(root) {
           height: 110,
           legend: { show: false },
           cursor: { show: false },
-          // A fixed five-minute window ending now: the line grows from the right as history fills.
           scales: {
-            x: { time: true, range: () => [Date.now() / 1000 - 300, Date.now() / 1000] },
+            x: { time: true, range: rateWindow },
             y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] },
           },
           axes: [
