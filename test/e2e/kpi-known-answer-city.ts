@@ -112,7 +112,6 @@ export const DEVICE_SPECS: DeviceSpec[] = [
     intervalSec: 60,
     values: (_i, ts, r) => ({
       speed: round3(28 + 15 * r() + (hourOfDay(ts) < 6 ? 8 : 0)),
-      count: Math.floor(40 * r()),
     }),
   },
   {
@@ -122,14 +121,6 @@ export const DEVICE_SPECS: DeviceSpec[] = [
     attributes: { stopId: 'stop-a' },
     intervalSec: 60,
     values: (_i, _ts, r) => ({ heartbeat: 1 + Math.floor(4 * r()) }),
-  },
-  {
-    key: 'display-dark',
-    kind: 'transit-stop-display',
-    district: 'north',
-    attributes: { stopId: 'stop-b' },
-    intervalSec: 60,
-    values: () => ({ heartbeat: 0 }),
   },
   {
     key: 'inflow1',

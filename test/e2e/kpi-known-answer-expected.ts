@@ -128,7 +128,7 @@ export function expectedKpis(
   // transport
   out.set('EC: ICT: T: 2C', (2.5 / inputs.majorStreetKm.value) * 100);
   out.set('EC: I: T: 5A', Math.max(1, 50 / mean(values('traffic1', 'speed'))!));
-  const live = ['display-live', 'display-dark'].filter((k) => sum(values(k, 'heartbeat')) > 0).length;
+  const live = ['display-live'].filter((k) => sum(values(k, 'heartbeat')) > 0).length;
   out.set('EC: ICT: T: 1C', (live / inputs.transitStopsTotal.value) * 100);
   const lastAdaptive = (key: string) => [...kept(key)].sort((a, b) => a.ts - b.ts).at(-1)!.values.adaptive;
   const adaptive = ['tsc-adaptive', 'tsc-fixed'].filter((k) => lastAdaptive(k) === 1).length;

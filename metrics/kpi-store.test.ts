@@ -1,0 +1,256 @@
+import { writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CityCalendar } from '../core/city-calendar.ts';
+import { ManualClock } from '../core/clock.ts';
+import type { CityError } from '../core/errors.ts';
+import { silentLogger } from '../core/logger.ts';
+import { makeTempDir, type TempDir } from '../test/helpers/temp-dir.ts';
+import { loadCatalogue } from './catalogue/catalogue.ts';
+import { CityProfile } from './city-profile.ts';
+import { KpiStore, type ManualValueInput } from './kpi-store.ts';
+import { ManualInputs } from './manual-inputs.ts';
+import { validateEntry } from './manual-validation.ts';
+import { monthPeriod, monthToDate, yearPeriod } from './periods.ts';
+import { KpiTargets } from './targets.ts';
+
+const T0 = Date.parse('2026-03-15T12:00:00Z');
+const entry = (over: Partial<ManualValueInput> = {}): ManualValueInput => ({
+  subjectType: 'kpi',
+  subject: 'EC: ICT: ICT: 1C',
+  dataPoint: null,
+  period: '2025',
+  value: 90,
+  unit: '%',
+  dataQuality: 'extrapolated-survey',
+  source: 'NSO',
+  evidence: null,
+  override: false,
+  enteredBy: 'analyst (k1)',
+  enteredAt: T0,
+  ...over,
+});
+
+describe('KpiStore', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = makeTempDir('citymetrics-kpi-');
+  });
+  afterEach(() => dir.remove());
+
+  it('keeps manual history: a new entry supersedes the current one, never updates it', () => {
+    const store = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    const [first] = store.addManualValues([entry()]);
+    const [second] = store.addManualValues([entry({ value: 93, enteredAt: T0 + 1 })]);
+    expect(store.currentManualValues('kpi').map((m) => m.value)).toEqual([93]);
+    const history = store.manualHistory('kpi', 'EC: ICT: ICT: 1C');
+    expect(history.map((m) => [m.value, m.supersededBy])).toEqual([
+      [90, second!.id],
+      [93, null],
+    ]);
+    expect(first!.id).toBeLessThan(second!.id);
+    store.close();
+    const reopened = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    expect(reopened.currentManualValues().map((m) => m.value)).toEqual([93]);
+    reopened.close();
+  });
+
+  it('stores roll-up versions with their restatements and finds the newest after reopening', () => {
+    const store = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    store.saveRollup({
+      period: '2026-02',
+      version: 1,
+      closedAt: T0,
+      closedBy: 'scheduler',
+      cause: 'closed',
+      entries: [],
+    });
+    store.saveRollup(
+      {
+        period: '2026-02',
+        version: 2,
+        closedAt: T0 + 5,
+        closedBy: 'scheduler',
+        cause: 'late data',
+        entries: [],
+      },
+      [
+        {
+          period: '2026-02',
+          version: 2,
+          code: 'X',
+          dataPoint: null,
+          oldValue: 1,
+          newValue: 2,
+          cause: 'late data',
+          at: T0 + 5,
+        },
+      ],
+    );
+    store.close();
+    const reopened = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    expect(reopened.latestRollup('2026-02')?.version).toBe(2);
+    expect(reopened.rollupVersion('2026-02', 1)?.cause).toBe('closed');
+    expect(reopened.restatements('2026-02')).toEqual([
+      {
+        period: '2026-02',
+        version: 2,
+        code: 'X',
+        dataPoint: null,
+        oldValue: 1,
+        newValue: 2,
+        cause: 'late data',
+        at: T0 + 5,
+      },
+    ]);
+    expect(reopened.closedPeriods()).toEqual(['2026-02']);
+    reopened.close();
+  });
+
+  it('refuses a foreign SQLite file and a damaged one with STORE_CORRUPT, leaving them untouched', () => {
+    const foreign = new Database(dir.file('kpi.db'));
+    foreign.exec('CREATE TABLE other (x)');
+    foreign.close();
+    let caught: unknown;
+    try {
+      KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as CityError).code).toBe('STORE_CORRUPT');
+    const damaged = dir.file('damaged.db');
+    writeFileSync(damaged, 'not a database at all, just text that is long enough'.repeat(40));
+    expect(() => KpiStore.open({ file: damaged, logger: silentLogger() })).toThrow(
+      expect.objectContaining({ code: 'STORE_CORRUPT' }),
+    );
+  });
+});
+
+describe('manual values: validation and resolution', () => {
+  const catalogue = loadCatalogue();
+  const who = { enteredBy: 'a', enteredAt: T0 };
+  const base = {
+    code: 'EC-ICT-ICT-1C',
+    period: '2025',
+    value: 90,
+    unit: '%',
+    dataQuality: 'extrapolated-survey',
+    source: 'NSO',
+  };
+
+  it('accepts a valid entry, by compact code, and normalises the unit', () => {
+    const r = validateEntry(catalogue, { ...base, unit: 'percent' }, 1, who);
+    expect(r.ok && r.value).toMatchObject({
+      subject: 'EC: ICT: ICT: 1C',
+      unit: '%',
+      dataPoint: null,
+      override: false,
+    });
+  });
+
+  it('names every bad field with its own code', () => {
+    const r = validateEntry(
+      catalogue,
+      { ...base, period: '2025-13', unit: 'km', dataQuality: 'guess', source: ' ' },
+      7,
+      who,
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => [p.row, p.column, p.code])).toEqual([
+      [7, 'period', 'METRICS_PERIOD_INVALID'],
+      [7, 'unit', 'METRICS_UNIT_MISMATCH'],
+      [7, 'dataQuality', 'API_VALIDATION'],
+      [7, 'source', 'API_VALIDATION'],
+    ]);
+  });
+
+  it('refuses a share above 100 % and a sensor-derived KPI without override', () => {
+    const high = validateEntry(catalogue, { ...base, value: 120 }, 1, who);
+    expect(!high.ok && high.problems[0]!.code).toBe('METRICS_VALUE_OUT_OF_RANGE');
+    const sensor = validateEntry(
+      catalogue,
+      { ...base, code: 'EN-EN-AQ-1C', dataPoint: 'PM2.5', unit: 'µg/m³', value: 9 },
+      1,
+      who,
+    );
+    expect(!sensor.ok && sensor.problems.map((p) => p.code)).toEqual(['METRICS_OVERRIDE_REQUIRED']);
+    const ok = validateEntry(
+      catalogue,
+      { ...base, code: 'EN-EN-AQ-1C', dataPoint: 'PM2.5', unit: 'ug/m3', value: 9, override: true },
+      1,
+      who,
+    );
+    expect(ok.ok && ok.value).toMatchObject({ override: true, dataPoint: 'PM2.5', unit: 'µg/m³' });
+  });
+
+  it('resolves month, then quarter, then year, then carries the newest earlier entry forward', () => {
+    const dir = makeTempDir('citymetrics-kpi-');
+    const store = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    const calendar = new CityCalendar('Europe/Paris');
+    const manual = new ManualInputs({ kpiStore: store, calendar });
+    const input = (period: string, value: number) =>
+      entry({ subjectType: 'input', subject: 'majorStreetKm', unit: 'km', period, value });
+    store.addManualValues([
+      input('2024', 100),
+      input('2026', 120),
+      input('2026-Q1', 125),
+      input('2026-03', 130),
+    ]);
+    expect(manual.input('majorStreetKm', monthPeriod(calendar, '2026-03'))?.value).toBe(130);
+    expect(manual.input('majorStreetKm', monthPeriod(calendar, '2026-02'))?.value).toBe(125);
+    expect(manual.input('majorStreetKm', monthPeriod(calendar, '2026-05'))?.value).toBe(120);
+    expect(manual.input('majorStreetKm', monthToDate(calendar, T0))?.value).toBe(130);
+    const carried = manual.input('majorStreetKm', yearPeriod(calendar, '2025'));
+    expect(carried).toMatchObject({ value: 100 });
+    expect(carried?.source).toContain('carried forward');
+    expect(manual.input('majorStreetKm', yearPeriod(calendar, '2023'))).toBeNull();
+    store.close();
+    dir.remove();
+  });
+});
+
+describe('city profile and targets', () => {
+  it('serves the figure effective at each instant, in the city zone', () => {
+    const dir = makeTempDir('citymetrics-kpi-');
+    const kpiStore = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    const calendar = new CityCalendar('Europe/Paris');
+    const clock = new ManualClock(T0);
+    const profile = new CityProfile({
+      kpiStore,
+      calendar,
+      clock,
+      defaults: { name: 'Demo', timeZone: 'Europe/Paris' },
+    });
+    profile.update({ population: 100_000, effectiveFrom: '2020-01-01' }, 'a');
+    profile.update(
+      { population: 104_000, households: 50_000, effectiveFrom: '2026-01-01', name: 'Lyon' },
+      'a',
+    );
+    // local midnight of 1 January in Paris is 23:00 UTC on 31 December
+    expect(profile.figure('population', Date.parse('2025-12-31T22:59:59Z'))?.value).toBe(100_000);
+    expect(profile.figure('population', Date.parse('2025-12-31T23:00:00Z'))?.value).toBe(104_000);
+    expect(profile.figure('households', Date.parse('2025-06-01T00:00:00Z'))).toBeNull();
+    expect(profile.view()).toMatchObject({
+      name: 'Lyon',
+      timeZone: 'Europe/Paris',
+      population: { value: 104_000 },
+    });
+    expect(() => profile.update({ population: -1 }, 'a')).toThrow(
+      expect.objectContaining({ code: 'API_VALIDATION' }),
+    );
+
+    const targets = new KpiTargets({ kpiStore, catalogue: loadCatalogue(), clock });
+    expect(targets.valueFor('EN: EN: AQ: 1C', 'PM2.5')).toBe(5);
+    targets.set(
+      loadCatalogue().get('EN: EN: AQ: 1C')!,
+      { dataPoints: { 'PM2.5': 10 }, source: 'EU 2030' },
+      'a',
+    );
+    expect(targets.valueFor('EN: EN: AQ: 1C', 'PM2.5')).toBe(10);
+    expect(targets.valueFor('EN: EN: AQ: 1C', 'PM10')).toBe(15);
+    expect(targets.view('EN: EN: AQ: 1C').configured).toBe(true);
+    kpiStore.close();
+    dir.remove();
+  });
+});
