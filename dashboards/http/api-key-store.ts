@@ -247,7 +247,7 @@ function openAccessDb(file: string): Database.Database {
   let db: Database.Database | undefined;
   try {
     db = new Database(file);
-    db.pragma('journal_mode = WAL');
+    // Only after the checks below: switching to WAL rewrites the header of whatever file this is.
     const appId = db.pragma('application_id', { simple: true }) as number;
     const version = db.pragma('user_version', { simple: true }) as number;
     if (appId === 0) {
@@ -273,6 +273,7 @@ function openAccessDb(file: string): Database.Database {
         `has schema version ${version}, newer than this release (${ACCESS_SCHEMA_VERSION})`,
       );
     }
+    db.pragma('journal_mode = WAL');
     return db;
   } catch (err) {
     db?.close();
