@@ -110,6 +110,7 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
     }),
   );
   app.use(cors(deps.config.corsOrigins));
+  app.use('/api', noStore);
   app.use(express.json({ limit: deps.config.httpBodyLimitBytes, strict: true }));
   app.use(bodyGuard);
   const router = express.Router();
@@ -152,6 +153,15 @@ function countRequests(telemetry: Telemetry): RequestHandler {
     next();
   };
 }
+
+/**
+ * API answers are never cached by browsers or proxies: some carry secrets shown once (a device password,
+ * a new API key), and all are data that a shared cache must not hand to the next user.
+ */
+const noStore: RequestHandler = function noStore(_req, res, next) {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
 
 /** CORS for the configured origins only; with none configured the API is same-origin. */
 export function cors(corsOrigins: string): RequestHandler {
