@@ -209,7 +209,7 @@ export const DEVICE_SPECS: DeviceSpec[] = [
     district: 'centre',
     attributes: { intersectionId: 'x1' },
     intervalSec: 300,
-    values: (_i, _ts, r) => ({ adaptive: r() < 0.1 ? 0 : 1, cycles: 3 + Math.floor(3 * r()) }),
+    values: (_i, _ts, r) => ({ adaptive: r() < 0.1 ? 0 : 1 }),
     keep: (i, count) => i === count - 1,
   },
   {
@@ -218,7 +218,7 @@ export const DEVICE_SPECS: DeviceSpec[] = [
     district: 'north',
     attributes: { intersectionId: 'x2' },
     intervalSec: 300,
-    values: (_i, _ts, r) => ({ adaptive: 0, cycles: 3 + Math.floor(3 * r()) }),
+    values: () => ({ adaptive: 0 }),
   },
   {
     key: 'heat1',

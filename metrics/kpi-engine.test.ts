@@ -1,0 +1,152 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CityCalendar } from '../core/city-calendar.ts';
+import { ManualClock } from '../core/clock.ts';
+import { testConfig } from '../core/config.ts';
+import { silentLogger } from '../core/logger.ts';
+import { type KpiUpdated, PlatformEvents } from '../core/platform-events.ts';
+import { KindCatalogue } from '../devices/kind-catalogue.ts';
+import { DeviceRegistry } from '../devices/registry.ts';
+import { SqliteSeriesStore } from '../ingest/store/sqlite-series-store.ts';
+import { makeTempDir, type TempDir } from '../test/helpers/temp-dir.ts';
+import { buildKpis, type Kpis } from './build-kpis.ts';
+
+const ZONE = 'Europe/Paris';
+const MARCH_20 = Date.parse('2026-03-20T12:00:00Z');
+const MIN = 60_000;
+
+/**
+ * The engine on real parts (registry, SQLite series store, kpi.db): what a reading touches is recomputed,
+ * nothing else; a reading for a closed month restates it; nothing is computed before the debounce fires.
+ */
+describe('KpiEngine', () => {
+  let dir: TempDir;
+  let clock: ManualClock;
+  let events: PlatformEvents;
+  let registry: DeviceRegistry;
+  let store: SqliteSeriesStore;
+  let kpis: Kpis;
+  const updates: KpiUpdated[] = [];
+
+  beforeEach(async () => {
+    dir = makeTempDir('citymetrics-engine-');
+    clock = new ManualClock(Date.parse('2026-02-01T00:00:00Z'));
+    events = new PlatformEvents();
+    const calendar = new CityCalendar(ZONE);
+    const logger = silentLogger();
+    registry = DeviceRegistry.open({ dataDir: dir.path, kinds: new KindCatalogue(), clock, logger });
+    store = SqliteSeriesStore.open({
+      file: dir.file('series.db'),
+      calendar,
+      retention: { rawDays: 400, minuteDays: 400, hourDays: 400, dayDays: 4000 },
+      logger,
+    });
+    const config = testConfig({
+      dataDir: dir.path,
+      cityTimezone: ZONE,
+      kpiRecomputeDebounceMs: 3_600_000,
+      kpiCloseGraceDays: 60,
+    });
+    kpis = buildKpis({
+      config,
+      store,
+      devices: registry,
+      ingest: { queryEvents: () => [] },
+      calendar,
+      events,
+      clock,
+      logger,
+    });
+    updates.length = 0;
+    events.on('kpi-updated', (u) => updates.push(u));
+  });
+
+  afterEach(async () => {
+    await kpis.close();
+    await store.close();
+    registry.close();
+    dir.remove();
+  });
+
+  async function noise(deviceId: string, from: number, levels: number[]) {
+    const points = levels.map((value, i) => ({
+      deviceId,
+      kind: 'noise-monitor',
+      district: 'centre',
+      metric: 'laeq',
+      ts: from + i * MIN,
+      value,
+    }));
+    await store.write(points);
+    events.emit('readings', {
+      deviceId,
+      kind: 'noise-monitor',
+      district: 'centre',
+      values: points.map((p) => ({ metric: p.metric, ts: p.ts, value: p.value })),
+    });
+  }
+
+  it('recomputes only the KPIs fed by the kind of the readings, after the debounce', async () => {
+    const { device } = await registry.provision({
+      kind: 'noise-monitor',
+      district: 'centre',
+      attributes: { residentsExposed: 10 },
+    });
+    clock.set(MARCH_20);
+    await kpis.start();
+    const initial = updates.length;
+    expect(initial).toBe(91 * 3); // everything once at start
+    await noise(
+      device.id,
+      MARCH_20 - 60 * MIN,
+      Array.from({ length: 60 }, () => 70),
+    );
+    expect(updates.length).toBe(initial); // debounced: nothing yet
+    await kpis.engine.flush();
+    const changed = updates.slice(initial);
+    expect(new Set(changed.map((u) => u.code))).toEqual(new Set(['EN: EN: EQ: 2A']));
+    expect(changed.map((u) => u.periodKind).sort()).toEqual([
+      'month-to-date',
+      'rolling-12-months',
+      'year-to-date',
+    ]);
+    expect(kpis.engine.current('EN: EN: EQ: 2A')['month-to-date']?.value).toBe(100);
+  });
+
+  it('restates a closed month when readings for it arrive later, once per changed entry', async () => {
+    const { device } = await registry.provision({
+      kind: 'noise-monitor',
+      district: 'centre',
+      attributes: { residentsExposed: 10 },
+    });
+    await noise(
+      device.id,
+      Date.parse('2026-02-10T10:00:00Z'),
+      Array.from({ length: 60 }, () => 40),
+    );
+    clock.set(MARCH_20);
+    await kpis.start();
+    const [closed] = await kpis.monthClose.close('2026-02', 'analyst');
+    expect(closed?.entries.find((e) => e.code === 'EN: EN: EQ: 2A')?.value).toBe(0);
+    // nothing changes: no restatement, no version
+    await noise(device.id, Date.parse('2026-02-10T12:00:00Z'), [41, 42]);
+    await kpis.engine.flush();
+    expect(kpis.kpiStore.latestRollup('2026-02')?.version).toBe(1);
+    // loud evening arrives late: exposure flips to 100 %
+    await noise(
+      device.id,
+      Date.parse('2026-02-11T18:00:00Z'),
+      Array.from({ length: 600 }, () => 90),
+    );
+    await kpis.engine.flush();
+    expect(kpis.kpiStore.latestRollup('2026-02')?.version).toBe(2);
+    expect(kpis.kpiStore.restatements('2026-02')).toEqual([
+      expect.objectContaining({
+        code: 'EN: EN: EQ: 2A',
+        oldValue: 0,
+        newValue: 100,
+        version: 2,
+        cause: 'late data: 600 readings for 2026-02 (noise-monitor)',
+      }),
+    ]);
+  });
+});
