@@ -3,8 +3,9 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type ConnectionsResult, runConnections } from './connections.ts';
+import { type ConnectionsResult, openFileLimit, runConnections } from './connections.ts';
 import { forkChild } from './ipc.ts';
+import type { DeviceLogin } from './load-generator.ts';
 import { buildPayload, DEFAULT_SEED, VALUES_PER_READING, valuePool } from './payload.ts';
 import { runPeriods } from './periods.ts';
 import { type BenchResults, evaluate, renderMarkdown } from './report.ts';
@@ -84,19 +85,28 @@ async function main(): Promise<void> {
   );
   log(SUSTAINED_DEFINITION);
 
-  const wantsCity = only.has('citymetrics') || only.has('connections');
-  const maxLogins = Math.max(devices, only.has('connections') ? Math.max(...connectionCounts) : 0);
-  const template = join(workDir, 'registry-template');
-  let logins: Awaited<ReturnType<typeof provisionDevices>> = [];
-  if (wantsCity) {
+  // Two registries: the throughput scenarios see a city of exactly the publishing devices; the connection
+  // scenario needs one login per connection. (The registry's size is a variable of its own: keep it fixed.)
+  const template = join(workDir, 'registry-publishers');
+  const connTemplate = join(workDir, 'registry-connections');
+  let logins: DeviceLogin[] = [];
+  let connLogins: DeviceLogin[] = [];
+  const provision = async (dir: string, n: number) => {
     const t = Date.now();
-    // 50 000 requested connections cannot all exist here if the open-file limit is lower: provision what fits.
-    const { openFileLimit } = await import('./connections.ts');
-    const limit = openFileLimit();
-    const n = Number.isFinite(limit) ? Math.min(maxLogins, Math.max(devices, limit - 1_000)) : maxLogins;
-    logins = await provisionDevices(template, n);
+    const made = await provisionDevices(dir, n);
     log(
       `provisioned ${n} citymetrics devices in ${((Date.now() - t) / 1000).toFixed(1)} s (low scrypt cost: logins only)`,
+    );
+    return made;
+  };
+  if (only.has('citymetrics')) logins = await provision(template, devices);
+  if (only.has('connections')) {
+    // 50 000 requested connections cannot all exist here if the open-file limit is lower: provision what fits.
+    const limit = openFileLimit();
+    const wanted = Math.max(...connectionCounts);
+    connLogins = await provision(
+      connTemplate,
+      Number.isFinite(limit) ? Math.min(wanted, limit - 1_000) : wanted,
     );
   }
 
@@ -130,7 +140,7 @@ async function main(): Promise<void> {
       await runConnections(
         'citymetrics',
         connectionCounts,
-        { workDir, logins, registryTemplate: template },
+        { workDir, logins: connLogins, registryTemplate: connTemplate },
         log,
       ),
     );
