@@ -85,12 +85,9 @@ export const manualValueBodySchema = z
       .meta({ description: DATA_QUALITY_CLASSES.join(' | ') }),
     source: z.string().min(1).max(200),
     evidence: z.string().max(2000).nullable().optional().meta({ description: 'URL or note' }),
-    override: z
-      .boolean()
-      .optional()
-      .meta({
-        description: 'required to replace a sensor-derived value (else 409 METRICS_OVERRIDE_REQUIRED)',
-      }),
+    override: z.boolean().optional().meta({
+      description: 'required to replace a sensor-derived value (else 409 METRICS_OVERRIDE_REQUIRED)',
+    }),
   })
   .strict();
 
