@@ -19,8 +19,8 @@ import { DeviceRegistry } from './devices/registry.ts';
 import { buildGateway, type Gateway } from './gateway/build-gateway.ts';
 import { type GatewayListeners, listenGateway } from './gateway/listeners.ts';
 import { IngestService } from './ingest/ingest-service.ts';
+import { openSeriesStore } from './ingest/store/open-series-store.ts';
 import { buildKpis } from './metrics/build-kpis.ts';
-import { SqliteSeriesStore } from './ingest/store/sqlite-series-store.ts';
 
 export interface PlatformDeps {
   config: Config;
@@ -103,17 +103,7 @@ export async function buildPlatform(deps: PlatformDeps) {
 
   const registry = DeviceRegistry.open({ dataDir: config.dataDir, kinds, clock, logger });
   const apiKeys = ApiKeyStore.open({ dataDir: config.dataDir, clock, logger });
-  const store = SqliteSeriesStore.open({
-    file: join(config.dataDir, 'series.db'),
-    calendar,
-    retention: {
-      rawDays: config.retentionRawDays,
-      minuteDays: config.retentionMinuteDays,
-      hourDays: config.retentionHourDays,
-      dayDays: config.retentionDayDays,
-    },
-    logger,
-  });
+  const store = await openSeriesStore({ config, calendar, clock, logger, telemetry });
   const storeWatch = watchStore(store);
   const ingest = await IngestService.open({
     config,
