@@ -83,8 +83,6 @@ export function openKpiDb(file: string): Database.Database {
   let db: Database.Database | undefined;
   try {
     db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
     const appId = db.pragma('application_id', { simple: true }) as number;
     const version = db.pragma('user_version', { simple: true }) as number;
     if (appId === 0) {
@@ -98,6 +96,9 @@ export function openKpiDb(file: string): Database.Database {
     } else if (version > KPI_SCHEMA_VERSION) {
       throw corrupt(file, `has schema version ${version}, newer than this release (${KPI_SCHEMA_VERSION})`);
     }
+    // only once the file is known to be ours: switching a foreign file to WAL would rewrite its header
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
     return db;
   } catch (err) {
     db?.close();

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CityCalendar } from '../core/city-calendar.ts';
@@ -111,6 +111,7 @@ describe('KpiStore', () => {
     const foreign = new Database(dir.file('kpi.db'));
     foreign.exec('CREATE TABLE other (x)');
     foreign.close();
+    const before = readFileSync(dir.file('kpi.db'));
     let caught: unknown;
     try {
       KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
@@ -118,6 +119,7 @@ describe('KpiStore', () => {
       caught = err;
     }
     expect((caught as CityError).code).toBe('STORE_CORRUPT');
+    expect(readFileSync(dir.file('kpi.db')).equals(before)).toBe(true);
     const damaged = dir.file('damaged.db');
     writeFileSync(damaged, 'not a database at all, just text that is long enough'.repeat(40));
     expect(() => KpiStore.open({ file: damaged, logger: silentLogger() })).toThrow(
