@@ -38,6 +38,7 @@ export async function runDemo(opts: {
       credentials.push({ id: device.id, password, kind: device.kind, attributes: device.attributes });
     }
   }
+  await seedCityFigures(platform, credentials);
   const key = await platform.apiKeys.create({ role: 'admin', name: `demo ${new Date().toISOString()}` });
   const simulation = new Simulation({
     url: addresses.mqttUrl,
@@ -66,4 +67,58 @@ export async function runDemo(opts: {
     await simulation.stop();
     await stopPlatform();
   };
+}
+
+/**
+ * The figures an analyst would enter for a real city (population, households, area, and the totals the
+ * coverage KPIs divide by), so that per-capita and coverage KPIs have values in the demo. Entered once per
+ * data directory, through the same service as the API, and marked as demo estimates.
+ */
+async function seedCityFigures(
+  platform: Platform,
+  devices: ReadonlyArray<{ kind: string; attributes?: Record<string, string | number | boolean> }>,
+) {
+  const service = platform.kpis.service;
+  const by = { keyId: 'demo', name: 'demo seed' };
+  if (platform.kpis.kpiStore.currentManualValues('input').length > 0) return;
+  const year = platform.calendar.local(platform.clock.now()).year;
+  await service.updateProfile(
+    {
+      population: 250_000,
+      households: 112_000,
+      areaKm2: 96,
+      effectiveFrom: `${year}-01-01`,
+      source: 'demo estimate',
+      dataQuality: 'estimation-with-assumptions',
+    },
+    by,
+  );
+  const count = (kind: string) => devices.filter((d) => d.kind === kind).length;
+  const monitoredKm = devices
+    .filter((d) => d.kind === 'traffic-counter' && d.attributes?.majorStreet === true)
+    .reduce((km, d) => km + Number(d.attributes?.segmentLengthKm ?? 0), 0);
+  // Demo totals: the simulated devices cover a share of each asset class, as in a city mid-roll-out.
+  const inputs: Array<[string, number, string]> = [
+    ['majorStreetKm', Math.max(1, Math.round(monitoredKm * 2.5)), 'km'],
+    ['transitStopsTotal', Math.max(1, count('transit-stop-display') * 3), 'stops'],
+    ['intersectionsTotal', Math.max(1, count('traffic-signal-controller') * 2), 'intersections'],
+    ['electricityMetersTotal', Math.max(1, count('electricity-smart-meter') * 4), 'meters'],
+    ['electricityFeedersTotal', Math.max(1, count('electricity-feeder-meter') + 2), 'feeders'],
+    ['waterMetersTotal', Math.max(1, count('water-smart-meter') * 5), 'meters'],
+    ['waterSupplyZonesTotal', Math.max(1, count('water-inflow-meter') + 1), 'zones'],
+    ['publicBuildingFloorAreaM2', 120_000, 'm²'],
+  ];
+  await service.enterValues(
+    inputs.map(([code, value, unit]) => ({
+      code,
+      dataPoint: null,
+      period: String(year),
+      value,
+      unit,
+      dataQuality: 'estimation-with-assumptions' as const,
+      source: 'demo estimate',
+      evidence: null,
+    })),
+    by,
+  );
 }
