@@ -13,7 +13,7 @@ interface RestCase {
   path: string | ((ctx: Ctx) => string);
   body?: unknown;
   /** Sent as is, with `contentType` (default application/json). */
-  raw?: string | Buffer;
+  raw?: string;
   contentType?: string;
   status: number;
   code: string;

@@ -210,7 +210,7 @@ describe('MQTT ACL matrix', () => {
   }
 
   it("a refused publish reaches no subscriber, not even the other device's own errors topic", async () => {
-    const [a, b] = devs as [{ id: string }, { id: string }];
+    const [a, b] = devs as unknown as [{ id: string }, { id: string }];
     const received: string[] = [];
     const onB = (topic: string, payload: Buffer) => received.push(`${topic} ${payload.toString()}`);
     clients[1]!.on('message', onB);

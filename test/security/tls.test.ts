@@ -102,7 +102,7 @@ describe.runIf(opensslPresent)('TLS by configuration', () => {
     expect((await https('/healthz', { ca })).status).toBe(200);
     await expect(https('/healthz')).rejects.toThrow(/self.signed|certificate/i);
     // Plain HTTP to the HTTPS port gets no answer from the API.
-    const plain = await fetch(t.addresses.httpUrl.replace('https://', 'http://') + '/healthz').then(
+    const plain = await fetch(`${t.addresses.httpUrl.replace('https://', 'http://')}/healthz`).then(
       (r) => r.status,
       () => 'refused',
     );
