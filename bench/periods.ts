@@ -10,14 +10,18 @@ import { fileURLToPath } from 'node:url';
  */
 
 export interface PeriodsResult {
-  status: 'not available yet' | 'not available yet (metrics/kpi-engine.ts exists; this scenario is not wired to it yet)';
+  status:
+    | 'not available yet'
+    | 'not available yet (metrics/kpi-engine.ts exists; this scenario is not wired to it yet)';
   closeMonthSec: number | null;
   recomputeAllSec: number | null;
 }
 
 export async function runPeriods(log: (line: string) => void): Promise<PeriodsResult> {
   const engine = fileURLToPath(new URL('../metrics/kpi-engine.ts', import.meta.url));
-  const status = existsSync(engine) ? 'not available yet (metrics/kpi-engine.ts exists; this scenario is not wired to it yet)' : 'not available yet';
+  const status = existsSync(engine)
+    ? 'not available yet (metrics/kpi-engine.ts exists; this scenario is not wired to it yet)'
+    : 'not available yet';
   log(`  periods (close a month, recompute all KPIs, 1 000 devices × 1 year): ${status}`);
   return { status, closeMonthSec: null, recomputeAllSec: null };
 }

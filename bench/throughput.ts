@@ -77,6 +77,8 @@ export async function runThroughput(
   log: (line: string) => void,
   /** the load generator process, shared by all scenarios (forked here if not given) */
   sharedGen?: Child,
+  /** quick runs: one target process per system for both QoS levels (each start builds a new instance) */
+  sharedTarget?: Child,
 ): Promise<ThroughputResult> {
   const gen = sharedGen ?? forkChild('./load-generator.ts');
   let target: Child | null = null;
@@ -90,12 +92,12 @@ export async function runThroughput(
     if (target !== null) {
       await gen.call('disconnect');
       await target.call('stop').catch(() => {});
-      if (newProcess) {
+      if (newProcess && sharedTarget === undefined) {
         await target.close();
         target = null;
       }
     }
-    target ??= forkChild('./target-process.ts', ['--expose-gc']);
+    target ??= sharedTarget ?? forkChild('./target-process.ts', ['--expose-gc']);
     const args: StartArgs = {
       kind,
       qos,
@@ -269,7 +271,7 @@ export async function runThroughput(
     else await gen.call('disconnect').catch(() => {});
     if (t !== null) {
       await t.call('stop').catch(() => {});
-      await t.close();
+      if (t !== sharedTarget) await t.close();
     }
   }
 }
