@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
-import { CityError } from '../core/errors.ts';
+import type Database from 'better-sqlite3';
 import type { AttributeValue, DeviceRecord, DeviceStatus } from '../core/ports/device-directory.ts';
+import { openCitymetricsDb, storeCorrupt } from '../core/sqlite-file.ts';
 
 /**
  * The registry's SQLite file. Only this file speaks SQL; the registry above it works on records.
@@ -57,37 +57,7 @@ interface DeviceRow {
   credential_hash: string;
 }
 
-// SQLite result codes that mean "this file is not (a healthy) SQLite database".
-const DAMAGED_CODES = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
-
-const corrupt = (file: string, why: string, cause?: unknown): CityError =>
-  new CityError('STORE_CORRUPT', `${file}: ${why}`, { details: { file }, cause });
-
-function prepareSchema(db: Database.Database, file: string): void {
-  const appId = db.pragma('application_id', { simple: true }) as number;
-  const version = db.pragma('user_version', { simple: true }) as number;
-  const objects = (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n;
-  const fresh = appId === 0 && version === 0 && objects === 0;
-  if (!fresh && appId !== REGISTRY_APPLICATION_ID) {
-    throw corrupt(
-      file,
-      `not a citymetrics device registry (application_id ${appId}, ${objects} schema objects)`,
-    );
-  }
-  if (version > REGISTRY_SCHEMA_VERSION) {
-    throw corrupt(
-      file,
-      `schema version ${version} is newer than this citymetrics supports (${REGISTRY_SCHEMA_VERSION})`,
-    );
-  }
-  if (version === REGISTRY_SCHEMA_VERSION) return;
-  // Schema changes and the header pragmas commit together: a crash leaves the old version or the new one.
-  db.transaction(() => {
-    for (let v = version; v < REGISTRY_SCHEMA_VERSION; v++) migrations[v]!(db);
-    db.pragma(`application_id = ${REGISTRY_APPLICATION_ID}`);
-    db.pragma(`user_version = ${REGISTRY_SCHEMA_VERSION}`);
-  }).immediate();
-}
+const corrupt = storeCorrupt;
 
 function toStored(row: DeviceRow, file: string): StoredDevice {
   let attributes: Record<string, AttributeValue>;
@@ -147,23 +117,17 @@ export class RegistryStore {
 
   /** Opens (creating if absent) the registry file; STORE_CORRUPT if it is damaged or not ours. */
   static open(file: string): RegistryStore {
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(file);
-      db.pragma('busy_timeout = 5000');
-      // Check what the file is before anything writes to it (switching to WAL rewrites the header).
-      prepareSchema(db, file);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      return new RegistryStore(db, file);
-    } catch (err) {
-      db?.close();
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && DAMAGED_CODES.has(code)) {
-        throw corrupt(file, `not a readable SQLite database (${code})`, err);
-      }
-      throw err;
-    }
+    const db = openCitymetricsDb({
+      file,
+      what: 'device registry',
+      applicationId: REGISTRY_APPLICATION_ID,
+      schemaVersion: REGISTRY_SCHEMA_VERSION,
+      migrate(target, from) {
+        for (let v = from; v < REGISTRY_SCHEMA_VERSION; v++) migrations[v]!(target);
+      },
+    });
+    db.pragma('busy_timeout = 5000');
+    return new RegistryStore(db, file);
   }
 
   loadAll(): StoredDevice[] {

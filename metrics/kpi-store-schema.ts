@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3';
-import { CityError } from '../core/errors.ts';
+import type Database from 'better-sqlite3';
+import { openCitymetricsDb } from '../core/sqlite-file.ts';
 
 /** 'CMKP': marks `<dataDir>/kpi.db` as ours, so a foreign SQLite file is refused rather than written to. */
 export const KPI_APPLICATION_ID = 0x434d4b50;
@@ -80,32 +80,13 @@ const SCHEMA = `
  * manual value.
  */
 export function openKpiDb(file: string): Database.Database {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(file);
-    const appId = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (appId === 0) {
-      const tables = db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
-      if (tables.n > 0) throw corrupt(file, 'holds tables but is not a citymetrics KPI database');
+  return openCitymetricsDb({
+    file,
+    what: 'KPI database',
+    applicationId: KPI_APPLICATION_ID,
+    schemaVersion: KPI_SCHEMA_VERSION,
+    migrate(db) {
       db.exec(SCHEMA);
-      db.pragma(`application_id = ${KPI_APPLICATION_ID}`);
-      db.pragma(`user_version = ${KPI_SCHEMA_VERSION}`);
-    } else if (appId !== KPI_APPLICATION_ID) {
-      throw corrupt(file, 'is another application’s SQLite file');
-    } else if (version > KPI_SCHEMA_VERSION) {
-      throw corrupt(file, `has schema version ${version}, newer than this release (${KPI_SCHEMA_VERSION})`);
-    }
-    // only once the file is known to be ours: switching a foreign file to WAL would rewrite its header
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    return db;
-  } catch (err) {
-    db?.close();
-    if (err instanceof CityError) throw err;
-    throw corrupt(file, `cannot be read as SQLite (${(err as Error).message})`, err);
-  }
+    },
+  });
 }
-
-const corrupt = (file: string, why: string, cause?: unknown): CityError =>
-  new CityError('STORE_CORRUPT', `${file} ${why}`, { details: { file }, cause });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { CityError } from '../../core/errors.ts';
+import type Database from 'better-sqlite3';
+import { openCitymetricsDb, storeCorrupt } from '../../core/sqlite-file.ts';
 import { type Alert, type AlertRule, type AlertState, ruleConditionSchema } from './alert-types.ts';
 
 /**
@@ -154,7 +154,7 @@ export class AlertStore {
 
 function toRule(row: RuleRow, file: string): AlertRule {
   const parsed = ruleConditionSchema.safeParse(JSON.parse(row.condition));
-  if (!parsed.success) throw corrupt(file, `holds rule ${row.id} with an invalid condition`);
+  if (!parsed.success) throw storeCorrupt(file, `holds rule ${row.id} with an invalid condition`);
   return {
     id: row.id,
     name: row.name,
@@ -190,15 +190,12 @@ const toAlert = (row: AlertRow): Alert => ({
  * newer version stops the platform with STORE_CORRUPT: re-creating it would silently lose the alert history.
  */
 function openAlertsDb(file: string): Database.Database {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    const appId = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (appId === 0) {
-      const tables = db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
-      if (tables.n > 0) throw corrupt(file, 'holds tables but is not a citymetrics alerts database');
+  return openCitymetricsDb({
+    file,
+    what: 'alerts database',
+    applicationId: ALERTS_APPLICATION_ID,
+    schemaVersion: ALERTS_SCHEMA_VERSION,
+    migrate(db) {
       db.exec(`
         CREATE TABLE alert_rules (
           id TEXT PRIMARY KEY,
@@ -229,23 +226,6 @@ function openAlertsDb(file: string): Database.Database {
         ) STRICT;
         CREATE INDEX alerts_by_state ON alerts (state, opened_at);
       `);
-      db.pragma(`application_id = ${ALERTS_APPLICATION_ID}`);
-      db.pragma(`user_version = ${ALERTS_SCHEMA_VERSION}`);
-    } else if (appId !== ALERTS_APPLICATION_ID) {
-      throw corrupt(file, 'is another application’s SQLite file');
-    } else if (version > ALERTS_SCHEMA_VERSION) {
-      throw corrupt(
-        file,
-        `has schema version ${version}, newer than this release (${ALERTS_SCHEMA_VERSION})`,
-      );
-    }
-    return db;
-  } catch (err) {
-    db?.close();
-    if (err instanceof CityError) throw err;
-    throw corrupt(file, `cannot be read as SQLite (${(err as Error).message})`, err);
-  }
+    },
+  });
 }
-
-const corrupt = (file: string, why: string, cause?: unknown): CityError =>
-  new CityError('STORE_CORRUPT', `${file} ${why}`, { details: { file }, cause });

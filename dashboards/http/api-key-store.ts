@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/clock.ts';
 import { CityError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { decoyHash, generateSecret, hashSecret, verifySecret } from '../../core/secret-hash.ts';
+import { openCitymetricsDb } from '../../core/sqlite-file.ts';
 import { isRole, type Principal, type Role } from './roles.ts';
 
 /**
@@ -244,15 +245,12 @@ const toInfo = (row: KeyRow): ApiKeyInfo => ({
  * newer version stops the platform with STORE_CORRUPT: silently re-creating it would drop every key.
  */
 function openAccessDb(file: string): Database.Database {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(file);
-    // Only after the checks below: switching to WAL rewrites the header of whatever file this is.
-    const appId = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (appId === 0) {
-      const tables = db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
-      if (tables.n > 0) throw corrupt(file, 'holds tables but is not a citymetrics access database');
+  return openCitymetricsDb({
+    file,
+    what: 'access database',
+    applicationId: ACCESS_APPLICATION_ID,
+    schemaVersion: ACCESS_SCHEMA_VERSION,
+    migrate(db) {
       db.exec(`
         CREATE TABLE api_keys (
           id TEXT PRIMARY KEY,
@@ -263,24 +261,6 @@ function openAccessDb(file: string): Database.Database {
           revoked_at INTEGER
         ) STRICT;
       `);
-      db.pragma(`application_id = ${ACCESS_APPLICATION_ID}`);
-      db.pragma(`user_version = ${ACCESS_SCHEMA_VERSION}`);
-    } else if (appId !== ACCESS_APPLICATION_ID) {
-      throw corrupt(file, 'is another application’s SQLite file');
-    } else if (version > ACCESS_SCHEMA_VERSION) {
-      throw corrupt(
-        file,
-        `has schema version ${version}, newer than this release (${ACCESS_SCHEMA_VERSION})`,
-      );
-    }
-    db.pragma('journal_mode = WAL');
-    return db;
-  } catch (err) {
-    db?.close();
-    if (err instanceof CityError) throw err;
-    throw corrupt(file, `cannot be read as SQLite (${(err as Error).message})`, err);
-  }
+    },
+  });
 }
-
-const corrupt = (file: string, why: string, cause?: unknown): CityError =>
-  new CityError('STORE_CORRUPT', `${file} ${why}`, { details: { file }, cause });
