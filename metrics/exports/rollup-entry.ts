@@ -1,43 +1,14 @@
 import type { KpiCatalogue } from '../catalogue/catalogue.ts';
-import { DATA_QUALITY_CLASSES, type DataQuality, type Lineage } from '../kpi-types.ts';
+import { DATA_QUALITY_CLASSES, type DataQuality } from '../kpi-types.ts';
+import type { RollupEntry } from '../rollup-types.ts';
 
 /**
  * The shapes the assessment exports share: one roll-up entry per KPI and data point (a multi-point KPI such
  * as Air Pollution gives one entry per pollutant), and the findings of the verifier consistency report.
  */
 
-export type RollupSource = 'sensor' | 'registry' | 'manual' | 'mixed' | 'override';
-
-export type RollupEntry = {
-  /** official code, `EN: EN: AQ: 1C` */
-  code: string;
-  /** `EN-EN-AQ-1C` */
-  compactCode: string;
-  name: string;
-  dimension: string;
-  subDimension: string;
-  category: string;
-  /** the data point this entry holds, or null for the KPI's single value */
-  dataPoint: string | null;
-  /** null = not reported ("NR") */
-  value: number | null;
-  unit: string;
-  /** period label: `2026`, `2026-03`, `2026-Q1` */
-  period: string;
-  dataQuality: DataQuality | null;
-  /** received / expected readings, 0..1 */
-  completeness: number | null;
-  provisional: boolean;
-  source: RollupSource | null;
-  /** U4SSC score band (`0–33 %` … `95–100 %`), null when not scored */
-  band: string | null;
-  /** 1..4, null when not scored */
-  points: number | null;
-  target: number | null;
-  /** version of the roll-up (restatements bump it) */
-  version: number;
-  lineage: Lineage | null;
-};
+export type { RollupEntry } from '../rollup-types.ts';
+export type RollupSource = NonNullable<RollupEntry['source']>;
 
 export type ConsistencyFinding = {
   /** stable rule id, e.g. `transport-mode-share-sum` */
