@@ -63,6 +63,19 @@ export interface Bucket {
   last: number;
 }
 
+/** Per-device aggregates of one metric over [from, to), optionally of one kind or district. */
+export interface DeviceAggregateQuery {
+  metric: string;
+  /** device kind (as written with the points); all kinds when absent */
+  kind?: string;
+  /** district (the device's current one); all districts when absent */
+  district?: string;
+  /** inclusive, epoch ms */
+  from: number;
+  /** exclusive, epoch ms */
+  to: number;
+}
+
 export interface LatestValue {
   metric: string;
   ts: number;
@@ -88,6 +101,13 @@ export interface SeriesStore {
   query(q: SeriesQuery): Promise<Bucket[]>;
   /** One aggregate over [from, to) for the scope: what KPI formulas use. Null when no point falls in it. */
   aggregate(q: Omit<SeriesQuery, 'step'>): Promise<Bucket | null>;
+  /**
+   * Optional (additive): every device series of a metric aggregated over [from, to) in one query, keyed by
+   * device id; a device with no point in the range is absent. Each entry equals what
+   * aggregate({ scope: { device }, metric, from, to }) returns (t = from). KPI completeness over a city of
+   * thousands of devices reads one grouped query per metric instead of one query per device.
+   */
+  aggregateByDevice?(q: DeviceAggregateQuery): Promise<Map<string, Bucket>>;
   /** Newest value (by reading timestamp, not arrival) per metric of a device. */
   latest(deviceId: string): Promise<LatestValue[]>;
   /** Drops data past each tier's retention. Returns rows removed. */

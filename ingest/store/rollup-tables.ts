@@ -16,6 +16,7 @@ interface TierStatements {
   range: Database.Statement;
   newest: Database.Statement;
   prune: Database.Statement;
+  byDevice: Database.Statement;
 }
 
 /** Prepared statements over the three roll-up tables, one set per tier. */
@@ -54,6 +55,14 @@ export class RollupTables {
         `SELECT last_ts AS ts, last_val AS value FROM ${table} WHERE series_id = ? ORDER BY bucket DESC LIMIT 1`,
       ),
       prune: db.prepare(`DELETE FROM ${table} WHERE series_id = ? AND bucket < ?`),
+      // Driven by the series table (one row per device and metric), each series seeking its own bucket range
+      // through the primary key: no scan of the roll-up table.
+      byDevice: db.prepare(
+        `SELECT s.key AS deviceId, ${AGG_COLUMNS.replace(/(^|, )/g, '$1r.')} FROM series s
+         JOIN ${table} r ON r.series_id = s.id AND r.bucket >= @from AND r.bucket < @to
+         WHERE s.scope = 'device' AND s.metric = @metric
+           AND (@kind IS NULL OR s.kind = @kind) AND (@district IS NULL OR s.district = @district)`,
+      ),
     });
     this.tiers = {
       minute: make(ROLLUP_TABLE.minute),
@@ -103,6 +112,14 @@ export class RollupTables {
   /** Buckets whose start lies in [from, to), ascending. */
   range(tier: Step, seriesId: number, from: number, to: number): AggRow[] {
     return this.tiers[tier].range.all(seriesId, from, to) as AggRow[];
+  }
+
+  /** Buckets of every device series of a metric whose start lies in [from, to), unordered. */
+  byDevice(
+    tier: Step,
+    q: { metric: string; kind: string | null; district: string | null; from: number; to: number },
+  ): Array<Agg & { deviceId: string }> {
+    return this.tiers[tier].byDevice.all(q) as Array<Agg & { deviceId: string }>;
   }
 
   /** The last reading of the newest bucket, for `latest` once raw points are pruned. */

@@ -5,6 +5,7 @@ import { CityError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type {
   Bucket,
+  DeviceAggregateQuery,
   LatestValue,
   SeriesPoint,
   SeriesQuery,
@@ -16,7 +17,7 @@ import type {
 import { STEPS } from '../../core/ports/series-store.ts';
 import { BatchWriter, type Horizons } from './batch-writer.ts';
 import { planRange } from './range-plan.ts';
-import { mergeAll, toBucket } from './rollup-math.ts';
+import { type Agg, mergeAll, mergeInto, toBucket } from './rollup-math.ts';
 import { RollupTables } from './rollup-tables.ts';
 import { CITY_KEY, type ScopeName, type SeriesInfo, SeriesRegistry } from './series-registry.ts';
 import { isCorruptionError, openSeriesDatabase } from './sqlite-schema.ts';
@@ -160,6 +161,23 @@ export class SqliteSeriesStore implements SeriesStore {
     );
     const merged = mergeAll(parts);
     return merged === undefined ? null : toBucket(q.from, merged);
+  }
+
+  /** One grouped query per tier segment of the range (see aggregate), merged per device. */
+  async aggregateByDevice(q: DeviceAggregateQuery): Promise<Map<string, Bucket>> {
+    this.assertOpen();
+    const merged = new Map<string, Agg>();
+    const params = { metric: q.metric, kind: q.kind ?? null, district: q.district ?? null };
+    for (const seg of planRange(this.opts.calendar, q.from, q.to)) {
+      for (const row of this.rollups.byDevice(seg.tier, { ...params, from: seg.from, to: seg.to })) {
+        const into = merged.get(row.deviceId);
+        if (into === undefined) merged.set(row.deviceId, row);
+        else mergeInto(into, row);
+      }
+    }
+    const out = new Map<string, Bucket>();
+    for (const [id, a] of merged) out.set(id, toBucket(q.from, a));
+    return out;
   }
 
   /** Newest reading per metric, from raw points; once those are pruned, from the newest roll-up bucket. */

@@ -343,6 +343,45 @@ export function seriesStoreContract(name: string, open: OpenStore): void {
       });
     });
 
+    describe('aggregateByDevice (optional)', () => {
+      it('gives, per device, exactly what aggregate() gives for that device, filtered by kind and district', async () => {
+        const store = await storeFor(open);
+        if (store.aggregateByDevice === undefined) return expect(store.aggregateByDevice).toBeUndefined();
+        const start = utc('2026-01-10T00:00');
+        const points: SeriesPoint[] = [];
+        const devices = [
+          ['aq-1', 'north', 'air-quality'],
+          ['aq-2', 'south', 'air-quality'],
+          ['nm-1', 'north', 'noise'],
+        ] as const;
+        for (let i = 0; i < 1200; i++) {
+          const [id, district, kind] = devices[i % 3]!;
+          points.push(pt(id, 'pm25', start + i * 5 * 60_000 + (i % 7) * 1000, (i * 13) % 41, district, kind));
+        }
+        points.push(pt('aq-1', 'no2', start + 3_600_000, 99)); // another metric stays apart
+        await store.write(points);
+        const q = { metric: 'pm25', from: utc('2026-01-10T10:17'), to: utc('2026-01-13T14:43') };
+        const all = await store.aggregateByDevice(q);
+        expect([...all.keys()].sort()).toEqual(['aq-1', 'aq-2', 'nm-1']);
+        for (const [id] of devices) {
+          const one = await store.aggregate({ ...q, scope: { device: id } });
+          expect(all.get(id)).toEqual(one);
+          const raw = points.filter(
+            (p) => p.deviceId === id && p.metric === 'pm25' && p.ts >= q.from && p.ts < q.to,
+          );
+          expect(body(all.get(id))).toEqual(expectedAgg(raw));
+          expect(all.get(id)?.t).toBe(q.from);
+        }
+        expect([...(await store.aggregateByDevice({ ...q, kind: 'noise' })).keys()]).toEqual(['nm-1']);
+        expect([...(await store.aggregateByDevice({ ...q, district: 'south' })).keys()]).toEqual(['aq-2']);
+        expect([
+          ...(await store.aggregateByDevice({ ...q, kind: 'air-quality', district: 'north' })).keys(),
+        ]).toEqual(['aq-1']);
+        expect((await store.aggregateByDevice({ ...q, metric: 'so2' })).size).toBe(0);
+        expect((await store.aggregateByDevice({ ...q, from: q.to, to: q.from })).size).toBe(0);
+      });
+    });
+
     seriesStoreLatestContract(open);
     seriesStoreCalendarContract(open);
   });

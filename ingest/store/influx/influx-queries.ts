@@ -95,6 +95,34 @@ export function aggregateQuery(q: {
   );
 }
 
+/** aggregateQuery for every device of a metric at once: one series per device tag (GROUP BY device). */
+export function aggregateByDeviceQuery(q: {
+  metric: string;
+  kind?: string;
+  district?: string;
+  from: number;
+  to: number;
+}): string | null {
+  const base = aggregateQuery({ scope: { city: true }, metric: q.metric, from: q.from, to: q.to });
+  if (base === null) return null;
+  const kind = q.kind === undefined ? '' : ` AND ${quoteIdent(INFLUX_TAGS.kind)} = ${quoteString(q.kind)}`;
+  const district =
+    q.district === undefined ? '' : ` AND ${quoteIdent(INFLUX_TAGS.district)} = ${quoteString(q.district)}`;
+  return `${base}${kind}${district} GROUP BY ${quoteIdent(INFLUX_TAGS.device)}`;
+}
+
+/** Rows of aggregateByDeviceQuery: one series per device, tagged with its id; t of each bucket is `from`. */
+export function parseByDevice(result: InfluxResult | undefined, from: number): Map<string, Bucket> {
+  const out = new Map<string, Bucket>();
+  for (const series of result?.series ?? []) {
+    const device = series.tags?.[INFLUX_TAGS.device];
+    if (device === undefined) continue;
+    const b = parseBuckets({ statement_id: 0, series: [series] }, from)[0];
+    if (b !== undefined) out.set(device, b);
+  }
+  return out;
+}
+
 /** The newest point of each metric of a device: a lone selector reports the point's own time. */
 export function latestQuery(deviceId: string, metrics: readonly string[]): string | null {
   if (metrics.length === 0) return null;

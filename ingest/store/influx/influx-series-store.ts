@@ -5,6 +5,7 @@ import { quoteIdent } from '../../../core/influx-schema.ts';
 import type { Logger } from '../../../core/logger.ts';
 import type {
   Bucket,
+  DeviceAggregateQuery,
   LatestValue,
   SeriesPoint,
   SeriesQuery,
@@ -19,11 +20,13 @@ import {
   resolveInfluxOptions,
 } from './influx-options.ts';
 import {
+  aggregateByDeviceQuery,
   aggregateQuery,
   bucketQuery,
   deleteBeforeQuery,
   latestQuery,
   parseBuckets,
+  parseByDevice,
   parseLatest,
   toLine,
 } from './influx-queries.ts';
@@ -148,6 +151,14 @@ export class InfluxSeriesStore implements SeriesStore {
     const statement = aggregateQuery(q);
     if (statement === null) return null;
     return parseBuckets((await this.queries.run(statement))[0], q.from)[0] ?? null;
+  }
+
+  /** One InfluxQL statement grouped by the device tag (the kind and district filters are the points' tags). */
+  async aggregateByDevice(q: DeviceAggregateQuery): Promise<Map<string, Bucket>> {
+    this.assertOpen();
+    const statement = aggregateByDeviceQuery(q);
+    if (statement === null) return new Map();
+    return parseByDevice((await this.queries.run(statement))[0], q.from);
   }
 
   async latest(deviceId: string): Promise<LatestValue[]> {
