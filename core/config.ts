@@ -24,26 +24,41 @@ export const configSchema = z
       .string()
       .min(24)
       .optional()
-      .describe('first admin API key; if unset one is generated on first start, stored hashed and printed once'),
+      .describe(
+        'first admin API key; if unset one is generated on first start, stored hashed and printed once',
+      ),
     cityName: z.string().min(1).default('Demo City').describe('name shown on pages and exports'),
     cityTimezone: z
       .string()
       .default('UTC')
       .refine(isValidTimeZone, 'not an IANA time zone')
       .describe('IANA zone: days and months are calendar periods here'),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('pino level'),
     store: z
       .enum(['sqlite', 'influxdb'])
       .default('sqlite')
       .describe('series store: embedded SQLite, or InfluxDB (INFLUX_* below)'),
     mqttMaxPayloadBytes: positiveInt.default(65_536).describe('largest MQTT payload accepted'),
     mqttMaxConnections: positiveInt.default(100_000).describe('connections beyond this are refused'),
-    mqttConnectTimeoutMs: positiveInt.default(10_000).describe('a connection must complete CONNECT within this'),
-    deviceRateLimitPerSec: positiveInt.default(50).describe('messages per second one device may publish (burst ×2)'),
-    ingestFutureSkewMs: positiveInt.default(5 * 60_000).describe('readings stamped further ahead are refused'),
-    ingestLateWindowMs: positiveInt.default(7 * 24 * 3_600_000).describe('readings older than this are refused'),
+    mqttConnectTimeoutMs: positiveInt
+      .default(10_000)
+      .describe('a connection must complete CONNECT within this'),
+    deviceRateLimitPerSec: positiveInt
+      .default(50)
+      .describe('messages per second one device may publish (burst ×2)'),
+    ingestFutureSkewMs: positiveInt
+      .default(5 * 60_000)
+      .describe('readings stamped further ahead are refused'),
+    ingestLateWindowMs: positiveInt
+      .default(7 * 24 * 3_600_000)
+      .describe('readings older than this are refused'),
     ingestMaxReadingsPerMessage: positiveInt.default(1_000).describe('largest batch in one message'),
-    logFlushIntervalMs: positiveInt.default(5).describe('group commit: the durable log commits at least this often'),
+    logFlushIntervalMs: positiveInt
+      .default(5)
+      .describe('group commit: the durable log commits at least this often'),
     logFlushMaxValues: positiveInt.default(2_000).describe('group commit: or when this many values wait'),
     logSync: z
       .enum(['normal', 'full'])
@@ -58,12 +73,21 @@ export const configSchema = z
     retentionHourDays: positiveInt.default(400).describe('hour roll-ups retention'),
     retentionDayDays: positiveInt.default(3_660).describe('day roll-ups retention'),
     livePushIntervalMs: positiveInt.default(500).describe('live page updates are coalesced to this period'),
-    corsOrigins: z.string().default('').describe('comma-separated origins allowed by CORS; empty = same origin only'),
+    corsOrigins: z
+      .string()
+      .default('')
+      .describe('comma-separated origins allowed by CORS; empty = same origin only'),
     httpBodyLimitBytes: positiveInt.default(1_048_576).describe('largest HTTP request body'),
-    mqttTlsPort: port.default(8883).describe('MQTT over TLS; listens only when mqttTlsCertFile and mqttTlsKeyFile are set'),
+    mqttTlsPort: port
+      .default(8883)
+      .describe('MQTT over TLS; listens only when mqttTlsCertFile and mqttTlsKeyFile are set'),
     mqttTlsCertFile: z.string().min(1).optional().describe('PEM certificate (chain) for MQTT over TLS'),
     mqttTlsKeyFile: z.string().min(1).optional().describe('PEM private key for MQTT over TLS'),
-    httpTlsCertFile: z.string().min(1).optional().describe('PEM certificate (chain): with httpTlsKeyFile the API serves HTTPS'),
+    httpTlsCertFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM certificate (chain): with httpTlsKeyFile the API serves HTTPS'),
     httpTlsKeyFile: z.string().min(1).optional().describe('PEM private key for HTTPS'),
     ...influxConfigShape,
     kpiCloseGraceDays: z.coerce
@@ -79,7 +103,15 @@ export const configSchema = z
       .max(1)
       .default(0.9)
       .describe('completeness below this makes a KPI value provisional (EU air-quality practice: 0.9)'),
-    kpiRecomputeDebounceMs: positiveInt.default(2_000).describe('KPIs recompute this long after data arrives'),
+    kpiRecomputeDebounceMs: positiveInt
+      .default(2_000)
+      .describe('KPIs recompute this long after data arrives'),
+    kpiRecomputeMinIntervalMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(30_000)
+      .describe('least time between two data-driven recomputes of the running KPI periods (ms)'),
     kpiNoiseThresholdDb: z.coerce.number().positive().default(55).describe('Noise Exposure threshold, dB(A)'),
     kpiEmfLimitVm: z.coerce.number().positive().default(28).describe('EMF Exposure reference level, V/m'),
   })
@@ -128,5 +160,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<ConfigInpu
 
 /** Settings for tests: ephemeral ports, silent logs; the caller supplies dataDir. */
 export function testConfig(overrides: Partial<ConfigInput> & { dataDir: string }): Config {
-  return loadConfig({}, { httpPort: 0, mqttPort: 0, mqttWsPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent', ...overrides });
+  return loadConfig(
+    {},
+    {
+      httpPort: 0,
+      mqttPort: 0,
+      mqttWsPort: 0,
+      httpHost: '127.0.0.1',
+      mqttHost: '127.0.0.1',
+      logLevel: 'silent',
+      ...overrides,
+    },
+  );
 }

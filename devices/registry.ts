@@ -305,6 +305,11 @@ export class DeviceRegistry implements DeviceDirectory {
     );
   }
 
+  /** Every device sorted by id, as copies, in one pass: for whole-city readers (KPIs, stale checks). */
+  all(): DeviceRecord[] {
+    return this.sorted().map((id) => snapshot(this.devices.get(id)!.record));
+  }
+
   count(filter: Omit<ListFilter, 'limit' | 'offset'> = {}): number {
     return countDevices(this.devices.values(), filter);
   }

@@ -85,7 +85,7 @@ export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
       events,
       ...(deps.ingest.drain ? { drain: () => deps.ingest.drain!() } : {}),
     },
-    { debounceMs: config.kpiRecomputeDebounceMs },
+    { debounceMs: config.kpiRecomputeDebounceMs, minIntervalMs: config.kpiRecomputeMinIntervalMs },
   );
   const rollups = new Rollups({ engine, kpiStore, catalogue, targets, calendar, clock });
   const monthClose = new MonthClose(

@@ -9,6 +9,8 @@ import type { ManualInputs } from './manual-inputs.ts';
 /** What the engine reads devices and events from (the registry and the ingest service, structurally). */
 export interface DeviceSource {
   list(filter: { limit: number; offset: number }): { items: DeviceRecord[]; total: number };
+  /** Every device at once (sorted by id), when the source can: paging a big city costs O(n²/page). */
+  all?(): DeviceRecord[];
   get(id: string): DeviceRecord | undefined;
   kind(kindId: string): DeviceKind | undefined;
 }
@@ -38,12 +40,13 @@ export interface ContextDeps {
  * run, so it never serves stale data to the next one.
  */
 export function runContext(deps: ContextDeps, now: number): FormulaContext {
-  const all: DeviceRecord[] = [];
-  for (let offset = 0; ; offset += 1000) {
-    const page = deps.devices.list({ limit: 1000, offset });
-    all.push(...page.items);
-    if (page.items.length < 1000 || all.length >= page.total) break;
-  }
+  const all: DeviceRecord[] = deps.devices.all?.() ?? [];
+  if (deps.devices.all === undefined)
+    for (let offset = 0; ; offset += 1000) {
+      const page = deps.devices.list({ limit: 1000, offset });
+      all.push(...page.items);
+      if (page.items.length < 1000 || all.length >= page.total) break;
+    }
   const byKind = new Map<string, DeviceRecord[]>();
   for (const d of all) {
     const list = byKind.get(d.kind) ?? [];
@@ -66,9 +69,15 @@ export function runContext(deps: ContextDeps, now: number): FormulaContext {
   };
 }
 
-/** A read-through memo of a store's aggregate and query calls; writes are not allowed through it. */
+/**
+ * A read-through memo of a store's aggregate and query calls; writes are not allowed through it. A device
+ * aggregate is served from one grouped query of the metric over the range (aggregateByDevice) when the
+ * store has it: formulas visit every device of a kind, and one query per device costs O(devices) round trips.
+ */
 function memoStore(store: SeriesStore): SeriesStore {
   const aggregates = new Map<string, Promise<Bucket | null>>();
+  const byDevice = new Map<string, Promise<Map<string, Bucket>>>();
+  const grouped = store.aggregateByDevice?.bind(store);
   const queries = new Map<string, Promise<Bucket[]>>();
   const scopeKey = (q: Omit<SeriesQuery, 'step'>): string =>
     `${'device' in q.scope ? `d:${q.scope.device}` : 'district' in q.scope ? `s:${q.scope.district}` : 'c'}|${q.metric}|${q.from}|${q.to}`;
@@ -76,6 +85,16 @@ function memoStore(store: SeriesStore): SeriesStore {
     name: store.name,
     write: () => Promise.reject(new Error('the KPI engine does not write series')),
     aggregate(q) {
+      if (grouped !== undefined && 'device' in q.scope) {
+        const device = q.scope.device;
+        const key = `${q.metric}|${q.from}|${q.to}`;
+        let all = byDevice.get(key);
+        if (all === undefined) {
+          all = grouped({ metric: q.metric, from: q.from, to: q.to });
+          byDevice.set(key, all);
+        }
+        return all.then((m) => m.get(device) ?? null);
+      }
       const key = scopeKey(q);
       let hit = aggregates.get(key);
       if (hit === undefined) {

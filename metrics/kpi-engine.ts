@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type {
@@ -11,7 +13,7 @@ import { formulasForKind } from './formulas/index.ts';
 import { computeKpi } from './kpi-compute.ts';
 import { type ContextDeps, runContext } from './kpi-context.ts';
 import type { KpiStore } from './kpi-store.ts';
-import type { KpiValue, Period, PeriodKind } from './kpi-types.ts';
+import type { FormulaContext, KpiValue, Period, PeriodKind } from './kpi-types.ts';
 import { scoreSummary, toView } from './kpi-views.ts';
 import { monthOf, monthPeriod, monthToDate, rolling12Months, yearToDate } from './periods.ts';
 import type { KpiTargets } from './targets.ts';
@@ -33,6 +35,12 @@ export interface KpiEngineDeps extends ContextDeps {
 export interface KpiEngineOptions {
   /** How long after data arrives the touched KPIs recompute (ms); readings arriving meanwhile join in. */
   debounceMs: number;
+  /**
+   * Least time between two scheduled recomputes of the running periods (ms, monotonic): under a steady
+   * stream every debounce would fire, and a recompute reads every series of a city. flush() and
+   * computeAll() do not wait for it. Default 0.
+   */
+  minIntervalMs?: number;
   /** How long a recompute waits for ingest to reach the store before computing anyway (ms). Default 5 000. */
   drainTimeoutMs?: number;
 }
@@ -65,6 +73,8 @@ export class KpiEngine {
   private restater: Restater | null = null;
   private monthRange: { start: number; end: number; label: string } | null = null;
   private listening = false;
+  /** performance.now() when the last scheduled recompute started (the minimum interval counts from it) */
+  private lastRunAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     deps: KpiEngineDeps,
@@ -107,9 +117,13 @@ export class KpiEngine {
   }
 
   /** Values of KPIs (all by default) over one period, read through one memoised context. */
-  async computePeriod(period: Period, codes?: ReadonlySet<string> | null): Promise<Map<string, KpiValue>> {
-    const now = this.deps.clock.now();
-    const ctx = runContext(this.deps, now);
+  async computePeriod(
+    period: Period,
+    codes?: ReadonlySet<string> | null,
+    run?: { ctx: FormulaContext; now: number },
+  ): Promise<Map<string, KpiValue>> {
+    const now = run?.now ?? this.deps.clock.now();
+    const ctx = run?.ctx ?? runContext(this.deps, now);
     const out = new Map<string, KpiValue>();
     const settings = {
       manual: this.deps.manual,
@@ -119,6 +133,9 @@ export class KpiEngine {
     for (const def of this.deps.catalogue.kpis) {
       if (codes != null && !codes.has(def.code)) continue;
       out.set(def.code, await computeKpi(settings, ctx, def, period, now));
+      // Store reads are synchronous (SQLite): without a macrotask turn between KPIs a whole recompute
+      // would hold the event loop, and with it ingest acknowledgements.
+      await yieldToLoop();
     }
     return out;
   }
@@ -218,10 +235,13 @@ export class KpiEngine {
 
   private schedule(): void {
     if (this.timer !== null) return;
+    const sinceLast = performance.now() - this.lastRunAt;
+    const delay = Math.max(this.options.debounceMs, (this.options.minIntervalMs ?? 0) - sinceLast);
     this.timer = setTimeout(() => {
       this.timer = null;
+      this.lastRunAt = performance.now();
       void this.enqueue(() => this.runPending());
-    }, this.options.debounceMs);
+    }, delay);
     this.timer.unref();
   }
 
@@ -274,9 +294,11 @@ export class KpiEngine {
     const now = this.deps.clock.now();
     const labels = this.labelsAt(now);
     const all = codes === null || labels !== this.labels;
+    // One context for the three periods: the device list is read once and reads are memoised for the run.
+    const run = { ctx: runContext(this.deps, now), now };
     for (const kind of CURRENT_KINDS) {
       const period = this.currentPeriod(kind, now);
-      const values = await this.computePeriod(period, all ? null : codes);
+      const values = await this.computePeriod(period, all ? null : codes, run);
       for (const [code, v] of values) {
         const entry = this.cache.get(code) ?? {};
         const before = entry[kind];
