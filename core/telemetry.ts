@@ -64,6 +64,11 @@ export function createTelemetry() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    errorReportsSkipped: new Counter({
+      name: 'citymetrics_error_reports_skipped_total',
+      help: 'Refusals not reported on devices/{id}/errors because the device was not reading (still counted as refused)',
+      registers: [registry],
+    }),
     httpRequests: new Counter({
       name: 'citymetrics_http_requests_total',
       help: 'HTTP requests by route and status',

@@ -177,3 +177,68 @@ describe('raw TCP fuzz on the MQTT port', () => {
     await stillServing();
   });
 });
+
+describe('a device that floods refused messages and never reads its errors', () => {
+  it('is slowed by its own backlog; its refusals are counted, not queued for it; others are served', {
+    timeout: 60_000,
+  }, async () => {
+    const t = await startTestPlatform({ deviceRateLimitPerSec: 1_000_000 });
+    try {
+      const dev = await t.provision('noise-monitor', 'Old Town');
+      const conn = await openRaw(t.addresses.mqttPort);
+      conn.write(connectPacket(dev.id, dev.password));
+      await receivedAtLeast(conn, 4);
+      conn.write(
+        packet({
+          cmd: 'subscribe',
+          messageId: 1,
+          subscriptions: [{ topic: `devices/${dev.id}/errors`, qos: 1 }],
+        }),
+      );
+      await receivedAtLeast(conn, 4 + 5);
+      // From here the device reads nothing: every error for it would have to wait in the broker.
+      conn.socket.pause();
+      const bad = packet({
+        cmd: 'publish',
+        topic: `devices/${dev.id}/telemetry`,
+        payload: Buffer.from('not json'),
+        qos: 0,
+        retain: false,
+        dup: false,
+      });
+      const heapBefore = process.memoryUsage().heapUsed;
+      const chunk = Buffer.concat(Array.from({ length: 1_000 }, () => bad));
+      for (let i = 0; i < 50; i++) conn.socket.write(chunk);
+      const metric = async (name: string) => {
+        const text = await (await fetch(`${t.addresses.httpUrl}/metrics`)).text();
+        const line = text
+          .split('\n')
+          .find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{reason="INGEST_MALFORMED_JSON"}`));
+        return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+      };
+      // Once its errors fill the connection, reports stop (counted) while refusals go on being counted.
+      for (;;) {
+        if ((await metric('citymetrics_error_reports_skipped_total')) > 1_000) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const refused = await metric('citymetrics_messages_refused_total');
+      const growth = process.memoryUsage().heapUsed - heapBefore;
+      console.info(
+        `error flood: ${refused} refused, ${await metric('citymetrics_error_reports_skipped_total')} reports skipped, heap growth ${(growth / 1048576).toFixed(1)} MB`,
+      );
+      expect(refused).toBeGreaterThan(1_000);
+      expect(growth).toBeLessThan(64 * 1024 * 1024);
+      // Everyone else is served meanwhile.
+      const other = await t.provision('noise-monitor', 'Harbour');
+      const client = await t.connect(other.id, other.password);
+      await client.publishAsync(
+        `devices/${other.id}/telemetry`,
+        JSON.stringify({ ts: Date.now() - 1_000, values: { laeq: 40 } }),
+        { qos: 1 },
+      );
+      conn.destroy();
+    } finally {
+      await t.close();
+    }
+  });
+});
