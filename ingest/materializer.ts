@@ -18,8 +18,14 @@ export interface MaterializerOptions {
   maxBacklogValues: number;
   /** Committed values kept in memory for the store; past it the copy is dropped and re-read from the log. */
   maxInMemoryValues: number;
-  /** Values per store write. Default 5 000. */
+  /** Values per store write at most. Default 5 000. */
   batchMaxValues?: number;
+  /**
+   * Aimed duration of one store write (ms). A synchronous store (SQLite) holds the event loop for the whole
+   * write, acknowledgements included: the batch is cut to what the last writes say fits in this time (never
+   * under 250 values). Default 40.
+   */
+  batchTargetMs?: number;
   retry?: RetryPolicy;
   onWritten?: (outcome: WriteOutcome, values: number, latencyMs: number) => void;
   onFailure?: (err: unknown) => void;
@@ -48,6 +54,10 @@ export class Materializer {
   private readonly opts: MaterializerOptions;
   private readonly retry: RetryPolicy;
   private readonly batchMax: number;
+  private readonly batchTargetMs: number;
+  /** moving estimate of a store write's cost per value (ms), from the writes so far */
+  private msPerValue = 0;
+  private pumpScheduled = false;
   private memory: CommittedBatch[] = [];
   private memoryValues = 0;
   private inFlight: Promise<void> | null = null;
@@ -65,6 +75,14 @@ export class Materializer {
     this.opts = opts;
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.batchMax = opts.batchMaxValues ?? 5_000;
+    this.batchTargetMs = opts.batchTargetMs ?? 40;
+  }
+
+  /** Values the next write may take: batchMax, or fewer when the last writes were slow per value. */
+  private get batchLimit(): number {
+    if (this.msPerValue <= 0) return this.batchMax;
+    const fits = Math.floor(this.batchTargetMs / this.msPerValue);
+    return Math.max(Math.min(250, this.batchMax), Math.min(this.batchMax, fits));
   }
 
   /** Values committed to the log but not yet in the store. */
@@ -153,10 +171,13 @@ export class Materializer {
     if (batch === null) return;
     this.failedBatch = null;
     const started = performance.now();
-    this.inFlight = this.opts.store
-      .write(batch.points)
+    const writing = this.opts.store.write(batch.points);
+    // What write() spent before returning its promise held the event loop (all of it for SQLite): that,
+    // not the wait for a remote store, is what the batch limit keeps under batchTargetMs.
+    const blockedMs = performance.now() - started;
+    this.inFlight = writing
       .then(
-        (outcome) => this.written(batch, outcome, performance.now() - started),
+        (outcome) => this.written(batch, outcome, performance.now() - started, blockedMs),
         (err: unknown) => this.failed(batch, err),
       )
       .catch(this.onInternalError);
@@ -171,34 +192,59 @@ export class Materializer {
     const head = this.memory[0];
     if (head === undefined || head.firstSeq > from) {
       // A gap (recovery, or a dropped in-memory copy): read it from the log, up to where memory starts.
-      const limit = head === undefined ? this.batchMax : Math.min(this.batchMax, head.firstSeq - from);
+      const max = this.batchLimit;
+      const limit = head === undefined ? max : Math.min(max, head.firstSeq - from);
       const read = this.opts.log.readFrom(from, limit);
       return read.points.length === 0 ? null : { points: read.points, upto: read.lastSeq };
     }
-    let points = head.firstSeq < from ? head.points.slice(from - head.firstSeq) : head.points;
+    const max = this.batchLimit;
+    const skip = from - head.firstSeq; // > 0 when part of the head was written by a batch cut short
+    if (head.points.length - skip > max) {
+      // The head alone exceeds the limit: write part of it, the rest stays at the head of memory.
+      return { points: head.points.slice(skip, skip + max), upto: from + max - 1 };
+    }
+    const parts = [skip > 0 ? head.points.slice(skip) : head.points];
+    let n = parts[0]!.length;
     let upto = head.lastSeq;
     this.memory.shift();
     this.memoryValues -= head.points.length;
-    // Coalesce what committed while the previous write ran, as long as seqs stay contiguous.
-    while (this.memory.length > 0 && points.length < this.batchMax && this.memory[0]!.firstSeq === upto + 1) {
+    // Coalesce what committed while the previous write ran, as long as seqs stay contiguous and it fits.
+    while (
+      this.memory.length > 0 &&
+      n + this.memory[0]!.points.length <= max &&
+      this.memory[0]!.firstSeq === upto + 1
+    ) {
       const next = this.memory.shift()!;
       this.memoryValues -= next.points.length;
-      points = points.concat(next.points);
+      parts.push(next.points);
+      n += next.points.length;
       upto = next.lastSeq;
     }
-    return { points, upto };
+    return { points: parts.length === 1 ? parts[0]! : parts.flat(), upto };
   }
 
-  private written(batch: Batch, outcome: WriteOutcome, latencyMs: number): void {
+  private written(batch: Batch, outcome: WriteOutcome, latencyMs: number, blockedMs: number): void {
     this.inFlight = null;
     this.failures = 0;
     this.opts.log.setMaterializedSeq(batch.upto);
+    const perValue = blockedMs / Math.max(1, batch.points.length);
+    this.msPerValue = this.msPerValue === 0 ? perValue : this.msPerValue * 0.7 + perValue * 0.3;
     this.opts.onWritten?.(outcome, batch.points.length, latencyMs);
     this.opts.onBacklog?.(this.backlog);
     this.logReplay(batch.upto);
     this.release(false);
-    this.pump();
+    // The next write waits for a turn of the event loop: back-to-back synchronous writes chained through
+    // promise callbacks would starve socket reads and acknowledgements for as long as a backlog lasts.
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(this.scheduledPump);
+    }
   }
+
+  private readonly scheduledPump = (): void => {
+    this.pumpScheduled = false;
+    this.pump();
+  };
 
   private failed(batch: Batch, err: unknown): void {
     this.inFlight = null;
