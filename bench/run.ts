@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     // The same measurement on bare aedes tells the broker's share from ours (full runs only: it takes time).
     if (!quick) connections.push(await runConnections('aedes', connectionCounts, { workDir }, log));
   }
-  const periods = only.has('periods') ? await runPeriods(log) : null;
+  const periods = only.has('periods') ? await runPeriods(log, { hoursBetweenPoints: quick ? 24 : 12 }) : null;
 
   const { ratios, targets } = evaluate(throughput, connections);
   const sample = buildPayload(valuePool(DEFAULT_SEED), Date.now(), 123_456);

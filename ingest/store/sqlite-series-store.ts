@@ -169,10 +169,10 @@ export class SqliteSeriesStore implements SeriesStore {
     const merged = new Map<string, Agg>();
     const params = { metric: q.metric, kind: q.kind ?? null, district: q.district ?? null };
     for (const seg of planRange(this.opts.calendar, q.from, q.to)) {
-      for (const row of this.rollups.byDevice(seg.tier, { ...params, from: seg.from, to: seg.to })) {
-        const into = merged.get(row.deviceId);
-        if (into === undefined) merged.set(row.deviceId, row);
-        else mergeInto(into, row);
+      for (const [id, agg] of this.rollups.byDevice(seg.tier, { ...params, from: seg.from, to: seg.to })) {
+        const into = merged.get(id);
+        if (into === undefined) merged.set(id, agg);
+        else mergeInto(into, agg);
       }
     }
     const out = new Map<string, Bucket>();
