@@ -17,15 +17,11 @@ interface TierStatements {
   newest: Database.Statement;
   prune: Database.Statement;
   byDevice: Database.Statement;
-  firstByDevice: Database.Statement;
-  lastByDevice: Database.Statement;
 }
 
-const deviceJoin = (table: string): string => `FROM series s
-  JOIN ${table} r ON r.series_id = s.id AND r.bucket >= @from AND r.bucket < @to
-  WHERE s.scope = 'device' AND s.metric = @metric
-    AND (@kind IS NULL OR s.kind = @kind) AND (@district IS NULL OR s.district = @district)`;
-
+/** A column of the earliest (ASC) or latest (DESC) bucket of the outer series in [from, to). */
+const edge = (table: string, column: string, order: 'ASC' | 'DESC'): string =>
+  `(SELECT e.${column} FROM ${table} e WHERE e.series_id = s.id AND e.bucket >= @from AND e.bucket < @to ORDER BY e.bucket ${order} LIMIT 1)`;
 /** Prepared statements over the three roll-up tables, one set per tier. */
 export class RollupTables {
   private readonly tiers: Record<Step, TierStatements>;
@@ -63,18 +59,17 @@ export class RollupTables {
       ),
       prune: db.prepare(`DELETE FROM ${table} WHERE series_id = ? AND bucket < ?`),
       // Driven by the series table (one row per device and metric), each series seeking its own bucket range
-      // through the primary key; grouped in SQLite. Buckets of one tier are disjoint in time, so the first
-      // (last) reading of a series is that of its bucket with the smallest first_ts (largest last_ts): one
-      // MIN() or MAX() per statement makes SQLite return that row's bare first_val (last_val).
+      // through the primary key, grouped in SQLite. Buckets of one tier are disjoint in time, so the first
+      // (last) reading of a series is that of its earliest (latest) bucket: one primary-key seek each.
       byDevice: db.prepare(
-        `SELECT s.key AS deviceId, SUM(r.cnt) AS count, SUM(r.total) AS sum, MIN(r.lo) AS min, MAX(r.hi) AS max
-         ${deviceJoin(table)} GROUP BY s.id`,
-      ),
-      firstByDevice: db.prepare(
-        `SELECT s.key AS deviceId, MIN(r.first_ts) AS firstTs, r.first_val AS first ${deviceJoin(table)} GROUP BY s.id`,
-      ),
-      lastByDevice: db.prepare(
-        `SELECT s.key AS deviceId, MAX(r.last_ts) AS lastTs, r.last_val AS last ${deviceJoin(table)} GROUP BY s.id`,
+        `SELECT s.key AS deviceId, SUM(r.cnt) AS count, SUM(r.total) AS sum, MIN(r.lo) AS min, MAX(r.hi) AS max,
+           ${edge(table, 'first_ts', 'ASC')} AS firstTs, ${edge(table, 'first_val', 'ASC')} AS first,
+           ${edge(table, 'last_ts', 'DESC')} AS lastTs, ${edge(table, 'last_val', 'DESC')} AS last
+         FROM series s
+         JOIN ${table} r ON r.series_id = s.id AND r.bucket >= @from AND r.bucket < @to
+         WHERE s.scope = 'device' AND s.metric = @metric
+           AND (@kind IS NULL OR s.kind = @kind) AND (@district IS NULL OR s.district = @district)
+         GROUP BY s.id`,
       ),
     });
     this.tiers = {
@@ -132,22 +127,9 @@ export class RollupTables {
     tier: Step,
     q: { metric: string; kind: string | null; district: string | null; from: number; to: number },
   ): Map<string, Agg> {
-    const t = this.tiers[tier];
     const out = new Map<string, Agg>();
-    for (const r of t.byDevice.all(q) as Array<
-      Pick<Agg, 'count' | 'sum' | 'min' | 'max'> & { deviceId: string }
-    >)
-      out.set(r.deviceId, { ...r, firstTs: 0, first: 0, lastTs: 0, last: 0 });
-    for (const r of t.firstByDevice.all(q) as Array<{ deviceId: string; firstTs: number; first: number }>) {
-      const a = out.get(r.deviceId)!;
-      a.firstTs = r.firstTs;
-      a.first = r.first;
-    }
-    for (const r of t.lastByDevice.all(q) as Array<{ deviceId: string; lastTs: number; last: number }>) {
-      const a = out.get(r.deviceId)!;
-      a.lastTs = r.lastTs;
-      a.last = r.last;
-    }
+    for (const r of this.tiers[tier].byDevice.all(q) as Array<Agg & { deviceId: string }>)
+      out.set(r.deviceId, r);
     return out;
   }
 
