@@ -32,7 +32,9 @@ export class CityCalendar {
     const start = this.bucketStart(ts, step);
     if (step === 'minute') return start + MINUTE_MS;
     const unit = step === 'hour' ? 'hours' : 'days';
-    return DateTime.fromMillis(start, { zone: this.zone }).plus({ [unit]: 1 }).toMillis();
+    return DateTime.fromMillis(start, { zone: this.zone })
+      .plus({ [unit]: 1 })
+      .toMillis();
   }
 
   /** [start, end) of the local calendar month, e.g. monthRange(2026, 3). */

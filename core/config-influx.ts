@@ -48,4 +48,3 @@ export const influxConfigShape = {
     .describe('points waiting for InfluxDB; past it writes are refused (retryable)'),
   influxRequestTimeoutMs: positiveInt.default(10_000).describe('HTTP timeout'),
 };
-

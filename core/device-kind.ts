@@ -48,7 +48,17 @@ export const deviceKindSchema = z
     id: z.string().regex(/^[a-z][a-z0-9-]{1,47}$/),
     name: z.string(),
     description: z.string(),
-    domain: z.enum(['air', 'noise', 'water', 'electricity', 'traffic', 'emf', 'transport', 'heat', 'building']),
+    domain: z.enum([
+      'air',
+      'noise',
+      'water',
+      'electricity',
+      'traffic',
+      'emf',
+      'transport',
+      'heat',
+      'building',
+    ]),
     /** Expected seconds between readings: completeness (expected vs received) is computed from it. */
     intervalSec: z.number().int().positive(),
     metrics: z.array(metricSpecSchema).min(1),

@@ -9,9 +9,17 @@ export const errorCatalogue = {
   GATEWAY_DEVICE_DISABLED: { httpStatus: 403, retryable: false, message: 'device is disabled' },
   GATEWAY_NOT_AUTHORIZED: { httpStatus: 403, retryable: false, message: 'topic not allowed for this device' },
   GATEWAY_TOPIC_INVALID: { httpStatus: 400, retryable: false, message: 'topic is not a citymetrics topic' },
-  GATEWAY_WILDCARD_PUBLISH: { httpStatus: 400, retryable: false, message: 'wildcards are not allowed in a publish topic' },
+  GATEWAY_WILDCARD_PUBLISH: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'wildcards are not allowed in a publish topic',
+  },
   GATEWAY_PAYLOAD_TOO_LARGE: { httpStatus: 413, retryable: false, message: 'payload exceeds the size limit' },
-  GATEWAY_RATE_LIMITED: { httpStatus: 429, retryable: true, message: 'device exceeds its message rate limit' },
+  GATEWAY_RATE_LIMITED: {
+    httpStatus: 429,
+    retryable: true,
+    message: 'device exceeds its message rate limit',
+  },
   GATEWAY_OVERLOADED: { httpStatus: 503, retryable: true, message: 'platform is shedding load, retry later' },
   // ingest: payload decoding and validation
   INGEST_EMPTY_PAYLOAD: { httpStatus: 400, retryable: false, message: 'payload is empty' },
@@ -20,13 +28,25 @@ export const errorCatalogue = {
   INGEST_SCHEMA: { httpStatus: 400, retryable: false, message: 'payload does not match the reading schema' },
   INGEST_SENML_INVALID: { httpStatus: 400, retryable: false, message: 'SenML record is invalid' },
   INGEST_TOO_MANY_READINGS: { httpStatus: 413, retryable: false, message: 'batch holds too many readings' },
-  INGEST_UNKNOWN_METRIC: { httpStatus: 400, retryable: false, message: 'metric is not declared by the device kind' },
+  INGEST_UNKNOWN_METRIC: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'metric is not declared by the device kind',
+  },
   INGEST_UNKNOWN_UNIT: { httpStatus: 400, retryable: false, message: 'unit is not accepted for this metric' },
   INGEST_NOT_FINITE: { httpStatus: 400, retryable: false, message: 'value is not a finite number' },
   INGEST_OUT_OF_RANGE: { httpStatus: 400, retryable: false, message: 'value is outside the plausible range' },
-  INGEST_TS_INVALID: { httpStatus: 400, retryable: false, message: 'timestamp is not ISO-8601 or epoch milliseconds' },
+  INGEST_TS_INVALID: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'timestamp is not ISO-8601 or epoch milliseconds',
+  },
   INGEST_TS_FUTURE: { httpStatus: 400, retryable: false, message: 'timestamp is too far in the future' },
-  INGEST_TS_TOO_OLD: { httpStatus: 400, retryable: false, message: 'timestamp is older than the late window' },
+  INGEST_TS_TOO_OLD: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'timestamp is older than the late window',
+  },
   INGEST_UNKNOWN_EVENT: { httpStatus: 400, retryable: false, message: 'event type is not known' },
   INGEST_UNKNOWN_DEVICE: { httpStatus: 404, retryable: false, message: 'device is not registered' },
   INGEST_STORE_UNAVAILABLE: { httpStatus: 503, retryable: true, message: 'the store cannot take writes now' },
@@ -45,21 +65,57 @@ export const errorCatalogue = {
   DEVICES_NOT_FOUND: { httpStatus: 404, retryable: false, message: 'device is not registered' },
   // config and storage
   CONFIG_INVALID: { httpStatus: 500, retryable: false, message: 'configuration is invalid' },
-  STORE_CORRUPT: { httpStatus: 500, retryable: false, message: 'a data file is damaged or not a citymetrics file' },
+  STORE_CORRUPT: {
+    httpStatus: 500,
+    retryable: false,
+    message: 'a data file is damaged or not a citymetrics file',
+  },
   // simulators
-  SIMULATOR_API_UNREACHABLE: { httpStatus: 503, retryable: true, message: 'the citymetrics API cannot be reached' },
-  SIMULATOR_CREDENTIALS_INVALID: { httpStatus: 400, retryable: false, message: 'the credentials file is not valid' },
+  SIMULATOR_API_UNREACHABLE: {
+    httpStatus: 503,
+    retryable: true,
+    message: 'the citymetrics API cannot be reached',
+  },
+  SIMULATOR_CREDENTIALS_INVALID: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'the credentials file is not valid',
+  },
   // metrics
-  METRICS_PERIOD_INVALID: { httpStatus: 400, retryable: false, message: 'period label is not YYYY, YYYY-MM, YYYY-Qn or a to-date form' },
+  METRICS_PERIOD_INVALID: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'period label is not YYYY, YYYY-MM, YYYY-Qn or a to-date form',
+  },
   // InfluxDB series store
-  STORE_QUERY_FAILED: { httpStatus: 502, retryable: false, message: 'the time-series database refused a query' },
+  STORE_QUERY_FAILED: {
+    httpStatus: 502,
+    retryable: false,
+    message: 'the time-series database refused a query',
+  },
   // KPI engine: manual values, overrides, month close
   METRICS_UNKNOWN_KPI: { httpStatus: 404, retryable: false, message: 'no KPI with this code' },
-  METRICS_OVERRIDE_REQUIRED: { httpStatus: 409, retryable: false, message: 'the KPI is sensor-derived: set override to replace its value' },
+  METRICS_OVERRIDE_REQUIRED: {
+    httpStatus: 409,
+    retryable: false,
+    message: 'the KPI is sensor-derived: set override to replace its value',
+  },
   METRICS_UNIT_MISMATCH: { httpStatus: 400, retryable: false, message: 'unit does not match the KPI unit' },
-  METRICS_VALUE_OUT_OF_RANGE: { httpStatus: 400, retryable: false, message: 'value is outside the range of the KPI unit' },
-  METRICS_INCONSISTENT: { httpStatus: 400, retryable: false, message: 'value breaks a verifier consistency rule' },
-  METRICS_IMPORT_INVALID: { httpStatus: 400, retryable: false, message: 'the sheet has invalid rows: nothing was imported' },
+  METRICS_VALUE_OUT_OF_RANGE: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'value is outside the range of the KPI unit',
+  },
+  METRICS_INCONSISTENT: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'value breaks a verifier consistency rule',
+  },
+  METRICS_IMPORT_INVALID: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'the sheet has invalid rows: nothing was imported',
+  },
   METRICS_PERIOD_NOT_ENDED: { httpStatus: 409, retryable: false, message: 'the period has not ended yet' },
   METRICS_ALREADY_CLOSED: { httpStatus: 409, retryable: false, message: 'the period is already closed' },
 } as const;
@@ -75,7 +131,11 @@ export class CityError extends Error {
   readonly field: string | undefined;
   readonly details: unknown;
 
-  constructor(code: ErrorCode, message?: string, options: { field?: string; details?: unknown; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options: { field?: string; details?: unknown; cause?: unknown } = {},
+  ) {
     const entry = errorCatalogue[code];
     super(message ?? entry.message, { cause: options.cause });
     this.name = 'CityError';

@@ -42,7 +42,9 @@ export const deviceEventSchema = z
     ts: z.union([z.string().min(1).max(40), z.number()]),
     type: z.string().min(1).max(32),
     /** Free-form detail, kept small: the payload size limit bounds it too. */
-    data: z.record(z.string().max(64), z.union([z.string().max(256), z.number(), z.boolean(), z.null()])).optional(),
+    data: z
+      .record(z.string().max(64), z.union([z.string().max(256), z.number(), z.boolean(), z.null()]))
+      .optional(),
   })
   .strict();
 

@@ -4,7 +4,8 @@ export const DEVICE_TOPIC_PREFIX = 'devices/';
 export type DeviceChannel = 'telemetry' | 'events' | 'status' | 'errors' | 'commands';
 export const DEVICE_PUBLISH_CHANNELS: ReadonlySet<string> = new Set(['telemetry', 'events', 'status']);
 
-export const topicFor = (deviceId: string, channel: DeviceChannel): string => `devices/${deviceId}/${channel}`;
+export const topicFor = (deviceId: string, channel: DeviceChannel): string =>
+  `devices/${deviceId}/${channel}`;
 
 /** Device ids are short, URL- and topic-safe: no `/`, `+`, `#`, spaces or control characters. */
 export const DEVICE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;

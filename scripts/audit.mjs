@@ -14,9 +14,13 @@ try {
 }
 const failure = report.error ?? (report.statusCode ? report : null);
 if (failure) {
-  console.warn(`npm audit: NOT CHECKED, the registry's audit endpoint is unavailable here (${report.message || failure.summary || failure.code || "no detail"}).`);
+  console.warn(
+    `npm audit: NOT CHECKED, the registry's audit endpoint is unavailable here (${report.message || failure.summary || failure.code || 'no detail'}).`,
+  );
   process.exit(0);
 }
 const v = report.metadata?.vulnerabilities ?? {};
-console.log(`npm audit (production dependencies): critical ${v.critical ?? 0}, high ${v.high ?? 0}, moderate ${v.moderate ?? 0}, low ${v.low ?? 0}`);
+console.log(
+  `npm audit (production dependencies): critical ${v.critical ?? 0}, high ${v.high ?? 0}, moderate ${v.moderate ?? 0}, low ${v.low ?? 0}`,
+);
 process.exit((v.critical ?? 0) + (v.high ?? 0) > 0 ? 1 : 0);

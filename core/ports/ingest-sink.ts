@@ -2,9 +2,7 @@ import type { CityError, ErrorCode } from '../errors.ts';
 
 export type IngestChannel = 'telemetry' | 'events';
 
-export type IngestResult =
-  | { ok: true; accepted: number }
-  | { ok: false; error: CityError };
+export type IngestResult = { ok: true; accepted: number } | { ok: false; error: CityError };
 
 /**
  * What the gateway hands messages to. `submit` resolves once accepted readings are in the durable log (the
