@@ -63,11 +63,14 @@ export class MonthClose {
   dueMonths(now: number = this.deps.clock.now()): string[] {
     const { calendar } = this.deps;
     let first = Number.POSITIVE_INFINITY;
-    for (let offset = 0; ; offset += 1000) {
-      const page = this.deps.devices.list({ limit: 1000, offset });
-      for (const d of page.items) first = Math.min(first, d.createdAt);
-      if (page.items.length < 1000) break;
-    }
+    const all = this.deps.devices.all?.(); // one pass; paging a big registry costs O(n²/page)
+    if (all !== undefined) for (const d of all) first = Math.min(first, d.createdAt);
+    else
+      for (let offset = 0; ; offset += 1000) {
+        const page = this.deps.devices.list({ limit: 1000, offset });
+        for (const d of page.items) first = Math.min(first, d.createdAt);
+        if (page.items.length < 1000) break;
+      }
     if (!Number.isFinite(first)) return [];
     const earliest = calendar
       .local(now)

@@ -33,7 +33,11 @@ export interface AlertEngineDeps {
   dataDir: string;
   cityName: string;
   events: PlatformEvents;
-  registry: { list(filter: ListFilter): { items: readonly DeviceRecord[]; total: number } };
+  registry: {
+    list(filter: ListFilter): { items: readonly DeviceRecord[]; total: number };
+    /** Every device in one pass (optional): paging a big registry per check costs O(n²/page). */
+    all?(): readonly DeviceRecord[];
+  };
   kinds: { get(id: string): { intervalSec: number } | undefined };
   ingest: { stats(): { backlog?: unknown } };
   clock: Clock;
@@ -248,23 +252,34 @@ export class AlertEngine {
     c: Extract<AlertRule['condition'], { kind: 'stale-device' }>,
     now: number,
   ) {
+    const check = (device: DeviceRecord): void => {
+      const interval = this.deps.kinds.get(device.kind)?.intervalSec;
+      if (interval === undefined) return;
+      const last = device.lastSeenAt ?? device.createdAt;
+      const silentMs = now - last;
+      const stale = silentMs > c.intervals * interval * 1000;
+      this.apply(rule, device.id, 'device', stale, Math.round(silentMs / 1000), () =>
+        device.lastSeenAt === null
+          ? `${device.name} has sent no reading since it was provisioned`
+          : `${device.name}: no reading for ${Math.round(silentMs / 60_000)} min`,
+      );
+    };
+    const all = this.deps.registry.all?.();
+    if (all !== undefined) {
+      for (const d of all) {
+        if (d.status !== 'active') continue;
+        if (c.deviceKind !== undefined && d.kind !== c.deviceKind) continue;
+        if (c.district !== undefined && d.district !== c.district) continue;
+        check(d);
+      }
+      return;
+    }
     const filter: ListFilter = { status: 'active', limit: 1000 };
     if (c.deviceKind !== undefined) filter.kind = c.deviceKind;
     if (c.district !== undefined) filter.district = c.district;
     for (let offset = 0; ; offset += 1000) {
       const page = this.deps.registry.list({ ...filter, offset });
-      for (const device of page.items) {
-        const interval = this.deps.kinds.get(device.kind)?.intervalSec;
-        if (interval === undefined) continue;
-        const last = device.lastSeenAt ?? device.createdAt;
-        const silentMs = now - last;
-        const stale = silentMs > c.intervals * interval * 1000;
-        this.apply(rule, device.id, 'device', stale, Math.round(silentMs / 1000), () =>
-          device.lastSeenAt === null
-            ? `${device.name} has sent no reading since it was provisioned`
-            : `${device.name}: no reading for ${Math.round(silentMs / 60_000)} min`,
-        );
-      }
+      for (const device of page.items) check(device);
       if (offset + 1000 >= page.total) break;
     }
   }
