@@ -64,7 +64,9 @@ function corrupt(file: string, why: string, cause?: unknown): CityError {
  */
 export function openSeriesDatabase(file: string): Database.Database {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
+  // A locked file fails fast instead of freezing the process for better-sqlite3's default 5 s: the
+  // materializer retries with back-off, and the durable log keeps everything meanwhile.
+  const db = new Database(file, { timeout: 100 });
   try {
     const appId = db.pragma('application_id', { simple: true }) as number;
     const version = db.pragma('user_version', { simple: true }) as number;
