@@ -103,17 +103,3 @@ export async function nextMessage(client: MqttClient, topic: string): Promise<Re
   });
   return received;
 }
-
-/** Polls an async probe until it returns a value (no fixed sleeps: each poll waits for the event loop). */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined | null | false>,
-  what: string,
-  attempts = 200,
-): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
