@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidTimeZone } from '../../../core/city-calendar.ts';
 import 'zod-openapi';
 import { DATA_QUALITY_CLASSES } from '../../../metrics/kpi-types.ts';
 
@@ -176,6 +177,7 @@ export const profileBodySchema = z
     source: z.string().max(200).optional(),
     timeZone: z
       .string()
+      .refine(isValidTimeZone, 'not an IANA time zone')
       .optional()
       .meta({ description: 'read-only: set by CITY_TIMEZONE; a different value is refused' }),
   })
