@@ -145,7 +145,8 @@ export function convert(value: number, unit: string, spec: MetricSpec): number |
   if (unit === spec.unit) return value;
   const alt = Object.hasOwn(spec.altUnits, unit) ? spec.altUnits[unit] : undefined;
   if (alt === undefined) return undefined;
-  return value * alt.factor + alt.offset;
+  // 12 significant digits: far finer than any sensor, and 10 ppb × 1.91 is stored as 19.1, not 19.099999999999998.
+  return Number((value * alt.factor + alt.offset).toPrecision(12));
 }
 
 function acceptedUnits(spec: MetricSpec): string {
