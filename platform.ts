@@ -92,6 +92,25 @@ function watchStore<S extends SeriesStore>(store: S): { store: S; failing(): boo
 }
 
 export async function buildPlatform(deps: PlatformDeps) {
+  const opened: Closable[] = [];
+  try {
+    return await assemblePlatform(deps, (part) => {
+      opened.push(part);
+      return part;
+    });
+  } catch (err) {
+    // A part failed to open (a damaged file, a port in use...): release what was already opened, newest
+    // first, so that an embedding process (tests, a supervisor) is not left holding database handles.
+    for (const part of opened.reverse()) await Promise.resolve(part.close()).catch(() => {});
+    throw err;
+  }
+}
+
+interface Closable {
+  close(): unknown;
+}
+
+async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(part: T) => T) {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true });
@@ -100,28 +119,24 @@ export async function buildPlatform(deps: PlatformDeps) {
   const calendar = new CityCalendar(config.cityTimezone);
   const kinds = new KindCatalogue();
 
-  const registry = DeviceRegistry.open({ dataDir: config.dataDir, kinds, clock, logger });
-  const apiKeys = ApiKeyStore.open({ dataDir: config.dataDir, clock, logger });
-  const store = await openSeriesStore({ config, calendar, clock, logger, telemetry });
+  const registry = track(DeviceRegistry.open({ dataDir: config.dataDir, kinds, clock, logger }));
+  const apiKeys = track(ApiKeyStore.open({ dataDir: config.dataDir, clock, logger }));
+  const store = track(await openSeriesStore({ config, calendar, clock, logger, telemetry }));
   const storeWatch = watchStore(store);
-  const ingest = await IngestService.open({
-    config,
-    directory: registry,
-    store: storeWatch.store,
-    events,
-    telemetry,
-    logger,
-    clock,
-  });
-  const gateway: Gateway = await buildGateway({
-    config,
-    directory: registry,
-    ingest,
-    telemetry,
-    events,
-    logger,
-    clock,
-  });
+  const ingest = track(
+    await IngestService.open({
+      config,
+      directory: registry,
+      store: storeWatch.store,
+      events,
+      telemetry,
+      logger,
+      clock,
+    }),
+  );
+  const gateway: Gateway = track(
+    await buildGateway({ config, directory: registry, ingest, telemetry, events, logger, clock }),
+  );
 
   // Retention (RETENTION_*_DAYS): the series store drops expired raw points and roll-ups once an hour.
   const retentionTimer = setInterval(() => {
@@ -151,19 +166,23 @@ export async function buildPlatform(deps: PlatformDeps) {
   };
 
   // Alert rules engine (dashboards/alerts): evaluates on ingest events, state in <dataDir>/alerts.db.
-  const alerts = AlertEngine.open({
-    dataDir: config.dataDir,
-    cityName: config.cityName,
-    events,
-    registry,
-    kinds,
-    ingest,
-    clock,
-    logger,
-  });
+  const alerts = track(
+    AlertEngine.open({
+      dataDir: config.dataDir,
+      cityName: config.cityName,
+      events,
+      registry,
+      kinds,
+      ingest,
+      clock,
+      logger,
+    }),
+  );
 
   // KPI engine (metrics): continuous values, manual inputs, month close; state in <dataDir>/kpi.db.
-  const kpis = buildKpis({ config, store, devices: registry, ingest, calendar, events, clock, logger });
+  const kpis = track(
+    buildKpis({ config, store, devices: registry, ingest, calendar, events, clock, logger }),
+  );
 
   const { app, attachLive, routes } = buildHttpApp({
     config,
