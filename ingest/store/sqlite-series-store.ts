@@ -143,7 +143,7 @@ export class SqliteSeriesStore implements SeriesStore {
     this.assertOpen();
     const s = this.resolve(q.scope, q.metric);
     if (s === undefined || q.from >= q.to) return [];
-    return this.rollups.range(q.step, s.id, q.from, q.to).map((r) => toBucket(r.bucket, r));
+    return this.rollups.buckets(q.step, s.id, q.from, q.to);
   }
 
   /**
