@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isValidTimeZone } from '../../../core/city-calendar.ts';
+import { rollupEntryJsonSchema } from '../../../metrics/exports/json-export.ts';
 import 'zod-openapi';
 import { DATA_QUALITY_CLASSES } from '../../../metrics/kpi-types.ts';
 
@@ -110,23 +111,8 @@ export const manualRecordSchema = z
   })
   .meta({ id: 'ManualValue' });
 
-export const rollupEntrySchema = z
-  .looseObject({
-    code: z.string(),
-    compactCode: z.string(),
-    name: z.string(),
-    dataPoint: z.string().nullable(),
-    value: z.number().nullable(),
-    unit: z.string(),
-    period: z.string(),
-    dataQuality: z.string().nullable(),
-    completeness: z.number().nullable(),
-    provisional: z.boolean(),
-    source: z.string().nullable(),
-    band: z.string().nullable(),
-    version: z.number(),
-  })
-  .meta({ id: 'RollupEntry' });
+// The same entry the JSON export writes: one schema for both, so the API and the export cannot drift.
+export const rollupEntrySchema = rollupEntryJsonSchema.meta({ id: 'RollupEntry' });
 
 export const rollupSchema = z
   .object({
