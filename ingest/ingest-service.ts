@@ -39,7 +39,7 @@ export interface IngestServiceOptions {
   startPaused?: boolean;
   /** Back-off of failed series-store writes. Default 100 ms doubling to 10 s, with jitter. */
   retry?: RetryPolicy;
-  /** Values per series-store write. Default 5 000. */
+  /** Values per series-store write. Default: what the store prefers (preferredBatchValues), else 5 000. */
   storeBatchMaxValues?: number;
   /** How long `close()` waits for the backlog to reach the store (ms). Default 10 000. */
   closeTimeoutMs?: number;
@@ -97,6 +97,7 @@ export class IngestService implements IngestSink {
       onCommit: (batch) => this.materializer.accept(batch),
       onCommitSeconds: (s) => telemetry.logCommitSeconds.observe(s),
     });
+    const batchMaxValues = options.storeBatchMaxValues ?? deps.store.preferredBatchValues;
     this.materializer = new Materializer({
       log: this.log,
       store: deps.store,
@@ -104,7 +105,7 @@ export class IngestService implements IngestSink {
       maxBacklogValues: this.maxBacklog,
       // The in-memory copy may exceed the backlog bound by what passed the gate at once; past that, re-read.
       maxInMemoryValues: this.maxBacklog + config.logFlushMaxValues,
-      ...(options.storeBatchMaxValues !== undefined ? { batchMaxValues: options.storeBatchMaxValues } : {}),
+      ...(batchMaxValues !== undefined ? { batchMaxValues } : {}),
       ...(options.retry !== undefined ? { retry: options.retry } : {}),
       onWritten: (outcome, _values, latencyMs) => this.onStored(outcome, latencyMs),
       onFailure: () => telemetry.storeWriteFailures.inc(),

@@ -94,6 +94,11 @@ export interface StoreHealth {
 export interface SeriesStore {
   readonly name: string;
   /**
+   * Optional: how many values one write() should carry. A store whose writes leave the event loop free (a
+   * writer thread) gains from larger batches; absent, the ingest pipeline's default applies.
+   */
+  readonly preferredBatchValues?: number;
+  /**
    * Writes a batch; resolves once the points are durable in the store (or, for a buffered remote store,
    * safely queued under its bound). Rejects with a retryable CityError when the store cannot take them.
    */

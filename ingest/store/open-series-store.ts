@@ -7,7 +7,7 @@ import type { SeriesStore } from '../../core/ports/series-store.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
 import { influxOptionsFromConfig } from './influx/influx-config.ts';
 import { buildInfluxSeriesStore } from './influx/influx-series-store.ts';
-import { SqliteSeriesStore } from './sqlite-series-store.ts';
+import { ThreadedSqliteSeriesStore } from './threaded-series-store.ts';
 
 /** The series store the configuration names (`STORE`): embedded SQLite by default, InfluxDB at scale. */
 export async function openSeriesStore(deps: {
@@ -25,7 +25,8 @@ export async function openSeriesStore(deps: {
       influxOptionsFromConfig(config, config.dataDir),
     );
   }
-  return SqliteSeriesStore.open({
+  // Writes on a worker thread: a SQLite transaction never holds up MQTT acknowledgements or the API.
+  return ThreadedSqliteSeriesStore.open({
     file: join(config.dataDir, 'series.db'),
     calendar,
     clock,

@@ -83,7 +83,7 @@ export class SeriesRegistry {
    * what recomputations use; buckets already written stay with the district they were written to).
    * Runs in its own short transaction so the in-memory mirror never holds an id that was rolled back.
    */
-  ensure(points: readonly SeriesPoint[]): void {
+  ensure(points: readonly SeriesPoint[]): boolean {
     let pending: SeriesPoint[] | undefined;
     for (const p of points) {
       const s = this.device(p.deviceId, p.metric);
@@ -91,7 +91,7 @@ export class SeriesRegistry {
       pending ??= [];
       pending.push(p);
     }
-    if (pending === undefined) return;
+    if (pending === undefined) return false;
     const work = pending;
     try {
       this.db.transaction(() => {
@@ -101,6 +101,12 @@ export class SeriesRegistry {
       this.load(); // the transaction rolled back: drop what the mirror learnt inside it
       throw err;
     }
+    return true;
+  }
+
+  /** Re-reads the series table (written by another connection). High-water marks are kept: upper bounds. */
+  reload(): void {
+    this.load();
   }
 
   highWaterOf(id: number): number {

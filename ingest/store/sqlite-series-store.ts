@@ -44,6 +44,14 @@ export interface SeriesRef {
 
 const HORIZON_KEYS = ['raw', ...STEPS] as const;
 
+export interface BatchResult {
+  outcome: WriteOutcome;
+  /** points older than the raw horizon, not stored */
+  expired: number;
+  /** series were created or a device moved district: readers on other connections must reload */
+  seriesChanged: boolean;
+}
+
 /**
  * The embedded series store: raw device points (the identity index, for duplicate and revision detection)
  * and minute/hour/day roll-ups per device, district and city, in one SQLite file (WAL).
@@ -57,7 +65,10 @@ export class SqliteSeriesStore implements SeriesStore {
   private readonly rollups: RollupTables;
   private readonly writer: BatchWriter;
   private readonly horizons: Horizons;
-  private readonly writeTx: (points: readonly SeriesPoint[]) => { outcome: WriteOutcome; expired: number };
+  private readonly writeTx: (
+    points: readonly SeriesPoint[],
+    now: number,
+  ) => { outcome: WriteOutcome; expired: number };
   private readonly latestPoint: Database.Statement;
   private readonly prunePoints: Database.Statement;
   private readonly pruneRevisions: Database.Statement;
@@ -91,8 +102,8 @@ export class SqliteSeriesStore implements SeriesStore {
     );
     this.horizons = { raw: 0, minute: 0, hour: 0, day: 0 };
     for (const k of HORIZON_KEYS) this.horizons[k] = saved.get(`horizon.${k}`) ?? Number.NEGATIVE_INFINITY;
-    this.writeTx = db.transaction((points: readonly SeriesPoint[]) =>
-      this.writer.write(points, this.horizons, this.clock.now()),
+    this.writeTx = db.transaction((points: readonly SeriesPoint[], now: number) =>
+      this.writer.write(points, this.horizons, now),
     );
   }
 
@@ -114,8 +125,21 @@ export class SqliteSeriesStore implements SeriesStore {
   }
 
   async write(points: readonly SeriesPoint[]): Promise<WriteOutcome> {
+    const { outcome, expired } = this.writeBatch(points, this.clock.now());
+    if (expired > 0)
+      this.log.warn({ expired, rawHorizon: this.horizons.raw }, 'points older than raw retention not stored');
+    return outcome;
+  }
+
+  /**
+   * write() without the logging, at an explicit `now` (stamps revisions): what the writer thread runs
+   * (threaded-series-store.ts), where the clock and the logger are the main thread's. `seriesChanged` says
+   * whether series were created or moved, so a reader elsewhere knows to reload its mirror.
+   */
+  writeBatch(points: readonly SeriesPoint[], now: number): BatchResult {
     this.assertOpen();
-    if (points.length === 0) return { inserted: 0, duplicates: 0, revisions: [] };
+    if (points.length === 0)
+      return { outcome: { inserted: 0, duplicates: 0, revisions: [] }, expired: 0, seriesChanged: false };
     for (const p of points) {
       // NaN would be stored as NULL and poison every aggregate: refuse the batch before touching anything.
       if (!Number.isFinite(p.value))
@@ -124,19 +148,25 @@ export class SqliteSeriesStore implements SeriesStore {
         throw new CityError('INGEST_TS_INVALID', undefined, { field: `${p.deviceId}.${p.metric}` });
     }
     try {
-      this.registry.ensure(points);
-      const { outcome, expired } = this.writeTx(points);
-      if (expired > 0)
-        this.log.warn(
-          { expired, rawHorizon: this.horizons.raw },
-          'points older than raw retention not stored',
-        );
-      return outcome;
+      const seriesChanged = this.registry.ensure(points);
+      const { outcome, expired } = this.writeTx(points, now);
+      return { outcome, expired, seriesChanged };
     } catch (err) {
       this.writeFailures++;
       this.lastFailure = (err as Error).message;
       throw this.storeError(err);
     }
+  }
+
+  /** Re-reads the series table: another connection (the writer thread) created or moved series. */
+  reloadSeries(): void {
+    this.assertOpen();
+    this.registry.reload();
+  }
+
+  /** Oldest instant each tier still holds. */
+  get retentionHorizons(): Readonly<Horizons> {
+    return this.horizons;
   }
 
   async query(q: SeriesQuery): Promise<Bucket[]> {

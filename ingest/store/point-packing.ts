@@ -1,0 +1,64 @@
+import type { SeriesPoint } from '../../core/ports/series-store.ts';
+
+/**
+ * A batch of points in the shape that crosses to the writer thread cheaply: numbers in typed arrays (their
+ * buffers are transferred, not copied) and each distinct string once. Cloning 5 000 point objects costs
+ * ~4 ms of the main thread; packing them costs well under one (the strings repeat per device and metric).
+ */
+export interface PackedPoints {
+  /** each distinct device id, kind, district and metric of the batch, once */
+  strings: string[];
+  /** per point: indexes of deviceId, kind, district, metric in `strings` */
+  refs: Uint32Array;
+  ts: Float64Array;
+  values: Float64Array;
+}
+
+export function packPoints(points: readonly SeriesPoint[]): {
+  packed: PackedPoints;
+  transfer: ArrayBuffer[];
+} {
+  const n = points.length;
+  const refs = new Uint32Array(n * 4);
+  const ts = new Float64Array(n);
+  const values = new Float64Array(n);
+  const strings: string[] = [];
+  const index = new Map<string, number>();
+  const ref = (s: string): number => {
+    let i = index.get(s);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(s);
+      index.set(s, i);
+    }
+    return i;
+  };
+  for (let i = 0; i < n; i++) {
+    const p = points[i]!;
+    const r = i * 4;
+    refs[r] = ref(p.deviceId);
+    refs[r + 1] = ref(p.kind);
+    refs[r + 2] = ref(p.district);
+    refs[r + 3] = ref(p.metric);
+    ts[i] = p.ts;
+    values[i] = p.value;
+  }
+  return { packed: { strings, refs, ts, values }, transfer: [refs.buffer, ts.buffer, values.buffer] };
+}
+
+export function unpackPoints(packed: PackedPoints): SeriesPoint[] {
+  const { strings, refs, ts, values } = packed;
+  const out: SeriesPoint[] = new Array(ts.length);
+  for (let i = 0; i < ts.length; i++) {
+    const r = i * 4;
+    out[i] = {
+      deviceId: strings[refs[r]!]!,
+      kind: strings[refs[r + 1]!]!,
+      district: strings[refs[r + 2]!]!,
+      metric: strings[refs[r + 3]!]!,
+      ts: ts[i]!,
+      value: values[i]!,
+    };
+  }
+  return out;
+}
