@@ -8,7 +8,7 @@ import type { Config } from './core/config.ts';
 import { CityError } from './core/errors.ts';
 import type { Logger } from './core/logger.ts';
 import { PlatformEvents } from './core/platform-events.ts';
-import type { SeriesStore } from './core/ports/series-store.ts';
+import type { SeriesStore, WriteOutcome } from './core/ports/series-store.ts';
 import { createTelemetry, type Telemetry } from './core/telemetry.ts';
 import { AlertEngine } from './dashboards/alerts/alert-engine.ts';
 import { ApiKeyStore } from './dashboards/http/api-key-store.ts';
@@ -69,8 +69,8 @@ function tlsPair(
  */
 function watchStore<S extends SeriesStore>(store: S): { store: S; failing(): boolean } {
   let failing = false;
-  const write: SeriesStore['write'] = (points) =>
-    store.write(points).then(
+  const watch = (writing: Promise<WriteOutcome>): Promise<WriteOutcome> =>
+    writing.then(
       (outcome) => {
         failing = false;
         return outcome;
@@ -80,10 +80,15 @@ function watchStore<S extends SeriesStore>(store: S): { store: S; failing(): boo
         throw err;
       },
     );
-  // Everything but write() reaches the store itself (methods bound to it: its state stays its own).
+  const write: SeriesStore['write'] = (points) => watch(store.write(points));
+  const writePacked = store.writePacked?.bind(store);
+  const watchedPacked: SeriesStore['writePacked'] =
+    writePacked === undefined ? undefined : (packed) => watch(writePacked(packed));
+  // Everything but the writes reaches the store itself (methods bound to it: its state stays its own).
   const watched = new Proxy(store, {
     get(target, prop) {
       if (prop === 'write') return write;
+      if (prop === 'writePacked') return watchedPacked;
       const value: unknown = Reflect.get(target, prop, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -1,6 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../core/logger.ts';
-import type { SeriesPoint, SeriesStore, WriteOutcome } from '../core/ports/series-store.ts';
+import {
+  concatPacked,
+  type PackedPoints,
+  packPoints,
+  slicePacked,
+  unpackPoints,
+} from '../core/packed-points.ts';
+import type { SeriesStore, WriteOutcome } from '../core/ports/series-store.ts';
 import type { CommittedBatch, DurableLog } from './durable-log.ts';
 
 export interface RetryPolicy {
@@ -12,7 +19,7 @@ export interface RetryPolicy {
 
 export interface MaterializerOptions {
   log: Pick<DurableLog, 'readFrom' | 'setMaterializedSeq' | 'committedSeq' | 'materializedSeq'>;
-  store: Pick<SeriesStore, 'write'>;
+  store: Pick<SeriesStore, 'write' | 'writePacked'>;
   logger: Logger;
   /** Past this backlog (values), `whenBelowLimit()` waits: the backpressure that reaches the PUBACK. */
   maxBacklogValues: number;
@@ -32,8 +39,17 @@ export interface MaterializerOptions {
   onBacklog?: (backlog: number) => void;
 }
 
+/** Committed values as the materializer keeps them: packed, so waiting values are a few arrays, not objects. */
+interface Held {
+  packed: PackedPoints;
+  size: number;
+  firstSeq: number;
+  lastSeq: number;
+}
+
 interface Batch {
-  points: SeriesPoint[];
+  packed: PackedPoints;
+  size: number;
   upto: number;
 }
 
@@ -58,7 +74,7 @@ export class Materializer {
   /** moving estimate of a store write's cost per value (ms), from the writes so far */
   private msPerValue = 0;
   private pumpScheduled = false;
-  private memory: CommittedBatch[] = [];
+  private memory: Held[] = [];
   private memoryValues = 0;
   private inFlight: Promise<void> | null = null;
   private failedBatch: Batch | null = null;
@@ -107,8 +123,14 @@ export class Materializer {
   /** Feed from the log: values just committed. */
   readonly accept = (batch: CommittedBatch): void => {
     if (this.stopped) return;
-    this.memory.push(batch);
-    this.memoryValues += batch.points.length;
+    const size = batch.points.length;
+    this.memory.push({
+      packed: packPoints(batch.points).packed,
+      size,
+      firstSeq: batch.firstSeq,
+      lastSeq: batch.lastSeq,
+    });
+    this.memoryValues += size;
     if (this.memoryValues > this.opts.maxInMemoryValues) {
       // Keep memory bounded: the values are safe in the log and will be read back by seq.
       this.opts.logger.warn(
@@ -171,7 +193,11 @@ export class Materializer {
     if (batch === null) return;
     this.failedBatch = null;
     const started = performance.now();
-    const writing = this.opts.store.write(batch.points);
+    const { store } = this.opts;
+    const writing =
+      store.writePacked !== undefined
+        ? store.writePacked(batch.packed)
+        : store.write(unpackPoints(batch.packed));
     // What write() spent before returning its promise held the event loop (all of it for SQLite): that,
     // not the wait for a remote store, is what the batch limit keeps under batchTargetMs.
     const blockedMs = performance.now() - started;
@@ -187,7 +213,7 @@ export class Materializer {
     const from = this.opts.log.materializedSeq + 1;
     if (from > this.opts.log.committedSeq) return null;
     while (this.memory.length > 0 && this.memory[0]!.lastSeq < from) {
-      this.memoryValues -= this.memory.shift()!.points.length;
+      this.memoryValues -= this.memory.shift()!.size;
     }
     const head = this.memory[0];
     if (head === undefined || head.firstSeq > from) {
@@ -195,41 +221,42 @@ export class Materializer {
       const max = this.batchLimit;
       const limit = head === undefined ? max : Math.min(max, head.firstSeq - from);
       const read = this.opts.log.readFrom(from, limit);
-      return read.points.length === 0 ? null : { points: read.points, upto: read.lastSeq };
+      const size = read.points.length;
+      return size === 0 ? null : { packed: packPoints(read.points).packed, size, upto: read.lastSeq };
     }
     const max = this.batchLimit;
     const skip = from - head.firstSeq; // > 0 when part of the head was written by a batch cut short
-    if (head.points.length - skip > max) {
+    if (head.size - skip > max) {
       // The head alone exceeds the limit: write part of it, the rest stays at the head of memory.
-      return { points: head.points.slice(skip, skip + max), upto: from + max - 1 };
+      return { packed: slicePacked(head.packed, skip, skip + max), size: max, upto: from + max - 1 };
     }
-    const parts = [skip > 0 ? head.points.slice(skip) : head.points];
-    let n = parts[0]!.length;
+    const parts = [skip > 0 ? slicePacked(head.packed, skip, head.size) : head.packed];
+    let n = head.size - skip;
     let upto = head.lastSeq;
     this.memory.shift();
-    this.memoryValues -= head.points.length;
+    this.memoryValues -= head.size;
     // Coalesce what committed while the previous write ran, as long as seqs stay contiguous and it fits.
     while (
       this.memory.length > 0 &&
-      n + this.memory[0]!.points.length <= max &&
+      n + this.memory[0]!.size <= max &&
       this.memory[0]!.firstSeq === upto + 1
     ) {
       const next = this.memory.shift()!;
-      this.memoryValues -= next.points.length;
-      parts.push(next.points);
-      n += next.points.length;
+      this.memoryValues -= next.size;
+      parts.push(next.packed);
+      n += next.size;
       upto = next.lastSeq;
     }
-    return { points: parts.length === 1 ? parts[0]! : parts.flat(), upto };
+    return { packed: concatPacked(parts), size: n, upto };
   }
 
   private written(batch: Batch, outcome: WriteOutcome, latencyMs: number, blockedMs: number): void {
     this.inFlight = null;
     this.failures = 0;
     this.opts.log.setMaterializedSeq(batch.upto);
-    const perValue = blockedMs / Math.max(1, batch.points.length);
+    const perValue = blockedMs / Math.max(1, batch.size);
     this.msPerValue = this.msPerValue === 0 ? perValue : this.msPerValue * 0.7 + perValue * 0.3;
-    this.opts.onWritten?.(outcome, batch.points.length, latencyMs);
+    this.opts.onWritten?.(outcome, batch.size, latencyMs);
     this.opts.onBacklog?.(this.backlog);
     this.logReplay(batch.upto);
     this.release(false);

@@ -6,6 +6,8 @@
  * (a duplicate); writing another value for it is a revision: the new value replaces the old one in queries
  * and roll-ups, and the store reports it so that history is kept.
  */
+import type { PackedPoints } from '../packed-points.ts';
+
 export type Step = 'minute' | 'hour' | 'day';
 export const STEPS: readonly Step[] = ['minute', 'hour', 'day'];
 
@@ -98,6 +100,11 @@ export interface SeriesStore {
    * writer thread) gains from larger batches; absent, the ingest pipeline's default applies.
    */
   readonly preferredBatchValues?: number;
+  /**
+   * Optional: write() for a batch in the packed form of core/packed-points.ts (typed arrays and a
+   * string table), which the ingest pipeline keeps its committed values in. Same outcome as write().
+   */
+  writePacked?(packed: PackedPoints): Promise<WriteOutcome>;
   /**
    * Writes a batch; resolves once the points are durable in the store (or, for a buffered remote store,
    * safely queued under its bound). Rejects with a retryable CityError when the store cannot take them.

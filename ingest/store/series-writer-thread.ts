@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CityCalendar } from '../../core/city-calendar.ts';
 import { isCityError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { unpackPoints } from './point-packing.ts';
+import { unpackPoints } from '../../core/packed-points.ts';
 import { SqliteSeriesStore } from './sqlite-series-store.ts';
 import type { WireError, WriterReply, WriterRequest, WriterThreadInit } from './writer-thread-protocol.ts';
 

@@ -5,11 +5,11 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { CityCalendar } from '../../core/city-calendar.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/logger.ts';
+import { concatPacked, packPoints, slicePacked, unpackPoints } from '../../core/packed-points.ts';
 import type { SeriesPoint } from '../../core/ports/series-store.ts';
 import { seriesStoreContract } from '../../test/contracts/series-store.contract.ts';
 import { pt, utc } from '../../test/contracts/series-store-fixtures.ts';
 import { makeTempDir } from '../../test/helpers/temp-dir.ts';
-import { packPoints, unpackPoints } from './point-packing.ts';
 import type { SqliteSeriesStoreOptions } from './sqlite-series-store.ts';
 import { ThreadedSqliteSeriesStore } from './threaded-series-store.ts';
 
@@ -64,6 +64,14 @@ describe('ThreadedSqliteSeriesStore', () => {
     expect(packed.strings.length).toBeLessThan(points.length * 4); // repeated strings are sent once
     expect(transfer).toHaveLength(3);
     expect(unpackPoints(structuredClone(packed, { transfer }))).toEqual(points);
+  });
+
+  it('slices and concatenates packed batches, merging their string tables', () => {
+    const a = [pt('aq-1', 'pm25', T, 1, 'north'), pt('aq-2', 'no2', T, 2, 'south'), pt('aq-3', 'o3', T, 3)];
+    const b = [pt('aq-2', 'no2', T + 1, 4, 'south'), pt('aq-9', 'so2', T + 1, 5, 'east')];
+    const joined = concatPacked([slicePacked(packPoints(a).packed, 1, 3), packPoints(b).packed]);
+    expect(unpackPoints(joined)).toEqual([...a.slice(1), ...b]);
+    expect(new Set(joined.strings).size).toBe(joined.strings.length);
   });
 
   it('a resolved write is readable at once from the main thread, new series included', async () => {

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { type Clock, systemClock } from '../../core/clock.ts';
 import { CityError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { type PackedPoints, packedLength, packPoints } from '../../core/packed-points.ts';
 import type {
   Bucket,
   DeviceAggregateQuery,
@@ -12,7 +13,6 @@ import type {
   StoreHealth,
   WriteOutcome,
 } from '../../core/ports/series-store.ts';
-import { packPoints } from './point-packing.ts';
 import type { ScopeName } from './series-registry.ts';
 import { type SeriesRef, SqliteSeriesStore, type SqliteSeriesStoreOptions } from './sqlite-series-store.ts';
 import type {
@@ -89,10 +89,24 @@ export class ThreadedSqliteSeriesStore implements SeriesStore {
     return store;
   }
 
-  async write(points: readonly SeriesPoint[]): Promise<WriteOutcome> {
-    this.assertOpen();
-    if (points.length === 0) return { inserted: 0, duplicates: 0, revisions: [] };
+  write(points: readonly SeriesPoint[]): Promise<WriteOutcome> {
     const { packed, transfer } = packPoints(points);
+    // A fresh pack belongs to this call alone: its buffers move to the thread instead of being copied.
+    return this.send(packed, transfer);
+  }
+
+  /**
+   * write() for points already packed (the materializer keeps committed values packed: thousands of
+   * objects waiting for the store would each survive young-generation collections). The arrays are
+   * copied, not moved, so the caller can retry the same batch.
+   */
+  writePacked(packed: PackedPoints): Promise<WriteOutcome> {
+    return this.send(packed, []);
+  }
+
+  private async send(packed: PackedPoints, transfer: ArrayBuffer[]): Promise<WriteOutcome> {
+    this.assertOpen();
+    if (packedLength(packed) === 0) return { inserted: 0, duplicates: 0, revisions: [] };
     let reply: WriterReply;
     try {
       reply = await this.request({ op: 'write', points: packed, now: this.clock.now() }, transfer);

@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../../core/errors.ts';
+import type { PackedPoints } from '../../core/packed-points.ts';
 import type { WriteOutcome } from '../../core/ports/series-store.ts';
 import type { Horizons } from './batch-writer.ts';
-import type { PackedPoints } from './point-packing.ts';
 
 /** What the writer thread is started with (workerData): everything to open the store file itself. */
 export interface WriterThreadInit {

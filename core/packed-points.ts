@@ -1,4 +1,4 @@
-import type { SeriesPoint } from '../../core/ports/series-store.ts';
+import type { SeriesPoint } from './ports/series-store.ts';
 
 /**
  * A batch of points in the shape that crosses to the writer thread cheaply: numbers in typed arrays (their
@@ -61,4 +61,53 @@ export function unpackPoints(packed: PackedPoints): SeriesPoint[] {
     };
   }
   return out;
+}
+
+export function packedLength(p: PackedPoints): number {
+  return p.ts.length;
+}
+
+/**
+ * Points [start, end) of a packed batch, copied: a view would carry its whole buffer across a thread
+ * (structured clone copies the buffer, not the view).
+ */
+export function slicePacked(p: PackedPoints, start: number, end: number): PackedPoints {
+  return {
+    strings: p.strings,
+    refs: p.refs.slice(start * 4, end * 4),
+    ts: p.ts.slice(start, end),
+    values: p.values.slice(start, end),
+  };
+}
+
+/** One packed batch from several, in order; their string tables are merged. */
+export function concatPacked(parts: readonly PackedPoints[]): PackedPoints {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.ts.length;
+  const refs = new Uint32Array(n * 4);
+  const ts = new Float64Array(n);
+  const values = new Float64Array(n);
+  const strings: string[] = [];
+  const index = new Map<string, number>();
+  let at = 0;
+  for (const p of parts) {
+    // Each part's string indexes, renumbered into the merged table.
+    const remap = new Uint32Array(p.strings.length);
+    for (let i = 0; i < p.strings.length; i++) {
+      const s = p.strings[i]!;
+      let j = index.get(s);
+      if (j === undefined) {
+        j = strings.length;
+        strings.push(s);
+        index.set(s, j);
+      }
+      remap[i] = j;
+    }
+    for (let i = 0; i < p.refs.length; i++) refs[at * 4 + i] = remap[p.refs[i]!]!;
+    ts.set(p.ts, at);
+    values.set(p.values, at);
+    at += p.ts.length;
+  }
+  return { strings, refs, ts, values };
 }
