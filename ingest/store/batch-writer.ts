@@ -48,12 +48,42 @@ class BucketMap<T> {
 }
 
 class DeltaMap extends BucketMap<Agg> {
-  add(tier: Step, id: number, bucket: number, ts: number, value: number): void {
-    const agg = this.get(tier, id, bucket);
-    if (agg === undefined) this.set(tier, id, bucket, aggOf(ts, value));
-    else addPoint(agg, ts, value);
+  /** Adds the point to the bucket's delta; returns that delta. */
+  add(tier: Step, id: number, bucket: number, ts: number, value: number): Agg {
+    let agg = this.get(tier, id, bucket);
+    if (agg === undefined) {
+      agg = aggOf(ts, value);
+      this.set(tier, id, bucket, agg);
+    } else addPoint(agg, ts, value);
+    return agg;
   }
 }
+
+/** The deltas the last inserted point went into, reused while points stay in its series and minute. */
+class MinuteRun {
+  private series: SeriesInfo | undefined;
+  private minute = Number.NaN;
+  private aggs: Agg[] = [];
+
+  /** Adds to the run's deltas when the point belongs to it; false when it does not. */
+  add(s: SeriesInfo, ts: number, value: number): boolean {
+    if (s !== this.series || Math.floor(ts / MINUTE_MS) !== this.minute) return false;
+    for (const agg of this.aggs) addPoint(agg, ts, value);
+    return true;
+  }
+
+  start(s: SeriesInfo, ts: number, aggs: Agg[]): void {
+    this.series = s;
+    this.minute = Math.floor(ts / MINUTE_MS);
+    this.aggs = aggs;
+  }
+
+  clear(): void {
+    this.series = undefined;
+  }
+}
+
+const MINUTE_MS = 60_000;
 
 /**
  * Writes one batch: classifies each point against the identity index (points table), then folds the
@@ -125,6 +155,7 @@ export class BatchWriter {
     let expired = 0;
     let current: SeriesInfo | undefined;
     let highWater = Number.NEGATIVE_INFINITY;
+    const run = new MinuteRun();
     for (const row of rows) {
       const { s, ts, value } = row;
       if (s !== current) {
@@ -140,10 +171,13 @@ export class BatchWriter {
         this.insert.run(s.id, ts, value);
         highWater = ts;
         inserted++;
-        this.addDeltas(deltas, row, horizons);
+        // Rows are sorted by (series, ts): a point in the same series and minute as the one before lands
+        // in the same nine buckets (3 tiers x device, district, city), already looked up.
+        if (!run.add(s, ts, value)) run.start(s, ts, this.addDeltas(deltas, row, horizons));
         continue;
       }
       const previous = this.lookup.get(s.id, ts) as number | undefined;
+      run.clear();
       if (previous === undefined) {
         this.insert.run(s.id, ts, value);
         inserted++;
@@ -163,15 +197,20 @@ export class BatchWriter {
     return { outcome: { inserted, duplicates, revisions }, expired };
   }
 
-  private addDeltas(deltas: DeltaMap, row: Row, horizons: Horizons): void {
+  /** Folds the point into its buckets; returns the aggregates it touched (for MinuteRun). */
+  private addDeltas(deltas: DeltaMap, row: Row, horizons: Horizons): Agg[] {
     const { s, ts, value } = row;
+    const touched: Agg[] = [];
     for (const tier of STEPS) {
       const b = this.calendar.bucketStart(ts, tier);
       if (b < horizons[tier]) continue; // that tier has already dropped this bucket
-      deltas.add(tier, s.id, b, ts, value);
-      deltas.add(tier, s.districtId, b, ts, value);
-      deltas.add(tier, s.cityId, b, ts, value);
+      touched.push(
+        deltas.add(tier, s.id, b, ts, value),
+        deltas.add(tier, s.districtId, b, ts, value),
+        deltas.add(tier, s.cityId, b, ts, value),
+      );
     }
+    return touched;
   }
 
   private markDirty(dirty: BucketMap<true>, row: Row, horizons: Horizons): void {

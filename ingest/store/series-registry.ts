@@ -39,6 +39,8 @@ export class SeriesRegistry {
   /** device series ids per district series id and per city series id, for recomputing group buckets */
   private readonly members = new Map<number, Set<number>>();
   private readonly byDevice = new Map<string, SeriesInfo[]>();
+  /** device id → metric → series: the per-point lookup of every write, without building a key string */
+  private readonly deviceMetric = new Map<string, Map<string, SeriesInfo>>();
   private readonly highWater = new Map<number, number>();
   private readonly insertSeries: Database.Statement;
   private readonly moveDevice: Database.Statement;
@@ -58,7 +60,7 @@ export class SeriesRegistry {
   }
 
   device(deviceId: string, metric: string): SeriesInfo | undefined {
-    return this.byKey.get(k('device', deviceId, metric));
+    return this.deviceMetric.get(deviceId)?.get(metric);
   }
 
   ofDevice(deviceId: string): readonly SeriesInfo[] {
@@ -128,6 +130,7 @@ export class SeriesRegistry {
     this.byId.clear();
     this.members.clear();
     this.byDevice.clear();
+    this.deviceMetric.clear();
     const rows = this.db
       .prepare('SELECT id, scope, key, metric, district FROM series ORDER BY id')
       .all() as SeriesRow[];
@@ -185,6 +188,9 @@ export class SeriesRegistry {
     const list = this.byDevice.get(s.key);
     if (list === undefined) this.byDevice.set(s.key, [s]);
     else list.push(s);
+    const metrics = this.deviceMetric.get(s.key);
+    if (metrics === undefined) this.deviceMetric.set(s.key, new Map([[s.metric, s]]));
+    else metrics.set(s.metric, s);
     this.addMember(s.districtId, s.id);
     this.addMember(s.cityId, s.id);
   }
