@@ -152,7 +152,7 @@ describe('events', () => {
 });
 
 describe('retention', () => {
-  it('deletes only rows past retention AND materialized; events stay in device_events', async () => {
+  it('deletes only messages past retention AND wholly materialized; events stay in device_events', async () => {
     const log = openLog();
     await log.appendReadings(dev, [v('pm25', T0, 1), v('pm25', T0 + 1, 2), v('pm25', T0 + 2, 3)]);
     await log.appendEvent({ ...dev, type: 'calibration', ts: T0, data: null });
@@ -160,15 +160,74 @@ describe('retention', () => {
     await log.appendReadings(dev, [v('pm25', clock.now(), 4)]);
     log.setMaterializedSeq(2);
     clock.advance(4 * DAY);
-    // 9 days after the first rows, 4 after the last: with 8 days retention only materialized old rows go.
-    expect(await log.prune(clock.now(), 8)).toBe(3); // seq 1, 2 and the events_log row
-    expect(log.readFrom(1, 10).points.map((p) => p.value)).toEqual([3, 4]);
+    // 9 days after the first message, 4 after the last: with 8 days retention only old messages whose
+    // values are ALL materialized go. The first holds seq 1-3 and only 1-2 are materialized: it stays.
+    expect(await log.prune(clock.now(), 8)).toBe(1); // the events_log row
+    expect(log.readFrom(3, 10).points.map((p) => p.value)).toEqual([3, 4]);
+    log.setMaterializedSeq(3);
+    expect(await log.prune(clock.now(), 8)).toBe(1); // the message of seq 1-3
+    expect(log.readFrom(1, 10).points.map((p) => p.value)).toEqual([4]);
     log.setMaterializedSeq(4);
-    expect(await log.prune(clock.now(), 8)).toBe(1);
     expect(await log.prune(clock.now() + 10 * DAY, 8)).toBe(1);
     expect(log.readFrom(1, 10).points).toEqual([]);
     expect(log.queryEvents({ from: 0, to: clock.now() })).toHaveLength(1);
     expect(log.committedSeq).toBe(4);
+  });
+});
+
+describe('one row per message', () => {
+  it('reads from the middle of a message, up to a limit that ends inside another', async () => {
+    const log = openLog();
+    await log.appendReadings(dev, [v('pm25', T0, 1), v('pm10', T0, 2), v('no2', T0, 3)]);
+    await log.appendReadings({ ...dev, deviceId: 'd2' }, [v('pm25', T0, 4), v('pm10', T0, 5)]);
+    const read = log.readFrom(2, 3);
+    expect(read).toMatchObject({ firstSeq: 2, lastSeq: 4 });
+    expect(read.points.map((p) => [p.deviceId, p.metric, p.value])).toEqual([
+      ['d1', 'pm10', 2],
+      ['d1', 'no2', 3],
+      ['d2', 'pm25', 4],
+    ]);
+    log.close();
+    // The log_values view shows one row per value, with its own seq.
+    const db = new Database(join(dir, 'log.db'), { readonly: true });
+    expect(db.prepare('SELECT seq, device_id, metric, ts, value FROM log_values ORDER BY seq').all()).toEqual(
+      [
+        { seq: 1, device_id: 'd1', metric: 'pm25', ts: T0, value: 1 },
+        { seq: 2, device_id: 'd1', metric: 'pm10', ts: T0, value: 2 },
+        { seq: 3, device_id: 'd1', metric: 'no2', ts: T0, value: 3 },
+        { seq: 4, device_id: 'd2', metric: 'pm25', ts: T0, value: 4 },
+        { seq: 5, device_id: 'd2', metric: 'pm10', ts: T0, value: 5 },
+      ],
+    );
+    db.close();
+  });
+
+  it('migrates a version 1 log (a row per value) in place, seqs and the replay point kept', () => {
+    const db = new Database(join(dir, 'log.db'));
+    db.exec(`
+      CREATE TABLE log (seq INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, device_id TEXT NOT NULL,
+        kind TEXT NOT NULL, district TEXT NOT NULL, metric TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL);
+      CREATE TABLE events_log (seq INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, device_id TEXT NOT NULL,
+        kind TEXT NOT NULL, district TEXT NOT NULL, type TEXT NOT NULL, ts INTEGER NOT NULL, data TEXT);
+      CREATE TABLE device_events (device_id TEXT NOT NULL, type TEXT NOT NULL, ts INTEGER NOT NULL,
+        kind TEXT NOT NULL, district TEXT NOT NULL, data TEXT, received_at INTEGER NOT NULL,
+        PRIMARY KEY (device_id, type, ts)) WITHOUT ROWID;
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO meta VALUES ('materialized_seq', 1);
+      INSERT INTO log VALUES (1, ${T0}, 'd1', 'air-quality-station', 'Old Town', 'pm25', ${T0}, 1.5);
+      INSERT INTO log VALUES (2, ${T0}, 'd1', 'air-quality-station', 'Old Town', 'no2', ${T0}, 19.1);
+    `);
+    db.pragma('application_id = 0x434d4c47');
+    db.pragma('user_version = 1');
+    db.close();
+    const log = openLog();
+    expect(log.committedSeq).toBe(2);
+    expect(log.materializedSeq).toBe(1);
+    expect(log.readFrom(2, 10)).toEqual({
+      points: [{ ...dev, metric: 'no2', ts: T0, value: 19.1 }],
+      firstSeq: 2,
+      lastSeq: 2,
+    });
   });
 });
 

@@ -83,7 +83,7 @@ export class DurableLog {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly opts: DurableLogOptions;
-  private readonly insertValue: Database.Statement;
+  private readonly insertMessage: Database.Statement;
   private readonly insertEventLog: Database.Statement;
   private readonly insertDeviceEvent: Database.Statement;
   private readonly updateMaterialized: Database.Statement;
@@ -101,8 +101,8 @@ export class DurableLog {
     this.db = db;
     this.file = file;
     this.opts = opts;
-    this.insertValue = db.prepare(
-      'INSERT INTO log (seq, received_at, device_id, kind, district, metric, ts, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    this.insertMessage = db.prepare(
+      'INSERT INTO log (seq, n, received_at, device_id, kind, district, vals) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.insertEventLog = db.prepare(
       'INSERT INTO events_log (received_at, device_id, kind, district, type, ts, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -111,14 +111,21 @@ export class DurableLog {
       'INSERT OR IGNORE INTO device_events (device_id, type, ts, kind, district, data, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.updateMaterialized = db.prepare("UPDATE meta SET value = ? WHERE key = 'materialized_seq'");
+    // From the message holding `seq` (the last one starting at or before it) on; `limit` values need at
+    // most `limit` messages.
     this.selectFrom = db
       .prepare(
-        'SELECT seq, device_id, kind, district, metric, ts, value FROM log WHERE seq >= ? ORDER BY seq LIMIT ?',
+        `SELECT seq, device_id, kind, district, vals FROM log
+         WHERE seq >= coalesce((SELECT max(seq) FROM log WHERE seq <= @seq), 0)
+         ORDER BY seq LIMIT @limit`,
       )
       .raw();
     this.materialized =
       (db.prepare("SELECT value FROM meta WHERE key = 'materialized_seq'").pluck().get() as number) ?? 0;
-    const maxSeq = (db.prepare('SELECT max(seq) FROM log').pluck().get() as number | null) ?? 0;
+    const maxSeq =
+      (db.prepare('SELECT seq + n - 1 FROM log ORDER BY seq DESC LIMIT 1').pluck().get() as
+        | number
+        | undefined) ?? 0;
     // Retention may have emptied the log: seqs must still never go back below what was materialized.
     this.committed = Math.max(maxSeq, this.materialized);
     this.commitTx = db.transaction((items: Pending[]) => this.writeItems(items));
@@ -218,8 +225,10 @@ export class DurableLog {
     for (const item of items) {
       const { deviceId, kind, district } = item.ctx;
       if (item.values !== null) {
-        for (const v of item.values)
-          this.insertValue.run(++seq, at, deviceId, kind, district, v.metric, v.ts, v.value);
+        const n = item.values.length;
+        if (n === 0) continue;
+        this.insertMessage.run(seq + 1, n, at, deviceId, kind, district, encodeValues(item.values));
+        seq += n;
       } else if (item.event !== null) {
         const e = item.event;
         const data = e.data === null ? null : JSON.stringify(e.data);
@@ -241,18 +250,25 @@ export class DurableLog {
     return points;
   }
 
-  /** Values from `seq` on, in seq order (recovery, and a backlog too large to keep in memory). */
+  /** Values from `seq` on, in seq order, at most `limit` (recovery, and a backlog too large to keep in memory). */
   readFrom(seq: number, limit: number): CommittedBatch {
-    const rows = this.selectFrom.all(seq, limit) as Array<
-      [number, string, string, string, string, number, number]
-    >;
-    const points: SeriesPoint[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      points[i] = { deviceId: r[1], kind: r[2], district: r[3], metric: r[4], ts: r[5], value: r[6] };
+    const rows = this.selectFrom.all({ seq, limit }) as Array<[number, string, string, string, string]>;
+    const points: SeriesPoint[] = [];
+    let firstSeq = -1;
+    let lastSeq = seq - 1;
+    for (const [first, deviceId, kind, district, vals] of rows) {
+      const values = JSON.parse(vals) as EncodedValue[];
+      for (let i = 0; i < values.length && points.length < limit; i++) {
+        const at = first + i;
+        if (at < seq) continue;
+        const [metric, ts, value] = values[i]!;
+        points.push({ deviceId, kind, district, metric, ts, value });
+        if (firstSeq < 0) firstSeq = at;
+        lastSeq = at;
+      }
+      if (points.length >= limit) break;
     }
-    const lastSeq = rows.length > 0 ? rows[rows.length - 1]![0] : seq - 1;
-    return { points, firstSeq: rows.length > 0 ? rows[0]![0] : seq, lastSeq };
+    return { points, firstSeq: firstSeq < 0 ? seq : firstSeq, lastSeq };
   }
 
   setMaterializedSeq(seq: number): void {
@@ -306,7 +322,12 @@ export class DurableLog {
     let removed = 0;
     for (const table of ['log', 'events_log'] as const) {
       const head = this.db.prepare(`SELECT min(seq) FROM ${table}`).pluck();
-      const del = this.db.prepare(`DELETE FROM ${table} WHERE seq BETWEEN ? AND ? AND received_at < ?`);
+      // A message row goes only once ALL its values are materialized.
+      const del = this.db.prepare(
+        table === 'log'
+          ? 'DELETE FROM log WHERE seq BETWEEN ? AND ? AND received_at < ? AND seq + n - 1 <= ?'
+          : 'DELETE FROM events_log WHERE seq BETWEEN ? AND ? AND received_at < ?',
+      );
       for (;;) {
         if (this.closed) return removed;
         const start = head.get() as number | null;
@@ -314,7 +335,9 @@ export class DurableLog {
         let end = start + PRUNE_CHUNK_ROWS - 1;
         if (table === 'log') end = Math.min(end, this.materialized);
         if (end < start) break;
-        const n = del.run(start, end, cutoff).changes;
+        const n = (
+          table === 'log' ? del.run(start, end, cutoff, this.materialized) : del.run(start, end, cutoff)
+        ).changes;
         removed += n;
         if (n === 0) break;
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -333,3 +356,15 @@ export class DurableLog {
 }
 
 function noop(): void {}
+
+/** A value as the log stores it: [metric, ts, value]. */
+type EncodedValue = [string, number, number];
+
+function encodeValues(values: readonly NormalizedValue[]): string {
+  const out: EncodedValue[] = new Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    out[i] = [v.metric, v.ts, v.value];
+  }
+  return JSON.stringify(out);
+}

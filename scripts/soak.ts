@@ -126,7 +126,7 @@ const exit = await platform.kill('SIGTERM');
 // accepted, across the kill) reached it.
 const log = new Database(join(dataDir, 'log.db'), { readonly: true });
 const logDistinct = log
-  .prepare('SELECT count(*) FROM (SELECT DISTINCT device_id, metric, ts FROM log)')
+  .prepare('SELECT count(*) FROM (SELECT DISTINCT device_id, metric, ts FROM log_values)')
   .pluck()
   .get() as number;
 log.close();

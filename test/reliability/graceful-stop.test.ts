@@ -64,7 +64,7 @@ describe('graceful stop under load', () => {
     // Flushed: the series store holds everything the log committed; no replay is owed at the next start.
     const log = new Database(join(dir.path, 'log.db'), { readonly: true });
     const materialized = log.prepare("SELECT value FROM meta WHERE key = 'materialized_seq'").pluck().get();
-    const committed = log.prepare('SELECT max(seq) FROM log').pluck().get();
+    const committed = log.prepare('SELECT max(seq) FROM log_values').pluck().get();
     log.close();
     expect(materialized).toBe(committed);
 

@@ -49,11 +49,14 @@ export function readStored(dataDir: string, metric: string): StoredCounts {
     const logDistinct = new Map<string, number>();
     for (const row of log
       .prepare(
-        'SELECT device_id, count(*) AS n FROM (SELECT DISTINCT device_id, ts FROM log WHERE metric = ?) GROUP BY device_id',
+        'SELECT device_id, count(*) AS n FROM (SELECT DISTINCT device_id, ts FROM log_values WHERE metric = ?) GROUP BY device_id',
       )
       .all(metric) as Array<{ device_id: string; n: number }>)
       logDistinct.set(row.device_id, row.n);
-    const logRows = log.prepare('SELECT count(*) FROM log WHERE metric = ?').pluck().get(metric) as number;
+    const logRows = log
+      .prepare('SELECT count(*) FROM log_values WHERE metric = ?')
+      .pluck()
+      .get(metric) as number;
     return { points, rollupCount, minuteBuckets, logDistinct, logRows };
   } finally {
     series.close();
