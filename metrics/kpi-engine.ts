@@ -179,32 +179,28 @@ export class KpiEngine {
   }
 
   private readonly onReadings = (r: ReadingsAccepted): void => {
-    this.touch(
-      r.kind,
-      r.values.map((v) => v.ts),
-      'reading',
-    );
+    this.touch(r.kind, r.values, 'reading');
   };
 
   private readonly onDeviceEvent = (e: DeviceEventAccepted): void => {
-    this.touch(e.kind, [e.ts], 'reading');
+    this.touch(e.kind, [e], 'reading');
   };
 
   private readonly onRevised = (r: ReadingsRevised): void => {
     for (const rev of r.revisions) {
       const kind = this.deps.devices.get(rev.deviceId)?.kind;
-      if (kind !== undefined) this.touch(kind, [rev.ts], 'revision');
+      if (kind !== undefined) this.touch(kind, [rev], 'revision');
     }
   };
 
   /** O(readings) with no calendar work for the common case (readings of the current month). */
-  private touch(kind: string, timestamps: readonly number[], what: 'reading' | 'revision'): void {
+  private touch(kind: string, stamped: readonly { ts: number }[], what: 'reading' | 'revision'): void {
     const formulas = formulasForKind(kind);
     if (formulas.length === 0) return;
     for (const f of formulas) this.pendingCodes.add(f.code);
     const month = this.currentMonth();
     let range: { start: number; end: number; label: string } | null = null;
-    for (const ts of timestamps) {
+    for (const { ts } of stamped) {
       if (ts >= month.start) continue;
       if (range === null || ts < range.start || ts >= range.end) {
         const p = monthOf(this.deps.calendar, ts);

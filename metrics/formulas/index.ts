@@ -51,6 +51,15 @@ const byCode = new Map(FORMULAS.map((f) => [f.code, f]));
 /** The formula of a KPI code, if citymetrics computes it. */
 export const formulaFor = (code: string): KpiFormula | undefined => byCode.get(code);
 
+const byKind = new Map<string, readonly KpiFormula[]>();
+
 /** Formulas fed by a device kind: what to recompute when a reading or event of that kind arrives. */
-export const formulasForKind = (kindId: string): KpiFormula[] =>
-  FORMULAS.filter((f) => f.inputKinds.includes(kindId));
+export const formulasForKind = (kindId: string): readonly KpiFormula[] => {
+  // Asked once per accepted message (kpi-engine.ts): computed once per kind.
+  let found = byKind.get(kindId);
+  if (found === undefined) {
+    found = FORMULAS.filter((f) => f.inputKinds.includes(kindId));
+    byKind.set(kindId, found);
+  }
+  return found;
+};
