@@ -44,6 +44,19 @@ export interface SeriesRef {
 
 const HORIZON_KEYS = ['raw', ...STEPS] as const;
 
+/** Health of an embedded store (nothing buffered): closed, or open with its write failures so far. */
+export function embeddedStoreHealth(
+  closed: boolean,
+  writeFailures: number,
+  lastFailure?: string,
+): StoreHealth {
+  if (closed)
+    return { ok: false, detail: 'INGEST_SHUTTING_DOWN: store is closed', pending: 0, writeFailures };
+  const out: StoreHealth = { ok: true, pending: 0, writeFailures };
+  if (lastFailure !== undefined) out.detail = `last write failure: ${lastFailure}`;
+  return out;
+}
+
 export interface BatchResult {
   outcome: WriteOutcome;
   /** points older than the raw horizon, not stored */
@@ -264,16 +277,7 @@ export class SqliteSeriesStore implements SeriesStore {
   }
 
   health(): StoreHealth {
-    if (this.closed)
-      return {
-        ok: false,
-        detail: 'INGEST_SHUTTING_DOWN: store is closed',
-        pending: 0,
-        writeFailures: this.writeFailures,
-      };
-    const out: StoreHealth = { ok: true, pending: 0, writeFailures: this.writeFailures };
-    if (this.lastFailure !== undefined) out.detail = `last write failure: ${this.lastFailure}`;
-    return out;
+    return embeddedStoreHealth(this.closed, this.writeFailures, this.lastFailure);
   }
 
   /** Series known to the store, filtered; `key` is the device id, the district name, or '' for the city. */

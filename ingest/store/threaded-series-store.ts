@@ -14,7 +14,12 @@ import type {
   WriteOutcome,
 } from '../../core/ports/series-store.ts';
 import type { ScopeName } from './series-registry.ts';
-import { type SeriesRef, SqliteSeriesStore, type SqliteSeriesStoreOptions } from './sqlite-series-store.ts';
+import {
+  embeddedStoreHealth,
+  type SeriesRef,
+  SqliteSeriesStore,
+  type SqliteSeriesStoreOptions,
+} from './sqlite-series-store.ts';
 import type {
   WireError,
   WriterCommand,
@@ -154,16 +159,7 @@ export class ThreadedSqliteSeriesStore implements SeriesStore {
   }
 
   health(): StoreHealth {
-    if (this.closed)
-      return {
-        ok: false,
-        detail: 'INGEST_SHUTTING_DOWN: store is closed',
-        pending: 0,
-        writeFailures: this.writeFailures,
-      };
-    const out: StoreHealth = { ok: true, pending: 0, writeFailures: this.writeFailures };
-    if (this.lastFailure !== undefined) out.detail = `last write failure: ${this.lastFailure}`;
-    return out;
+    return embeddedStoreHealth(this.closed, this.writeFailures, this.lastFailure);
   }
 
   /** Lets the write in hand finish, closes the writer's connection, then this thread's. */
