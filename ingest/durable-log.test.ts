@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.ts';
 import { isCityError } from '../core/errors.ts';
-import { silentLogger } from '../core/logger.ts';
+import { createLogger, silentLogger } from '../core/logger.ts';
 import { type CommittedBatch, DurableLog, type DurableLogOptions } from './durable-log.ts';
 
 const T0 = Date.UTC(2026, 2, 15, 12);
@@ -220,9 +220,15 @@ describe('one row per message', () => {
     db.pragma('application_id = 0x434d4c47');
     db.pragma('user_version = 1');
     db.close();
-    const log = openLog();
+    const lines: string[] = [];
+    const log = openLog({ logger: createLogger('info', { write: (line: string) => lines.push(line) }) });
     expect(log.committedSeq).toBe(2);
     expect(log.materializedSeq).toBe(1);
+    // A long migration at start is announced, with its size, and its end.
+    expect(lines.map((l) => JSON.parse(l) as { msg: string; rows: number })).toEqual([
+      expect.objectContaining({ msg: 'migrating the durable log to schema 2 (a row per message)', rows: 2 }),
+      expect.objectContaining({ msg: 'durable log migrated', rows: 2 }),
+    ]);
     expect(log.readFrom(2, 10)).toEqual({
       points: [{ ...dev, metric: 'no2', ts: T0, value: 19.1 }],
       firstSeq: 2,

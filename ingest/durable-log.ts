@@ -133,7 +133,7 @@ export class DurableLog {
 
   static open(opts: DurableLogOptions): DurableLog {
     const file = join(opts.dataDir, 'log.db');
-    return new DurableLog(openLogDatabase(file, opts.sync), file, opts);
+    return new DurableLog(openLogDatabase(file, opts.sync, opts.logger), file, opts);
   }
 
   /** Highest seq committed to `log`. */

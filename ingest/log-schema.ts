@@ -1,6 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { CityError, isCityError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 
 /** 'CMLG': marks the file as a citymetrics durable log, so a foreign SQLite file is never written into. */
 export const LOG_APPLICATION_ID = 0x434d4c47;
@@ -65,7 +67,11 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('materialized_seq', 0);
  * Version 1 (a row per value) to 2 (a row per message): each old row becomes a message of one value, seqs
  * unchanged, in one transaction; the old schema stays whole if anything fails.
  */
-function migrateFromVersion1(db: Database.Database): void {
+function migrateFromVersion1(db: Database.Database, file: string, logger?: Logger): void {
+  const rows = db.prepare('SELECT count(*) FROM log').pluck().get() as number;
+  // Seconds for a log of millions of rows, once, at start: said so, or a start looks hung.
+  logger?.info({ file, rows }, 'migrating the durable log to schema 2 (a row per message)');
+  const started = performance.now();
   db.transaction(() => {
     db.exec(`
       ALTER TABLE log RENAME TO log_v1;
@@ -77,13 +83,14 @@ function migrateFromVersion1(db: Database.Database): void {
     `);
     db.pragma(`user_version = ${LOG_SCHEMA_VERSION}`);
   })();
+  logger?.info({ file, rows, seconds: (performance.now() - started) / 1000 }, 'durable log migrated');
 }
 
 /**
  * Opens (or creates) the log file. A file that is not SQLite, belongs to another application or was written
  * by a newer schema is refused with STORE_CORRUPT naming the file, before anything is written to it.
  */
-export function openLogDatabase(file: string, sync: 'normal' | 'full'): Database.Database {
+export function openLogDatabase(file: string, sync: 'normal' | 'full', logger?: Logger): Database.Database {
   const existed = existsSync(file) && statSync(file).size > 0;
   let db: Database.Database | undefined;
   try {
@@ -115,7 +122,7 @@ export function openLogDatabase(file: string, sync: 'normal' | 'full'): Database
     }
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
-    if (existed && version === 1) migrateFromVersion1(db);
+    if (existed && version === 1) migrateFromVersion1(db, file, logger);
     db.exec(SCHEMA);
     db.pragma(`application_id = ${LOG_APPLICATION_ID}`);
     db.pragma(`user_version = ${LOG_SCHEMA_VERSION}`);
