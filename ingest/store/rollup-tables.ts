@@ -87,33 +87,11 @@ export class RollupTables {
   }
 
   merge(tier: Step, seriesId: number, bucket: number, a: Agg): void {
-    this.tiers[tier].merge.run(
-      seriesId,
-      bucket,
-      a.count,
-      a.sum,
-      a.min,
-      a.max,
-      a.firstTs,
-      a.first,
-      a.lastTs,
-      a.last,
-    );
+    writeRow(this.tiers[tier].merge, seriesId, bucket, a);
   }
 
   replace(tier: Step, seriesId: number, bucket: number, a: Agg): void {
-    this.tiers[tier].replace.run(
-      seriesId,
-      bucket,
-      a.count,
-      a.sum,
-      a.min,
-      a.max,
-      a.firstTs,
-      a.first,
-      a.lastTs,
-      a.last,
-    );
+    writeRow(this.tiers[tier].replace, seriesId, bucket, a);
   }
 
   remove(tier: Step, seriesId: number, bucket: number): void {
@@ -175,4 +153,9 @@ export class RollupTables {
   prune(tier: Step, seriesId: number, before: number): number {
     return this.tiers[tier].prune.run(seriesId, before).changes;
   }
+}
+
+/** Runs an INSERT of one roll-up row, columns in table order (merge and replace share them). */
+function writeRow(statement: Database.Statement, seriesId: number, bucket: number, a: Agg): void {
+  statement.run(seriesId, bucket, a.count, a.sum, a.min, a.max, a.firstTs, a.first, a.lastTs, a.last);
 }

@@ -4,25 +4,15 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { CityCalendar } from '../../core/city-calendar.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { CityError } from '../../core/errors.ts';
-import { silentLogger } from '../../core/logger.ts';
 import type { SeriesPoint } from '../../core/ports/series-store.ts';
 import { seriesStoreContract } from '../../test/contracts/series-store.contract.ts';
 import { pt, utc } from '../../test/contracts/series-store-fixtures.ts';
 import { makeTempDir, type TempDir } from '../../test/helpers/temp-dir.ts';
 import { SqliteSeriesStore, type SqliteSeriesStoreOptions } from './sqlite-series-store.ts';
+import { sqliteStoreOptions } from './sqlite-store-fixture.ts';
 
-const RETENTION = { rawDays: 35, minuteDays: 14, hourDays: 400, dayDays: 3_660 };
 const DAY = 86_400_000;
-
-function options(file: string, extra: Partial<SqliteSeriesStoreOptions> = {}): SqliteSeriesStoreOptions {
-  return {
-    file,
-    calendar: new CityCalendar('Europe/Paris'),
-    retention: RETENTION,
-    logger: silentLogger(),
-    ...extra,
-  };
-}
+const options = sqliteStoreOptions;
 
 seriesStoreContract('sqlite', async (zone) => {
   const dir = makeTempDir('series-store-');

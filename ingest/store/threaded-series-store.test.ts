@@ -4,28 +4,18 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CityCalendar } from '../../core/city-calendar.ts';
 import { ManualClock } from '../../core/clock.ts';
-import { silentLogger } from '../../core/logger.ts';
 import { concatPacked, packPoints, slicePacked, unpackPoints } from '../../core/packed-points.ts';
 import type { SeriesPoint } from '../../core/ports/series-store.ts';
 import { seriesStoreContract } from '../../test/contracts/series-store.contract.ts';
 import { pt, utc } from '../../test/contracts/series-store-fixtures.ts';
 import { makeTempDir } from '../../test/helpers/temp-dir.ts';
 import type { SqliteSeriesStoreOptions } from './sqlite-series-store.ts';
+import { sqliteStoreOptions } from './sqlite-store-fixture.ts';
 import { ThreadedSqliteSeriesStore } from './threaded-series-store.ts';
 
-const RETENTION = { rawDays: 35, minuteDays: 14, hourDays: 400, dayDays: 3_660 };
 const DAY = 86_400_000;
 const T = utc('2026-01-12T10:00');
-
-function options(file: string, extra: Partial<SqliteSeriesStoreOptions> = {}): SqliteSeriesStoreOptions {
-  return {
-    file,
-    calendar: new CityCalendar('Europe/Paris'),
-    retention: RETENTION,
-    logger: silentLogger(),
-    ...extra,
-  };
-}
+const options = sqliteStoreOptions;
 
 seriesStoreContract('sqlite, writes on a worker thread', async (zone) => {
   const dir = makeTempDir('threaded-store-');
