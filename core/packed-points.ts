@@ -14,36 +14,56 @@ export interface PackedPoints {
   values: Float64Array;
 }
 
+/** Fills a packed batch of a known size, point by point, each distinct string stored once. */
+export class PointPacker {
+  private readonly refs: Uint32Array<ArrayBuffer>;
+  private readonly ts: Float64Array<ArrayBuffer>;
+  private readonly values: Float64Array<ArrayBuffer>;
+  private readonly strings: string[] = [];
+  private readonly index = new Map<string, number>();
+  private n = 0;
+
+  constructor(capacity: number) {
+    this.refs = new Uint32Array(capacity * 4);
+    this.ts = new Float64Array(capacity);
+    this.values = new Float64Array(capacity);
+  }
+
+  add(deviceId: string, kind: string, district: string, metric: string, ts: number, value: number): void {
+    const r = this.n * 4;
+    this.refs[r] = this.ref(deviceId);
+    this.refs[r + 1] = this.ref(kind);
+    this.refs[r + 2] = this.ref(district);
+    this.refs[r + 3] = this.ref(metric);
+    this.ts[this.n] = ts;
+    this.values[this.n] = value;
+    this.n++;
+  }
+
+  /** The batch (capacity points: fill it first), with the buffers a postMessage may transfer. */
+  finish(): { packed: PackedPoints; transfer: ArrayBuffer[] } {
+    const { strings, refs, ts, values } = this;
+    return { packed: { strings, refs, ts, values }, transfer: [refs.buffer, ts.buffer, values.buffer] };
+  }
+
+  private ref(s: string): number {
+    let i = this.index.get(s);
+    if (i === undefined) {
+      i = this.strings.length;
+      this.strings.push(s);
+      this.index.set(s, i);
+    }
+    return i;
+  }
+}
+
 export function packPoints(points: readonly SeriesPoint[]): {
   packed: PackedPoints;
   transfer: ArrayBuffer[];
 } {
-  const n = points.length;
-  const refs = new Uint32Array(n * 4);
-  const ts = new Float64Array(n);
-  const values = new Float64Array(n);
-  const strings: string[] = [];
-  const index = new Map<string, number>();
-  const ref = (s: string): number => {
-    let i = index.get(s);
-    if (i === undefined) {
-      i = strings.length;
-      strings.push(s);
-      index.set(s, i);
-    }
-    return i;
-  };
-  for (let i = 0; i < n; i++) {
-    const p = points[i]!;
-    const r = i * 4;
-    refs[r] = ref(p.deviceId);
-    refs[r + 1] = ref(p.kind);
-    refs[r + 2] = ref(p.district);
-    refs[r + 3] = ref(p.metric);
-    ts[i] = p.ts;
-    values[i] = p.value;
-  }
-  return { packed: { strings, refs, ts, values }, transfer: [refs.buffer, ts.buffer, values.buffer] };
+  const packer = new PointPacker(points.length);
+  for (const p of points) packer.add(p.deviceId, p.kind, p.district, p.metric, p.ts, p.value);
+  return packer.finish();
 }
 
 export function unpackPoints(packed: PackedPoints): SeriesPoint[] {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.ts';
 import { isCityError } from '../core/errors.ts';
 import { createLogger, silentLogger } from '../core/logger.ts';
+import { unpackPoints } from '../core/packed-points.ts';
 import { type CommittedBatch, DurableLog, type DurableLogOptions } from './durable-log.ts';
 
 const T0 = Date.UTC(2026, 2, 15, 12);
@@ -56,7 +57,7 @@ describe('group commit', () => {
     await Promise.all(waits);
     expect(commits).toHaveLength(1);
     expect(commits[0]).toMatchObject({ firstSeq: 1, lastSeq: 4 });
-    expect(commits[0]!.points.map((p) => [p.deviceId, p.metric, p.value])).toEqual([
+    expect(unpackPoints(commits[0]!.packed).map((p) => [p.deviceId, p.metric, p.value])).toEqual([
       ['d1', 'pm25', 1],
       ['d1', 'pm10', 2],
       ['d2', 'pm25', 3],

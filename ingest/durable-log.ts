@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import type { Clock } from '../core/clock.ts';
 import { CityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { type PackedPoints, PointPacker } from '../core/packed-points.ts';
 import type { SeriesPoint } from '../core/ports/series-store.ts';
 import type { NormalizedValue } from '../core/reading-schema.ts';
 import { openLogDatabase } from './log-schema.ts';
@@ -36,8 +37,17 @@ export interface EventQuery {
   limit?: number;
 }
 
-/** Values committed together, with their contiguous seq range in `log`. */
+/** Values committed together, packed, with their contiguous seq range in `log`. */
 export interface CommittedBatch {
+  packed: PackedPoints;
+  /** values in the batch */
+  size: number;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/** Values read back from the log by seq (recovery, or a backlog dropped from memory). */
+export interface LogRead {
   points: SeriesPoint[];
   firstSeq: number;
   lastSeq: number;
@@ -212,7 +222,12 @@ export class DurableLog {
     this.committed = lastSeq;
     for (const item of items) item.resolve(item.fresh);
     if (lastSeq >= firstSeq && this.opts.onCommit !== undefined) {
-      this.opts.onCommit({ points: this.pointsOf(items), firstSeq, lastSeq });
+      this.opts.onCommit({
+        packed: this.packedOf(items, lastSeq - firstSeq + 1),
+        size: lastSeq - firstSeq + 1,
+        firstSeq,
+        lastSeq,
+      });
     }
   }
 
@@ -239,19 +254,19 @@ export class DurableLog {
     return seq;
   }
 
-  private pointsOf(items: Pending[]): SeriesPoint[] {
-    const points: SeriesPoint[] = [];
+  /** The committed values straight into the packed form the materializer keeps (no object per value). */
+  private packedOf(items: Pending[], size: number): PackedPoints {
+    const packer = new PointPacker(size);
     for (const item of items) {
       if (item.values === null) continue;
       const { deviceId, kind, district } = item.ctx;
-      for (const v of item.values)
-        points.push({ deviceId, kind, district, metric: v.metric, ts: v.ts, value: v.value });
+      for (const v of item.values) packer.add(deviceId, kind, district, v.metric, v.ts, v.value);
     }
-    return points;
+    return packer.finish().packed;
   }
 
   /** Values from `seq` on, in seq order, at most `limit` (recovery, and a backlog too large to keep in memory). */
-  readFrom(seq: number, limit: number): CommittedBatch {
+  readFrom(seq: number, limit: number): LogRead {
     const rows = this.selectFrom.all({ seq, limit }) as Array<[number, string, string, string, string]>;
     const points: SeriesPoint[] = [];
     let firstSeq = -1;

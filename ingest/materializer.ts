@@ -39,14 +39,6 @@ export interface MaterializerOptions {
   onBacklog?: (backlog: number) => void;
 }
 
-/** Committed values as the materializer keeps them: packed, so waiting values are a few arrays, not objects. */
-interface Held {
-  packed: PackedPoints;
-  size: number;
-  firstSeq: number;
-  lastSeq: number;
-}
-
 interface Batch {
   packed: PackedPoints;
   size: number;
@@ -74,7 +66,8 @@ export class Materializer {
   /** moving estimate of a store write's cost per value (ms), from the writes so far */
   private msPerValue = 0;
   private pumpScheduled = false;
-  private memory: Held[] = [];
+  /** Committed values not yet in the store, packed: waiting values are a few arrays, not objects. */
+  private memory: CommittedBatch[] = [];
   private memoryValues = 0;
   private inFlight: Promise<void> | null = null;
   private failedBatch: Batch | null = null;
@@ -123,14 +116,8 @@ export class Materializer {
   /** Feed from the log: values just committed. */
   readonly accept = (batch: CommittedBatch): void => {
     if (this.stopped) return;
-    const size = batch.points.length;
-    this.memory.push({
-      packed: packPoints(batch.points).packed,
-      size,
-      firstSeq: batch.firstSeq,
-      lastSeq: batch.lastSeq,
-    });
-    this.memoryValues += size;
+    this.memory.push(batch);
+    this.memoryValues += batch.size;
     if (this.memoryValues > this.opts.maxInMemoryValues) {
       // Keep memory bounded: the values are safe in the log and will be read back by seq.
       this.opts.logger.warn(
