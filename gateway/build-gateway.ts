@@ -18,6 +18,7 @@ import { DEVICE_PUBLISH_CHANNELS, parseDeviceTopic, topicFor } from '../core/top
 import { reportRefusal } from './error-reporter.ts';
 import { FrameGuard } from './frame-guard.ts';
 import { DeviceRateLimiter } from './rate-limiter.ts';
+import { guardedSessionPersistence } from './session-persistence.ts';
 
 export interface GatewayDeps {
   config: Config;
@@ -57,6 +58,13 @@ const ERROR_REPORTS_PER_SEC = 50;
 /** Unsent bytes on every connection of a device past which reports are skipped too (it is not reading). */
 const ERROR_REPORT_BACKLOG_BYTES = 64 * 1024;
 
+/**
+ * Refused subscription filters one connection may send before it is closed: a device needs two filters, and
+ * each refusal costs a counter and possibly a report, so a packet of thousands of forbidden filters must not
+ * cost thousands of anything.
+ */
+const MAX_REFUSED_FILTERS_PER_CONNECTION = 100;
+
 /** Where a refused message is re-routed: no device may subscribe to it, so it reaches nobody. */
 const REFUSED_SINK_TOPIC = '$citymetrics/refused';
 const STATUS_PAYLOADS = new Set(['online', 'offline']);
@@ -82,8 +90,22 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const deviceOf = new WeakMap<Client, string>();
   /** Live connections per device, for disconnect-on-revoke and for online state. */
   const sessions = new Map<string, Set<Client>>();
-  /** MQTT client ids are session keys: one device may not take over (or read) another device's session. */
-  const clientIdOwner = new Map<string, string>();
+  /**
+   * Client ids other than a device's own id, held by the connection that uses them: one device may not take
+   * over another's session while it lasts. A device's own id needs no entry (it is always its own), and an
+   * entry ends with its connection, so nothing here outlives the sessions.
+   */
+  const clientIdOwner = new Map<string, { deviceId: string; client: Client }>();
+  /**
+   * Revocations per device (disable, password rotation). A connection remembers the count it authenticated
+   * under; a connection whose login was in flight when the device was revoked is stale and is cut, and none
+   * of its readings is taken.
+   */
+  const revocations = new Map<string, number>();
+  const authenticatedAt = new WeakMap<Client, number>();
+  const refusedFilters = new WeakMap<Client, number>();
+  const isStale = (client: Client, deviceId: string) =>
+    (authenticatedAt.get(client) ?? -1) !== (revocations.get(deviceId) ?? 0);
   let closing = false;
 
   /** `counted`: ingest already counted its own refusals; the gateway counts the ones it decides. */
@@ -121,11 +143,23 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       ingest.countRefusal(null, 'GATEWAY_BAD_CREDENTIALS');
       return done(authError('username and password are required', 4), false);
     }
-    const owner = clientIdOwner.get(client.id);
-    if (owner !== undefined && owner !== username) {
-      telemetry.mqttAuthFailures.inc({ reason: 'client-id-taken' });
-      ingest.countRefusal(username, 'GATEWAY_NOT_AUTHORIZED');
-      return done(authError('client id belongs to another device', 2), false);
+    if (client.id !== username) {
+      // A stored session outlives its connection: keyed by anything but the device's own id, it could be
+      // resumed by whichever device next presents that id.
+      if (!client.clean) {
+        telemetry.mqttAuthFailures.inc({ reason: 'client-id-persistent' });
+        ingest.countRefusal(username, 'GATEWAY_NOT_AUTHORIZED');
+        return done(
+          authError('a persistent session (clean=false) needs the device id as client id', 2),
+          false,
+        );
+      }
+      const owner = clientIdOwner.get(client.id);
+      if (owner !== undefined && owner.deviceId !== username) {
+        telemetry.mqttAuthFailures.inc({ reason: 'client-id-taken' });
+        ingest.countRefusal(username, 'GATEWAY_NOT_AUTHORIZED');
+        return done(authError('client id is in use by another device', 2), false);
+      }
     }
     // A will may only be the device's own status: anything else would let a device publish anywhere
     // simply by disconnecting. aedes keeps the CONNECT will in `_will` until the session is set up.
@@ -135,11 +169,25 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       ingest.countRefusal(username, 'GATEWAY_NOT_AUTHORIZED');
       return done(authError('a will may only be devices/{id}/status', 5), false);
     }
+    const revokedBefore = revocations.get(username) ?? 0;
     directory.verifyCredentials(username, password.toString('utf8')).then(
       (check) => {
+        if (check === 'ok' && (revocations.get(username) ?? 0) !== revokedBefore) {
+          // Disabled or rotated while this login was being checked: the check may have seen the old state.
+          telemetry.mqttAuthFailures.inc({ reason: 'revoked-during-login' });
+          ingest.countRefusal(username, 'GATEWAY_BAD_CREDENTIALS');
+          return done(authError('credentials changed during login', 4), false);
+        }
         if (check === 'ok') {
+          const owner = client.id === username ? undefined : clientIdOwner.get(client.id);
+          if (owner !== undefined && owner.deviceId !== username) {
+            telemetry.mqttAuthFailures.inc({ reason: 'client-id-taken' });
+            ingest.countRefusal(username, 'GATEWAY_NOT_AUTHORIZED');
+            return done(authError('client id is in use by another device', 2), false);
+          }
           deviceOf.set(client, username);
-          clientIdOwner.set(client.id, username);
+          authenticatedAt.set(client, revokedBefore);
+          if (client.id !== username) clientIdOwner.set(client.id, { deviceId: username, client });
           return done(null, true);
         }
         telemetry.mqttAuthFailures.inc({ reason: check });
@@ -171,6 +219,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       );
     const deviceId = deviceOf.get(client);
     if (deviceId === undefined) return callback(new Error('not authenticated'));
+    // Revoked after this connection logged in: no PUBACK, nothing stored, the connection is cut.
+    if (isStale(client, deviceId)) return client.close();
     const topic = parseDeviceTopic(packet.topic);
     if (topic === null) {
       refuse(deviceId, packet, 'GATEWAY_TOPIC_INVALID');
@@ -184,11 +234,28 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       refuse(deviceId, packet, 'GATEWAY_PAYLOAD_TOO_LARGE');
       return callback(null);
     }
-    if (!limiter.take(deviceId)) {
-      refuse(deviceId, packet, 'GATEWAY_RATE_LIMITED');
-      return callback(null);
+    // Over its rate, a message is held, not refused: its PUBACK waits for the device's next token, and aedes
+    // reads no further packet from the connection meanwhile, so the device's own in-flight window paces it.
+    const waitMs = limiter.reserve(deviceId);
+    if (waitMs > 0) {
+      telemetry.publishesPaced.inc();
+      setTimeout(function releasePaced() {
+        if (client.closed) return; // not acknowledged: the device still has it and resends it
+        if (isStale(client, deviceId)) return client.close();
+        admit(client, deviceId, packet, topic.channel, callback);
+      }, waitMs);
+      return;
     }
-    const channel = topic.channel;
+    admit(client, deviceId, packet, topic.channel, callback);
+  };
+
+  function admit(
+    client: Client,
+    deviceId: string,
+    packet: PublishPacket,
+    channel: string,
+    callback: (error?: Error | null) => void,
+  ): void {
     if (channel === 'status') {
       if (!STATUS_PAYLOADS.has(String(packet.payload))) {
         refuse(
@@ -198,7 +265,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
           new CityError('INGEST_SCHEMA', 'status must be "online" or "offline"'),
         );
       }
-      return callback(null);
+      callback(null);
+      return;
     }
     // Readings are stored by ingest, not kept by the broker as retained messages.
     packet.retain = false;
@@ -215,27 +283,41 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       refuse(deviceId, packet, result.error.code, result.error, true);
       callback(null);
     });
-  };
+  }
 
   const authorizeSubscribe: AedesOptions['authorizeSubscribe'] = (client, sub: Subscription, callback) => {
     const deviceId = deviceOf.get(client);
     if (deviceId !== undefined && sub.topic === topicFor(deviceId, 'errors')) return callback(null, sub);
     if (deviceId !== undefined && sub.topic === topicFor(deviceId, 'commands')) return callback(null, sub);
+    const refused = (refusedFilters.get(client) ?? 0) + 1;
+    refusedFilters.set(client, refused);
+    if (refused > MAX_REFUSED_FILTERS_PER_CONNECTION) {
+      // Past the budget the rest of the packet is refused without a count or a report each, and the
+      // connection is cut once.
+      if (refused === MAX_REFUSED_FILTERS_PER_CONNECTION + 1) {
+        ingest.countRefusal(deviceId ?? null, 'GATEWAY_NOT_AUTHORIZED');
+        log.warn({ deviceId }, 'too many refused subscription filters: connection closed');
+        client.close();
+      }
+      return callback(null, null);
+    }
     ingest.countRefusal(deviceId ?? null, 'GATEWAY_NOT_AUTHORIZED');
     if (deviceId !== undefined) {
-      reportRefusal(
-        broker,
-        deviceId,
-        sub.topic,
-        new CityError('GATEWAY_NOT_AUTHORIZED', 'subscription not allowed'),
-        clock.now(),
-      );
+      report(deviceId, sub.topic, new CityError('GATEWAY_NOT_AUTHORIZED', 'subscription not allowed'));
     }
     // Negated subscription: SUBACK 0x80 (MQTT-3.9.3), the connection stays up.
     callback(null, null);
   };
 
+  const mayReceive = (deviceId: string | undefined, topic: string) =>
+    deviceId !== undefined &&
+    (topic === topicFor(deviceId, 'errors') || topic === topicFor(deviceId, 'commands'));
   const broker = await Aedes.createBroker({
+    // Persistent sessions exist only under a device's own id (see `authenticate`): the id names the owner.
+    persistence: guardedSessionPersistence({
+      mayStore: (client, filter) => mayReceive(deviceOf.get(client), filter),
+      mayQueue: (clientId, topic) => mayReceive(clientId, topic),
+    }) as AedesOptions['persistence'],
     authenticate,
     authorizePublish,
     authorizeSubscribe,
@@ -251,6 +333,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   broker.on('clientReady', (client) => {
     const deviceId = deviceOf.get(client);
     if (deviceId === undefined) return;
+    if (isStale(client, deviceId)) return client.close();
     let set = sessions.get(deviceId);
     if (set === undefined) {
       set = new Set();
@@ -268,12 +351,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     const deviceId = deviceOf.get(client);
     telemetry.mqttConnections.set(broker.connectedClients);
     if (deviceId === undefined) return;
+    if (clientIdOwner.get(client.id)?.client === client) clientIdOwner.delete(client.id);
     const set = sessions.get(deviceId);
     set?.delete(client);
+    // Rate buckets are kept across the reconnect (they expire on their own): reconnecting refills nothing.
     if (set !== undefined && set.size === 0) {
       sessions.delete(deviceId);
-      limiter.forget(deviceId);
-      reportLimiter.forget(deviceId);
       const now = clock.now();
       directory.setOnline(deviceId, false, now);
       events.emit('device-status', { deviceId, online: false, at: now });
@@ -313,6 +396,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   }
 
   const unsubscribeRevoked = directory.onCredentialsRevoked((deviceId) => {
+    revocations.set(deviceId, (revocations.get(deviceId) ?? 0) + 1);
     const n = disconnectDevice(deviceId);
     if (n > 0) log.info({ deviceId, connections: n }, 'credentials revoked: device disconnected');
   });

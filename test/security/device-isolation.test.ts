@@ -1,0 +1,222 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform-harness.ts';
+
+/**
+ * What one device can do to another or to the platform, tried with a third-party client (mqtt.js) the way
+ * an attacker would: floods of forbidden filters, persistent sessions holding refused filters, other
+ * devices' client ids, logins racing a revocation, and back-filling faster than the rate limit.
+ */
+interface Stats {
+  accepted: { values: number };
+  refused: { byReason: Record<string, number> };
+}
+
+const reading = (ts: number, value = 50) => JSON.stringify({ ts, values: { laeq: value } });
+
+/** Connects and resolves with the CONNACK return code (0 = accepted). */
+function tryConnect(
+  url: string,
+  options: mqtt.IClientOptions,
+): Promise<{ code: number; client: MqttClient }> {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+  return new Promise((resolve) => {
+    client.once('connect', () => resolve({ code: 0, client }));
+    client.once('error', (err) => resolve({ code: (err as { code?: number }).code ?? -1, client }));
+  });
+}
+
+async function stats(t: TestPlatform): Promise<Stats> {
+  await t.platform.ingest.drain();
+  return (await t.api<Stats>('GET', '/api/ingest/stats')).body;
+}
+
+describe('one device against the others', () => {
+  it('thousands of forbidden filters cost a bounded amount and the broker keeps serving', async () => {
+    const t = await startTestPlatform();
+    try {
+      const attacker = await t.provision('noise-monitor', 'Old Town');
+      const calm = await t.provision('noise-monitor', 'Harbour');
+      const a = await t.connect(attacker.id, attacker.password);
+      await a.subscribeAsync(`devices/${attacker.id}/errors`, { qos: 1 });
+      const closed = new Promise<void>((resolve) => a.once('close', () => resolve()));
+      for (let p = 0; p < 10; p++) {
+        const filters = Array.from({ length: 9_000 }, (_, i) => `${p}/${i}`); // ~90 kB a packet
+        a.subscribe(filters, { qos: 1 }, () => {});
+      }
+      await closed; // cut once past its budget of refused filters
+      const refusedBefore = (await stats(t)).refused.byReason.GATEWAY_NOT_AUTHORIZED ?? 0;
+      expect(refusedBefore).toBeLessThanOrEqual(101);
+      const c = await t.connect(calm.id, calm.password);
+      await c.publishAsync(`devices/${calm.id}/telemetry`, reading(Date.now() - 1_000), { qos: 1 });
+      expect((await stats(t)).accepted.values).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a persistent session never keeps a refused filter: nothing of another device is delivered later', async () => {
+    const t = await startTestPlatform();
+    try {
+      const attacker = await t.provision('noise-monitor', 'Old Town');
+      const victim = await t.provision('noise-monitor', 'Harbour');
+      const options = {
+        username: attacker.id,
+        password: attacker.password,
+        clientId: attacker.id,
+        clean: false,
+      };
+      const first = await tryConnect(t.addresses.mqttUrl, options);
+      expect(first.code).toBe(0);
+      // mqtt.js rejects a SUBACK with a refused filter; the packet it carries says what was granted.
+      const suback = await first.client
+        .subscribeAsync([`devices/${attacker.id}/errors`, '#'], { qos: 1 })
+        .then(
+          () => null,
+          (err: { packet?: { granted?: number[] } }) => err.packet,
+        );
+      expect(suback?.granted).toEqual([1, 128]);
+      await first.client.endAsync();
+
+      const v = await t.connect(victim.id, victim.password);
+      await v.publishAsync(`devices/${victim.id}/telemetry`, reading(Date.now() - 1_000), { qos: 1 });
+      await v.publishAsync(`devices/${victim.id}/telemetry`, 'not json', { qos: 1 }); // refused: re-routed
+
+      // What the stored session holds and what was queued for it while offline, read from the broker's
+      // session store: the next connect with this client id delivers exactly that queue.
+      const sessions = (t.platform.gateway.broker as unknown as { persistence: unknown }).persistence as {
+        subscriptionsByClient(c: { id: string }): Promise<Array<{ topic: string }> | null>;
+        outgoingStream(c: { id: string }): AsyncIterable<{ topic: string }>;
+      };
+      const kept = (await sessions.subscriptionsByClient({ id: attacker.id })) ?? [];
+      expect(kept.map((sub) => sub.topic)).toEqual([`devices/${attacker.id}/errors`]);
+      const queued: string[] = [];
+      for await (const packet of sessions.outgoingStream({ id: attacker.id })) queued.push(packet.topic);
+      expect(queued.filter((topic) => !topic.startsWith(`devices/${attacker.id}/`))).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("another device's id as client id: its owner always gets in, and nothing of it is kept", async () => {
+    const t = await startTestPlatform();
+    try {
+      const squatter = await t.provision('noise-monitor', 'Old Town');
+      const owner = await t.provision('noise-monitor', 'Harbour');
+      const squat = await tryConnect(t.addresses.mqttUrl, {
+        username: squatter.id,
+        password: squatter.password,
+        clientId: owner.id,
+      });
+      expect(squat.code).toBe(0);
+      await squat.client.endAsync();
+      const own = await tryConnect(t.addresses.mqttUrl, {
+        username: owner.id,
+        password: owner.password,
+        clientId: owner.id,
+      });
+      expect(own.code).toBe(0);
+      await own.client.endAsync();
+      // A persistent session under another id could be resumed by whoever presents that id next.
+      const persistent = await tryConnect(t.addresses.mqttUrl, {
+        username: squatter.id,
+        password: squatter.password,
+        clientId: 'shared-id',
+        clean: false,
+      });
+      expect(persistent.code).toBe(2);
+      persistent.client.end(true);
+      // A foreign client id is the squatter's only while its connection lasts.
+      const held = await tryConnect(t.addresses.mqttUrl, {
+        username: squatter.id,
+        password: squatter.password,
+        clientId: 'shared-id',
+      });
+      expect(held.code).toBe(0);
+      const refused = await tryConnect(t.addresses.mqttUrl, {
+        username: owner.id,
+        password: owner.password,
+        clientId: 'shared-id',
+      });
+      expect(refused.code).toBe(2);
+      refused.client.end(true);
+      await held.client.endAsync();
+      const later = await tryConnect(t.addresses.mqttUrl, {
+        username: owner.id,
+        password: owner.password,
+        clientId: 'shared-id',
+      });
+      expect(later.code).toBe(0);
+      await later.client.endAsync();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a disable racing logins leaves no session, and nothing sent after it is stored', async () => {
+    const t = await startTestPlatform();
+    try {
+      const device = await t.provision('noise-monitor', 'Old Town');
+      const url = t.addresses.mqttUrl;
+      const login = () =>
+        tryConnect(url, { username: device.id, password: device.password, clientId: device.id });
+      const attempts = Array.from({ length: 20 }, login);
+      const disabled = t.api('POST', `/api/devices/${device.id}/disable`);
+      const more = Array.from({ length: 20 }, login);
+      expect((await disabled).status).toBe(200);
+      const all = await Promise.all([...attempts, ...more]);
+      const after = Date.now();
+      // Whatever got in publishes now: none of it may be stored, since the device is disabled.
+      await Promise.all(
+        all.map(async ({ client }) => {
+          if (!client.connected) return;
+          client.publish(`devices/${device.id}/telemetry`, reading(after - 500), { qos: 1 });
+        }),
+      );
+      const late = await login();
+      expect(late.code).toBe(5);
+      await Promise.all(all.map(({ client }) => client.endAsync(true)));
+      late.client.end(true);
+      expect(t.platform.gateway.connectedDevices()).toBe(0);
+      expect((await stats(t)).accepted.values).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a device back-filling faster than its rate is slowed down: every acknowledged reading is stored', async () => {
+    const t = await startTestPlatform({ deviceRateLimitPerSec: 100 });
+    try {
+      const filler = await t.provision('noise-monitor', 'Old Town');
+      const calm = await t.provision('noise-monitor', 'Harbour');
+      const c = await t.connect(filler.id, filler.password);
+      const start = Date.now() - 3_600_000;
+      const acks = Array.from({ length: 300 }, (_, i) =>
+        c.publishAsync(`devices/${filler.id}/telemetry`, reading(start + i * 1_000), { qos: 1 }),
+      );
+      const calmClient = await t.connect(calm.id, calm.password);
+      await calmClient.publishAsync(`devices/${calm.id}/telemetry`, reading(Date.now() - 1_000), { qos: 1 });
+      await Promise.all(acks);
+      const s = await stats(t);
+      expect(s.refused.byReason.GATEWAY_RATE_LIMITED ?? 0).toBe(0);
+      expect(s.accepted.values).toBe(301);
+      // Reconnecting does not refill the bucket: the next burst is paced as well, never refused.
+      await c.endAsync();
+      const again = await t.connect(filler.id, filler.password);
+      await Promise.all(
+        Array.from({ length: 120 }, (_, i) =>
+          again.publishAsync(`devices/${filler.id}/telemetry`, reading(start + (300 + i) * 1_000), {
+            qos: 1,
+          }),
+        ),
+      );
+      expect((await stats(t)).accepted.values).toBe(421);
+      const paced = await t.platform.telemetry.registry.getSingleMetricAsString(
+        'citymetrics_mqtt_publishes_paced_total',
+      );
+      expect(Number(/ (\d+)$/m.exec(paced)?.[1])).toBeGreaterThanOrEqual(100);
+    } finally {
+      await t.close();
+    }
+  });
+});
