@@ -37,6 +37,11 @@ export function createTelemetry() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    pointsExpired: new Counter({
+      name: 'citymetrics_points_expired_total',
+      help: 'Points not stored because they were older than raw retention (acknowledged, then dropped)',
+      registers: [registry],
+    }),
     storeWriteFailures: new Counter({
       name: 'citymetrics_store_write_failures_total',
       help: 'Failed series store writes (retried)',
@@ -62,6 +67,11 @@ export function createTelemetry() {
       name: 'citymetrics_mqtt_auth_failures_total',
       help: 'Refused MQTT connections, by reason',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    publishesPaced: new Counter({
+      name: 'citymetrics_mqtt_publishes_paced_total',
+      help: 'QoS 0/1 publishes held past a device rate limit before being taken (held, never dropped)',
       registers: [registry],
     }),
     errorReportsSkipped: new Counter({
