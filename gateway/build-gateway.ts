@@ -65,6 +65,12 @@ const ERROR_REPORT_BACKLOG_BYTES = 64 * 1024;
  */
 const MAX_REFUSED_FILTERS_PER_CONNECTION = 100;
 
+/**
+ * Connections one device may hold at once: a device needs one (two while it reconnects), and every connection
+ * holds a slot of the broker's and a socket's memory, so one set of credentials must not take them all.
+ */
+export const MAX_CONNECTIONS_PER_DEVICE = 4;
+
 /** Where a refused message is re-routed: no device may subscribe to it, so it reaches nobody. */
 const REFUSED_SINK_TOPIC = '$citymetrics/refused';
 const STATUS_PAYLOADS = new Set(['online', 'offline']);
@@ -184,6 +190,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
             telemetry.mqttAuthFailures.inc({ reason: 'client-id-taken' });
             ingest.countRefusal(username, 'GATEWAY_NOT_AUTHORIZED');
             return done(authError('client id is in use by another device', 2), false);
+          }
+          const open = sessions.get(username);
+          const takesOver = open !== undefined && [...open].some((c) => c.id === client.id);
+          if (open !== undefined && open.size >= MAX_CONNECTIONS_PER_DEVICE && !takesOver) {
+            telemetry.mqttAuthFailures.inc({ reason: 'too-many-connections' });
+            ingest.countRefusal(username, 'GATEWAY_NOT_AUTHORIZED');
+            return done(authError(`at most ${MAX_CONNECTIONS_PER_DEVICE} connections per device`, 3), false);
           }
           deviceOf.set(client, username);
           authenticatedAt.set(client, revokedBefore);

@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
+import { MAX_CONNECTIONS_PER_DEVICE } from '../../gateway/build-gateway.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform-harness.ts';
 
 /**
@@ -148,6 +149,30 @@ describe('one device against the others', () => {
       });
       expect(later.code).toBe(0);
       await later.client.endAsync();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('one device cannot take every connection slot', async () => {
+    const t = await startTestPlatform();
+    try {
+      const greedy = await t.provision('noise-monitor', 'Old Town');
+      const other = await t.provision('noise-monitor', 'Harbour');
+      const as = (d: { id: string; password: string }, clientId: string) =>
+        tryConnect(t.addresses.mqttUrl, { username: d.id, password: d.password, clientId });
+      const held = [];
+      for (let i = 0; i < MAX_CONNECTIONS_PER_DEVICE; i++) held.push(await as(greedy, `${greedy.id}-${i}`));
+      expect(held.map((h) => h.code)).toEqual(held.map(() => 0));
+      const extra = await as(greedy, `${greedy.id}-extra`);
+      expect(extra.code).toBe(3);
+      extra.client.end(true);
+      // Taking over one of its own sessions (same client id) is still allowed.
+      const again = await as(greedy, `${greedy.id}-0`);
+      expect(again.code).toBe(0);
+      const fine = await as(other, other.id);
+      expect(fine.code).toBe(0);
+      await Promise.all([...held, again, fine].map(({ client }) => client.endAsync(true)));
     } finally {
       await t.close();
     }
