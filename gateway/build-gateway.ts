@@ -75,7 +75,7 @@ export const MAX_CONNECTIONS_PER_DEVICE = 4;
 const REFUSED_SINK_TOPIC = '$citymetrics/refused';
 const STATUS_PAYLOADS = new Set(['online', 'offline']);
 
-function authError(message: string, returnCode: 4 | 5 | 2): AuthenticateError {
+function authError(message: string, returnCode: 2 | 3 | 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
