@@ -150,12 +150,32 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<ConfigInpu
       problems.push(`${envNameOf(key)}: ${issue.message}`);
     }
   }
+  if (parsed.success) problems.push(...crossFieldProblems(parsed.data));
   if (problems.length > 0 || !parsed.success) {
     throw new CityError('CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
       details: problems,
     });
   }
   return Object.freeze(parsed.data);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Rules between keys, which the per-key schema cannot express. A reading accepted inside the late window
+ * but already past raw retention would be acknowledged and then dropped by the store: refuse such settings
+ * at start instead.
+ */
+function crossFieldProblems(c: z.infer<typeof configSchema>): string[] {
+  const problems: string[] = [];
+  const rawMs = c.retentionRawDays * DAY_MS;
+  if (c.ingestLateWindowMs >= rawMs)
+    problems.push(
+      `${envNameOf('ingestLateWindowMs')} (${c.ingestLateWindowMs} ms) must be less than ` +
+        `${envNameOf('retentionRawDays')} (${c.retentionRawDays} days = ${rawMs} ms): ` +
+        `shorten ${envNameOf('ingestLateWindowMs')} or raise ${envNameOf('retentionRawDays')}`,
+    );
+  return problems;
 }
 
 /** Settings for tests: ephemeral ports, silent logs; the caller supplies dataDir. */

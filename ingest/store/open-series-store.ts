@@ -37,5 +37,6 @@ export async function openSeriesStore(deps: {
       dayDays: config.retentionDayDays,
     },
     logger,
+    onExpired: (count) => telemetry.pointsExpired.inc(count),
   });
 }

@@ -33,6 +33,8 @@ export interface SqliteSeriesStoreOptions {
   logger: Logger;
   /** stamps revision history; defaults to the system clock */
   clock?: Clock;
+  /** told how many points of a write were older than raw retention, so the drop shows on /metrics */
+  onExpired?: (count: number) => void;
 }
 
 export interface SeriesRef {
@@ -139,8 +141,10 @@ export class SqliteSeriesStore implements SeriesStore {
 
   async write(points: readonly SeriesPoint[]): Promise<WriteOutcome> {
     const { outcome, expired } = this.writeBatch(points, this.clock.now());
-    if (expired > 0)
+    if (expired > 0) {
+      this.opts.onExpired?.(expired);
       this.log.warn({ expired, rawHorizon: this.horizons.raw }, 'points older than raw retention not stored');
+    }
     return outcome;
   }
 

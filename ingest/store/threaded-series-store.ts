@@ -71,6 +71,7 @@ export class ThreadedSqliteSeriesStore implements SeriesStore {
     private readonly init: WriterThreadInit,
     private readonly log: Logger,
     private readonly clock: Clock,
+    private readonly onExpired: ((count: number) => void) | undefined,
   ) {}
 
   /**
@@ -84,6 +85,7 @@ export class ThreadedSqliteSeriesStore implements SeriesStore {
       { file: opts.file, timeZone: opts.calendar.zone, retention: opts.retention },
       opts.logger.child({ component: 'series-store', store: 'sqlite', writer: 'thread' }),
       opts.clock ?? systemClock,
+      opts.onExpired,
     );
     try {
       await store.started();
@@ -122,11 +124,13 @@ export class ThreadedSqliteSeriesStore implements SeriesStore {
     }
     if (reply.op !== 'written') throw unexpected(reply);
     if (reply.seriesChanged) this.reader.reloadSeries();
-    if (reply.expired > 0)
+    if (reply.expired > 0) {
+      this.onExpired?.(reply.expired);
       this.log.warn(
         { expired: reply.expired, rawHorizon: reply.rawHorizon },
         'points older than raw retention not stored',
       );
+    }
     return reply.outcome;
   }
 
