@@ -69,6 +69,8 @@ export async function runKnownAnswerCity({ zone, label, seed, hours }: KnownAnsw
     {
       cityTimezone: zone,
       ingestLateWindowMs: 60 * DAY,
+      // Raw points must outlive the late window: a back-filled reading is never older than retention.
+      retentionRawDays: 90,
       mqttMaxPayloadBytes: 1_048_576,
       deviceRateLimitPerSec: 100_000,
       kpiRecomputeDebounceMs: 3_600_000,
