@@ -27,6 +27,16 @@ export const errorCatalogue = {
   INGEST_TOO_DEEP: { httpStatus: 400, retryable: false, message: 'payload nesting is too deep' },
   INGEST_SCHEMA: { httpStatus: 400, retryable: false, message: 'payload does not match the reading schema' },
   INGEST_SENML_INVALID: { httpStatus: 400, retryable: false, message: 'SenML record is invalid' },
+  INGEST_DUPLICATE_KEY: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'an object in the payload repeats a key',
+  },
+  INGEST_SENML_DUPLICATE_RECORD: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'SenML pack repeats a record (same name and time)',
+  },
   INGEST_TOO_MANY_READINGS: { httpStatus: 413, retryable: false, message: 'batch holds too many readings' },
   INGEST_UNKNOWN_METRIC: {
     httpStatus: 400,

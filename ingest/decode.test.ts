@@ -213,3 +213,87 @@ it('formatPath joins keys with dots and indexes with brackets', () => {
   expect(formatPath([2, 'ts'])).toBe('[2].ts');
   expect(formatPath([])).toBe('');
 });
+
+describe('decodeReadings refuses what JSON.parse would silently resolve', () => {
+  const T = 1_773_576_000_000;
+  const cases: Array<{ name: string; payload: string; code: string; field?: string; message?: string }> = [
+    {
+      name: 'a repeated metric, out of range first',
+      payload: `{"ts":${T},"values":{"pm25":99999,"pm25":3}}`,
+      code: 'INGEST_DUPLICATE_KEY',
+    },
+    {
+      name: 'a repeated top-level key',
+      payload: `{"ts":${T},"ts":${T},"values":{"pm25":3}}`,
+      code: 'INGEST_DUPLICATE_KEY',
+    },
+    {
+      name: 'a repeated key inside {value, unit}',
+      payload: `{"ts":${T},"values":{"no2":{"value":1,"unit":"ppb","value":2}}}`,
+      code: 'INGEST_DUPLICATE_KEY',
+    },
+    {
+      name: 'a repeated key in a batch reading',
+      payload: `[{"ts":${T},"values":{"pm25":1}},{"ts":${T},"values":{"pm10":1,"pm10":2}}]`,
+      code: 'INGEST_DUPLICATE_KEY',
+    },
+    {
+      name: 'a repeated key spelled with an escape',
+      payload: `{"ts":${T},"values":{"pm25":1,"\\u0070m25":2}}`,
+      code: 'INGEST_DUPLICATE_KEY',
+    },
+    {
+      name: 'a repeated SenML record',
+      payload: `[{"bn":"urn:dev:x:","n":"pm25","v":99999,"t":0},{"n":"pm25","v":3,"t":0}]`,
+      code: 'INGEST_SENML_DUPLICATE_RECORD',
+      field: '[1].n',
+    },
+    {
+      name: '1e309 inside {value, unit}',
+      payload: `{"ts":${T},"values":{"pm25":{"value":1e309,"unit":"ug/m3"}}}`,
+      code: 'INGEST_NOT_FINITE',
+      field: 'values.pm25.value',
+    },
+    {
+      name: 'a value that is a string',
+      payload: `{"ts":${T},"values":{"pm25":"12"}}`,
+      code: 'INGEST_SCHEMA',
+      field: 'values.pm25',
+      message: 'values.pm25: expected a number or {value, unit}',
+    },
+    {
+      name: 'a batch value that is an array',
+      payload: `[{"ts":${T},"values":{"pm25":[1]}}]`,
+      code: 'INGEST_SCHEMA',
+      field: '[0].values.pm25',
+      message: '[0].values.pm25: expected a number or {value, unit}',
+    },
+  ];
+  it.each(cases)('$name → $code', ({ payload, code, field, message }) => {
+    const out = decode(payload);
+    expect(out.ok).toBe(false);
+    if (out.ok) return;
+    expect(out.error.code).toBe(code);
+    if (field !== undefined) expect(out.error.field).toBe(field);
+    if (message !== undefined) expect(out.error.message).toBe(message);
+  });
+
+  const accepted: Array<{ name: string; payload: string }> = [
+    {
+      name: 'same key in sibling objects',
+      payload: `{"ts":${T},"values":{"no2":{"value":1,"unit":"ppb"},"o3":{"value":1,"unit":"ppb"}}}`,
+    },
+    {
+      name: 'a key-like string as a value',
+      payload: `{"ts":${T},"values":{"pm25":{"value":1,"unit":"value"}}}`,
+    },
+    {
+      name: 'same key in two batch readings',
+      payload: `[{"ts":${T},"values":{"pm25":1}},{"ts":${T + 1},"values":{"pm25":2}}]`,
+    },
+    { name: 'same SenML name at two times', payload: `[{"n":"pm25","v":1,"t":0},{"n":"pm25","v":2,"t":1}]` },
+  ];
+  it.each(accepted)('accepts $name', ({ payload }) => {
+    expect(decode(payload).ok).toBe(true);
+  });
+});

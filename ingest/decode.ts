@@ -46,6 +46,7 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
 const SENML_RELATIVE_LIMIT_S = 2 ** 28;
 
 const refuse = (code: ErrorCode, message?: string, field?: string): { ok: false; error: CityError } => ({
@@ -75,16 +76,67 @@ export function nestingDepth(payload: Uint8Array, limit = MAX_DEPTH): number {
   return max;
 }
 
+/**
+ * The first key repeated within one object, or undefined. JSON.parse keeps the last of repeated keys, so
+ * `{"pm25":9999,"pm25":3}` would pass validation with a value the device never meant alone; the parsed
+ * object cannot show the repeat, so this one linear pass over the raw text (already bounded by MAX_DEPTH
+ * and the payload size limit) looks for it. It assumes the text is otherwise valid JSON: it runs after JSON.parse.
+ */
+export function duplicateKey(text: string): string | undefined {
+  // One key set per open object; arrays get a null entry so closing brackets pop the right level.
+  const stack: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const start = i;
+      let escaped = false;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === BACKSLASH) {
+          escaped = true;
+          i++;
+        } else if (d === QUOTE) break;
+      }
+      const keys = stack[stack.length - 1];
+      if (expectKey && keys) {
+        // An escaped key (`"\u0070m25"`) is compared decoded, as JSON.parse would see it.
+        const raw = text.slice(start, i + 1);
+        const key = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
+      expectKey = false;
+    } else if (c === OPEN_BRACE) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === OPEN_BRACKET) {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) stack.pop();
+    else if (c === COMMA) expectKey = stack[stack.length - 1] != null;
+  }
+  return undefined;
+}
+
 /** The cheap checks and JSON.parse shared by both channels. */
-function parseJson(payload: Buffer): Decoded<unknown> {
+function parseJson(payload: Buffer, refuseDuplicateKeys = false): Decoded<unknown> {
   if (payload.length === 0) return refuse('INGEST_EMPTY_PAYLOAD');
   if (nestingDepth(payload) > MAX_DEPTH)
     return refuse('INGEST_TOO_DEEP', `payload nesting exceeds ${MAX_DEPTH} levels`);
+  const text = payload.toString('utf8');
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(payload.toString('utf8')) };
+    value = JSON.parse(text);
   } catch (err) {
     return refuse('INGEST_MALFORMED_JSON', `payload is not valid JSON: ${(err as Error).message}`);
   }
+  if (refuseDuplicateKeys) {
+    const key = duplicateKey(text);
+    if (key !== undefined)
+      return refuse('INGEST_DUPLICATE_KEY', `key ${JSON.stringify(key)} appears twice in one object`);
+  }
+  return { ok: true, value };
 }
 
 /** `values.pm25`, `[2].ts`: the path of a zod issue as the devices/{id}/errors `field`. */
@@ -131,13 +183,26 @@ function schemaError(error: z.ZodError, input: unknown, code: ErrorCode): { ok: 
   if (typeof at === 'number' && !Number.isFinite(at)) {
     return refuse('INGEST_NOT_FINITE', `value ${at} is not a finite number`, formatPath(issue.path));
   }
+  // `{value: 1e309, unit}` fails the union as a whole; it is the same non-finite number as a bare 1e309.
+  const inner = at !== null && typeof at === 'object' ? (at as { value?: unknown }).value : undefined;
+  if (typeof inner === 'number' && !Number.isFinite(inner)) {
+    const field = formatPath([...issue.path, 'value']);
+    return refuse('INGEST_NOT_FINITE', `value ${inner} is not a finite number`, field);
+  }
+  // zod says "Invalid input" for a failed union; a value of a reading has one shape to name instead.
+  // An object gets the deeper branch's path instead (`values.no2.unit`), which says more.
+  const isObject = at !== null && typeof at === 'object' && !Array.isArray(at);
+  if (issue.code === 'invalid_union' && !isObject && issue.path[issue.path.length - 2] === 'values') {
+    const field = formatPath(issue.path);
+    return refuse(code, `${field}: expected a number or {value, unit}`, field);
+  }
   const path = issuePath(issue);
   return refuse(code, `${formatPath(path) || 'payload'}: ${issue.message}`, formatPath(path));
 }
 
 /** Telemetry payload → readings: one reading object, an array of them (back-fill), or a SenML pack. */
 export function decodeReadings(payload: Buffer, options: DecodeOptions): Decoded<DecodedReadings> {
-  const parsed = parseJson(payload);
+  const parsed = parseJson(payload, true);
   if (!parsed.ok) return parsed;
   const input = parsed.value;
   if (Array.isArray(input)) {
@@ -233,6 +298,10 @@ function decodeSenml(input: unknown[], options: DecodeOptions): Decoded<DecodedR
       // A null-prototype object: a metric named `__proto__` must stay a plain key.
       reading = { ts, values: Object.create(null) as Record<string, RawValue> };
       byTs.set(ts, reading);
+    }
+    // Two records for one metric at one time would otherwise keep the last silently.
+    if (metric in reading.values) {
+      return refuse('INGEST_SENML_DUPLICATE_RECORD', `record repeats ${metric} at time ${ts}`, `[${i}].n`);
     }
     const unit = r.u ?? bu;
     reading.values[metric] = unit === undefined ? value : { value, unit };
