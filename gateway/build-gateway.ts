@@ -80,7 +80,7 @@ function authError(message: string, returnCode: 2 | 3 | 4 | 5): AuthenticateErro
 }
 
 /**
- * The MQTT gateway: an aedes broker with device authentication, the topic ACL of DESIGN.md and the ingest
+ * The MQTT gateway: an aedes broker with device authentication, the topic ACL (README, "MQTT contract") and the ingest
  * hook. It opens no port: listeners (gateway/listeners.ts) hand it streams.
  *
  * QoS 1 durability: aedes writes the PUBACK only after `authorizePublish` calls back, so the callback waits
