@@ -19,7 +19,7 @@ import { BENCH_CONFIG_OVERRIDES } from './targets/citymetrics.ts';
  *   [--qos 0|1] [--seconds 20] [--template DIR]`
  *
  * The platform with a city of many REGISTERED devices (idle, of every kind) while a few publish at a fixed
- * rate: what issue 6 found collapsing. Runs the platform in this process (so `--cpu-prof` profiles it) and
+ * rate: where an earlier build collapsed. Runs the platform in this process (so `--cpu-prof` profiles it) and
  * the load generator in a child; prints offered vs stored rate, publish→durable latency and the worst
  * event-loop delay. `--template` keeps the provisioned registry between runs (provisioning 20 000 devices
  * takes ~20 s even at a low scrypt cost).

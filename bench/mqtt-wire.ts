@@ -4,7 +4,7 @@ import mqttPacket from 'mqtt-packet';
  * Just enough MQTT 3.1.1 for a lean load generator: CONNECT is encoded once per device with mqtt-packet;
  * PUBLISH is written by hand into one buffer (the hot path: no packet object, no stream per message); the
  * reader only needs CONNACK and PUBACK. A client object per device would cost the generator more than the
- * broker under test (DESIGN.md: "the load generator is the limit").
+ * broker under test: the load generator must not be the limit.
  */
 
 export interface ConnectOptions {

@@ -18,7 +18,7 @@ import { loadCatalogue } from '../metrics/catalogue/catalogue.ts';
 /**
  * Scenario 'periods': a city of 1 000 devices of every kind with a year of roll-ups, then the time to
  * close a month (metrics/month-close.ts through buildKpis) and to recompute every KPI for the three
- * running periods (engine.computeAll()). Targets (issue 6): close < 2 s, recompute < 1 s.
+ * running periods (engine.computeAll()). Targets: close < 2 s, recompute < 1 s.
  *
  * The year is generated straight into the SQLite series store in big batches: per device and metric one
  * point every `hoursBetweenPoints` hours (12 by default, 24 in quick runs). The formulas read whole days from the day tier

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Wire formats a device may publish on `devices/{id}/telemetry` (DESIGN.md, "Readings").
+ * Wire formats a device may publish on `devices/{id}/telemetry` (README, "MQTT contract").
  * Decoding and unit handling live in ingest; these schemas are shared with simulators and docs.
  */
 export const valueWithUnitSchema = z.object({ value: z.number(), unit: z.string().min(1).max(32) }).strict();

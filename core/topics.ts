@@ -1,4 +1,4 @@
-/** MQTT topic names of the device contract (DESIGN.md, "MQTT contract"). */
+/** MQTT topic names of the device contract (README, "MQTT contract"). */
 export const DEVICE_TOPIC_PREFIX = 'devices/';
 
 export type DeviceChannel = 'telemetry' | 'events' | 'status' | 'errors' | 'commands';

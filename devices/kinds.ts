@@ -4,7 +4,7 @@ import type { deviceKindSchema } from '../core/device-kind.ts';
 type KindInput = z.input<typeof deviceKindSchema>;
 
 /**
- * The device kinds the U4SSC KPIs need (DESIGN.md, "Device kinds"). Quantities that accumulate (energy,
+ * The device kinds the U4SSC KPIs need. Quantities that accumulate (energy,
  * volume, vehicles) are reported per reporting interval, not as a meter register, so that sums over any
  * period are plain sums. Conversions: canonical = value × factor + offset.
  */

@@ -81,7 +81,7 @@ const PRUNE_CHUNK_ROWS = 5_000;
 const DAY_MS = 86_400_000;
 
 /**
- * The durable log (DESIGN.md, "Storage" 1): `<dataDir>/log.db`, append-only, the boundary of "acknowledged =
+ * The durable log: `<dataDir>/log.db`, append-only, the boundary of "acknowledged =
  * kept". Appends are queued and committed together (group commit) when `flushMaxValues` values wait or
  * `flushIntervalMs` has passed, in ONE transaction, then every waiter resolves.
  *

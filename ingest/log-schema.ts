@@ -9,7 +9,7 @@ export const LOG_APPLICATION_ID = 0x434d4c47;
 export const LOG_SCHEMA_VERSION = 2;
 
 // No secondary index on `log` or `events_log`: appends in rowid order are what keep the log fast
-// (DESIGN.md, measured numbers). Readers go by seq (the rowid); retention deletes rowid ranges.
+// (measured). Readers go by seq (the rowid); retention deletes rowid ranges.
 //
 // One row per accepted MESSAGE (version 2; version 1 had one per value): every value still has its own seq
 // (the row's seq is its first value's, the row holds seq .. seq + n - 1), but a reading of five values

@@ -1,8 +1,8 @@
 import type { Period } from './kpi-types.ts';
 
 /**
- * Completeness: readings received against readings expected from each device's reporting interval
- * (DESIGN.md, "KPIs"). A KPI value whose completeness is below the capture threshold (EU air-quality
+ * Completeness: readings received against readings expected from each device's reporting interval.
+ * A KPI value whose completeness is below the capture threshold (EU air-quality
  * practice, Directive 2008/50/EC Annex I: 90 % data capture; configurable) is provisional.
  */
 

@@ -21,7 +21,7 @@ export interface MonthCloseOptions {
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 /**
- * Month close and restatements (DESIGN.md, "KPIs"): a month's roll-up is frozen as version 1 once the grace
+ * Month close and restatements: a month's roll-up is frozen as version 1 once the grace
  * period for late data has passed (or when an analyst closes it), December's close freezes the year too.
  * Whatever changes a closed period later (late readings, revisions, a manual value) recomputes it: each
  * entry whose value changed gets one restatement row (old value, new value, cause) in one new version;

@@ -4,7 +4,7 @@ import { CityError } from '../core/errors.ts';
 import type { Period, PeriodKind } from './kpi-types.ts';
 
 /**
- * KPI reporting periods: calendar periods in the city's IANA zone (DESIGN.md, "KPIs"), [start, end) in
+ * KPI reporting periods: calendar periods in the city's IANA zone, [start, end) in
  * epoch ms. Local midnights make a month 31 days minus one hour long in a spring-forward month, so every
  * boundary is computed by luxon in the zone, never by adding fixed milliseconds.
  *

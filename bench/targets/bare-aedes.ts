@@ -34,7 +34,7 @@ export async function startBareAedes(o: TargetOptions): Promise<Target> {
     devices: benchDeviceIds(o.devices).map((id) => ({ id })),
     pids: [process.pid],
     async stop() {
-      // Connections first: aedes.close() with a backlog can overflow the stack (DESIGN.md).
+      // Connections first: aedes.close() with a backlog can overflow the stack (upstream).
       server.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => broker.close(() => resolve()));

@@ -1,5 +1,5 @@
 /**
- * API key roles, each including the rights of those before it (DESIGN.md, "Interfaces people use"):
+ * API key roles, each including the rights of those before it:
  * viewer reads, operator runs day-to-day operations, analyst enters manual values and closes months,
  * admin manages devices and keys.
  */

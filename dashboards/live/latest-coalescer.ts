@@ -1,7 +1,7 @@
 /**
  * Latest value per (device, metric) for the live page: what changed since the last push, and the whole
  * current picture for a client that connects or falls behind. The newest reading timestamp wins, not the
- * last arrival (DESIGN.md, "Readings"): a back-filled batch must not overwrite fresher values.
+ * last arrival: a back-filled batch must not overwrite fresher values.
  *
  * Bounded: at most `maxSeries` series are tracked; past it the series updated longest ago is dropped
  * (counted in `evicted`), so memory does not grow with the city.

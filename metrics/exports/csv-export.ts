@@ -3,7 +3,7 @@ import { loadCatalogue } from '../catalogue/catalogue.ts';
 import { completenessPercent, type RollupEntry, sortEntries } from './rollup-entry.ts';
 
 /**
- * The CSV roll-up export: one row per KPI and data point (DESIGN.md, "Exports"), in assessment order.
+ * The CSV roll-up export: one row per KPI and data point, in assessment order.
  *
  * - RFC 4180: comma separated, CRLF line ends, fields quoted when they hold a comma, quote or line break.
  * - UTF-8 with a byte-order mark by default. Excel opens a BOM-less UTF-8 file in the legacy code page and

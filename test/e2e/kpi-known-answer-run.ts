@@ -8,7 +8,7 @@ import { CITY_FACTS, generateCity, type Reading } from './kpi-known-answer-city.
 import { expectedKpis, expectedPm25After } from './kpi-known-answer-expected.ts';
 
 /**
- * The known-answer city (issue 3): a deterministic month of readings from a device of every kind, with
+ * The known-answer city: a deterministic month of readings from a device of every kind, with
  * gaps, duplicates, late and out-of-order readings, published over real MQTT; every sensor-derived KPI of
  * the month roll-up must match the value computed independently from the generated readings to 0.1 %. Then
  * the month is closed and late data arrives: exactly one restatement, with the right old and new values.
