@@ -9,17 +9,11 @@ import type { DeviceDirectory, DeviceRecord } from '../core/ports/device-directo
 import type { IngestChannel, IngestResult, IngestSink } from '../core/ports/ingest-sink.ts';
 import type { SeriesStore, WriteOutcome } from '../core/ports/series-store.ts';
 import type { Telemetry } from '../core/telemetry.ts';
-import { decodeEvent, decodeReadings } from './decode.ts';
+import { type AdmissionRules, admissionRulesOf, admitMessage } from './admit.ts';
 import { type DeviceEventRecord, DurableLog, type EventQuery } from './durable-log.ts';
 import { type IngestStats, LatencyWindow, RateRing } from './ingest-stats.ts';
 import { Materializer, type RetryPolicy } from './materializer.ts';
-import {
-  type TimeLimits,
-  type ValidatedEvent,
-  type ValidatedReadings,
-  validateEvent,
-  validateReadings,
-} from './validate.ts';
+import type { ValidatedEvent, ValidatedReadings } from './validate.ts';
 
 export type { DeviceEventRecord, EventQuery } from './durable-log.ts';
 export type { IngestStats } from './ingest-stats.ts';
@@ -60,8 +54,7 @@ export class IngestService implements IngestSink {
   private readonly log: DurableLog;
   private readonly materializer: Materializer;
   private readonly logger: Logger;
-  private readonly limits: TimeLimits;
-  private readonly maxReadings: number;
+  private readonly rules: AdmissionRules;
   private readonly maxBacklog: number;
   private readonly closeTimeoutMs: number;
   private readonly pruneTimer: NodeJS.Timeout | null;
@@ -80,8 +73,7 @@ export class IngestService implements IngestSink {
     const { config, telemetry, clock } = deps;
     this.deps = deps;
     this.logger = deps.logger.child({ component: 'ingest' });
-    this.limits = { futureSkewMs: config.ingestFutureSkewMs, lateWindowMs: config.ingestLateWindowMs };
-    this.maxReadings = config.ingestMaxReadingsPerMessage;
+    this.rules = admissionRulesOf(config);
     this.maxBacklog = config.ingestMaxBacklogValues;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     this.acceptedRate = new RateRing(clock);
@@ -128,28 +120,11 @@ export class IngestService implements IngestSink {
     try {
       if (this.closing !== null)
         return Promise.resolve(this.refuse(deviceId, new CityError('INGEST_SHUTTING_DOWN')));
-      const device = this.deps.directory.get(deviceId);
-      if (device === undefined) {
-        return Promise.resolve(
-          this.refuse(
-            deviceId,
-            new CityError('INGEST_UNKNOWN_DEVICE', `device ${deviceId} is not registered`),
-          ),
-        );
-      }
       const now = this.deps.clock.now();
-      if (channel === 'events') {
-        const decoded = decodeEvent(payload);
-        if (!decoded.ok) return Promise.resolve(this.refuse(deviceId, decoded.error));
-        const valid = validateEvent(decoded.value, device.kind, this.deps.directory, this.limits, now);
-        if (!valid.ok) return Promise.resolve(this.refuse(deviceId, valid.error));
-        return this.logEvent(device, valid.value, now);
-      }
-      const decoded = decodeReadings(payload, { maxReadings: this.maxReadings, now });
-      if (!decoded.ok) return Promise.resolve(this.refuse(deviceId, decoded.error));
-      const valid = validateReadings(decoded.value, device.kind, this.deps.directory, this.limits, now);
-      if (!valid.ok) return Promise.resolve(this.refuse(deviceId, valid.error));
-      return this.logReadings(device, valid.value, now);
+      const admitted = admitMessage(this.deps.directory, this.rules, deviceId, channel, payload, now);
+      if (!admitted.ok) return Promise.resolve(this.refuse(deviceId, admitted.error));
+      if (admitted.channel === 'events') return this.logEvent(admitted.device, admitted.event, now);
+      return this.logReadings(admitted.device, admitted.readings, now);
     } catch (err) {
       // submit never rejects (IngestSink contract): an unexpected failure is a retryable refusal.
       this.logger.error({ err, deviceId }, 'ingest failed unexpectedly');
