@@ -97,8 +97,16 @@ export class ProcessServer {
     throw new Error(`${this.spec.name} did not become ready:\n${this.output}`);
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited in time. Resolves once the process is gone. */
-  async stop(): Promise<void> {
+  /** The process id while it runs (a test may want to name it), else null. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /**
+   * SIGTERM (or `signal`), then SIGKILL if it has not exited in time. Resolves once the process is gone.
+   * `SIGKILL` is the crash of a machine's process: nothing flushed, nothing said to its peers.
+   */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (child === null) return;
     this.child = null;
@@ -107,7 +115,7 @@ export class ProcessServer {
       return;
     }
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
+    child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await gone;
     clearTimeout(timer);
