@@ -54,7 +54,12 @@ export interface ProcessServerSpec {
   command: string;
   args: string[];
   /** GET this URL until it answers 2xx: the server is ready. */
-  readyUrl: string;
+  readyUrl?: string;
+  /** Or ask this until it resolves true (servers without HTTP, such as PostgreSQL). */
+  ready?: () => Promise<boolean>;
+  /** Run as this user and group (a root test process starting a server that refuses root). */
+  uid?: number;
+  gid?: number;
 }
 
 /** One server process that can be stopped and started again on the same ports and data (outage tests). */
@@ -72,7 +77,12 @@ export class ProcessServer {
 
   async start(): Promise<void> {
     if (this.child !== null) return;
-    const child = spawn(this.spec.command, this.spec.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { uid, gid } = this.spec;
+    const child = spawn(this.spec.command, this.spec.args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(uid !== undefined ? { uid } : {}),
+      ...(gid !== undefined ? { gid } : {}),
+    });
     this.child = child;
     children.add(child);
     const keep = (chunk: Buffer) => {
@@ -123,6 +133,8 @@ export class ProcessServer {
   }
 
   private async answers(): Promise<boolean> {
+    if (this.spec.ready !== undefined) return this.spec.ready().catch(() => false);
+    if (this.spec.readyUrl === undefined) throw new Error(`${this.spec.name}: no readiness probe`);
     try {
       const res = await fetch(this.spec.readyUrl, { signal: AbortSignal.timeout(1_000) });
       await res.arrayBuffer();
