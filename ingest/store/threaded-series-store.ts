@@ -28,7 +28,11 @@ import type {
   WriterThreadInit,
 } from './writer-thread-protocol.ts';
 
-const THREAD_ENTRY = new URL('./series-writer-thread.mjs', import.meta.url);
+// Run as TypeScript (tsx, vitest) the thread starts through a bootstrap that registers tsx, which a worker
+// does not inherit; compiled (npm run build) this file is .js and its sibling thread file is compiled too.
+const THREAD_ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('./series-writer-thread.mjs', import.meta.url)
+  : new URL('./series-writer-thread.js', import.meta.url);
 
 interface Waiter {
   resolve: (reply: WriterReply) => void;
