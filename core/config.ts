@@ -1,8 +1,25 @@
 import { readFileSync } from 'node:fs';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { isValidTimeZone } from './city-calendar.ts';
 import { influxConfigShape } from './config-influx.ts';
 import { CityError } from './errors.ts';
+
+/** The proxy names and forms express's `trust proxy` (proxy-addr) accepts, checked here so a typo is named at start. */
+export function isTrustedProxyList(list: string): boolean {
+  try {
+    proxyaddr.compile(trustedProxyEntries(list));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const trustedProxyEntries = (list: string): string[] =>
+  list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
@@ -77,6 +94,16 @@ export const configSchema = z
       .string()
       .default('')
       .describe('comma-separated origins allowed by CORS; empty = same origin only'),
+    trustedProxies: z
+      .string()
+      .default('')
+      .refine(
+        isTrustedProxyList,
+        'expected comma-separated addresses, CIDR ranges, loopback, linklocal or uniquelocal',
+      )
+      .describe(
+        'reverse proxies whose X-Forwarded-For is believed (addresses, CIDRs, loopback, uniquelocal); empty = none',
+      ),
     httpBodyLimitBytes: positiveInt.default(1_048_576).describe('largest HTTP request body'),
     mqttTlsPort: port
       .default(8883)

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { Clock } from '../../core/clock.ts';
@@ -7,49 +8,80 @@ import type { ApiKeyStore } from './api-key-store.ts';
 import { type Principal, type Role, roleAtLeast } from './roles.ts';
 
 /**
- * Counts failed authentications per client address in fixed windows; past the limit the address gets 429
- * API_RATE_LIMITED until its window ends, valid key or not (a guessed key must not be confirmed).
+ * Counts failed authentications in fixed windows, two ways:
+ * - per presented key: the same wrong key sent again and again (a dashboard left with a revoked key) is
+ *   refused with 429 once it reaches the limit, and blocks nothing else;
+ * - per client address, counting distinct wrong keys: guessing is trying many keys, so an address that
+ *   has presented `limit` different wrong keys gets 429 API_RATE_LIMITED for every key until its window
+ *   ends, valid ones too (a guessed key must not be confirmed).
+ * A stale key retried forever behind a reverse proxy therefore never locks out the proxy's other users;
+ * guessing still does, unless the proxy is listed in TRUSTED_PROXIES so that the address is the client's.
  *
  * Only failures are counted, when they happen. express-rate-limit's own middleware with
  * `skipSuccessfulRequests` counts every request when it starts and gives successes back when they finish,
  * so a client with many requests in flight would be refused although none failed; its `ipKeyGenerator`
  * is used for the address key (IPv6 grouped by /56, so one host cannot rotate through its prefix).
- * Bounded: past `maxTracked` addresses the oldest entry is dropped.
+ * Bounded: past `maxTracked` entries of either kind the oldest is dropped; an address remembers at most
+ * `limit` distinct keys, as hashes.
  */
 export class AuthFailureLimiter {
-  private readonly entries = new Map<string, { failures: number; resetAt: number }>();
+  private readonly addresses = new Map<string, { keys: Set<string>; resetAt: number }>();
+  private readonly keys = new Map<string, { failures: number; resetAt: number }>();
 
   constructor(
     private readonly options: { limit: number; windowMs: number; clock: Clock; maxTracked?: number },
   ) {}
 
-  /** Seconds until the address may try again, or 0 when it is not blocked. */
-  retryAfterSec(key: string): number {
-    const entry = this.entries.get(key);
-    if (!entry) return 0;
+  /** Seconds until this address may try this key again, or 0 when neither is blocked. */
+  retryAfterSec(address: string, presented: string | undefined): number {
     const now = this.options.clock.now();
-    if (entry.resetAt <= now) {
-      this.entries.delete(key);
-      return 0;
-    }
-    return entry.failures >= this.options.limit ? Math.ceil((entry.resetAt - now) / 1000) : 0;
+    const { limit } = this.options;
+    const byAddress = live(this.addresses, address, now);
+    // No key is no guess: it is never blocked as a key, only counted once for the address.
+    const byKey = presented === undefined ? undefined : live(this.keys, keyHash(presented), now);
+    const wait = (resetAt: number) => Math.ceil((resetAt - now) / 1000);
+    return Math.max(
+      byAddress !== undefined && byAddress.keys.size >= limit ? wait(byAddress.resetAt) : 0,
+      byKey !== undefined && byKey.failures >= limit ? wait(byKey.resetAt) : 0,
+    );
   }
 
-  fail(key: string): void {
+  fail(address: string, presented: string | undefined): void {
     const now = this.options.clock.now();
-    const entry = this.entries.get(key);
-    if (entry && entry.resetAt > now) {
-      entry.failures++;
-      return;
+    const hash = keyHash(presented);
+    if (presented !== undefined) {
+      const byKey = live(this.keys, hash, now);
+      if (byKey !== undefined) byKey.failures++;
+      else this.track(this.keys, hash, { failures: 1, resetAt: now + this.options.windowMs });
     }
-    this.entries.delete(key);
-    this.entries.set(key, { failures: 1, resetAt: now + this.options.windowMs });
-    if (this.entries.size > (this.options.maxTracked ?? 10_000)) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    const byAddress = live(this.addresses, address, now);
+    if (byAddress === undefined)
+      this.track(this.addresses, address, { keys: new Set([hash]), resetAt: now + this.options.windowMs });
+    else if (byAddress.keys.size < this.options.limit) byAddress.keys.add(hash);
+  }
+
+  private track<V>(map: Map<string, V>, key: string, value: V): void {
+    map.set(key, value);
+    if (map.size > (this.options.maxTracked ?? 10_000)) {
+      const oldest = map.keys().next().value;
+      if (oldest !== undefined) map.delete(oldest);
     }
   }
 }
+
+/** The entry while its window lasts; an ended window is forgotten. */
+function live<V extends { resetAt: number }>(map: Map<string, V>, key: string, now: number): V | undefined {
+  const entry = map.get(key);
+  if (entry !== undefined && entry.resetAt <= now) {
+    map.delete(key);
+    return undefined;
+  }
+  return entry;
+}
+
+/** Wrong keys are remembered by a short hash, never as sent; a missing key is one key of its own for an address. */
+const keyHash = (presented: string | undefined): string =>
+  presented === undefined ? '' : createHash('sha256').update(presented).digest('base64url').slice(0, 22);
 
 export const clientKey = (ip: string | undefined): string => ipKeyGenerator(ip ?? 'unknown');
 
@@ -73,19 +105,19 @@ export interface AuthDeps {
 export function createRequireRole(deps: AuthDeps): (role: Role) => RequestHandler {
   return (role) =>
     async function requireRole(req, res, next) {
-      const key = clientKey(req.ip);
-      const retryAfter = deps.limiter.retryAfterSec(key);
+      const address = clientKey(req.ip);
+      const token = bearerToken(req);
+      const retryAfter = deps.limiter.retryAfterSec(address, token);
       if (retryAfter > 0) {
         res.set('Retry-After', String(retryAfter));
         throw new CityError(
           'API_RATE_LIMITED',
-          'too many failed authentications from this address, retry later',
+          'too many failed authentications from this address or with this key, retry later',
         );
       }
-      const token = bearerToken(req);
       const principal: Principal | null = token === undefined ? null : await deps.apiKeys.authenticate(token);
       if (!principal) {
-        deps.limiter.fail(key);
+        deps.limiter.fail(address, token);
         res.set('WWW-Authenticate', 'Bearer realm="citymetrics"');
         throw new CityError(
           'API_UNAUTHENTICATED',

@@ -4,6 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
+import proxyaddr from 'proxy-addr';
+import { trustedProxyEntries } from '../../core/config.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
 import { attachLiveHub, type LiveHub } from '../live/live-hub.ts';
 import { AuthFailureLimiter, createRequireRole } from './auth.ts';
@@ -86,6 +88,10 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
 
   const app = express();
   app.disable('x-powered-by');
+  // req.ip is the client behind a listed proxy (X-Forwarded-For), the socket's peer otherwise: what the
+  // failed-authentication limit counts per address.
+  const trust = proxyaddr.compile(trustedProxyEntries(deps.config.trustedProxies));
+  app.set('trust proxy', trust);
   app.set('query parser', 'simple'); // flat strings only: no nested objects from `a[b]=c`
   app.use(countRequests(deps.telemetry));
   app.use(
@@ -137,6 +143,7 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
         kinds: deps.kinds,
         registry: deps.registry,
         limiter,
+        clientAddress: (req) => proxyaddr(req, trust),
         logger: deps.logger,
         clock: deps.clock,
         ...(deps.alerts ? { alerts: deps.alerts } : {}),

@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
@@ -58,6 +58,8 @@ export interface LiveHubDeps {
   kinds: KindCatalogue;
   registry: DeviceRegistry;
   limiter: AuthFailureLimiter;
+  /** The client's address as the REST API sees it (through TRUSTED_PROXIES). */
+  clientAddress: (req: IncomingMessage) => string | undefined;
   logger: Logger;
   clock: Clock;
   alerts?: AlertFeed;
@@ -145,13 +147,14 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
   const kpiRevisions: KpiRevised[] = [];
 
   io.use(async function authenticateSocket(socket, next) {
-    const key = clientKey(socket.handshake.address);
-    if (deps.limiter.retryAfterSec(key) > 0)
-      return next(connectError('API_RATE_LIMITED', 'too many failed authentications'));
+    const address = clientKey(deps.clientAddress(socket.request));
     const token: unknown = socket.handshake.auth?.token;
+    const presented = typeof token === 'string' ? token : undefined;
+    if (deps.limiter.retryAfterSec(address, presented) > 0)
+      return next(connectError('API_RATE_LIMITED', 'too many failed authentications'));
     const principal = await deps.apiKeys.authenticate(token);
     if (!principal) {
-      deps.limiter.fail(key);
+      deps.limiter.fail(address, presented);
       return next(connectError('API_UNAUTHENTICATED', 'missing or invalid API key'));
     }
     socket.data.principal = principal;
