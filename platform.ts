@@ -6,6 +6,8 @@ import { CityCalendar } from './core/city-calendar.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import type { Config } from './core/config.ts';
 import { CityError } from './core/errors.ts';
+import { lockDataDir } from './core/instance-lock.ts';
+import { listenError } from './core/listen-error.ts';
 import type { Logger } from './core/logger.ts';
 import { PlatformEvents } from './core/platform-events.ts';
 import type { SeriesStore, WriteOutcome } from './core/ports/series-store.ts';
@@ -119,6 +121,8 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true });
+  // Taken before any database opens: a second process on these files must not replay the log too.
+  const lock = track(lockDataDir(config.dataDir));
   const telemetry: Telemetry = createTelemetry();
   const events = new PlatformEvents();
   const calendar = new CityCalendar(config.cityTimezone);
@@ -242,6 +246,15 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
         maxPayloadBytes: config.mqttMaxPayloadBytes,
         handshakeTimeoutMs: config.mqttConnectTimeoutMs,
         tls: mqttTls === null ? null : { port: config.mqttTlsPort, ...mqttTls },
+      }).catch((err: unknown) => {
+        const port = (err as { port?: number }).port;
+        const setting =
+          port === config.mqttWsPort
+            ? 'MQTT_WS_PORT'
+            : mqttTls !== null && port === config.mqttTlsPort
+              ? 'MQTT_TLS_PORT'
+              : 'MQTT_PORT';
+        throw listenError(err, setting, 'MQTT_HOST');
       });
       const https = httpTls !== null;
       httpServer = https ? createHttpsServer({ ...httpTls, minVersion: 'TLSv1.2' }, app) : createServer(app);
@@ -251,7 +264,7 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
       live = attachLive(httpServer);
       const server = httpServer;
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (err) => reject(listenError(err, 'HTTP_PORT', 'HTTP_HOST')));
         server.listen(config.httpPort, config.httpHost, () => resolve());
       });
       started = true;
@@ -267,7 +280,10 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
       };
     },
 
-    /** Graceful stop: no new messages, everything acknowledged flushed, databases closed. Idempotent. */
+    /**
+     * Graceful stop: no new messages, everything acknowledged flushed, databases closed, the data directory
+     * released. Idempotent; also the way out of a start() that failed (a port in use).
+     */
     stop(): Promise<void> {
       stopping ??= (async () => {
         clearInterval(retentionTimer);
@@ -286,6 +302,7 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
         await store.close();
         registry.close();
         apiKeys.close();
+        lock.close();
       })();
       return stopping;
     },

@@ -128,6 +128,22 @@ export const errorCatalogue = {
   },
   METRICS_PERIOD_NOT_ENDED: { httpStatus: 409, retryable: false, message: 'the period has not ended yet' },
   METRICS_ALREADY_CLOSED: { httpStatus: 409, retryable: false, message: 'the period is already closed' },
+  // platform start-up: retryable where a later start succeeds once the other process has gone
+  PLATFORM_DATA_DIR_IN_USE: {
+    httpStatus: 500,
+    retryable: true,
+    message: 'another citymetrics process is using this data directory',
+  },
+  PLATFORM_PORT_IN_USE: {
+    httpStatus: 500,
+    retryable: true,
+    message: 'a port to listen on is already in use',
+  },
+  PLATFORM_LISTEN_FAILED: {
+    httpStatus: 500,
+    retryable: false,
+    message: 'cannot listen on the configured address',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;
