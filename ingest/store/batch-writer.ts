@@ -21,7 +21,7 @@ interface Row {
 }
 
 /** (tier, series, bucket) → value, with maps keyed by numbers: thousands of lookups per batch stay cheap. */
-class BucketMap<T> {
+export class BucketMap<T> {
   readonly tiers: Record<Step, Map<number, Map<number, T>>> = {
     minute: new Map(),
     hour: new Map(),
@@ -47,7 +47,7 @@ class BucketMap<T> {
   }
 }
 
-class DeltaMap extends BucketMap<Agg> {
+export class DeltaMap extends BucketMap<Agg> {
   /** Adds the point to the bucket's delta; returns that delta. */
   add(tier: Step, id: number, bucket: number, ts: number, value: number): Agg {
     let agg = this.get(tier, id, bucket);

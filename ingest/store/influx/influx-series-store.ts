@@ -13,6 +13,7 @@ import type {
   StoreHealth,
   WriteOutcome,
 } from '../../../core/ports/series-store.ts';
+import { SerialWrites } from '../serial-writes.ts';
 import { IdentityIndex } from './identity-index.ts';
 import {
   type InfluxStoreOptions,
@@ -73,12 +74,12 @@ export interface InfluxStoreStats {
 export class InfluxSeriesStore implements SeriesStore {
   readonly name = 'influxdb';
   private readonly queries: InfluxQlClient;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly writes: SerialWrites;
   private closed = false;
   private horizon: number;
   private lastFailure: string | undefined;
   private failing = false;
-  private readonly counters = { writeFailures: 0, pending: 0, pointsWritten: 0, expired: 0 };
+  private readonly counters = { writeFailures: 0, pointsWritten: 0, expired: 0 };
 
   private constructor(
     private readonly deps: InfluxStoreDeps,
@@ -88,6 +89,7 @@ export class InfluxSeriesStore implements SeriesStore {
     private readonly log: Logger,
   ) {
     this.queries = new InfluxQlClient(options);
+    this.writes = new SerialWrites('InfluxDB', options.maxPendingPoints);
     this.horizon = index.getMeta(HORIZON_KEY) ?? Number.NEGATIVE_INFINITY;
   }
 
@@ -123,19 +125,7 @@ export class InfluxSeriesStore implements SeriesStore {
       if (!Number.isFinite(p.ts))
         throw new CityError('INGEST_TS_INVALID', undefined, { field: `${p.deviceId}.${p.metric}` });
     }
-    const c = this.counters;
-    if (c.pending > 0 && c.pending + points.length > this.options.maxPendingPoints)
-      throw new CityError('INGEST_STORE_UNAVAILABLE', `InfluxDB is behind: ${c.pending} points pending`, {
-        details: { pending: c.pending, maxPendingPoints: this.options.maxPendingPoints },
-      });
-    c.pending += points.length;
-    const run = this.tail.then(() => this.writeNow(points));
-    this.tail = run.catch(() => undefined);
-    try {
-      return await run;
-    } finally {
-      c.pending -= points.length;
-    }
+    return this.writes.run(points.length, () => this.writeNow(points));
   }
 
   async query(q: SeriesQuery): Promise<Bucket[]> {
@@ -198,14 +188,18 @@ export class InfluxSeriesStore implements SeriesStore {
         pending: 0,
         writeFailures: c.writeFailures,
       };
-    const out: StoreHealth = { ok: !this.failing, pending: c.pending, writeFailures: c.writeFailures };
+    const out: StoreHealth = {
+      ok: !this.failing,
+      pending: this.writes.pending,
+      writeFailures: c.writeFailures,
+    };
     if (this.lastFailure !== undefined)
       out.detail = `${this.failing ? 'INGEST_STORE_UNAVAILABLE: ' : 'last write failure: '}${this.lastFailure}`;
     return out;
   }
 
   stats(): InfluxStoreStats {
-    return { ...this.counters };
+    return { ...this.counters, pending: this.writes.pending };
   }
 
   /** Waits for the write in progress, then releases the writer and the index. */
@@ -213,7 +207,7 @@ export class InfluxSeriesStore implements SeriesStore {
     if (this.closed) return;
     this.closed = true;
     await this.writer.close(); // cuts retries short: what InfluxDB lacks is still in the durable log
-    await this.tail;
+    await this.writes.drained();
     this.index.close();
   }
 
