@@ -9,7 +9,7 @@ import { freePort } from '../servers/process-server.ts';
  * restart comes back where the devices reconnect to.
  */
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_TIMEOUT_MS = 30_000;
 const OUTPUT_LIMIT = 8 * 1024 * 1024;
 const children = new Set<ChildProcess>();
@@ -31,6 +31,13 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
+export interface ProcessOptions {
+  /** What follows `node`, run in the repository root. Default: tsx on cli.ts, `start`. */
+  command?: string[];
+  /** false: no ADMIN_TOKEN, so the platform generates an admin key and prints it. Default true. */
+  adminToken?: boolean;
+}
+
 export class PlatformProcess {
   readonly adminToken = `admin-${'k'.repeat(16)}-${process.pid}-${Date.now()}`;
   private child: ChildProcess | null = null;
@@ -42,7 +49,13 @@ export class PlatformProcess {
     readonly dataDir: string,
     readonly ports: PlatformPorts,
     private readonly env: Record<string, string> = {},
+    private readonly options: ProcessOptions = {},
   ) {}
+
+  /** The pid of the running process (what a supervisor would signal), undefined when none runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
 
   get httpUrl(): string {
     return `http://127.0.0.1:${this.ports.http}`;
@@ -54,7 +67,8 @@ export class PlatformProcess {
 
   /** Spawns the process; resolves with its exit when `waitReady` is false, else once /readyz answers 200. */
   spawn(): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli.ts'), 'start'], {
+    const command = this.options.command ?? ['--import', 'tsx', join(ROOT, 'cli.ts'), 'start'];
+    const child = spawn(process.execPath, command, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
@@ -68,7 +82,7 @@ export class PlatformProcess {
         MQTT_WS_PORT: '0',
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'json',
-        ADMIN_TOKEN: this.adminToken,
+        ...(this.options.adminToken === false ? {} : { ADMIN_TOKEN: this.adminToken }),
         ...this.env,
       },
     });
@@ -108,6 +122,20 @@ export class PlatformProcess {
     }
     await this.kill('SIGKILL');
     throw new Error(`platform did not become ready:\n${this.output.slice(-4_000)}`);
+  }
+
+  /** Resolves once the output holds `text`; throws with the output if the process exits first. */
+  async whenOutput(text: string): Promise<void> {
+    let gone = false;
+    void this.exited.then(() => {
+      gone = true;
+    });
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (!this.output.includes(text)) {
+      if (gone || Date.now() > deadline)
+        throw new Error(`no ${JSON.stringify(text)} in the output:\n${this.output.slice(-4_000)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   /** Resolves with how the process ended. */

@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, type TempDir } from '../helpers/temp-dir.ts';
+import { freePorts, PlatformProcess, ROOT } from './platform-process.ts';
+import { readStored } from './stored-readings.ts';
+
+/**
+ * The ways production starts the platform, each stopped with SIGTERM sent to the pid that was started (what
+ * a supervisor or `docker stop` signals): the bin (compiled build, and its tsx fallback on a checkout
+ * without one) and the image's ENTRYPOINT + CMD run as a command line. Each must run the graceful stop:
+ * exit 0, "stopped cleanly", the acknowledged reading in the series store.
+ */
+
+/** ENTRYPOINT and CMD of the Dockerfile, in exec form, joined: what the container runs as PID 1. */
+function dockerCommand(): string[] {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const exec = (instruction: string): string[] => {
+    const line = text.split('\n').find((l) => l.startsWith(`${instruction} [`));
+    if (line === undefined) throw new Error(`Dockerfile has no ${instruction} in exec form`);
+    return JSON.parse(line.slice(instruction.length)) as string[];
+  };
+  return [...exec('ENTRYPOINT'), ...exec('CMD')];
+}
+
+async function stopsGracefully(dir: TempDir, command: string[]): Promise<PlatformProcess> {
+  const platform = new PlatformProcess(dir.path, await freePorts(), { LOG_LEVEL: 'info' }, { command });
+  await platform.start();
+  const device = await platform.api<{ id: string; password: string }>('POST', '/api/devices', {
+    kind: 'noise-monitor',
+    district: 'Old Town',
+  });
+  expect(device.status).toBe(201);
+  const ts = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
+  const client = await mqtt.connectAsync(platform.mqttUrl, {
+    username: device.body.id,
+    password: device.body.password,
+    reconnectPeriod: 0,
+  });
+  // QoS 1: resolves on PUBACK, after the durable log committed the reading.
+  await client.publishAsync(
+    `devices/${device.body.id}/telemetry`,
+    JSON.stringify({ ts, values: { laeq: 61.5 } }),
+    { qos: 1 },
+  );
+  await client.endAsync();
+
+  const exit = await platform.kill('SIGTERM');
+  expect(exit).toEqual({ code: 0, signal: null });
+  expect(platform.output).toContain('stopped cleanly');
+  expect(readStored(dir.path, 'laeq').points.get(device.body.id)).toEqual([ts]);
+  return platform;
+}
+
+describe('production start-up stops gracefully on SIGTERM', () => {
+  const dirs: TempDir[] = [];
+  const fallback = join(ROOT, 'test-artifacts', `bin-without-build-${process.pid}`);
+  const tempDir = () => {
+    const dir = makeTempDir('citymetrics-bin-');
+    dirs.push(dir);
+    return dir;
+  };
+
+  beforeAll(async () => {
+    await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
+    // A checkout without dist/: the bin next to cli.ts (a link, so every import resolves in the repository).
+    mkdirSync(join(fallback, 'bin'), { recursive: true });
+    copyFileSync(join(ROOT, 'bin', 'citymetrics.mjs'), join(fallback, 'bin', 'citymetrics.mjs'));
+    symlinkSync(join(ROOT, 'cli.ts'), join(fallback, 'cli.ts'));
+  }, 180_000);
+  afterAll(() => {
+    for (const dir of dirs) dir.remove();
+    rmSync(fallback, { recursive: true, force: true });
+  });
+
+  it('through the bin, running the compiled build', { timeout: 60_000 }, async () => {
+    await stopsGracefully(tempDir(), [join(ROOT, 'bin', 'citymetrics.mjs'), 'start']);
+  });
+
+  it('through the bin on a checkout without a build (tsx)', { timeout: 60_000 }, async () => {
+    await stopsGracefully(tempDir(), [join(fallback, 'bin', 'citymetrics.mjs'), 'start']);
+  });
+
+  it("through the Dockerfile's ENTRYPOINT and CMD", { timeout: 60_000 }, async () => {
+    const command = dockerCommand();
+    expect(command[0]).toBe('node');
+    // WORKDIR /app is the repository root here: the image holds dist/ and package.json there.
+    await stopsGracefully(tempDir(), command.slice(1));
+  });
+});
