@@ -75,6 +75,27 @@ export const MAX_CONNECTIONS_PER_DEVICE = 4;
 const REFUSED_SINK_TOPIC = '$citymetrics/refused';
 const STATUS_PAYLOADS = new Set(['online', 'offline']);
 
+/** How long a connection being cut may take to flush its last packets before it is destroyed. */
+const CLOSE_FLUSH_GRACE_MS = 1_000;
+
+const noop = () => {};
+
+/**
+ * Ends a connection after what was written to it has left (the stream's end flushes, then FIN), instead of
+ * destroying it with its last packets unsent. aedes reads no further packet meanwhile: the publish that
+ * led here is never acknowledged. Destroyed after a grace period if the peer does not close its side.
+ */
+function closeAfterFlush(client: Client): void {
+  if (client.closed) return;
+  const conn = client.conn as NodeJS.WritableStream & { destroyed?: boolean };
+  if (conn.destroyed === true) {
+    client.close();
+    return;
+  }
+  setTimeout(() => client.close(), CLOSE_FLUSH_GRACE_MS).unref();
+  conn.end();
+}
+
 function authError(message: string, returnCode: 2 | 3 | 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
@@ -131,15 +152,16 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   };
 
   /** Tells the device why, within its report rate and unless none of its connections is reading. */
-  const report = (deviceId: string, topic: string, error: CityError) => {
+  const report = (deviceId: string, topic: string, error: CityError, written: () => void = noop) => {
     const set = sessions.get(deviceId);
     let reading = set === undefined || set.size === 0;
     for (const c of set ?? []) if (c.conn.writableLength <= ERROR_REPORT_BACKLOG_BYTES) reading = true;
     if (!reading || !reportLimiter.take(deviceId)) {
       telemetry.errorReportsSkipped.inc();
+      written();
       return;
     }
-    reportRefusal(broker, deviceId, topic, error, clock.now());
+    reportRefusal(broker, deviceId, topic, error, clock.now(), written);
   };
 
   const authenticate: AedesOptions['authenticate'] = (client, username, password, done) => {
@@ -289,8 +311,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       if (result.ok) return callback(null);
       if (result.error.retryable) {
         // Not acknowledged: the device keeps the message (QoS 1) and sends it again after reconnecting.
-        report(deviceId, packet.topic, result.error);
-        client.close();
+        // The cut waits for the report to be written, so the device learns why (a full disk, say).
+        report(deviceId, packet.topic, result.error, () => closeAfterFlush(client));
         return;
       }
       refuse(deviceId, packet, result.error.code, result.error, true);

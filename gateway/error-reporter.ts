@@ -13,6 +13,8 @@ export function reportRefusal(
   topic: string,
   error: CityError,
   at: number,
+  /** Called once the report has been handed to every subscribed connection (or to none). */
+  written: () => void = () => {},
 ): void {
   const body = JSON.stringify({
     code: error.code,
@@ -31,6 +33,6 @@ export function reportRefusal(
       retain: false,
       dup: false,
     },
-    () => {},
+    () => written(),
   );
 }

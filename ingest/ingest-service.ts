@@ -302,5 +302,11 @@ export class IngestService implements IngestSink {
 
 function asRetryable(err: unknown): CityError {
   if (isCityError(err)) return err;
+  if ((err as { code?: unknown }).code === 'SQLITE_FULL')
+    return new CityError(
+      'INGEST_STORE_UNAVAILABLE',
+      'the disk is full: the reading was not acknowledged; send it again later',
+      { cause: err },
+    );
   return new CityError('INGEST_STORE_UNAVAILABLE', (err as Error).message, { cause: err });
 }
