@@ -45,3 +45,14 @@ describe('loadConfig retention coherence', () => {
     ).toBe(7);
   });
 });
+
+describe('loadConfig series store', () => {
+  it('refuses STORE=postgres without POSTGRES_URL, naming both', () => {
+    const err = refusal({ STORE: 'postgres' });
+    expect(err.message).toContain('POSTGRES_URL');
+    expect(err.message).toContain('STORE=postgres');
+    expect(loadConfig({ STORE: 'postgres', POSTGRES_URL: 'postgres://db/city' }).postgresUrl).toBe(
+      'postgres://db/city',
+    );
+  });
+});

@@ -55,9 +55,9 @@ export const configSchema = z
       .default('info')
       .describe('pino level'),
     store: z
-      .enum(['sqlite', 'influxdb'])
+      .enum(['sqlite', 'influxdb', 'postgres'])
       .default('sqlite')
-      .describe('series store: embedded SQLite, or InfluxDB (INFLUX_* below)'),
+      .describe('series store: embedded SQLite, InfluxDB (INFLUX_* below) or PostgreSQL (POSTGRES_URL)'),
     mqttMaxPayloadBytes: positiveInt.default(65_536).describe('largest MQTT payload accepted'),
     mqttMaxConnections: positiveInt.default(100_000).describe('connections beyond this are refused'),
     mqttConnectTimeoutMs: positiveInt
@@ -117,6 +117,11 @@ export const configSchema = z
       .describe('PEM certificate (chain): with httpTlsKeyFile the API serves HTTPS'),
     httpTlsKeyFile: z.string().min(1).optional().describe('PEM private key for HTTPS'),
     ...influxConfigShape,
+    postgresUrl: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('STORE=postgres: postgres://user:password@host:5432/database, a database of its own'),
     kpiCloseGraceDays: z.coerce
       .number()
       .int()
@@ -202,6 +207,8 @@ function crossFieldProblems(c: z.infer<typeof configSchema>): string[] {
         `${envNameOf('retentionRawDays')} (${c.retentionRawDays} days = ${rawMs} ms): ` +
         `shorten ${envNameOf('ingestLateWindowMs')} or raise ${envNameOf('retentionRawDays')}`,
     );
+  if (c.store === 'postgres' && c.postgresUrl === undefined)
+    problems.push(`${envNameOf('postgresUrl')} is required with ${envNameOf('store')}=postgres`);
   return problems;
 }
 

@@ -7,9 +7,13 @@ import type { SeriesStore } from '../../core/ports/series-store.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
 import { influxOptionsFromConfig } from './influx/influx-config.ts';
 import { buildInfluxSeriesStore } from './influx/influx-series-store.ts';
+import { buildPostgresSeriesStore } from './postgres/postgres-series-store.ts';
 import { ThreadedSqliteSeriesStore } from './threaded-series-store.ts';
 
-/** The series store the configuration names (`STORE`): embedded SQLite by default, InfluxDB at scale. */
+/**
+ * The series store the configuration names (`STORE`): embedded SQLite by default, InfluxDB at scale,
+ * PostgreSQL for several nodes sharing one store.
+ */
 export async function openSeriesStore(deps: {
   config: Config;
   calendar: CityCalendar;
@@ -25,18 +29,25 @@ export async function openSeriesStore(deps: {
       influxOptionsFromConfig(config, config.dataDir),
     );
   }
+  const retention = {
+    rawDays: config.retentionRawDays,
+    minuteDays: config.retentionMinuteDays,
+    hourDays: config.retentionHourDays,
+    dayDays: config.retentionDayDays,
+  };
+  const onExpired = (count: number) => telemetry.pointsExpired.inc(count);
+  if (config.store === 'postgres') {
+    // loadConfig refuses STORE=postgres without POSTGRES_URL.
+    const url = config.postgresUrl ?? '';
+    return buildPostgresSeriesStore({ url, calendar, clock, retention, logger, onExpired });
+  }
   // Writes on a worker thread: a SQLite transaction never holds up MQTT acknowledgements or the API.
   return ThreadedSqliteSeriesStore.open({
     file: join(config.dataDir, 'series.db'),
     calendar,
     clock,
-    retention: {
-      rawDays: config.retentionRawDays,
-      minuteDays: config.retentionMinuteDays,
-      hourDays: config.retentionHourDays,
-      dayDays: config.retentionDayDays,
-    },
+    retention,
     logger,
-    onExpired: (count) => telemetry.pointsExpired.inc(count),
+    onExpired,
   });
 }

@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { CityCalendar } from '../../../core/city-calendar.ts';
 import { ManualClock } from '../../../core/clock.ts';
+import { testConfig } from '../../../core/config.ts';
 import { CityError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
+import { createTelemetry } from '../../../core/telemetry.ts';
 import { seriesStoreContract } from '../../../test/contracts/series-store.contract.ts';
 import { pt, utc } from '../../../test/contracts/series-store-fixtures.ts';
+import { makeTempDir } from '../../../test/helpers/temp-dir.ts';
 import { type PostgresTestServer, postgresBinDir, startPostgres } from '../../../test/servers/postgres.ts';
+import { openSeriesStore } from '../open-series-store.ts';
 import { TEST_RETENTION } from '../sqlite-store-fixture.ts';
 import { buildPostgresSeriesStore, type PostgresSeriesStoreOptions } from './postgres-series-store.ts';
 
@@ -106,6 +110,36 @@ describe.skipIf(binDir === null)('PostgresSeriesStore on PostgreSQL 15', () => {
     const frac = await caught(() => store.write([pt('aq-1', 'pm25', T + 0.5, 1)]));
     expect(frac.code).toBe('INGEST_TS_INVALID');
     expect((await server.query('SELECT COUNT(*)::int AS n FROM series', url)).rows).toEqual([{ n: 0 }]);
+  });
+});
+
+describe.skipIf(binDir === null)('STORE=postgres', () => {
+  it('opens this store from the configuration, with its retention and the expired-points counter', async () => {
+    const DAY = 86_400_000;
+    const dir = makeTempDir('postgres-config-');
+    onTestFinished(() => dir.remove());
+    const config = testConfig({
+      dataDir: dir.path,
+      store: 'postgres',
+      postgresUrl: await freshDatabase(),
+      ingestLateWindowMs: DAY,
+      retentionRawDays: 2,
+    });
+    const telemetry = createTelemetry();
+    const store = await openSeriesStore({
+      config,
+      calendar: new CityCalendar('Europe/Paris'),
+      clock: new ManualClock(T),
+      logger: silentLogger(),
+      telemetry,
+    });
+    onTestFinished(() => store.close());
+    expect(store.name).toBe('postgres');
+    await store.write([pt('aq-1', 'pm25', T - 4 * DAY, 1), pt('aq-1', 'pm25', T - DAY, 2)]);
+    expect(await store.prune(T)).toBeGreaterThan(0);
+    const outcome = await store.write([pt('aq-1', 'pm25', T - 4 * DAY, 3), pt('aq-1', 'pm25', T, 4)]);
+    expect(outcome).toEqual({ inserted: 1, duplicates: 0, revisions: [] });
+    expect((await telemetry.pointsExpired.get()).values[0]?.value).toBe(1);
   });
 });
 
