@@ -29,6 +29,14 @@ function dockerCommand(): string[] {
 async function stopsGracefully(dir: TempDir, command: string[]): Promise<PlatformProcess> {
   const platform = new PlatformProcess(dir.path, await freePorts(), { LOG_LEVEL: 'info' }, { command });
   await platform.start();
+  // The static files are found from wherever the code runs (dist/ copies them).
+  for (const path of ['/', '/vendor/uplot/uPlot.esm.js']) {
+    const res = await fetch(`${platform.httpUrl}${path}`);
+    await res.arrayBuffer();
+    expect(res.status).toBe(200);
+  }
+  const kpis = await platform.api<unknown[]>('GET', '/api/kpis');
+  expect(kpis.status).toBe(200);
   const device = await platform.api<{ id: string; password: string }>('POST', '/api/devices', {
     kind: 'noise-monitor',
     district: 'Old Town',
