@@ -63,6 +63,12 @@ export function createTelemetry() {
       help: 'Connected MQTT clients',
       registers: [registry],
     }),
+    gatewayHookFailures: new Counter({
+      name: 'citymetrics_gateway_hook_failures_total',
+      help: 'Broker hooks that threw: the one connection was closed, nothing acknowledged',
+      labelNames: ['hook'] as const,
+      registers: [registry],
+    }),
     mqttAuthFailures: new Counter({
       name: 'citymetrics_mqtt_auth_failures_total',
       help: 'Refused MQTT connections, by reason',

@@ -131,6 +131,21 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const revocations = new Map<string, number>();
   const authenticatedAt = new WeakMap<Client, number>();
   const refusedFilters = new WeakMap<Client, number>();
+  /**
+   * Logins accepted whose session is not ready yet, per device: the connection cap counts them, so logins
+   * sent all at once cannot pass the check together. An entry leaves at clientReady or when it is found
+   * closed.
+   */
+  const pendingLogins = new Map<string, Set<Client>>();
+  const admittedNotReady = (deviceId: string): Set<Client> => {
+    let set = pendingLogins.get(deviceId);
+    if (set === undefined) {
+      set = new Set();
+      pendingLogins.set(deviceId, set);
+    }
+    for (const c of set) if (c.closed) set.delete(c);
+    return set;
+  };
   const isStale = (client: Client, deviceId: string) =>
     (authenticatedAt.get(client) ?? -1) !== (revocations.get(deviceId) ?? 0);
   let closing = false;
@@ -215,13 +230,15 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
           }
           const open = sessions.get(username);
           const takesOver = open !== undefined && [...open].some((c) => c.id === client.id);
-          if (open !== undefined && open.size >= MAX_CONNECTIONS_PER_DEVICE && !takesOver) {
+          const admitted = admittedNotReady(username);
+          if ((open?.size ?? 0) + admitted.size >= MAX_CONNECTIONS_PER_DEVICE && !takesOver) {
             telemetry.mqttAuthFailures.inc({ reason: 'too-many-connections' });
             ingest.countRefusal(username, 'GATEWAY_NOT_AUTHORIZED');
             return done(authError(`at most ${MAX_CONNECTIONS_PER_DEVICE} connections per device`, 3), false);
           }
           deviceOf.set(client, username);
           authenticatedAt.set(client, revokedBefore);
+          if (!takesOver) admitted.add(client);
           if (client.id !== username) clientIdOwner.set(client.id, { deviceId: username, client });
           return done(null, true);
         }
@@ -307,17 +324,52 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     packet.retain = false;
     telemetry.messagesReceived.inc({ channel });
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    ingest.submit(deviceId, channel === 'telemetry' ? 'telemetry' : 'events', payload).then((result) => {
-      if (result.ok) return callback(null);
-      if (result.error.retryable) {
-        // Not acknowledged: the device keeps the message (QoS 1) and sends it again after reconnecting.
-        // The cut waits for the report to be written, so the device learns why (a full disk, say).
-        report(deviceId, packet.topic, result.error, () => closeAfterFlush(client));
-        return;
+    ingest.submit(deviceId, channel === 'telemetry' ? 'telemetry' : 'events', payload).then(
+      (result) => {
+        if (result.ok) return callback(null);
+        if (result.error.retryable) {
+          // Not acknowledged: the device keeps the message (QoS 1) and sends it again after reconnecting.
+          // The cut waits for the report to be written, so the device learns why (a full disk, say).
+          report(deviceId, packet.topic, result.error, () => closeAfterFlush(client));
+          return;
+        }
+        refuse(deviceId, packet, result.error.code, result.error, true);
+        callback(null);
+      },
+      hookFailed('publish', client),
+    );
+  }
+
+  /**
+   * The last guard of every broker hook: a throw inside one would unwind through aedes (or reject a
+   * promise no one awaits) and could stop the process for every device. It is logged, counted, and the
+   * one connection is closed; a publish in flight is not acknowledged, so the device sends it again.
+   */
+  function hookFailed(hook: string, client: Client | null): (err: unknown) => void {
+    return (err) => {
+      telemetry.gatewayHookFailures.inc({ hook });
+      log.error(
+        { err, hook, deviceId: client === null ? undefined : deviceOf.get(client) },
+        'broker hook failed',
+      );
+      if (client !== null && !client.closed) client.close();
+    };
+  }
+
+  /** `hook` with a guard: a synchronous throw goes to hookFailed and the hook's callback gets an error. */
+  function guarded<C extends Client | null, A extends unknown[]>(
+    name: string,
+    hook: (client: C, ...rest: A) => void,
+    refuseWith: (rest: A, err: Error) => void,
+  ): (client: C, ...rest: A) => void {
+    return (client, ...rest) => {
+      try {
+        hook(client, ...rest);
+      } catch (err) {
+        hookFailed(name, client)(err);
+        refuseWith(rest, err instanceof Error ? err : new Error(String(err)));
       }
-      refuse(deviceId, packet, result.error.code, result.error, true);
-      callback(null);
-    });
+    };
   }
 
   const authorizeSubscribe: AedesOptions['authorizeSubscribe'] = (client, sub: Subscription, callback) => {
@@ -353,9 +405,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       mayStore: (client, filter) => mayReceive(deviceOf.get(client), filter),
       mayQueue: (clientId, topic) => mayReceive(clientId, topic),
     }) as AedesOptions['persistence'],
-    authenticate,
-    authorizePublish,
-    authorizeSubscribe,
+    authenticate: guarded('authenticate', authenticate, ([, , done]) =>
+      done(authError('server unavailable', 3), false),
+    ),
+    // Not authorized, not acknowledged: the connection closes and the device resends.
+    authorizePublish: guarded('authorizePublish', authorizePublish, ([, callback], err) => callback(err)),
+    authorizeSubscribe: guarded('authorizeSubscribe', authorizeSubscribe, ([, callback]) =>
+      callback(null, null),
+    ),
     connectTimeout: config.mqttConnectTimeoutMs,
     drainTimeout: 30_000,
     heartbeatInterval: 60_000,
@@ -365,39 +422,61 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     concurrency: 1000,
   });
 
-  broker.on('clientReady', (client) => {
-    const deviceId = deviceOf.get(client);
-    if (deviceId === undefined) return;
-    if (isStale(client, deviceId)) return client.close();
-    let set = sessions.get(deviceId);
-    if (set === undefined) {
-      set = new Set();
-      sessions.set(deviceId, set);
-    }
-    set.add(client);
-    telemetry.mqttConnections.set(broker.connectedClients);
-    const now = clock.now();
-    directory.setOnline(deviceId, true, now);
-    if (set.size === 1) events.emit('device-status', { deviceId, online: true, at: now });
-    publishStatus(deviceId, 'online');
-  });
+  const forgetPending = (client: Client, deviceId: string) => {
+    const pending = pendingLogins.get(deviceId);
+    pending?.delete(client);
+    if (pending?.size === 0) pendingLogins.delete(deviceId);
+  };
 
-  broker.on('clientDisconnect', (client) => {
-    const deviceId = deviceOf.get(client);
-    telemetry.mqttConnections.set(broker.connectedClients);
-    if (deviceId === undefined) return;
-    if (clientIdOwner.get(client.id)?.client === client) clientIdOwner.delete(client.id);
-    const set = sessions.get(deviceId);
-    set?.delete(client);
-    // Rate buckets are kept across the reconnect (they expire on their own): reconnecting refills nothing.
-    if (set !== undefined && set.size === 0) {
-      sessions.delete(deviceId);
-      const now = clock.now();
-      directory.setOnline(deviceId, false, now);
-      events.emit('device-status', { deviceId, online: false, at: now });
-      if (!closing) publishStatus(deviceId, 'offline');
-    }
-  });
+  broker.on(
+    'clientReady',
+    guarded(
+      'clientReady',
+      (client: Client) => {
+        const deviceId = deviceOf.get(client);
+        if (deviceId === undefined) return;
+        forgetPending(client, deviceId);
+        if (isStale(client, deviceId)) return client.close();
+        let set = sessions.get(deviceId);
+        if (set === undefined) {
+          set = new Set();
+          sessions.set(deviceId, set);
+        }
+        set.add(client);
+        telemetry.mqttConnections.set(broker.connectedClients);
+        const now = clock.now();
+        directory.setOnline(deviceId, true, now);
+        if (set.size === 1) events.emit('device-status', { deviceId, online: true, at: now });
+        publishStatus(deviceId, 'online');
+      },
+      noop,
+    ),
+  );
+
+  broker.on(
+    'clientDisconnect',
+    guarded(
+      'clientDisconnect',
+      (client: Client) => {
+        const deviceId = deviceOf.get(client);
+        telemetry.mqttConnections.set(broker.connectedClients);
+        if (deviceId === undefined) return;
+        forgetPending(client, deviceId);
+        if (clientIdOwner.get(client.id)?.client === client) clientIdOwner.delete(client.id);
+        const set = sessions.get(deviceId);
+        set?.delete(client);
+        // Rate buckets are kept across the reconnect (they expire on their own): reconnecting refills nothing.
+        if (set !== undefined && set.size === 0) {
+          sessions.delete(deviceId);
+          const now = clock.now();
+          directory.setOnline(deviceId, false, now);
+          events.emit('device-status', { deviceId, online: false, at: now });
+          if (!closing) publishStatus(deviceId, 'offline');
+        }
+      },
+      noop,
+    ),
+  );
 
   broker.on('clientError', (client, err) => {
     const deviceId = deviceOf.get(client) ?? null;

@@ -178,6 +178,76 @@ describe('one device against the others', () => {
     }
   });
 
+  it('logins sent all at once cannot exceed the connection cap', async () => {
+    const t = await startTestPlatform();
+    try {
+      const greedy = await t.provision('noise-monitor', 'Old Town');
+      // Every CONNECT is in flight before the first credential check ends: the cap must count those too.
+      const tries = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          tryConnect(t.addresses.mqttUrl, {
+            username: greedy.id,
+            password: greedy.password,
+            clientId: `${greedy.id}-burst-${i}`,
+          }),
+        ),
+      );
+      const accepted = tries.filter((r) => r.code === 0).length;
+      expect(accepted).toBe(MAX_CONNECTIONS_PER_DEVICE);
+      expect(tries.filter((r) => r.code === 3).length).toBe(24 - MAX_CONNECTIONS_PER_DEVICE);
+      await Promise.all(tries.map(({ client }) => client.endAsync(true)));
+      // Slots held by refused or closed logins are given back.
+      const later = await tryConnect(t.addresses.mqttUrl, {
+        username: greedy.id,
+        password: greedy.password,
+        clientId: `${greedy.id}-later`,
+      });
+      expect(later.code).toBe(0);
+      later.client.end(true);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a throw inside a broker hook closes one connection, is counted, and the broker keeps serving', async () => {
+    const t = await startTestPlatform();
+    try {
+      const unlucky = await t.provision('noise-monitor', 'Old Town');
+      const other = await t.provision('noise-monitor', 'Harbour');
+      // A faulty listener of the platform's own events runs inside aedes' clientReady emit.
+      const faulty = (e: { deviceId: string }) => {
+        if (e.deviceId === unlucky.id) throw new Error('listener bug');
+      };
+      t.platform.events.on('device-status', faulty);
+      const first = await tryConnect(t.addresses.mqttUrl, {
+        username: unlucky.id,
+        password: unlucky.password,
+        clientId: unlucky.id,
+      });
+      await new Promise<void>((resolve) => {
+        if (!first.client.connected) resolve();
+        else first.client.once('close', () => resolve());
+      });
+      t.platform.events.off('device-status', faulty);
+      const metrics = await (await fetch(`${t.addresses.httpUrl}/metrics`)).text();
+      expect(metrics).toMatch(/citymetrics_gateway_hook_failures_total\{hook="clientReady"\} 1/);
+      const fine = await tryConnect(t.addresses.mqttUrl, {
+        username: other.id,
+        password: other.password,
+        clientId: other.id,
+      });
+      expect(fine.code).toBe(0);
+      await fine.client.publishAsync(`devices/${other.id}/telemetry`, reading(Date.now() - 1_000), {
+        qos: 1,
+      });
+      expect((await stats(t)).accepted.values).toBe(1);
+      first.client.end(true);
+      fine.client.end(true);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a disable racing logins leaves no session, and nothing sent after it is stored', async () => {
     const t = await startTestPlatform();
     try {
