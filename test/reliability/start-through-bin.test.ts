@@ -26,8 +26,7 @@ function dockerCommand(): string[] {
   return [...exec('ENTRYPOINT'), ...exec('CMD')];
 }
 
-async function stopsGracefully(dir: TempDir, command: string[]): Promise<PlatformProcess> {
-  const platform = new PlatformProcess(dir.path, await freePorts(), { LOG_LEVEL: 'info' }, { command });
+async function stopsGracefully(platform: PlatformProcess, dir: TempDir): Promise<void> {
   await platform.start();
   // The static files are found from wherever the code runs (dist/ copies them).
   for (const path of ['/', '/vendor/uplot/uPlot.esm.js']) {
@@ -60,16 +59,18 @@ async function stopsGracefully(dir: TempDir, command: string[]): Promise<Platfor
   expect(exit).toEqual({ code: 0, signal: null });
   expect(platform.output).toContain('stopped cleanly');
   expect(readStored(dir.path, 'laeq').points.get(device.body.id)).toEqual([ts]);
-  return platform;
 }
 
 describe('production start-up stops gracefully on SIGTERM', () => {
   const dirs: TempDir[] = [];
+  const running: PlatformProcess[] = [];
   const fallback = join(ROOT, 'test-artifacts', `bin-without-build-${process.pid}`);
-  const tempDir = () => {
+  const run = async (command: string[]) => {
     const dir = makeTempDir('citymetrics-bin-');
     dirs.push(dir);
-    return dir;
+    const platform = new PlatformProcess(dir.path, await freePorts(), { LOG_LEVEL: 'info' }, { command });
+    running.push(platform);
+    await stopsGracefully(platform, dir);
   };
 
   beforeAll(async () => {
@@ -79,23 +80,25 @@ describe('production start-up stops gracefully on SIGTERM', () => {
     copyFileSync(join(ROOT, 'bin', 'citymetrics.mjs'), join(fallback, 'bin', 'citymetrics.mjs'));
     symlinkSync(join(ROOT, 'cli.ts'), join(fallback, 'cli.ts'));
   }, 180_000);
-  afterAll(() => {
+  afterAll(async () => {
+    // A failed assertion leaves its platform running: a vitest worker may end without 'exit' handlers.
+    for (const p of running) await p.kill('SIGKILL');
     for (const dir of dirs) dir.remove();
     rmSync(fallback, { recursive: true, force: true });
   });
 
   it('through the bin, running the compiled build', { timeout: 60_000 }, async () => {
-    await stopsGracefully(tempDir(), [join(ROOT, 'bin', 'citymetrics.mjs'), 'start']);
+    await run([join(ROOT, 'bin', 'citymetrics.mjs'), 'start']);
   });
 
   it('through the bin on a checkout without a build (tsx)', { timeout: 60_000 }, async () => {
-    await stopsGracefully(tempDir(), [join(fallback, 'bin', 'citymetrics.mjs'), 'start']);
+    await run([join(fallback, 'bin', 'citymetrics.mjs'), 'start']);
   });
 
   it("through the Dockerfile's ENTRYPOINT and CMD", { timeout: 60_000 }, async () => {
     const command = dockerCommand();
     expect(command[0]).toBe('node');
     // WORKDIR /app is the repository root here: the image holds dist/ and package.json there.
-    await stopsGracefully(tempDir(), command.slice(1));
+    await run(command.slice(1));
   });
 });
