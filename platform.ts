@@ -205,6 +205,7 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
     logger,
     clock,
     readiness,
+    deviceIngest: { sink: ingest, rate: gateway.rateLimiter },
     alerts,
     kpis: kpis.service,
   });

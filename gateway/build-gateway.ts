@@ -39,6 +39,8 @@ export interface Gateway {
   connectedDevices(): number;
   /** Disconnects every session of a device (disabled, password rotated). */
   disconnectDevice(deviceId: string): number;
+  /** The per-device message rate, for the other ingest paths: a device has one rate across all of them. */
+  rateLimiter: DeviceRateLimiter;
   close(): Promise<void>;
 }
 
@@ -535,6 +537,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     handle,
     connectedDevices: () => sessions.size,
     disconnectDevice,
+    rateLimiter: limiter,
     async close() {
       closing = true;
       unsubscribeRevoked();

@@ -16,6 +16,7 @@ import type { HttpDeps, HttpOptions } from './http-deps.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { cityProfileRoutes } from './routes/city-profile.ts';
+import { DEVICE_PAYLOAD_PATH, deviceIngestRoutes } from './routes/device-ingest.ts';
 import { deviceKindRoutes } from './routes/device-kinds.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { districtRoutes } from './routes/districts.ts';
@@ -68,6 +69,7 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
     }),
     ...deviceKindRoutes(deps),
     ...deviceRoutes(deps),
+    ...deviceIngestRoutes({ ...deps, limiter }),
     ...districtRoutes(deps),
     ...seriesRoutes({ ...deps, maxBuckets: options.maxSeriesBuckets ?? 10_000 }),
     ...ingestStatsRoutes(deps),
@@ -117,7 +119,13 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
   );
   app.use(cors(deps.config.corsOrigins));
   app.use('/api', noStore);
-  app.use(express.json({ limit: deps.config.httpBodyLimitBytes, strict: true }));
+  const parseJson = express.json({ limit: deps.config.httpBodyLimitBytes, strict: true });
+  app.use(function jsonBody(req, res, next) {
+    // Device payloads are read by their routes once the device has authenticated, and decoded byte for
+    // byte as MQTT payloads are (repeated keys, depth, MQTT's size limit): not parsed here.
+    if (req.method === 'POST' && DEVICE_PAYLOAD_PATH.test(req.path)) return next();
+    parseJson(req, res, next);
+  });
   app.use(bodyGuard);
   const router = express.Router();
   mountRoutes(router, routes, { requireRole });

@@ -14,7 +14,11 @@ import { errorResponseSchema } from './schemas/common.ts';
  * from what the server accepts: the same zod schemas validate the request and describe it.
  */
 
-export type Access = Role | 'public';
+/**
+ * A key role; `public`; or `device`: the device's own credentials (HTTP Basic, id and password), checked by
+ * the route itself because it must answer as the gateway does (codes, counts), not as the key check does.
+ */
+export type Access = Role | 'public' | 'device';
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface RouteContext<P, Q, B> {
@@ -42,6 +46,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   status?: number;
   /** JSON response of success. */
   response?: z.ZodType;
+  /** A body the handler reads itself (device payloads, decoded as MQTT payloads are), for the document only. */
+  requestContent?: Record<string, { schema: z.ZodType }>;
   /** Non-JSON success content (the Prometheus text), for the document only. */
   responseContent?: Record<string, { schema: z.ZodType }>;
   /** Other statuses worth documenting (503 of /readyz). */
@@ -74,7 +80,7 @@ export interface RouteGuards {
 export function mountRoutes(router: Router, routes: readonly AnyRoute[], guards: RouteGuards): void {
   for (const route of routes) {
     const chain: RequestHandler[] = [tagRoute(route.path)];
-    if (route.access !== 'public') chain.push(guards.requireRole(route.access));
+    if (route.access !== 'public' && route.access !== 'device') chain.push(guards.requireRole(route.access));
     chain.push(async function handleRoute(req: Request, res: Response, _next: NextFunction) {
       const params = route.params ? parseInput(route.params, req.params, 'path') : undefined;
       const query = route.query ? parseInput(route.query, req.query, 'query') : undefined;
@@ -129,7 +135,11 @@ export function openApiPaths(routes: readonly AnyRoute[]): ZodOpenApiPathsObject
       responses[code] = { description, content: errorContent };
     };
     if (route.params || route.query || route.body) fail('400', 'API_VALIDATION: the request is invalid');
-    if (route.access !== 'public') {
+    if (route.access === 'device') {
+      fail('401', 'GATEWAY_BAD_CREDENTIALS or GATEWAY_DEVICE_DISABLED: the device cannot authenticate');
+      fail('403', 'GATEWAY_NOT_AUTHORIZED: the credentials are those of another device');
+      fail('429', 'API_RATE_LIMITED: too many failed authentications from this address');
+    } else if (route.access !== 'public') {
       fail('401', 'API_UNAUTHENTICATED: missing or invalid API key');
       fail('403', `API_FORBIDDEN: the key's role is below ${route.access}`);
       fail('429', 'API_RATE_LIMITED: too many failed authentications from this address');
@@ -137,18 +147,26 @@ export function openApiPaths(routes: readonly AnyRoute[]): ZodOpenApiPathsObject
     if (route.params) fail('404', 'not found');
     if (route.body) fail('413', 'API_BODY_TOO_LARGE');
     for (const [code, description] of Object.entries(route.otherResponses ?? {}))
-      responses[code as `5${string}`] = { description };
+      if (code.startsWith('4')) fail(code as `4${string}`, description);
+    for (const [code, description] of Object.entries(route.otherResponses ?? {}))
+      if (!code.startsWith('4')) responses[code as `5${string}`] = { description };
+    const access = {
+      public: 'Public.',
+      device: 'Authenticated as the device itself: HTTP Basic with the device id and its password.',
+    } as Partial<Record<Access, string>>;
     const operation: ZodOpenApiOperationObject = {
       summary: route.summary,
-      description: [
-        route.description,
-        route.access === 'public' ? 'Public.' : `Requires role ${route.access} or above.`,
-      ]
+      description: [route.description, access[route.access] ?? `Requires role ${route.access} or above.`]
         .filter(Boolean)
         .join(' '),
       tags: [route.tag],
       operationId: `${route.method}${openApiPath.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`,
-      security: route.access === 'public' ? [] : [{ bearerAuth: [] }],
+      security:
+        route.access === 'public'
+          ? []
+          : route.access === 'device'
+            ? [{ deviceBasic: [] }]
+            : [{ bearerAuth: [] }],
       responses,
     };
     if (route.params || route.query) {
@@ -158,6 +176,7 @@ export function openApiPaths(routes: readonly AnyRoute[]): ZodOpenApiPathsObject
     }
     if (route.body)
       operation.requestBody = { required: true, content: { 'application/json': { schema: route.body } } };
+    if (route.requestContent) operation.requestBody = { required: true, content: route.requestContent };
     const item = paths[openApiPath] ?? {};
     item[route.method] = operation;
     paths[openApiPath] = item;

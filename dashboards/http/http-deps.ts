@@ -2,6 +2,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { PlatformEvents } from '../../core/platform-events.ts';
+import type { IngestSink } from '../../core/ports/ingest-sink.ts';
 import type { SeriesStore } from '../../core/ports/series-store.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
 import type { KindCatalogue } from '../../devices/kind-catalogue.ts';
@@ -18,10 +19,20 @@ export interface IngestStatsView {
   accepted: { messages: number; readings: number; values: number };
   refused: { total: number; byReason: Record<string, number> };
   rates: { acceptedPerSec: number; refusedPerSec: number };
+  /** Values logged but not yet in the series store; past `ingestMaxBacklogValues` acknowledgements wait. */
+  backlog: number;
 }
 
 export interface IngestStatsSource {
   stats(): IngestStatsView;
+}
+
+/** What the device ingest routes share with the MQTT gateway, so that both paths apply one set of rules. */
+export interface DeviceIngest {
+  /** The gateway's sink: the same admission, durable log and refusal counts. */
+  sink: IngestSink;
+  /** The gateway's per-device limiter: a device that also speaks HTTP does not get a second rate. */
+  rate: { take(deviceId: string): boolean };
 }
 
 export interface Readiness {
@@ -41,6 +52,8 @@ export interface HttpDeps {
   logger: Logger;
   clock: Clock;
   readiness: () => Readiness;
+  /** `POST /api/devices/{id}/telemetry` and `/events`, for devices that speak only HTTP. */
+  deviceIngest: DeviceIngest;
   /** The alert rules engine; without it the alert routes and the live `alert` push are absent. */
   alerts?: AlertEngine;
   /** KPI engine, manual values, profile, targets, roll-ups (metrics/kpi-service.ts); routes only when given. */

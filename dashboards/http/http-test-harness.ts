@@ -8,6 +8,7 @@ import { PlatformEvents } from '../../core/platform-events.ts';
 import { createTelemetry } from '../../core/telemetry.ts';
 import { KindCatalogue } from '../../devices/kind-catalogue.ts';
 import { DeviceRegistry } from '../../devices/registry.ts';
+import { DeviceRateLimiter } from '../../gateway/rate-limiter.ts';
 import { IngestService } from '../../ingest/ingest-service.ts';
 import { SqliteSeriesStore } from '../../ingest/store/sqlite-series-store.ts';
 import { makeTempDir } from '../../test/helpers/temp-dir.ts';
@@ -71,6 +72,7 @@ export async function startHttpHarness(options: { config?: Partial<ConfigInput>;
       logger,
       clock,
       readiness: () => readiness,
+      deviceIngest: { sink: ingest, rate: new DeviceRateLimiter(config.deviceRateLimitPerSec, clock) },
     },
     options.http,
   );

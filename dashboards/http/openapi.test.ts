@@ -19,11 +19,13 @@ describe('OpenAPI document', () => {
     }>('GET', '/api/openapi.json', { token: null });
     expect(res.body.openapi).toBe('3.1.0');
     expect(res.body.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(res.body.components.securitySchemes.deviceBasic).toMatchObject({ type: 'http', scheme: 'basic' });
     for (const route of h.http.routes) {
       const path = route.path.replace(/:([a-z]+)/g, '{$1}');
       const op = res.body.paths[path]?.[route.method];
       expect([route.method, path, op !== undefined]).toEqual([route.method, path, true]);
-      expect(op!.security).toEqual(route.access === 'public' ? [] : [{ bearerAuth: [] }]);
+      const security = { public: [], device: [{ deviceBasic: [] }] }[route.access as string];
+      expect(op!.security).toEqual(security ?? [{ bearerAuth: [] }]);
     }
     const expected = [
       'get /api/device-kinds',
@@ -35,6 +37,8 @@ describe('OpenAPI document', () => {
       'post /api/devices/{id}/disable',
       'post /api/devices/{id}/enable',
       'get /api/devices/{id}/latest',
+      'post /api/devices/{id}/telemetry',
+      'post /api/devices/{id}/events',
       'get /api/series',
       'get /api/ingest/stats',
       'get /api/districts',

@@ -14,12 +14,17 @@ export function buildOpenApiDocument(
     info: {
       title: 'citymetrics API',
       version: info.version,
-      description: `REST API of citymetrics for ${info.cityName}: devices, series, ingest statistics. Authenticate with an API key: \`Authorization: Bearer cmk_…\`. Roles: viewer < operator < analyst < admin. Errors answer \`{ error: { code, message, field?, details? } }\` with a stable code.`,
+      description: `REST API of citymetrics for ${info.cityName}: devices, series, ingest statistics. Authenticate with an API key: \`Authorization: Bearer cmk_…\`. Roles: viewer < operator < analyst < admin. Devices that speak only HTTP post readings with their own credentials (HTTP Basic). Errors answer \`{ error: { code, message, field?, details? } }\` with a stable code.`,
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'an API key, `cmk_<id>_<secret>`' },
+        deviceBasic: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'a device: its id as user name and the password issued at provisioning',
+        },
       },
     },
     security: [{ bearerAuth: [] }],

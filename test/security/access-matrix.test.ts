@@ -110,7 +110,17 @@ describe('access matrix: every route and the live socket × every role', () => {
         );
         const needed = route.access === 'public' ? -2 : ROLES.indexOf(route.access as Role);
         const through = `through(${res.status})`;
-        const expected = needed === -2 ? through : who === 'none' ? 401 : rank(who) < needed ? 403 : through;
+        // Device routes take only the device's own credentials: no key of any role gets through.
+        const expected =
+          route.access === 'device'
+            ? 401
+            : needed === -2
+              ? through
+              : who === 'none'
+                ? 401
+                : rank(who) < needed
+                  ? 403
+                  : through;
         const got = [401, 403, 429].includes(res.status) ? res.status : `through(${res.status})`;
         expect(`${route.method.toUpperCase()} ${route.path} as ${who}: ${got}`).toBe(
           `${route.method.toUpperCase()} ${route.path} as ${who}: ${expected}`,
