@@ -5,7 +5,8 @@ import type { Logger } from '../core/logger.ts';
 import { compactCode, type KpiCatalogue, type KpiDefinition, type KpiFilter } from './catalogue/catalogue.ts';
 import type { CityProfile, CityProfileView, ProfileUpdate } from './city-profile.ts';
 import type { ConsistencyFinding } from './exports/index.ts';
-import { consistencyReport, parseManualSheet, toCsv, toJson, toXlsx } from './exports/index.ts';
+import { consistencyReport, toCsv, toJson, toXlsx } from './exports/index.ts';
+import { parseManualSheetOffThread } from './exports/parse-sheet-off-thread.ts';
 import { FORMULAS } from './formulas/index.ts';
 import { CURRENT_KINDS, type CurrentKind, type KpiEngine } from './kpi-engine.ts';
 import type { KpiStore, ManualValueRecord } from './kpi-store.ts';
@@ -194,7 +195,7 @@ export class KpiService {
 
   /** A CSV or XLSX sheet of manual values: every bad row is reported by row and column; nothing is kept then. */
   async importSheet(buffer: Buffer, format: 'csv' | 'xlsx', by: Who): Promise<ManualValueRecord[]> {
-    const parsed = await parseManualSheet(buffer, format);
+    const parsed = await parseManualSheetOffThread(buffer, format);
     if (parsed.errors.length > 0)
       throw new CityError(
         'METRICS_IMPORT_INVALID',

@@ -10,6 +10,7 @@ import {
   REQUIRED_COLUMNS,
   validateRow,
 } from './manual-sheet-fields.ts';
+import { checkXlsxArchive } from './xlsx-archive-guard.ts';
 
 /**
  * Reads a sheet of manual KPI values (CSV or XLSX) that an analyst filled in, and validates every row.
@@ -43,6 +44,13 @@ export type ManualSheetResult = { rows: ManualSheetRow[]; errors: ManualSheetErr
 export const MANUAL_SHEET_MAX_ROWS = 5_000;
 /** A 5 000-row sheet is well under 1 MB as CSV; 10 MB leaves room for XLSX styling and long evidence. */
 export const MANUAL_SHEET_MAX_BYTES = 10 * 1024 * 1024;
+
+/**
+ * What a workbook may unzip to. A 5 000-row sheet with styles unzips to about 2 MB; a zip bomb of a few
+ * hundred kilobytes to gigabytes.
+ */
+export const MANUAL_SHEET_MAX_UNZIPPED_BYTES = 32 * 1024 * 1024;
+const MANUAL_SHEET_MAX_ARCHIVE_ENTRIES = 500;
 
 interface Table {
   header: { row: number; cells: Cell[] } | null;
@@ -134,6 +142,18 @@ function cellOf(v: ExcelJS.CellValue): Cell {
 }
 
 async function readXlsx(buffer: Buffer): Promise<Table | ManualSheetResult> {
+  const archive = await checkXlsxArchive(buffer, {
+    maxUnzippedBytes: MANUAL_SHEET_MAX_UNZIPPED_BYTES,
+    maxEntries: MANUAL_SHEET_MAX_ARCHIVE_ENTRIES,
+  });
+  if (!archive.ok)
+    return fileError(
+      0,
+      archive.reason === 'unreadable' ? 'FILE_UNREADABLE' : 'FILE_TOO_LARGE',
+      archive.reason === 'unreadable'
+        ? `the file is not a readable XLSX workbook: ${archive.message}`
+        : archive.message,
+    );
   const wb = new ExcelJS.Workbook();
   try {
     // exceljs types a Node 18 Buffer; any Buffer works at run time

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform-harness.ts';
+import { zipOf } from '../helpers/zip-bomb.ts';
 
 /**
  * HTTP hardening of the platform as composed: security headers on pages, API answers and errors; API
@@ -70,6 +71,37 @@ describe('HTTP hardening', () => {
     expect((await get(url, { authorization: `Bearer ${t.adminToken}` }, '127.0.0.10')).status).toBe(200);
     const metrics = await (await fetch(`${t.addresses.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/citymetrics_http_requests_total\{route="\/api\/devices",status="429"\} [1-9]/);
+  });
+
+  it('an XLSX zip bomb from an analyst is refused by its unzipped size; devices are acknowledged meanwhile', async () => {
+    const analyst = await t.platform.apiKeys.create({ role: 'analyst', name: 'bomb' });
+    const bomb = await zipOf([{ name: 'xl/worksheets/sheet1.xml', bytes: 200 * 1024 * 1024 }]);
+    const dev = await t.provision('noise-monitor', 'Old Town');
+    const device = await t.connect(dev.id, dev.password);
+    const [res] = await Promise.all([
+      fetch(`${t.addresses.httpUrl}/api/manual-inputs/import`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${analyst.token}`,
+          'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        },
+        body: new Uint8Array(bomb),
+      }),
+      device.publishAsync(
+        `devices/${dev.id}/telemetry`,
+        JSON.stringify({ ts: Date.now() - 1_000, values: { laeq: 50 } }),
+        {
+          qos: 1,
+        },
+      ),
+    ]);
+    const body = (await res.json()) as {
+      error: { code: string; details: { errors: Array<{ code: string }> } };
+    };
+    expect(res.status).toBe(400);
+    expect(body.error.code).toBe('METRICS_IMPORT_INVALID');
+    expect(body.error.details.errors.map((e) => e.code)).toEqual(['FILE_TOO_LARGE']);
+    await device.endAsync();
   });
 
   it('CORS: the configured origin only', async () => {
