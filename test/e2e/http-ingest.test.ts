@@ -121,6 +121,24 @@ describe('HTTP ingest: accepted readings', () => {
     expect((await series(d.id, 'pm25')).map((p) => p.count)).toEqual([1]);
   });
 
+  it('takes SenML as application/senml+json, and refuses a form post', async () => {
+    const d = await t.provision('air-quality-station', 'Old Town');
+    const senml = JSON.stringify([{ bn: `urn:dev:${d.id}:`, bt: clock.now() / 1000, n: 'pm25', v: 9 }]);
+    const auth = basic(d.id, d.password);
+    const taken = await post('telemetry', d.id, auth, senml, { 'content-type': 'application/senml+json' });
+    expect([taken.status, taken.body.accepted]).toEqual([201, 1]);
+    const form = await post('telemetry', d.id, auth, 'ts=1&pm25=3', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect([form.status, form.body.error?.code, form.body.error?.field]).toEqual([
+      400,
+      'API_VALIDATION',
+      'content-type',
+    ]);
+    await t.platform.ingest.drain();
+    expect((await series(d.id, 'pm25')).map((p) => p.mean)).toEqual([9]);
+  });
+
   it('takes an event the kind declares', async () => {
     const d = await t.provision('air-quality-station', 'Old Town');
     const res = await postAs(d, { ts: clock.now(), type: 'calibration' }, 'events');

@@ -95,8 +95,13 @@ export function deviceIngestRoutes(deps: DeviceIngestDeps): AnyRoute[] {
   const readPayload = (req: Request, res: Response): Promise<Buffer> =>
     new Promise((resolve, reject) => {
       readRaw(req, res, (err?: unknown) => {
-        if (err === undefined || err === null)
-          return resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+        if (err === undefined || err === null) {
+          if (Buffer.isBuffer(req.body)) return resolve(req.body);
+          // Parsed by another body parser on the way: the bytes MQTT would decode are gone.
+          if (req.body !== undefined)
+            return reject(new CityError('API_INTERNAL', 'the payload was parsed before its route'));
+          return resolve(Buffer.alloc(0));
+        }
         if ((err as { type?: unknown }).type === 'entity.too.large')
           return reject(
             new CityError(
