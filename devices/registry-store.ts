@@ -1,6 +1,10 @@
 import type Database from 'better-sqlite3';
+import { CityError } from '../core/errors.ts';
 import type { AttributeValue, DeviceRecord, DeviceStatus } from '../core/ports/device-directory.ts';
+import type { RegistryPersistence, StoredDevice } from '../core/ports/registry-persistence.ts';
 import { openCitymetricsDb, storeCorrupt } from '../core/sqlite-file.ts';
+
+export type { StoredDevice } from '../core/ports/registry-persistence.ts';
 
 /**
  * The registry's SQLite file. Only this file speaks SQL; the registry above it works on records.
@@ -9,6 +13,10 @@ import { openCitymetricsDb, storeCorrupt } from '../core/sqlite-file.ts';
  * `PRAGMA user_version` is its schema version. A file that is not SQLite, or SQLite that is not ours, or
  * ours from a newer version, stops the platform with STORE_CORRUPT naming the file: resetting it silently
  * would lose every device credential in the city.
+ *
+ * The port's methods are asynchronous, but here each one does its SQL synchronously when called and
+ * returns a settled promise: a write is on disk when the call returns, as before the port existed, so
+ * the registry's synchronous open and close keep working on this store.
  */
 
 /** 'CMDR': citymetrics device registry. A signed 32-bit value, as SQLite stores it. */
@@ -37,11 +45,6 @@ const migrations: ReadonlyArray<(db: Database.Database) => void> = [
     `);
   },
 ];
-
-export interface StoredDevice {
-  record: DeviceRecord;
-  credentialHash: string;
-}
 
 interface DeviceRow {
   id: string;
@@ -88,13 +91,15 @@ function toStored(row: DeviceRow, file: string): StoredDevice {
   };
 }
 
-export class RegistryStore {
+export class RegistryStore implements RegistryPersistence {
   private readonly statements;
+  readonly location: string;
 
   private constructor(
     private readonly db: Database.Database,
     readonly file: string,
   ) {
+    this.location = file;
     this.statements = {
       all: db.prepare<[], DeviceRow>('SELECT * FROM devices'),
       insert: db.prepare(
@@ -130,11 +135,33 @@ export class RegistryStore {
     return new RegistryStore(db, file);
   }
 
+  /** Every device, synchronously: what the registry's synchronous `open` reads. */
   loadAll(): StoredDevice[] {
     return this.statements.all.all().map((row) => toStored(row, this.file));
   }
 
-  insert(record: DeviceRecord, credentialHash: string): void {
+  load(): Promise<StoredDevice[]> {
+    return settle(() => this.loadAll());
+  }
+
+  insert(record: DeviceRecord, credentialHash: string): Promise<void> {
+    return settle(() => this.insertNow(record, credentialHash));
+  }
+
+  private insertNow(record: DeviceRecord, credentialHash: string): void {
+    try {
+      this.insertRow(record, credentialHash);
+    } catch (err) {
+      if (isUniqueViolation(err))
+        throw new CityError('API_CONFLICT', `device ${record.id} already exists`, {
+          field: 'id',
+          cause: err,
+        });
+      throw err;
+    }
+  }
+
+  private insertRow(record: DeviceRecord, credentialHash: string): void {
     this.statements.insert.run({
       id: record.id,
       kind: record.kind,
@@ -150,15 +177,23 @@ export class RegistryStore {
     });
   }
 
-  setCredential(id: string, credentialHash: string): void {
-    this.statements.credential.run(credentialHash, id);
+  setCredential(id: string, credentialHash: string): Promise<void> {
+    return settle(() => {
+      this.statements.credential.run(credentialHash, id);
+    });
   }
 
-  setStatus(id: string, status: DeviceStatus): void {
-    this.statements.status.run(status, id);
+  setStatus(id: string, status: DeviceStatus): Promise<void> {
+    return settle(() => {
+      this.statements.status.run(status, id);
+    });
   }
 
-  setDetails(record: DeviceRecord): void {
+  setDetails(record: DeviceRecord): Promise<void> {
+    return settle(() => this.detailsNow(record));
+  }
+
+  private detailsNow(record: DeviceRecord): void {
     this.statements.details.run({
       id: record.id,
       name: record.name,
@@ -170,15 +205,28 @@ export class RegistryStore {
   }
 
   /** Writes many last-seen times in one transaction (one fsync at most, not one per device). */
-  writeLastSeen(entries: Iterable<readonly [id: string, at: number]>): void {
+  writeLastSeen(entries: Iterable<readonly [id: string, at: number]>): Promise<void> {
     const run = this.statements.lastSeen;
-    this.db.transaction(() => {
-      for (const [id, at] of entries) run.run({ id, at });
-    })();
+    return settle(() =>
+      this.db.transaction(() => {
+        for (const [id, at] of entries) run.run({ id, at });
+      })(),
+    );
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  close(): Promise<void> {
+    return settle(() => {
+      if (this.db.open) this.db.close();
+    });
+  }
+}
+
+/** Runs synchronous work now and reports its result or its error as a settled promise. */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
 

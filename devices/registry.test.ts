@@ -208,13 +208,13 @@ describe('credentials', () => {
     registry.onCredentialsRevoked(() => {
       throw new Error('a broken listener must not stop the others');
     });
-    expect(registry.disable(device.id).status).toBe('disabled');
+    expect((await registry.disable(device.id)).status).toBe('disabled');
     expect(revoked).toEqual([device.id]);
-    registry.disable(device.id); // already disabled: no second revocation
+    await registry.disable(device.id); // already disabled: no second revocation
     expect(revoked).toHaveLength(1);
     expect(await registry.verifyCredentials(device.id, password)).toBe('disabled');
     expect(await registry.verifyCredentials(device.id, 'wrong')).toBe('bad-password');
-    expect(registry.enable(device.id).status).toBe('active');
+    expect((await registry.enable(device.id)).status).toBe('active');
     expect(await registry.verifyCredentials(device.id, password)).toBe('ok');
   });
 
@@ -244,7 +244,7 @@ describe('updates', () => {
       district: 'C',
       attributes: traffic,
     });
-    const updated = registry.update(device.id, {
+    const updated = await registry.update(device.id, {
       name: 'Ring road loop 4',
       location: { lat: 48.1, lon: 11.5 },
       attributes: { majorStreet: true, segmentLengthKm: 2 },
@@ -257,7 +257,7 @@ describe('updates', () => {
     expect(missing).toMatchObject({ code: 'API_VALIDATION', field: 'attributes.freeFlowSpeedKmh' });
     const badDistrict = await cityError(() => registry.update(device.id, { district: '' }));
     expect(badDistrict).toMatchObject({ code: 'API_VALIDATION', field: 'district' });
-    registry.update(device.id, { location: null, attributes: { majorStreet: null } });
+    await registry.update(device.id, { location: null, attributes: { majorStreet: null } });
     registry.close();
     const reopened = openRegistry();
     expect(reopened.get(device.id)).toMatchObject({
@@ -277,7 +277,7 @@ describe('persistence', () => {
       location: { lat: 1, lon: 2 },
     });
     const b = await registry.provision({ kind: 'water-quality-sonde', district: 'West' });
-    registry.disable(b.device.id);
+    await registry.disable(b.device.id);
     registry.close();
     const reopened = openRegistry();
     expect(reopened.count()).toBe(2);
@@ -295,8 +295,8 @@ describe('persistence', () => {
     registry.markSeen(device.id, T0 + 3_000); // late, out-of-order message: does not move it back
     registry.markSeen('nope', T0); // unknown: ignored
     expect(registry.get(device.id)?.lastSeenAt).toBe(T0 + 5_000);
-    expect(registry.flushSeen()).toBe(1);
-    expect(registry.flushSeen()).toBe(0); // nothing new
+    expect(await registry.flushSeen()).toBe(1);
+    expect(await registry.flushSeen()).toBe(0); // nothing new
     registry.markSeen(device.id, T0 + 9_000);
     registry.setOnline(device.id, false, T0 + 9_500);
     expect(registry.get(device.id)).toMatchObject({ online: false, lastSeenAt: T0 + 9_000 });
@@ -375,7 +375,7 @@ describe('listing', () => {
   it('filters, searches and pages, sorted by id', async () => {
     const registry = openRegistry();
     const ids = await populate(registry);
-    registry.disable('dev-03');
+    await registry.disable('dev-03');
     registry.setOnline('dev-04', true, T0);
     registry.setOnline('dev-05', true, T0);
 

@@ -11,6 +11,7 @@ import type {
   DeviceRecord,
   DeviceStatus,
 } from '../core/ports/device-directory.ts';
+import type { RegistryPersistence, StoredDevice } from '../core/ports/registry-persistence.ts';
 import {
   DEFAULT_SCRYPT_COST,
   decoyHash,
@@ -35,13 +36,17 @@ import {
 
 export type { ListResult } from './device-query.ts';
 
-import { isUniqueViolation, RegistryStore, type StoredDevice } from './registry-store.ts';
+import { RegistryStore } from './registry-store.ts';
 
 export const REGISTRY_FILE_NAME = 'registry.db';
 
-export interface DeviceRegistryOptions {
+export interface DeviceRegistryOptions extends DeviceRegistryStoreOptions {
   /** Directory of the embedded databases; the registry is `<dataDir>/registry.db`. */
   dataDir: string;
+}
+
+/** The registry's options apart from where it is stored (for `openOn`). */
+export interface DeviceRegistryStoreOptions {
   kinds: KindCatalogue;
   clock: Clock;
   logger: Logger;
@@ -62,7 +67,14 @@ export interface ProvisionResult {
 /**
  * The device registry: devices, their kinds and credentials. Every device is held in memory so that the
  * per-message lookups of the gateway and ingest (`get`, `markSeen`) are synchronous and cost no I/O; the
- * SQLite file is written on provisioning and admin changes, and last-seen times in batches.
+ * store (core/ports/registry-persistence.ts: the SQLite file, or PostgreSQL) is read once at open, written
+ * on provisioning and admin changes (awaited: what the API confirms is stored), and last-seen times in
+ * batches.
+ *
+ * On a store shared by several nodes, another node's changes reach this one through the store's change
+ * feed (`watch`) and are applied to the in-memory copy: a device provisioned elsewhere can log in here,
+ * and a device disabled or given a new password elsewhere is revoked here too (onCredentialsRevoked).
+ * Last-seen times are not fed across: each node keeps the newest it saw and writes it, never backwards.
  */
 export class DeviceRegistry implements DeviceDirectory {
   private readonly devices = new Map<string, StoredDevice>();
@@ -78,21 +90,26 @@ export class DeviceRegistry implements DeviceDirectory {
   private readonly decoy: string;
   private readonly timer: NodeJS.Timeout;
   private readonly log: Logger;
+  /** The last-seen write in progress, so close() can wait for it. */
+  private flushing: Promise<unknown> | null = null;
+  private unwatch: (() => void) | null = null;
   private closed = false;
+  private closing: Promise<void> | null = null;
 
   private constructor(
-    private readonly store: RegistryStore,
+    private readonly store: RegistryPersistence,
+    loaded: readonly StoredDevice[],
     private readonly kinds: KindCatalogue,
     private readonly clock: Clock,
     logger: Logger,
-    options: DeviceRegistryOptions,
+    options: DeviceRegistryStoreOptions,
   ) {
     this.log = logger.child({ component: 'device-registry' });
     this.scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
     this.decoy = decoyHash({ cost: this.scryptCost });
     const cacheSize = options.credentialCacheSize ?? 10_000;
     this.cache = cacheSize > 0 ? new CredentialCache(cacheSize) : null;
-    for (const stored of store.loadAll()) {
+    for (const stored of loaded) {
       if (!kinds.get(stored.record.kind)) {
         // Kept, not dropped: its readings will be refused, but an operator can still see and fix it.
         this.log.warn({ deviceId: stored.record.id, kind: stored.record.kind }, 'device of an unknown kind');
@@ -103,17 +120,45 @@ export class DeviceRegistry implements DeviceDirectory {
     this.timer = setInterval(() => this.flushSeenSafely(), interval);
     // The flush timer must not keep a finished process alive; close() flushes what is left.
     this.timer.unref();
-    this.log.debug({ file: store.file, devices: this.devices.size }, 'device registry open');
+    if (store.watch) this.unwatch = store.watch((devices, full) => this.applyStored(devices, full));
+    this.log.debug({ store: store.location, devices: this.devices.size }, 'device registry open');
   }
 
-  /** Opens `<dataDir>/registry.db`, creating it if absent. STORE_CORRUPT if the file is damaged or not ours. */
+  /**
+   * Opens `<dataDir>/registry.db`, creating it if absent. STORE_CORRUPT if the file is damaged or not ours.
+   * Synchronous, as it always was: the SQLite store reads its file without waiting.
+   */
   static open(options: DeviceRegistryOptions): DeviceRegistry {
     mkdirSync(options.dataDir, { recursive: true });
     const store = RegistryStore.open(join(options.dataDir, REGISTRY_FILE_NAME));
     try {
-      return new DeviceRegistry(store, options.kinds, options.clock, options.logger, options);
+      return new DeviceRegistry(
+        store,
+        store.loadAll(),
+        options.kinds,
+        options.clock,
+        options.logger,
+        options,
+      );
     } catch (err) {
-      store.close();
+      void store.close();
+      throw err;
+    }
+  }
+
+  /**
+   * A registry over any store (PostgreSQL for cluster mode): loads every device, then serves from memory.
+   * The registry owns the store from here on and closes it on close(), or at once if opening fails.
+   */
+  static async openOn(
+    store: RegistryPersistence,
+    options: DeviceRegistryStoreOptions,
+  ): Promise<DeviceRegistry> {
+    try {
+      const loaded = await store.load();
+      return new DeviceRegistry(store, loaded, options.kinds, options.clock, options.logger, options);
+    } catch (err) {
+      await store.close().catch(() => undefined);
       throw err;
     }
   }
@@ -215,14 +260,9 @@ export class DeviceRegistry implements DeviceDirectory {
         lastSeenAt: null,
         online: false,
       };
-      try {
-        this.store.insert(record, credentialHash);
-      } catch (err) {
-        if (isUniqueViolation(err)) {
-          throw new CityError('API_CONFLICT', `device ${id} already exists`, { field: 'id', cause: err });
-        }
-        throw err;
-      }
+      // A taken id (another node's device) is refused by the store as API_CONFLICT on `id`.
+      await this.store.insert(record, credentialHash);
+      this.assertOpen();
       this.devices.set(id, { record, credentialHash });
       this.sortedIds = null;
       this.log.info({ deviceId: id, kind: kind.id, district: record.district }, 'device provisioned');
@@ -237,9 +277,9 @@ export class DeviceRegistry implements DeviceDirectory {
     this.require(id);
     const password = generateSecret();
     const credentialHash = await hashSecret(password, { cost: this.scryptCost });
-    this.assertOpen();
+    this.require(id);
+    await this.store.setCredential(id, credentialHash);
     const entry = this.require(id);
-    this.store.setCredential(id, credentialHash);
     entry.credentialHash = credentialHash;
     this.cache?.forget(id);
     this.log.info({ deviceId: id }, 'device password rotated');
@@ -247,19 +287,19 @@ export class DeviceRegistry implements DeviceDirectory {
     return password;
   }
 
-  disable(id: string): DeviceRecord {
+  async disable(id: string): Promise<DeviceRecord> {
     const entry = this.require(id);
     if (entry.record.status !== 'disabled') {
-      this.setStatus(entry, 'disabled');
+      await this.setStatus(entry, 'disabled');
       this.cache?.forget(id);
       this.emitRevoked(id);
     }
     return snapshot(entry.record);
   }
 
-  enable(id: string): DeviceRecord {
+  async enable(id: string): Promise<DeviceRecord> {
     const entry = this.require(id);
-    if (entry.record.status !== 'active') this.setStatus(entry, 'active');
+    if (entry.record.status !== 'active') await this.setStatus(entry, 'active');
     return snapshot(entry.record);
   }
 
@@ -267,7 +307,7 @@ export class DeviceRegistry implements DeviceDirectory {
    * Changes name, district, location or attributes. `attributes` is merged into the current set (null
    * removes one) and the result is checked against the kind.
    */
-  update(id: string, patch: UpdateInput): DeviceRecord {
+  async update(id: string, patch: UpdateInput): Promise<DeviceRecord> {
     const entry = this.require(id);
     const p = parseOrThrow(updateInputSchema, patch);
     const current = entry.record;
@@ -290,7 +330,7 @@ export class DeviceRegistry implements DeviceDirectory {
       location: p.location === undefined ? current.location : p.location && Object.freeze({ ...p.location }),
       attributes,
     };
-    this.store.setDetails(next);
+    await this.store.setDetails(next);
     // Mutated in place: holders of the live record (gateway sessions) see the change.
     Object.assign(current, { name: next.name, district: next.district, location: next.location, attributes });
     this.log.info({ deviceId: id, fields: Object.keys(p) }, 'device updated');
@@ -321,48 +361,119 @@ export class DeviceRegistry implements DeviceDirectory {
     return [...set].sort();
   }
 
-  /** Writes pending last-seen times now; returns how many devices were written. */
-  flushSeen(): number {
-    if (this.seenDirty.size === 0 || this.closed) return 0;
+  /** Writes pending last-seen times now; resolves to how many devices were written. */
+  flushSeen(): Promise<number> {
+    if (this.closed) return Promise.resolve(0);
+    return this.writeSeen();
+  }
+
+  /**
+   * Flushes last-seen times and closes the store. Idempotent. On the SQLite store the flush and the close
+   * are done when this returns (callers that do not await it still find everything on disk); on a server
+   * the promise settles once both are done.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    clearInterval(this.timer);
+    this.unwatch?.();
+    const previous = this.flushing;
+    const last = this.writeSeen().catch((err: unknown) => {
+      this.log.error({ err, unsaved: this.seenDirty.size }, 'last-seen times could not be saved on close');
+    });
+    this.closed = true;
+    this.revokedListeners.clear();
+    this.cache?.clear();
+    // The store's close waits for writes in progress, these last ones included.
+    this.closing = Promise.all([previous?.catch(() => undefined), last]).then(() => undefined);
+    const closed = this.store.close();
+    this.closing = Promise.all([this.closing, closed]).then(() => undefined);
+    return this.closing;
+  }
+
+  /**
+   * Another node's changes, or every stored device after the change feed was cut: applied in place so
+   * holders of a live record see them. A new password or a disabling revokes the device's sessions here.
+   */
+  private applyStored(devices: readonly StoredDevice[], full: boolean): void {
+    if (this.closed) return;
+    let added = 0;
+    for (const stored of devices) {
+      const id = stored.record.id;
+      const entry = this.devices.get(id);
+      if (!entry) {
+        this.devices.set(id, stored);
+        this.sortedIds = null;
+        added++;
+        continue;
+      }
+      const current = entry.record;
+      const rotated = entry.credentialHash !== stored.credentialHash;
+      const disabled = current.status === 'active' && stored.record.status === 'disabled';
+      entry.credentialHash = stored.credentialHash;
+      const seen = stored.record.lastSeenAt;
+      Object.assign(current, {
+        name: stored.record.name,
+        district: stored.record.district,
+        location: stored.record.location,
+        attributes: stored.record.attributes,
+        status: stored.record.status,
+        lastSeenAt:
+          current.lastSeenAt === null || (seen !== null && seen > current.lastSeenAt)
+            ? seen
+            : current.lastSeenAt,
+      });
+      if (rotated || disabled) {
+        this.cache?.forget(id);
+        this.emitRevoked(id);
+      }
+    }
+    this.log.debug({ changed: devices.length, added, full }, 'registry changes from another node applied');
+  }
+
+  // ---- internals ----
+
+  /**
+   * Writes the dirty last-seen times. The batch leaves the dirty set when its write starts and goes back
+   * if the write fails, so a time marked meanwhile is never lost and a failed flush is retried next tick.
+   */
+  private writeSeen(): Promise<number> {
+    if (this.seenDirty.size === 0) return Promise.resolve(0);
     const batch: Array<[string, number]> = [];
     for (const id of this.seenDirty) {
       const at = this.devices.get(id)?.record.lastSeenAt;
       if (at !== null && at !== undefined) batch.push([id, at]);
     }
-    this.store.writeLastSeen(batch);
-    // Cleared only after the write succeeded: a failed flush is retried on the next tick.
     this.seenDirty.clear();
-    return batch.length;
+    const written = this.store.writeLastSeen(batch).then(
+      () => batch.length,
+      (err: unknown) => {
+        for (const [id] of batch) this.seenDirty.add(id);
+        throw err;
+      },
+    );
+    this.flushing = written;
+    void written.then(
+      () => this.clearFlushing(written),
+      () => this.clearFlushing(written),
+    );
+    return written;
   }
 
-  /** Flushes last-seen times and closes the database. Idempotent. */
-  close(): void {
-    if (this.closed) return;
-    clearInterval(this.timer);
-    try {
-      this.flushSeen();
-    } catch (err) {
-      this.log.error({ err, unsaved: this.seenDirty.size }, 'last-seen times could not be saved on close');
-    }
-    this.closed = true;
-    this.revokedListeners.clear();
-    this.cache?.clear();
-    this.store.close();
+  private clearFlushing(done: Promise<unknown>): void {
+    if (this.flushing === done) this.flushing = null;
   }
-
-  // ---- internals ----
 
   private flushSeenSafely(): void {
-    try {
-      this.flushSeen();
-    } catch (err) {
+    // One write at a time on a slow server; the next tick takes what piled up (at most one per device).
+    if (this.flushing) return;
+    this.flushSeen().catch((err: unknown) => {
       // Never throw from a timer; the dirty set is kept (bounded by the number of devices) and retried.
       this.log.error({ err, pending: this.seenDirty.size }, 'last-seen flush failed');
-    }
+    });
   }
 
-  private setStatus(entry: StoredDevice, status: DeviceStatus): void {
-    this.store.setStatus(entry.record.id, status);
+  private async setStatus(entry: StoredDevice, status: DeviceStatus): Promise<void> {
+    await this.store.setStatus(entry.record.id, status);
     entry.record.status = status;
     this.log.info({ deviceId: entry.record.id, status }, 'device status changed');
   }

@@ -44,7 +44,7 @@ describe('ApiKeyStore', () => {
     expect(await store.authenticate('')).toBeNull();
     expect(await store.authenticate(42)).toBeNull();
     expect(await store.authenticate('x'.repeat(10_000))).toBeNull();
-    expect(store.list()).toEqual([{ ...key, revokedAt: null }]);
+    expect(await store.list()).toEqual([{ ...key, revokedAt: null }]);
     const bytes = fs.readFileSync(dir.file('access.db'));
     expect(bytes.includes(token.slice(-20))).toBe(false);
   });
@@ -56,14 +56,14 @@ describe('ApiKeyStore', () => {
     expect(await store.authenticate(token)).not.toBeNull(); // now cached
     const revoked: string[] = [];
     store.onRevoked((id) => revoked.push(id));
-    store.revoke(key.id);
+    await store.revoke(key.id);
     expect(revoked).toEqual([key.id]);
     expect(await store.authenticate(token)).toBeNull();
-    expect(() => store.revoke(key.id)).toThrow(expect.objectContaining({ code: 'API_NOT_FOUND' }));
+    await expect(store.revoke(key.id)).rejects.toMatchObject({ code: 'API_NOT_FOUND' });
     store.close();
     const again = open(dir.path);
     expect(await again.authenticate(token)).toBeNull();
-    expect(again.list()[0]?.revokedAt).toBe(clock.now());
+    expect((await again.list())[0]?.revokedAt).toBe(clock.now());
   });
 
   it('generates an admin key once when none is configured, and never again', async () => {
@@ -93,9 +93,9 @@ describe('ApiKeyStore', () => {
   it('refuses to revoke the last admin key', async () => {
     const store = open(tempDir().path);
     await store.ensureAdmin();
-    expect(() => store.revoke('admin')).toThrow(expect.objectContaining({ code: 'API_CONFLICT' }));
+    await expect(store.revoke('admin')).rejects.toMatchObject({ code: 'API_CONFLICT' });
     const second = await store.create({ name: 'second admin', role: 'admin' });
-    store.revoke('admin');
+    await store.revoke('admin');
     expect((await store.authenticate(second.token))?.role).toBe('admin');
   });
 

@@ -1,26 +1,29 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/clock.ts';
 import { CityError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { ApiKeyPersistence, ApiKeyRow } from '../../core/ports/api-key-persistence.ts';
 import { decoyHash, generateSecret, hashSecret, verifySecret } from '../../core/secret-hash.ts';
-import { openCitymetricsDb } from '../../core/sqlite-file.ts';
 import { isRole, type Principal, type Role } from './roles.ts';
+import { SqliteApiKeyStore } from './sqlite-api-key-store.ts';
+
+export { ACCESS_APPLICATION_ID, ACCESS_SCHEMA_VERSION } from './sqlite-api-key-store.ts';
 
 /**
- * API keys in `<dataDir>/access.db`, stored only as salted scrypt hashes.
+ * API keys, stored only as salted scrypt hashes: in `<dataDir>/access.db`, or in PostgreSQL for several
+ * nodes (core/ports/api-key-persistence.ts).
  *
  * A key reads `cmk_<id>_<secret>`: the id finds the row without scanning, the scrypt hash of the whole key
  * proves it. scrypt is deliberately slow (~50 ms), so keys already verified are cached in a bounded LRU keyed
  * by the SHA-256 of the key (the key itself is never kept in memory longer than a request); revoking a key
  * purges its entries at once. A configured admin token (ADMIN_TOKEN) may have any form: a token that does not
  * name a known id is tried against the `admin` row.
+ *
+ * On a store shared by several nodes, a key revoked or re-hashed on another node arrives through the
+ * store's change feed: its cached verifications are dropped here too and, when revoked, onRevoked
+ * listeners (live connections) are told.
  */
 
-/** 'CMAK': citymetrics access keys. */
-export const ACCESS_APPLICATION_ID = 0x434d414b;
-export const ACCESS_SCHEMA_VERSION = 1;
 export const ADMIN_KEY_ID = 'admin';
 const KEY_PREFIX = 'cmk_';
 const KEY_ID = /^[a-z0-9]{1,32}$/;
@@ -37,8 +40,8 @@ export interface ApiKeyInfo {
   revokedAt: number | null;
 }
 
-export interface ApiKeyStoreOptions {
-  dataDir: string;
+/** The key store's options apart from where it is stored (for `openOn`). */
+export interface ApiKeyStoreBaseOptions {
   clock: Clock;
   logger: Logger;
   /** scrypt N; lower it only in tests. Default: core/secret-hash.ts's default. */
@@ -47,13 +50,8 @@ export interface ApiKeyStoreOptions {
   cacheSize?: number;
 }
 
-interface KeyRow {
-  id: string;
-  name: string;
-  role: string;
-  key_hash: string;
-  created_at: number;
-  revoked_at: number | null;
+export interface ApiKeyStoreOptions extends ApiKeyStoreBaseOptions {
+  dataDir: string;
 }
 
 export class ApiKeyStore {
@@ -61,27 +59,32 @@ export class ApiKeyStore {
   private readonly inflight = new Map<string, Promise<Principal | null>>();
   private readonly revokedListeners = new Set<(keyId: string) => void>();
   private readonly decoy: string;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly hashCost: number | undefined;
+  private readonly cacheSize: number;
+  private readonly unwatch: (() => void) | null;
 
   private constructor(
-    private readonly db: Database.Database,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly hashCost: number | undefined,
-    private readonly cacheSize: number,
+    private readonly store: ApiKeyPersistence,
+    options: ApiKeyStoreBaseOptions,
   ) {
-    this.decoy = decoyHash(hashCost === undefined ? {} : { cost: hashCost });
+    this.clock = options.clock;
+    this.logger = options.logger.child({ component: 'api-keys' });
+    this.hashCost = options.hashCost;
+    this.cacheSize = options.cacheSize ?? 1_000;
+    this.decoy = decoyHash(this.hashCost === undefined ? {} : { cost: this.hashCost });
+    this.unwatch = store.watch ? store.watch((keyId) => this.changedElsewhere(keyId)) : null;
   }
 
+  /** Opens `<dataDir>/access.db`, synchronously. STORE_CORRUPT if it is damaged, not ours, or newer. */
   static open(options: ApiKeyStoreOptions): ApiKeyStore {
-    const file = join(options.dataDir, 'access.db');
-    const db = openAccessDb(file);
-    return new ApiKeyStore(
-      db,
-      options.clock,
-      options.logger.child({ component: 'api-keys' }),
-      options.hashCost,
-      options.cacheSize ?? 1_000,
-    );
+    return new ApiKeyStore(SqliteApiKeyStore.open(options.dataDir), options);
+  }
+
+  /** A key store over any persistence (PostgreSQL for cluster mode); it closes the store on close(). */
+  static openOn(store: ApiKeyPersistence, options: ApiKeyStoreBaseOptions): ApiKeyStore {
+    return new ApiKeyStore(store, options);
   }
 
   /**
@@ -89,23 +92,20 @@ export class ApiKeyStore {
    * if no valid admin key exists, one is generated and returned ONCE for the caller to print.
    */
   async ensureAdmin(configuredToken?: string): Promise<{ created: boolean; token?: string }> {
-    const row = this.row(ADMIN_KEY_ID);
     if (configuredToken !== undefined) {
+      const row = await this.store.get(ADMIN_KEY_ID);
       if (
         row &&
-        row.revoked_at === null &&
+        row.revokedAt === null &&
         row.role === 'admin' &&
-        (await verifySecret(configuredToken, row.key_hash))
+        (await verifySecret(configuredToken, row.keyHash))
       )
         return { created: false };
       await this.putAdmin(configuredToken);
       this.logger.info('configured admin token registered');
       return { created: true };
     }
-    const anyAdmin = this.db
-      .prepare("SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1")
-      .get();
-    if (anyAdmin) return { created: false };
+    if (await this.store.hasValidAdmin()) return { created: false };
     const token = `${KEY_PREFIX}${ADMIN_KEY_ID}_${generateSecret()}`;
     await this.putAdmin(token);
     this.logger.info('admin key generated');
@@ -116,37 +116,28 @@ export class ApiKeyStore {
   async create(input: { name: string; role: Role }): Promise<{ key: ApiKeyInfo; token: string }> {
     const id = randomBytes(6).toString('hex');
     const token = `${KEY_PREFIX}${id}_${generateSecret()}`;
-    const hash = await this.hash(token);
+    const keyHash = await this.hash(token);
     const createdAt = this.clock.now();
-    this.db
-      .prepare('INSERT INTO api_keys (id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(id, input.name, input.role, hash, createdAt);
+    await this.store.insert({ id, name: input.name, role: input.role, keyHash, createdAt });
     this.logger.info({ keyId: id, role: input.role }, 'api key created');
     return { key: { id, name: input.name, role: input.role, createdAt, revokedAt: null }, token };
   }
 
-  list(): ApiKeyInfo[] {
-    const rows = this.db.prepare('SELECT * FROM api_keys ORDER BY created_at, id').all() as KeyRow[];
-    return rows.map(toInfo);
+  async list(): Promise<ApiKeyInfo[]> {
+    return (await this.store.list()).map(toInfo);
   }
 
   /** Revokes at once: cached verifications are dropped and live connections told to close. */
-  revoke(id: string): ApiKeyInfo {
-    const row = this.row(id);
-    if (!row || row.revoked_at !== null) throw new CityError('API_NOT_FOUND', `no active API key ${id}`);
-    if (row.role === 'admin') {
-      const admins = this.db
-        .prepare("SELECT COUNT(*) AS n FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL")
-        .get() as { n: number };
-      // Revoking the last admin key would lock everyone out of key and device management.
-      if (admins.n <= 1) throw new CityError('API_CONFLICT', 'the last admin key cannot be revoked');
-    }
-    const revokedAt = this.clock.now();
-    this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(revokedAt, id);
+  async revoke(id: string): Promise<ApiKeyInfo> {
+    const result = await this.store.revoke(id, this.clock.now());
+    if (result.outcome === 'not-found') throw new CityError('API_NOT_FOUND', `no active API key ${id}`);
+    // Revoking the last admin key would lock everyone out of key and device management.
+    if (result.outcome === 'last-admin')
+      throw new CityError('API_CONFLICT', 'the last admin key cannot be revoked');
     this.forget(id);
     this.logger.info({ keyId: id }, 'api key revoked');
-    for (const listener of this.revokedListeners) listener(id);
-    return toInfo({ ...row, revoked_at: revokedAt });
+    this.emitRevoked(id);
+    return toInfo(result.row);
   }
 
   onRevoked(listener: (keyId: string) => void): () => void {
@@ -174,21 +165,24 @@ export class ApiKeyStore {
     return pending;
   }
 
-  close(): void {
+  /** Closes the store; on the SQLite file it is closed when this returns. */
+  close(): Promise<void> {
+    this.unwatch?.();
     this.cache.clear();
-    this.db.close();
+    this.revokedListeners.clear();
+    return this.store.close();
   }
 
   private async verify(token: string, digest: string): Promise<Principal | null> {
     const id = idOf(token);
-    let row = id === null ? undefined : this.row(id);
-    if (!row) row = this.row(ADMIN_KEY_ID);
+    let row = id === null ? undefined : await this.store.get(id);
+    if (!row) row = await this.store.get(ADMIN_KEY_ID);
     // Unknown ids cost one scrypt too, so timing does not tell which ids exist.
-    const ok = await verifySecret(token, row && row.revoked_at === null ? row.key_hash : this.decoy);
+    const ok = await verifySecret(token, row && row.revokedAt === null ? row.keyHash : this.decoy);
     if (!ok || !row) return null;
     // Re-read after the await: a key revoked while we hashed must not be cached as valid.
-    const fresh = this.row(row.id);
-    if (!fresh || fresh.revoked_at !== null || fresh.key_hash !== row.key_hash || !isRole(fresh.role))
+    const fresh = await this.store.get(row.id);
+    if (!fresh || fresh.revokedAt !== null || fresh.keyHash !== row.keyHash || !isRole(fresh.role))
       return null;
     const principal: Principal = { keyId: fresh.id, name: fresh.name, role: fresh.role };
     this.cache.set(digest, principal);
@@ -199,14 +193,36 @@ export class ApiKeyStore {
     return principal;
   }
 
+  /**
+   * Another node revoked or re-hashed `keyId`, or (null) the change feed was cut and anything may have
+   * changed. Cached verifications go first, synchronously; listeners are told of keys now revoked.
+   */
+  private changedElsewhere(keyId: string | null): void {
+    if (keyId === null) this.cache.clear();
+    else this.forget(keyId);
+    const told = keyId === null ? this.store.list() : this.store.get(keyId).then((r) => (r ? [r] : []));
+    told.then(
+      (rows) => {
+        for (const row of rows) if (row.revokedAt !== null) this.emitRevoked(row.id);
+      },
+      (err: unknown) => this.logger.error({ err, keyId }, 'api key change from another node not read'),
+    );
+  }
+
+  private emitRevoked(id: string): void {
+    for (const listener of [...this.revokedListeners]) {
+      try {
+        listener(id);
+      } catch (err) {
+        // One failing listener must not stop the others from closing the key's connections.
+        this.logger.error({ err, keyId: id }, 'api key revoked listener threw');
+      }
+    }
+  }
+
   private async putAdmin(token: string): Promise<void> {
     const hash = await this.hash(token);
-    this.db
-      .prepare(
-        `INSERT INTO api_keys (id, name, role, key_hash, created_at) VALUES (?, 'admin', 'admin', ?, ?)
-         ON CONFLICT (id) DO UPDATE SET role = 'admin', key_hash = excluded.key_hash, revoked_at = NULL`,
-      )
-      .run(ADMIN_KEY_ID, hash, this.clock.now());
+    await this.store.putAdmin(ADMIN_KEY_ID, hash, this.clock.now());
     this.forget(ADMIN_KEY_ID);
   }
 
@@ -216,10 +232,6 @@ export class ApiKeyStore {
 
   private hash(token: string): Promise<string> {
     return hashSecret(token, this.hashCost === undefined ? {} : { cost: this.hashCost });
-  }
-
-  private row(id: string): KeyRow | undefined {
-    return this.db.prepare('SELECT * FROM api_keys WHERE id = ?').get(id) as KeyRow | undefined;
   }
 }
 
@@ -232,35 +244,10 @@ function idOf(token: string): string | null {
   return KEY_ID.test(id) ? id : null;
 }
 
-const toInfo = (row: KeyRow): ApiKeyInfo => ({
+const toInfo = (row: ApiKeyRow): ApiKeyInfo => ({
   id: row.id,
   name: row.name,
   role: isRole(row.role) ? row.role : 'viewer',
-  createdAt: row.created_at,
-  revokedAt: row.revoked_at,
+  createdAt: row.createdAt,
+  revokedAt: row.revokedAt,
 });
-
-/**
- * Opens (or creates) the access database. A file that is not SQLite, SQLite that is not ours, or ours from a
- * newer version stops the platform with STORE_CORRUPT: silently re-creating it would drop every key.
- */
-function openAccessDb(file: string): Database.Database {
-  return openCitymetricsDb({
-    file,
-    what: 'access database',
-    applicationId: ACCESS_APPLICATION_ID,
-    schemaVersion: ACCESS_SCHEMA_VERSION,
-    migrate(db) {
-      db.exec(`
-        CREATE TABLE api_keys (
-          id TEXT PRIMARY KEY,
-          name TEXT NOT NULL,
-          role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'analyst', 'admin')),
-          key_hash TEXT NOT NULL,
-          created_at INTEGER NOT NULL,
-          revoked_at INTEGER
-        ) STRICT;
-      `);
-    },
-  });
-}

@@ -80,9 +80,9 @@ export function deviceRoutes(deps: DeviceRouteDeps): AnyRoute[] {
       params: deviceIdParams,
       body: updateBodySchema,
       response: deviceSchema,
-      handle: ({ params, body }) => {
+      handle: async ({ params, body }) => {
         requireDevice(params.id);
-        return toDeviceJson(registry.update(params.id, body));
+        return toDeviceJson(await registry.update(params.id, body));
       },
     }),
     defineRoute({
@@ -108,9 +108,9 @@ export function deviceRoutes(deps: DeviceRouteDeps): AnyRoute[] {
       access: 'admin',
       params: deviceIdParams,
       response: deviceSchema,
-      handle: ({ params }) => {
+      handle: async ({ params }) => {
         requireDevice(params.id);
-        return toDeviceJson(registry.disable(params.id));
+        return toDeviceJson(await registry.disable(params.id));
       },
     }),
     defineRoute({
@@ -121,9 +121,9 @@ export function deviceRoutes(deps: DeviceRouteDeps): AnyRoute[] {
       access: 'admin',
       params: deviceIdParams,
       response: deviceSchema,
-      handle: ({ params }) => {
+      handle: async ({ params }) => {
         requireDevice(params.id);
-        return toDeviceJson(registry.enable(params.id));
+        return toDeviceJson(await registry.enable(params.id));
       },
     }),
     defineRoute({

@@ -70,7 +70,7 @@ export function keyRoutes(deps: { apiKeys: ApiKeyStore }): AnyRoute[] {
       tag: 'keys',
       access: 'admin',
       response: z.object({ items: z.array(apiKeySchema) }).meta({ id: 'ApiKeyList' }),
-      handle: () => ({ items: deps.apiKeys.list().map(toKeyJson) }),
+      handle: async () => ({ items: (await deps.apiKeys.list()).map(toKeyJson) }),
     }),
     defineRoute({
       method: 'delete',
@@ -83,8 +83,8 @@ export function keyRoutes(deps: { apiKeys: ApiKeyStore }): AnyRoute[] {
       params: keyIdParams,
       status: 204,
       otherResponses: { 409: 'API_CONFLICT: the last admin key' },
-      handle: ({ params }) => {
-        deps.apiKeys.revoke(params.id);
+      handle: async ({ params }) => {
+        await deps.apiKeys.revoke(params.id);
         return undefined;
       },
     }),

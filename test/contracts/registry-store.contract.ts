@@ -1,0 +1,153 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { DeviceRecord } from '../../core/ports/device-directory.ts';
+import type { RegistryPersistence, StoredDevice } from '../../core/ports/registry-persistence.ts';
+
+/** How the suite gets a fresh, empty registry store; `cleanup` runs after the store is closed. */
+export type OpenRegistryStore = () => Promise<{ store: RegistryPersistence; cleanup: () => Promise<void> }>;
+
+const T0 = Date.parse('2026-03-01T10:00:00Z');
+
+export function device(id: string, extra: Partial<DeviceRecord> = {}): DeviceRecord {
+  return {
+    id,
+    kind: 'traffic-counter',
+    name: `Counter ${id}`,
+    district: 'North',
+    location: { lat: 48.137154, lon: 11.576124 },
+    attributes: { segmentLengthKm: 1.25, freeFlowSpeedKmh: 50, majorStreet: true, note: 'ring road' },
+    status: 'active',
+    createdAt: T0,
+    lastSeenAt: null,
+    online: false,
+    ...extra,
+  };
+}
+
+const HASH = 'scrypt$1024$8$1$c2FsdA$aGFzaA';
+
+/** Plain data, so records compare by value whatever freezing or prototypes a backend uses. */
+const plain = (devices: StoredDevice[]): StoredDevice[] =>
+  JSON.parse(JSON.stringify([...devices].sort((a, b) => a.record.id.localeCompare(b.record.id))));
+
+/**
+ * The contract every RegistryPersistence passes (SQLite file, PostgreSQL). It uses the port only. What it
+ * asks of `open`: a fresh, empty store per call; a resolved write is seen by the next `load`.
+ */
+export function registryStoreContract(name: string, open: OpenRegistryStore): void {
+  async function fresh(): Promise<RegistryPersistence> {
+    const { store, cleanup } = await open();
+    onTestFinished(async () => {
+      await store.close();
+      await cleanup();
+    });
+    return store;
+  }
+
+  describe(`RegistryPersistence contract: ${name}`, () => {
+    it('starts empty and gives back what was inserted, field for field', async () => {
+      const store = await fresh();
+      expect(await store.load()).toEqual([]);
+      const a = device('tc-1');
+      const b = device('aq-2', {
+        kind: 'air-quality-station',
+        location: null,
+        attributes: {},
+        status: 'disabled',
+        lastSeenAt: T0 + 5,
+      });
+      await store.insert(a, HASH);
+      await store.insert(b, `${HASH}b`);
+      expect(plain(await store.load())).toEqual(
+        plain([
+          { record: b, credentialHash: `${HASH}b` },
+          { record: a, credentialHash: HASH },
+        ]),
+      );
+      const loaded = (await store.load()).find((d) => d.record.id === 'tc-1');
+      expect(loaded?.record.online).toBe(false);
+      expect(typeof loaded?.record.attributes.majorStreet).toBe('boolean');
+    });
+
+    it('refuses a second device with the same id as API_CONFLICT on id, keeping the first', async () => {
+      const store = await fresh();
+      await store.insert(device('tc-1'), HASH);
+      const refused = await store.insert(device('tc-1', { name: 'other' }), 'other-hash').then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(refused).toMatchObject({ code: 'API_CONFLICT', field: 'id' });
+      const all = await store.load();
+      expect(all.map((d) => [d.record.name, d.credentialHash])).toEqual([['Counter tc-1', HASH]]);
+    });
+
+    it('stores a new credential, a status and new details', async () => {
+      const store = await fresh();
+      await store.insert(device('tc-1'), HASH);
+      await store.insert(device('tc-2'), HASH);
+      await store.setCredential('tc-1', 'rotated');
+      await store.setStatus('tc-1', 'disabled');
+      await store.setDetails(
+        device('tc-1', {
+          name: 'Loop 4',
+          district: 'South',
+          location: null,
+          attributes: { segmentLengthKm: 2, freeFlowSpeedKmh: 30 },
+          // Not details: these stay as stored.
+          status: 'active',
+          createdAt: 1,
+        }),
+      );
+      const byId = new Map((await store.load()).map((d) => [d.record.id, d]));
+      expect(byId.get('tc-1')).toMatchObject({
+        credentialHash: 'rotated',
+        record: {
+          name: 'Loop 4',
+          district: 'South',
+          location: null,
+          status: 'disabled',
+          createdAt: T0,
+        },
+      });
+      expect(byId.get('tc-1')?.record.attributes).toEqual({ segmentLengthKm: 2, freeFlowSpeedKmh: 30 });
+      expect(plain([byId.get('tc-2')!])).toEqual(plain([{ record: device('tc-2'), credentialHash: HASH }]));
+      await store.setStatus('tc-1', 'active');
+      expect((await store.load()).find((d) => d.record.id === 'tc-1')?.record.status).toBe('active');
+    });
+
+    it('writes last-seen times in a batch, never backwards, ignoring unknown ids', async () => {
+      const store = await fresh();
+      await store.insert(device('tc-1'), HASH);
+      await store.insert(device('tc-2', { lastSeenAt: T0 + 10_000 }), HASH);
+      await store.writeLastSeen([
+        ['tc-1', T0 + 1_000],
+        ['tc-2', T0 + 2_000],
+        ['nope', T0],
+      ]);
+      await store.writeLastSeen([['tc-1', T0 + 3_000]]);
+      await store.writeLastSeen([]);
+      const seen = new Map((await store.load()).map((d) => [d.record.id, d.record.lastSeenAt]));
+      expect(Object.fromEntries(seen)).toEqual({ 'tc-1': T0 + 3_000, 'tc-2': T0 + 10_000 });
+    });
+
+    it('changes nothing, and does not fail, when an update names an unknown id', async () => {
+      const store = await fresh();
+      await store.setCredential('nope', HASH);
+      await store.setStatus('nope', 'disabled');
+      await store.setDetails(device('nope'));
+      expect(await store.load()).toEqual([]);
+    });
+
+    it('keeps many devices and large epoch times exactly', async () => {
+      const store = await fresh();
+      const far = Date.parse('2099-12-31T23:59:59.999Z');
+      for (let i = 0; i < 50; i++)
+        await store.insert(device(`d-${i}`, { createdAt: far - i, district: `D${i % 5}` }), `${HASH}${i}`);
+      const all = await store.load();
+      expect(all).toHaveLength(50);
+      expect(all.find((d) => d.record.id === 'd-7')).toMatchObject({
+        credentialHash: `${HASH}7`,
+        record: { createdAt: far - 7, district: 'D2' },
+      });
+    });
+  });
+}
