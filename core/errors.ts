@@ -144,6 +144,17 @@ export const errorCatalogue = {
     retryable: false,
     message: 'cannot listen on the configured address',
   },
+  // cluster: the JetStream durable log between edge and writer nodes
+  INGEST_LOG_UNAVAILABLE: {
+    httpStatus: 503,
+    retryable: true,
+    message: 'the durable log (NATS JetStream) did not acknowledge the message',
+  },
+  INGEST_LOG_MISCONFIGURED: {
+    httpStatus: 500,
+    retryable: false,
+    message: 'the JetStream stream exists with a configuration citymetrics cannot use',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;
