@@ -1,0 +1,319 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { CityError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { PgChangeFeed } from '../core/pg-change-feed.ts';
+import {
+  ensurePgComponentSchema,
+  isPgUniqueViolation,
+  type PgComponentSchema,
+  pgDatabaseOf,
+  pgNumberTypes,
+} from '../core/pg-component-schema.ts';
+import type { AttributeValue, DeviceRecord, DeviceStatus } from '../core/ports/device-directory.ts';
+import type { RegistryPersistence, StoredDevice } from '../core/ports/registry-persistence.ts';
+
+export const PG_REGISTRY_SCHEMA_VERSION = 1;
+/** Where nodes announce committed registry changes: `<origin>:<device id>`. */
+export const PG_REGISTRY_CHANNEL = 'citymetrics_registry';
+
+const SCHEMA: PgComponentSchema = {
+  what: 'device registry',
+  versionTable: 'citymetrics_registry_schema',
+  version: PG_REGISTRY_SCHEMA_VERSION,
+  tables: ['devices'],
+  lock: 0x434d4452,
+  // The SQLite registry's columns; attributes as jsonb, times as epoch ms (bigint).
+  ddl: `
+    CREATE TABLE devices (
+      id text PRIMARY KEY,
+      kind text NOT NULL,
+      name text NOT NULL,
+      district text NOT NULL,
+      lat double precision,
+      lon double precision,
+      attributes jsonb NOT NULL DEFAULT '{}',
+      status text NOT NULL CHECK (status IN ('active', 'disabled')),
+      created_at bigint NOT NULL,
+      last_seen_at bigint,
+      credential_hash text NOT NULL
+    );
+    CREATE INDEX devices_kind ON devices (kind);
+    CREATE INDEX devices_district ON devices (district);`,
+};
+
+export interface PostgresRegistryStoreOptions {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  logger: Logger;
+  /** Connections in the pool (default 2); the change feed takes one more. */
+  maxConnections?: number;
+  /** A connection attempt fails after this (default 5000 ms). */
+  connectTimeoutMs?: number;
+}
+
+interface DeviceRow {
+  id: string;
+  kind: string;
+  name: string;
+  district: string;
+  lat: number | null;
+  lon: number | null;
+  attributes: Record<string, AttributeValue>;
+  status: string;
+  created_at: number;
+  last_seen_at: number | null;
+  credential_hash: string;
+}
+
+/**
+ * The registry's devices in PostgreSQL, shared by several nodes. Every change of credentials, status or
+ * details is announced on PG_REGISTRY_CHANNEL in the same statement as the write, tagged with this
+ * store's origin so it ignores its own; the other nodes re-read the named rows (the current row, never
+ * the announcement's content, so a late announcement cannot roll a device back) and hand them to the
+ * registry's `watch` listener. Last-seen writes are not announced: they come in every flush.
+ */
+export class PostgresRegistryStore implements RegistryPersistence {
+  readonly location: string;
+  private readonly origin = randomBytes(6).toString('hex');
+  private readonly writes = new Set<Promise<unknown>>();
+  private listener: ((devices: StoredDevice[], full: boolean) => void) | null = null;
+  /** Ids announced but not yet re-read (at most one entry per device). */
+  private readonly changed = new Set<string>();
+  private resync = false;
+  private reading = false;
+  private feed: PgChangeFeed | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly log: Logger,
+    database: string,
+  ) {
+    this.location = `postgres:${database}`;
+    pool.on('error', (err) => this.log.warn({ err: err.message }, 'PostgreSQL idle connection lost'));
+  }
+
+  /**
+   * Connects, creates or checks the schema (STORE_CORRUPT for another version) and starts listening for
+   * other nodes' changes before anything is read, so none falls between the load and the feed.
+   */
+  static async open(opts: PostgresRegistryStoreOptions): Promise<PostgresRegistryStore> {
+    const pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.maxConnections ?? 2,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+      application_name: 'citymetrics-registry',
+      types: pgNumberTypes(pg.types),
+    });
+    const log = opts.logger.child({ component: 'registry-store', store: 'postgres' });
+    const store = new PostgresRegistryStore(pool, log, pgDatabaseOf(opts.url));
+    try {
+      const client = await pool.connect();
+      try {
+        await ensurePgComponentSchema(client, pgDatabaseOf(opts.url), SCHEMA);
+      } finally {
+        client.release();
+      }
+      store.feed = await PgChangeFeed.start({
+        url: opts.url,
+        channel: PG_REGISTRY_CHANNEL,
+        logger: log,
+        connectTimeoutMs: opts.connectTimeoutMs,
+        onMessage: (payload) => store.announced(payload),
+        onResync: () => store.requestResync(),
+      });
+      return store;
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async load(): Promise<StoredDevice[]> {
+    const { rows } = await this.pool.query<DeviceRow>('SELECT * FROM devices');
+    return rows.map(toStored);
+  }
+
+  insert(record: DeviceRecord, credentialHash: string): Promise<void> {
+    return this.write(async () => {
+      try {
+        await this.pool.query(
+          `WITH w AS (
+             INSERT INTO devices (id, kind, name, district, lat, lon, attributes, status, created_at,
+               last_seen_at, credential_hash)
+             VALUES ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id)
+           SELECT pg_notify($1, $2 || ':' || id) FROM w`,
+          [
+            PG_REGISTRY_CHANNEL,
+            this.origin,
+            record.id,
+            record.kind,
+            record.name,
+            record.district,
+            record.location?.lat ?? null,
+            record.location?.lon ?? null,
+            JSON.stringify(record.attributes),
+            record.status,
+            record.createdAt,
+            record.lastSeenAt,
+            credentialHash,
+          ],
+        );
+      } catch (err) {
+        if (isPgUniqueViolation(err))
+          throw new CityError('API_CONFLICT', `device ${record.id} already exists`, {
+            field: 'id',
+            cause: err,
+          });
+        throw err;
+      }
+    });
+  }
+
+  setCredential(id: string, credentialHash: string): Promise<void> {
+    return this.update('credential_hash = $4', id, [credentialHash]);
+  }
+
+  setStatus(id: string, status: DeviceStatus): Promise<void> {
+    return this.update('status = $4', id, [status]);
+  }
+
+  setDetails(record: DeviceRecord): Promise<void> {
+    return this.update('name = $4, district = $5, lat = $6, lon = $7, attributes = $8', record.id, [
+      record.name,
+      record.district,
+      record.location?.lat ?? null,
+      record.location?.lon ?? null,
+      JSON.stringify(record.attributes),
+    ]);
+  }
+
+  writeLastSeen(entries: Iterable<readonly [id: string, at: number]>): Promise<void> {
+    const ids: string[] = [];
+    const times: number[] = [];
+    for (const [id, at] of entries) {
+      ids.push(id);
+      times.push(at);
+    }
+    if (ids.length === 0) return Promise.resolve();
+    // One statement for the whole batch; never moves a stored time backwards (another node's is newer).
+    return this.write(() =>
+      this.pool.query(
+        `UPDATE devices d SET last_seen_at = v.at
+         FROM unnest($1::text[], $2::bigint[]) AS v(id, at)
+         WHERE d.id = v.id AND (d.last_seen_at IS NULL OR d.last_seen_at < v.at)`,
+        [ids, times],
+      ),
+    );
+  }
+
+  watch(listener: (devices: StoredDevice[], full: boolean) => void): () => void {
+    this.listener = listener;
+    // Announcements that came while the registry was loading are read now, after its load.
+    this.drain();
+    return () => {
+      if (this.listener === listener) this.listener = null;
+    };
+  }
+
+  /** Waits for the writes in progress, then stops the feed and closes the connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listener = null;
+    await Promise.allSettled([...this.writes]);
+    await this.feed?.close();
+    await this.pool.end();
+  }
+
+  private update(set: string, id: string, values: unknown[]): Promise<void> {
+    return this.write(() =>
+      this.pool.query(
+        `WITH w AS (UPDATE devices SET ${set} WHERE id = $3 RETURNING id)
+         SELECT pg_notify($1, $2 || ':' || id) FROM w`,
+        [PG_REGISTRY_CHANNEL, this.origin, id, ...values],
+      ),
+    );
+  }
+
+  private async write(run: () => Promise<unknown>): Promise<void> {
+    if (this.closed) throw new Error('the registry store is closed');
+    const done = run();
+    this.writes.add(done);
+    try {
+      await done;
+    } finally {
+      this.writes.delete(done);
+    }
+  }
+
+  private announced(payload: string): void {
+    const colon = payload.indexOf(':');
+    if (colon < 0 || payload.slice(0, colon) === this.origin) return;
+    this.changed.add(payload.slice(colon + 1));
+    this.drain();
+  }
+
+  private requestResync(): void {
+    this.resync = true;
+    this.drain();
+  }
+
+  /** Re-reads announced devices, one query at a time; what arrives meanwhile waits for the next. */
+  private drain(): void {
+    if (this.reading || this.closed || !this.listener) return;
+    if (!this.resync && this.changed.size === 0) return;
+    const full = this.resync;
+    const ids = [...this.changed];
+    this.resync = false;
+    this.changed.clear();
+    this.reading = true;
+    const read = full
+      ? this.load()
+      : this.pool
+          .query<DeviceRow>('SELECT * FROM devices WHERE id = ANY($1)', [ids])
+          .then((r) => r.rows.map(toStored));
+    read
+      .then(
+        (devices) => {
+          if (!this.closed) this.listener?.(devices, full);
+        },
+        (err: unknown) => {
+          if (this.closed) return;
+          // Asked again on the next announcement or reconnect; a full re-read covers what was asked.
+          this.resync = true;
+          this.log.warn({ err: (err as Error).message, devices: ids.length }, 'registry changes not read');
+        },
+      )
+      .finally(() => {
+        this.reading = false;
+        if (!this.resync) this.drain();
+      });
+  }
+}
+
+function toStored(row: DeviceRow): StoredDevice {
+  if (row.status !== 'active' && row.status !== 'disabled')
+    throw new CityError('STORE_CORRUPT', `device ${row.id}: bad status`);
+  return {
+    credentialHash: row.credential_hash,
+    record: {
+      id: row.id,
+      kind: row.kind,
+      name: row.name,
+      district: row.district,
+      location: row.lat === null || row.lon === null ? null : Object.freeze({ lat: row.lat, lon: row.lon }),
+      attributes: Object.freeze({ ...row.attributes }),
+      status: row.status,
+      createdAt: row.created_at,
+      lastSeenAt: row.last_seen_at,
+      online: false,
+    },
+  };
+}
+
+/** Builds the PostgreSQL registry store (connects, checks the schema, listens; reads no environment). */
+export const buildPostgresRegistryStore = (
+  opts: PostgresRegistryStoreOptions,
+): Promise<PostgresRegistryStore> => PostgresRegistryStore.open(opts);
