@@ -2,7 +2,7 @@ import type { Config } from '../core/config.ts';
 import { CityError } from '../core/errors.ts';
 import type { DeviceDirectory, DeviceRecord } from '../core/ports/device-directory.ts';
 import type { IngestChannel } from '../core/ports/ingest-sink.ts';
-import { decodeEvent, decodeReadings } from './decode.ts';
+import { type DecodedReading, decodeEvent, decodeReadings } from './decode.ts';
 import {
   type TimeLimits,
   type ValidatedEvent,
@@ -20,7 +20,7 @@ export interface AdmissionRules {
 export type Admission =
   | { ok: true; channel: 'telemetry'; device: Readonly<DeviceRecord>; readings: ValidatedReadings }
   | { ok: true; channel: 'events'; device: Readonly<DeviceRecord>; event: ValidatedEvent }
-  | { ok: false; error: CityError };
+  | { ok: false; error: CityError; seqs?: number[] };
 
 /**
  * Registered device, decode, validate: what every ingest path (the embedded durable log, the cluster's
@@ -50,9 +50,17 @@ export function admitMessage(
   }
   const decoded = decodeReadings(payload, { maxReadings: rules.maxReadingsPerMessage, now });
   if (!decoded.ok) return decoded;
+  const seqs = seqsOf(decoded.value.readings);
   const valid = validateReadings(decoded.value, device.kind, directory, rules.limits, now);
-  if (!valid.ok) return valid;
-  return { ok: true, channel, device, readings: valid.value };
+  if (!valid.ok) return { ...valid, seqs };
+  return { ok: true, channel, device, readings: { ...valid.value, seqs } };
+}
+
+/** The seq numbers a message carries (a device that numbers its messages lets gaps be told from resends). */
+function seqsOf(readings: readonly DecodedReading[]): number[] {
+  const out: number[] = [];
+  for (const r of readings) if (r.seq !== undefined) out.push(r.seq);
+  return out;
 }
 
 /** The admission rules the configuration sets. */

@@ -15,6 +15,8 @@ export type RawValue = number | { value: number; unit: string };
 /** One reading after decoding: the timestamp still as sent (validate.ts interprets it). */
 export interface DecodedReading {
   ts: string | number;
+  /** the device's own sequence number, when it sends one */
+  seq?: number;
   values: Record<string, RawValue>;
 }
 

@@ -4,12 +4,14 @@ import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { CityError, type ErrorCode, isCityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { PackedPoints } from '../core/packed-points.ts';
 import type { PlatformEventMap, PlatformEvents } from '../core/platform-events.ts';
 import type { DeviceDirectory, DeviceRecord } from '../core/ports/device-directory.ts';
 import type { IngestChannel, IngestResult, IngestSink } from '../core/ports/ingest-sink.ts';
 import type { SeriesStore, WriteOutcome } from '../core/ports/series-store.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { type AdmissionRules, admissionRulesOf, admitMessage } from './admit.ts';
+import { DeviceCounters } from './device-counters.ts';
 import { type DeviceEventRecord, DurableLog, type EventQuery } from './durable-log.ts';
 import { type IngestStats, LatencyWindow, RateRing } from './ingest-stats.ts';
 import { Materializer, type RetryPolicy } from './materializer.ts';
@@ -68,6 +70,8 @@ export class IngestService implements IngestSink {
   private readonly acceptedRate: RateRing;
   private readonly refusedRate: RateRing;
   private readonly storeLatency = new LatencyWindow();
+  /** Per registered device: what it sent and what became of it (GET /api/devices/{id}/counters). */
+  readonly devices = new DeviceCounters();
 
   private constructor(deps: IngestServiceDeps, options: IngestServiceOptions) {
     const { config, telemetry, clock } = deps;
@@ -99,7 +103,10 @@ export class IngestService implements IngestSink {
       maxInMemoryValues: this.maxBacklog + config.logFlushMaxValues,
       ...(batchMaxValues !== undefined ? { batchMaxValues } : {}),
       ...(options.retry !== undefined ? { retry: options.retry } : {}),
-      onWritten: (outcome, _values, latencyMs) => this.onStored(outcome, latencyMs),
+      onWritten: (outcome, packed, latencyMs) => {
+        this.onStored(outcome, latencyMs);
+        this.countStored(packed);
+      },
       onFailure: () => telemetry.storeWriteFailures.inc(),
       onBacklog: (backlog) => telemetry.ingestBacklog.set(backlog),
     });
@@ -122,6 +129,16 @@ export class IngestService implements IngestSink {
         return Promise.resolve(this.refuse(deviceId, new CityError('INGEST_SHUTTING_DOWN')));
       const now = this.deps.clock.now();
       const admitted = admitMessage(this.deps.directory, this.rules, deviceId, channel, payload, now);
+      if (admitted.ok || admitted.error.code !== 'INGEST_UNKNOWN_DEVICE')
+        this.devices.received(
+          deviceId,
+          now,
+          admitted.ok
+            ? admitted.channel === 'telemetry'
+              ? admitted.readings.seqs
+              : undefined
+            : admitted.seqs,
+        );
       if (!admitted.ok) return Promise.resolve(this.refuse(deviceId, admitted.error));
       if (admitted.channel === 'events') return this.logEvent(admitted.device, admitted.event, now);
       return this.logReadings(admitted.device, admitted.readings, now);
@@ -150,6 +167,7 @@ export class IngestService implements IngestSink {
       return this.refuse(device.id, asRetryable(err));
     }
     const n = valid.values.length;
+    this.devices.accepted(device.id, valid.readings, n);
     this.accepted.messages++;
     this.accepted.readings += valid.readings;
     this.accepted.values += n;
@@ -175,6 +193,7 @@ export class IngestService implements IngestSink {
       return this.refuse(device.id, asRetryable(err));
     }
     this.accepted.messages++;
+    this.devices.accepted(device.id, 0, 0);
     this.acceptedRate.add(1);
     this.deps.directory.markSeen(device.id, now);
     // A repeated event (same device, type and ts: a QoS 1 redelivery) is acknowledged but not announced again.
@@ -190,12 +209,25 @@ export class IngestService implements IngestSink {
     this.refusedByReason.set(code, (this.refusedByReason.get(code) ?? 0) + 1);
     this.refusedRate.add(1);
     this.deps.telemetry.messagesRefused.inc({ reason: code });
+    // Only registered devices get counters of their own: the table stays as large as the registry.
+    if (deviceId !== null && this.deps.directory.get(deviceId) !== undefined)
+      this.devices.refused(deviceId, code);
     this.emit('refused', { deviceId, code, at: this.deps.clock.now() });
   }
 
   private refuse(deviceId: string | null, error: CityError): IngestResult {
     this.countRefusal(deviceId, error.code);
     return { ok: false, error };
+  }
+
+  /** Values written per device, from the batch's device index of each point. */
+  private countStored(packed: PackedPoints): void {
+    const perString = new Map<number, number>();
+    for (let i = 0; i < packed.refs.length; i += 4) {
+      const ref = packed.refs[i]!;
+      perString.set(ref, (perString.get(ref) ?? 0) + 1);
+    }
+    for (const [ref, n] of perString) this.devices.stored(packed.strings[ref]!, n);
   }
 
   private onStored(outcome: WriteOutcome, latencyMs: number): void {

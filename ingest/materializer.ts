@@ -34,7 +34,8 @@ export interface MaterializerOptions {
    */
   batchTargetMs?: number;
   retry?: RetryPolicy;
-  onWritten?: (outcome: WriteOutcome, values: number, latencyMs: number) => void;
+  /** After each store write: its outcome, the values written (packed, for per-device counts) and how long it took. */
+  onWritten?: (outcome: WriteOutcome, packed: PackedPoints, latencyMs: number) => void;
   onFailure?: (err: unknown) => void;
   onBacklog?: (backlog: number) => void;
 }
@@ -243,7 +244,7 @@ export class Materializer {
     this.opts.log.setMaterializedSeq(batch.upto);
     const perValue = blockedMs / Math.max(1, batch.size);
     this.msPerValue = this.msPerValue === 0 ? perValue : this.msPerValue * 0.7 + perValue * 0.3;
-    this.opts.onWritten?.(outcome, batch.size, latencyMs);
+    this.opts.onWritten?.(outcome, batch.packed, latencyMs);
     this.opts.onBacklog?.(this.backlog);
     this.logReplay(batch.upto);
     this.release(false);

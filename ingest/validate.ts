@@ -15,6 +15,8 @@ export interface ValidatedReadings {
   /** Readings (distinct timestamps) in the message. */
   readings: number;
   values: NormalizedValue[];
+  /** seq numbers of its readings, when the device sends them */
+  seqs?: number[];
 }
 
 export interface ValidatedEvent {

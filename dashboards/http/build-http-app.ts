@@ -16,6 +16,7 @@ import type { HttpDeps, HttpOptions } from './http-deps.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { cityProfileRoutes } from './routes/city-profile.ts';
+import { deviceCounterRoutes } from './routes/device-counters.ts';
 import { DEVICE_PAYLOAD_PATH, deviceIngestRoutes } from './routes/device-ingest.ts';
 import { deviceKindRoutes } from './routes/device-kinds.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -73,6 +74,7 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
     ...districtRoutes(deps),
     ...seriesRoutes({ ...deps, maxBuckets: options.maxSeriesBuckets ?? 10_000 }),
     ...ingestStatsRoutes(deps),
+    ...deviceCounterRoutes({ ingest: deps.ingest, registry: deps.registry }),
     ...keyRoutes(deps),
     ...(deps.alerts ? alertRoutes({ alerts: deps.alerts }) : []),
     ...(deps.kpis

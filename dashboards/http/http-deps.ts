@@ -7,6 +7,7 @@ import type { SeriesStore } from '../../core/ports/series-store.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
 import type { KindCatalogue } from '../../devices/kind-catalogue.ts';
 import type { DeviceRegistry } from '../../devices/registry.ts';
+import type { DeviceCounts } from '../../ingest/device-counters.ts';
 import type { KpiService } from '../../metrics/kpi-service.ts';
 import type { AlertEngine } from '../alerts/alert-engine.ts';
 import type { ApiKeyStore } from './api-key-store.ts';
@@ -25,6 +26,8 @@ export interface IngestStatsView {
 
 export interface IngestStatsSource {
   stats(): IngestStatsView;
+  /** Per registered device: what it sent and what became of it. */
+  readonly devices: { get(id: string): DeviceCounts | null; all(): DeviceCounts[] };
 }
 
 /** What the device ingest routes share with the MQTT gateway, so that both paths apply one set of rules. */

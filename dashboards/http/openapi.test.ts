@@ -37,6 +37,7 @@ describe('OpenAPI document', () => {
       'post /api/devices/{id}/disable',
       'post /api/devices/{id}/enable',
       'get /api/devices/{id}/latest',
+      'get /api/devices/{id}/counters',
       'post /api/devices/{id}/telemetry',
       'post /api/devices/{id}/events',
       'get /api/series',
@@ -48,6 +49,7 @@ describe('OpenAPI document', () => {
       'get /healthz',
       'get /readyz',
       'get /metrics',
+      'get /metrics/devices',
       'get /api/openapi.json',
     ];
     const documented = Object.entries(res.body.paths).flatMap(([p, item]) =>

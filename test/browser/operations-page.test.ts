@@ -162,6 +162,11 @@ describe.skipIf(!HAVE_CHROMIUM)('operations page', () => {
     expect(await page.locator('#who .role').textContent()).toBe('viewer');
     await page.locator('[data-testid=devices-table] tbody tr[data-device]').first().waitFor();
     expect(await page.locator('[data-action=toggle-device]').count()).toBe(0);
+    // A viewer reads a device's counters: what it sent and what became of it.
+    await page.locator('[data-action=device-counters]').first().click();
+    const counters = page.locator('tr[data-counters]').first();
+    await counters.waitFor();
+    expect(await counters.textContent()).toMatch(/Since start: received \d+ messages, accepted \d+ values/);
     await screenshot(page, 'devices-viewer');
     expect(await page.locator('nav a[data-view=keys]').isVisible()).toBe(false);
     await page.goto(`${t.addresses.httpUrl}/#/keys`);

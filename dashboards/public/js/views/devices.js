@@ -128,10 +128,48 @@ export function devicesView(root) {
     await load();
   }
 
+  // Device ids whose counters are open, and the last answer for each.
+  const opened = new Map();
+  async function toggleCounters(id) {
+    if (opened.has(id)) opened.delete(id);
+    else {
+      opened.set(id, null);
+      render();
+      try {
+        opened.set(id, await api(`/api/devices/${encodeURIComponent(id)}/counters`));
+      } catch (err) {
+        opened.set(id, { error: err.message || String(err) });
+      }
+    }
+    render();
+  }
+
+  function countersRow(id) {
+    const c = opened.get(id);
+    const cell = (text) => el('td', { colspan: 10, class: 'small' }, text);
+    if (c === null) return el('tr', { class: 'counters' }, cell('Loading counters…'));
+    if (c.error)
+      return el('tr', { class: 'counters' }, el('td', { colspan: 10, class: 'bad small' }, c.error));
+    const refused = Object.entries(c.refused.byReason)
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+    const seq = c.seq
+      ? `seq: published ${number(c.seq.published, 0)}, arrived ${number(c.seq.seen, 0)}, never arrived ${number(c.seq.gaps, 0)}, resent ${number(c.seq.repeated, 0)}`
+      : 'seq: not sent by this device';
+    return el(
+      'tr',
+      { class: 'counters', 'data-counters': id },
+      cell(
+        `Since start: received ${number(c.received, 0)} messages, accepted ${number(c.accepted.values, 0)} values, ` +
+          `refused ${number(c.refused.total, 0)}${refused ? ` (${refused})` : ''}, stored ${number(c.stored, 0)} values; ${seq}.`,
+      ),
+    );
+  }
+
   function render() {
     const now = Date.now();
     body.replaceChildren(
-      ...page.items.map((item) => {
+      ...page.items.flatMap((item) => {
         const d = state.devices.get(item.id) || item;
         const s = d.status === 'disabled' ? 'offline' : deviceState(d, now);
         const latest = state.latest.get(d.id);
@@ -142,7 +180,7 @@ export function devicesView(root) {
         const battery = latest?.get('battery');
         const rssi = latest?.get('rssi');
         const rate = readingRate(d.id, now);
-        return el(
+        const row = el(
           'tr',
           { 'data-device': d.id },
           el('td', null, el('span', { class: `dot dot-${s}`, title: s })),
@@ -162,6 +200,17 @@ export function devicesView(root) {
           el(
             'td',
             null,
+            el(
+              'button',
+              {
+                type: 'button',
+                class: 'ghost small',
+                'data-action': 'device-counters',
+                'aria-expanded': String(opened.has(d.id)),
+                onclick: () => toggleCounters(d.id),
+              },
+              'Counters',
+            ),
             can('admin')
               ? el(
                   'button',
@@ -176,6 +225,7 @@ export function devicesView(root) {
               : null,
           ),
         );
+        return opened.has(d.id) ? [row, countersRow(d.id)] : [row];
       }),
     );
     if (page.items.length === 0)
