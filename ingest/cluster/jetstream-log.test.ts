@@ -139,7 +139,7 @@ describe.skipIf(binary === null)('JetStream log on a nats-server', () => {
     expect(writer.health().stored.duplicates).toBe(0);
   }, 60_000);
 
-  it('refuses a stream made with another shard count, naming the fix', async () => {
+  it('refuses a stream made with another shard count, naming the fix; concurrent creation is fine', async () => {
     const { nc, log } = await setup();
     const jsm = await nc.jetstreamManager();
     let caught: unknown;
@@ -151,5 +151,17 @@ describe.skipIf(binary === null)('JetStream log on a nats-server', () => {
     expect(caught).toBeInstanceOf(CityError);
     expect((caught as CityError).code).toBe('INGEST_LOG_MISCONFIGURED');
     expect((caught as CityError).message).toContain(`nats stream rm ${log.stream}`);
+    // Two nodes starting at once both find the stream they need, whichever created it.
+    const fresh = testLog();
+    const other = await connectNats(nats.urls);
+    try {
+      const infos = await Promise.all([
+        ensureReadingsStream(jsm, fresh),
+        ensureReadingsStream(await other.jetstreamManager(), fresh),
+      ]);
+      expect(infos.map((i) => i.config.name)).toEqual([fresh.stream, fresh.stream]);
+    } finally {
+      await other.close();
+    }
   }, 30_000);
 });

@@ -4,6 +4,7 @@ import { CityError } from '../../core/errors.ts';
 /** JetStream API error codes (nats-server's errors.json) that this code tells apart. */
 export const JS_STREAM_NOT_FOUND = 10059;
 export const JS_CONSUMER_NOT_FOUND = 10014;
+export const JS_STREAM_NAME_IN_USE = 10058;
 
 export const jsErrorCode = (err: unknown): number | undefined =>
   err instanceof NatsError ? err.api_error?.err_code : undefined;

@@ -10,7 +10,7 @@ import {
 import { CityError } from '../../core/errors.ts';
 import { streamSubjects } from './log-message.ts';
 import type { JetStreamLogOptions } from './log-options.ts';
-import { JS_STREAM_NOT_FOUND, jsErrorCode, logUnavailable } from './nats-errors.ts';
+import { JS_STREAM_NAME_IN_USE, JS_STREAM_NOT_FOUND, jsErrorCode, logUnavailable } from './nats-errors.ts';
 
 /**
  * The stream's description carries the message format version and the shard count: both must match
@@ -74,7 +74,14 @@ export async function ensureReadingsStream(
     try {
       return await jsm.streams.add(wantedStreamConfig(o));
     } catch (addErr) {
-      throw logUnavailable(addErr, `stream ${o.stream}: create`);
+      // Another node created it first, with other settings: checked below like any existing stream.
+      if (jsErrorCode(addErr) !== JS_STREAM_NAME_IN_USE)
+        throw logUnavailable(addErr, `stream ${o.stream}: create`);
+      try {
+        info = await jsm.streams.info(o.stream);
+      } catch (infoErr) {
+        throw logUnavailable(infoErr, `stream ${o.stream}: info`);
+      }
     }
   }
   const problems = streamMismatches(info.config, o);
