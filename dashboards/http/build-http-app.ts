@@ -8,6 +8,9 @@ import proxyaddr from 'proxy-addr';
 import { trustedProxyEntries } from '../../core/config.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
 import { attachLiveHub, type LiveHub } from '../live/live-hub.ts';
+import { ngsiLdErrors, ngsiLdNotFound } from '../ngsi-ld/problem-details.ts';
+import { NGSI_LD_BASE } from '../ngsi-ld/render.ts';
+import { ngsiLdRoutes } from '../ngsi-ld/routes.ts';
 import { AuthFailureLimiter, createRequireRole } from './auth.ts';
 import { bodyGuard } from './body-guard.ts';
 import { type AnyRoute, mountRoutes } from './define-route.ts';
@@ -86,6 +89,7 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
           ...rollupRoutes({ kpis: deps.kpis }),
         ]
       : []),
+    ...ngsiLdRoutes(deps),
   ];
   // Built once at startup: a schema the generator cannot describe fails here, not on the first request.
   document = buildOpenApiDocument(routes, { cityName: deps.config.cityName, version: API_VERSION });
@@ -132,6 +136,8 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
   const router = express.Router();
   mountRoutes(router, routes, { requireRole });
   app.use(router);
+  // NGSI-LD clients read problem details, not the API's error body: unknown paths and failures there too.
+  app.use(NGSI_LD_BASE, ngsiLdNotFound, ngsiLdErrors(log));
   for (const [prefix, dir] of Object.entries(VENDOR_DIRS))
     app.use(prefix, express.static(dir, { index: false, dotfiles: 'ignore', maxAge: '1d' }));
   app.use(

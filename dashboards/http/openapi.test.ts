@@ -51,6 +51,9 @@ describe('OpenAPI document', () => {
       'get /metrics',
       'get /metrics/devices',
       'get /api/openapi.json',
+      'get /ngsi-ld/v1/entities',
+      'get /ngsi-ld/v1/entities/{id}',
+      'get /ngsi-ld/v1/jsonldContexts/citymetrics.jsonld',
     ];
     const documented = Object.entries(res.body.paths).flatMap(([p, item]) =>
       Object.keys(item).map((m) => `${m} ${p}`),

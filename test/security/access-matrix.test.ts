@@ -13,7 +13,14 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform-harnes
 type Who = 'none' | Role;
 const WHO: readonly Who[] = ['none', ...ROLES];
 /** The only things readable without a key, on purpose (health probes, Prometheus, the API description). */
-const DELIBERATELY_PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /api/openapi.json']);
+const DELIBERATELY_PUBLIC = new Set([
+  'GET /healthz',
+  'GET /readyz',
+  'GET /metrics',
+  'GET /api/openapi.json',
+  // JSON-LD processors fetch a context without credentials; it holds no data.
+  'GET /ngsi-ld/v1/jsonldContexts/citymetrics.jsonld',
+]);
 
 const rank = (who: Who) => (who === 'none' ? -1 : ROLES.indexOf(who));
 
