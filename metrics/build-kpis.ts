@@ -49,6 +49,7 @@ export function kpiSettingsOf(config: Config): KpiSettings {
   return {
     ...DEFAULT_KPI_SETTINGS,
     captureThreshold: config.kpiCaptureThreshold,
+    closeGraceDays: config.kpiCloseGraceDays,
     noiseThresholdDb: config.kpiNoiseThresholdDb,
     emfLimitVm: config.kpiEmfLimitVm,
   };

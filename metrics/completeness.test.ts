@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { expectedReadings, isBelowCapture, kpiCompleteness, seriesCompleteness } from './completeness.ts';
+import {
+  expectedReadings,
+  isBelowCapture,
+  kpiCompleteness,
+  seriesCompleteness,
+  valueCompleteness,
+} from './completeness.ts';
 
 const H = 3_600_000;
 const period = { start: 0, end: 24 * H };
@@ -16,10 +22,19 @@ describe('completeness', () => {
     expect(expectedReadings(device, intervalSec, period, now)).toBe(expected);
   });
 
-  it('per series: received ÷ expected, capped at 1; nothing expected is complete', () => {
+  it('per series: received ÷ expected, capped at 1; nothing expected is no completeness', () => {
     expect(seriesCompleteness({ readings: 18, expected: 24 })).toBe(0.75);
     expect(seriesCompleteness({ readings: 30, expected: 24 })).toBe(1);
-    expect(seriesCompleteness({ readings: 0, expected: 0 })).toBe(1);
+    expect(seriesCompleteness({ readings: 0, expected: 0 })).toBeNull();
+  });
+
+  it('a value: null when no reading was owed, whatever the formula recorded', () => {
+    const dev = (expected: number) => ({ scope: 'device' as const, expected });
+    expect(valueCompleteness([dev(0), dev(0)], 1, 'sensor')).toBeNull();
+    expect(valueCompleteness([dev(0), { scope: 'city', expected: 0 }], 1, 'mixed')).toBeNull();
+    expect(valueCompleteness([], 1, 'sensor')).toBeNull();
+    expect(valueCompleteness([], 1, 'mixed')).toBe(1);
+    expect(valueCompleteness([dev(24), dev(0)], 0.5, 'sensor')).toBe(0.5);
   });
 
   it('per KPI: an over-reporting device cannot hide a silent one', () => {

@@ -1,9 +1,10 @@
-import type { Period } from './kpi-types.ts';
+import type { Period, SeriesUse } from './kpi-types.ts';
 
 /**
  * Completeness: readings received against readings expected from each device's reporting interval.
  * A KPI value whose completeness is below the capture threshold (EU air-quality
- * practice, Directive 2008/50/EC Annex I: 90 % data capture; configurable) is provisional.
+ * practice, Directive 2008/50/EC Annex I: 90 % data capture; configurable) is provisional. When no reading
+ * was expected at all, there is no completeness to speak of (null): see `valueCompleteness` and kpi-status.ts.
  */
 
 export interface SeriesCount {
@@ -27,16 +28,17 @@ export function expectedReadings(
   return Math.floor((to - from) / (intervalSec * 1000));
 }
 
-/** One series: received ÷ expected, capped at 1. Nothing expected counts as complete. */
-export function seriesCompleteness(s: SeriesCount): number {
-  if (s.expected <= 0) return 1;
+/** One series: received ÷ expected, capped at 1; null when nothing was expected. */
+export function seriesCompleteness(s: SeriesCount): number | null {
+  if (s.expected <= 0) return null;
   return Math.min(1, s.readings / s.expected);
 }
 
 /**
  * A KPI over several series: Σ received ÷ Σ expected, each series' received capped at its own expected
  * first, so that a device sending twice as often cannot hide another that is silent. No series, or nothing
- * expected, counts as complete (registry- and manual-only values).
+ * expected, gives 1 here (what the formulas record); the value the engine reports goes through
+ * `valueCompleteness`, which tells a value resting on no readings from one whose readings were not owed.
  */
 export function kpiCompleteness(series: readonly SeriesCount[]): number {
   let received = 0;
@@ -46,6 +48,26 @@ export function kpiCompleteness(series: readonly SeriesCount[]): number {
     expected += Math.max(0, s.expected);
   }
   return expected <= 0 ? 1 : Math.min(1, received / expected);
+}
+
+/**
+ * The completeness a KPI value reports, from the device series its formula counted (lineage series of
+ * scope `device`):
+ * - series counted but no reading owed by any (devices installed after the period, a period before any
+ *   device): null, nothing was expected;
+ * - no series at all: null for a KPI obtained from sensors (no device to read), else the formula's figure
+ *   (a value resting on registry counts and manual inputs only, where readings are not the measure);
+ * - otherwise the formula's completeness.
+ */
+export function valueCompleteness(
+  series: readonly Pick<SeriesUse, 'scope' | 'expected'>[],
+  formulaCompleteness: number,
+  obtained: 'sensor' | 'registry' | 'manual' | 'mixed',
+): number | null {
+  const counted = series.filter((s) => s.scope === 'device');
+  if (counted.length === 0) return obtained === 'sensor' ? null : formulaCompleteness;
+  const expected = counted.reduce((n, s) => n + Math.max(0, s.expected), 0);
+  return expected <= 0 ? null : formulaCompleteness;
 }
 
 /** Below the capture threshold: the value is provisional. */

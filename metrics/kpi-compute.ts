@@ -1,7 +1,9 @@
 import type { Logger } from '../core/logger.ts';
 import type { KpiDefinition } from './catalogue/catalogue.ts';
+import { valueCompleteness } from './completeness.ts';
 import { worstQuality } from './data-quality.ts';
 import { formulaFor } from './formulas/index.ts';
+import { kpiStatus, type StatusRule } from './kpi-status.ts';
 import type { DataPointValue, FormulaContext, KpiValue, Lineage, Period } from './kpi-types.ts';
 import type { ManualInputs, ResolvedManual } from './manual-inputs.ts';
 
@@ -22,24 +24,45 @@ const describeEntry = (r: ResolvedManual['records'][number]): string =>
 /**
  * One KPI over one period: the formula's value for computed KPIs, with an explicit override on top when an
  * analyst entered one; the analyst's entries for manual KPIs. A formula that fails gives "NR" with the
- * reason in the lineage rather than failing the whole recompute.
+ * reason in the lineage rather than failing the whole recompute. Every value leaves with its status from
+ * the one rule (kpi-status.ts); `frozen` says the period's roll-up is being (or has been) frozen.
  */
 export async function computeKpi(
-  deps: { manual: ManualInputs; captureThreshold: number; logger: Logger },
+  deps: { manual: ManualInputs; status: StatusRule; logger: Logger },
   ctx: FormulaContext,
   def: KpiDefinition,
   period: Period,
   computedAt: number,
+  frozen = false,
 ): Promise<KpiValue> {
+  const { inputsProvisional, ...v } = await computeValue(deps, ctx, def, period, computedAt);
+  const status = kpiStatus(
+    { period, completeness: v.completeness, inputsProvisional: inputsProvisional === true },
+    deps.status,
+    computedAt,
+    frozen,
+  );
+  return { ...v, status, provisional: status !== 'final' };
+}
+
+type Unstated = Omit<KpiValue, 'status' | 'provisional'> & { inputsProvisional?: boolean };
+
+async function computeValue(
+  deps: { manual: ManualInputs; logger: Logger },
+  ctx: FormulaContext,
+  def: KpiDefinition,
+  period: Period,
+  computedAt: number,
+): Promise<Unstated> {
   const formula = formulaFor(def.code);
   const manual = deps.manual.resolve('kpi', def.code, period);
   if (formula === undefined) return manualValue(def, period, manual, computedAt);
-  let computed: KpiValue;
+  let computed: Unstated;
   try {
-    const r = await formula.compute(ctx, period);
+    const { provisional: _formulaView, ...r } = await formula.compute(ctx, period);
     computed = {
       ...r,
-      provisional: r.provisional ?? r.completeness < deps.captureThreshold,
+      completeness: valueCompleteness(r.lineage.series, r.completeness, def.obtained),
       computedAt,
     };
   } catch (err) {
@@ -52,7 +75,6 @@ export async function computeKpi(
       dataPoints: def.dataPoints.map((name) => ({ name, value: null, unit: def.unit })),
       dataQuality: 'unknown',
       completeness: 0,
-      provisional: true,
       source: def.obtained === 'manual' ? 'manual' : def.obtained,
       lineage: emptyLineage(formula.description, [`formula failed: ${(err as Error).message}`]),
       computedAt,
@@ -64,7 +86,7 @@ export async function computeKpi(
 }
 
 /** The analyst's value in place of the computed one, both kept in the lineage. */
-function overrideValue(def: KpiDefinition, computed: KpiValue, manual: ResolvedManual): KpiValue {
+function overrideValue(def: KpiDefinition, computed: Unstated, manual: ResolvedManual): Unstated {
   const multi = def.dataPoints.length > 1;
   const dataPoints: DataPointValue[] = computed.dataPoints.map((dp) => {
     const r = manual.records.find((m) => (multi ? m.dataPoint === dp.name : true));
@@ -84,7 +106,7 @@ function overrideValue(def: KpiDefinition, computed: KpiValue, manual: ResolvedM
     dataPoints,
     dataQuality: worstQuality(manual.records.map((r) => r.dataQuality)),
     completeness: 1,
-    provisional: false,
+    inputsProvisional: manual.carried,
     source: 'override',
     lineage: {
       ...computed.lineage,
@@ -108,7 +130,7 @@ function manualValue(
   period: Period,
   manual: ResolvedManual | null,
   computedAt: number,
-): KpiValue {
+): Unstated {
   const multi = def.dataPoints.length > 1;
   const records = manual?.records ?? [];
   const dataPoints: DataPointValue[] = def.dataPoints.map((name) => {
@@ -132,7 +154,7 @@ function manualValue(
     dataQuality: records.length === 0 ? 'unknown' : worstQuality(records.map((r) => r.dataQuality)),
     completeness:
       records.length === 0 ? 0 : dataPoints.filter((d) => d.value !== null).length / dataPoints.length,
-    provisional: records.length === 0 || (manual?.carried ?? false),
+    inputsProvisional: manual?.carried ?? false,
     source: 'manual',
     lineage: {
       ...emptyLineage('entered by an analyst', notes),

@@ -12,6 +12,7 @@ import type { KpiCatalogue } from './catalogue/catalogue.ts';
 import { formulasForKind } from './formulas/index.ts';
 import { computeKpi } from './kpi-compute.ts';
 import { type ContextDeps, runContext } from './kpi-context.ts';
+import type { StatusRule } from './kpi-status.ts';
 import type { KpiStore } from './kpi-store.ts';
 import type { FormulaContext, KpiValue, Period, PeriodKind } from './kpi-types.ts';
 import { scoreSummary, toView } from './kpi-views.ts';
@@ -116,28 +117,36 @@ export class KpiEngine {
     return rolling12Months(calendar, now);
   }
 
-  /** Values of KPIs (all by default) over one period, read through one memoised context. */
+  /**
+   * Values of KPIs (all by default) over one period, read through one memoised context. `frozen`: the
+   * period's roll-up is being frozen (a close or a restatement), so it counts as closed for its status.
+   */
   async computePeriod(
     period: Period,
     codes?: ReadonlySet<string> | null,
     run?: { ctx: FormulaContext; now: number },
+    opts: { frozen?: boolean } = {},
   ): Promise<Map<string, KpiValue>> {
     const now = run?.now ?? this.deps.clock.now();
     const ctx = run?.ctx ?? runContext(this.deps, now);
     const out = new Map<string, KpiValue>();
-    const settings = {
-      manual: this.deps.manual,
-      captureThreshold: this.deps.settings.captureThreshold,
-      logger: this.log,
-    };
+    const settings = { manual: this.deps.manual, status: this.statusRule(), logger: this.log };
+    // a period closed on demand is closed before its grace period ends
+    const frozen = opts.frozen ?? this.deps.kpiStore.latestRollup(period.label) !== null;
     for (const def of this.deps.catalogue.kpis) {
       if (codes != null && !codes.has(def.code)) continue;
-      out.set(def.code, await computeKpi(settings, ctx, def, period, now));
+      out.set(def.code, await computeKpi(settings, ctx, def, period, now, frozen));
       // Store reads are synchronous (SQLite): without a macrotask turn between KPIs a whole recompute
       // would hold the event loop, and with it ingest acknowledgements.
       await yieldToLoop();
     }
     return out;
+  }
+
+  /** The provisional/final rule with this city's calendar, grace days and capture threshold. */
+  statusRule(): StatusRule {
+    const { calendar, settings } = this.deps;
+    return { calendar, graceDays: settings.closeGraceDays, captureThreshold: settings.captureThreshold };
   }
 
   /** Recomputes every KPI for the running periods now (start-up, month change, on demand). */
@@ -327,6 +336,6 @@ const changed = (a: KpiValue, b: KpiValue): boolean =>
   a.period.label !== b.period.label ||
   a.completeness !== b.completeness ||
   a.dataQuality !== b.dataQuality ||
-  a.provisional !== b.provisional ||
+  a.status !== b.status ||
   a.source !== b.source ||
   a.dataPoints.some((d, i) => d.value !== b.dataPoints[i]?.value);

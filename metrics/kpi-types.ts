@@ -2,6 +2,7 @@ import type { CityCalendar } from '../core/city-calendar.ts';
 import type { DeviceKind } from '../core/device-kind.ts';
 import type { DeviceRecord } from '../core/ports/device-directory.ts';
 import type { SeriesStore } from '../core/ports/series-store.ts';
+import type { KpiStatus } from './kpi-status.ts';
 
 /**
  * The shapes every KPI formula, the KPI engine, the KPI store and the exports share.
@@ -72,9 +73,14 @@ export interface KpiValue {
   /** Air Pollution has five data points (PM2.5, PM10, NO2, SO2, O3); others have one or none. */
   dataPoints: DataPointValue[];
   dataQuality: DataQuality;
-  /** received / expected readings over the inputs, 0..1; 1 for registry- or manual-only values */
-  completeness: number;
-  /** completeness below the capture threshold (default 90 %), or the period not closed */
+  /**
+   * received / expected readings over the inputs, 0..1; 1 for registry- or manual-only values; null when
+   * no reading was expected (no device for the period)
+   */
+  completeness: number | null;
+  /** final, provisional or no data expected (kpi-status.ts: the one rule) */
+  status: KpiStatus;
+  /** status is not final */
   provisional: boolean;
   source: 'sensor' | 'registry' | 'manual' | 'mixed' | 'override';
   lineage: Lineage;
@@ -120,6 +126,8 @@ export interface FormulaContext {
 export interface KpiSettings {
   /** completeness below this makes a value provisional (EU air-quality practice: 0.9) */
   captureThreshold: number;
+  /** days after a month ends before it closes and its values can be final (KPI_CLOSE_GRACE_DAYS) */
+  closeGraceDays: number;
   /** LAeq above which residents count as exposed (U4SSC Noise Exposure; default 55 dB(A), WHO/END Lden) */
   noiseThresholdDb: number;
   /** EMF reference level (ICNIRP 1998 general public, ~28 V/m at 10–400 MHz; default 28 V/m) */
@@ -130,6 +138,7 @@ export interface KpiSettings {
 
 export const DEFAULT_KPI_SETTINGS: KpiSettings = {
   captureThreshold: 0.9,
+  closeGraceDays: 5,
   noiseThresholdDb: 55,
   emfLimitVm: 28,
   water: { chlorineMin: 0.2, chlorineMax: 5, turbidityMax: 4, phMin: 6.5, phMax: 9.5 },
@@ -147,5 +156,10 @@ export interface KpiFormula {
   compute(
     ctx: FormulaContext,
     period: Period,
-  ): Promise<Omit<KpiValue, 'computedAt' | 'provisional'> & { provisional?: boolean }>;
+  ): Promise<
+    Omit<KpiValue, 'computedAt' | 'provisional' | 'status' | 'completeness'> & {
+      completeness: number;
+      provisional?: boolean;
+    }
+  >;
 }

@@ -1,4 +1,5 @@
 import { compactCode, type KpiDefinition } from './catalogue/catalogue.ts';
+import type { KpiStatus } from './kpi-status.ts';
 import type { DataQuality, KpiValue } from './kpi-types.ts';
 import type { RollupEntry } from './rollup-types.ts';
 import { bandOf, scoreKpi, scoreKpiValue } from './scoring.ts';
@@ -11,7 +12,10 @@ export interface KpiValueView {
   period: string;
   dataPoints: Array<{ name: string; value: number | null; unit: string }>;
   dataQuality: DataQuality;
-  completeness: number;
+  /** null: no reading was expected */
+  completeness: number | null;
+  /** the server's verdict (kpi-status.ts); the live page shows it as given */
+  status: KpiStatus;
   provisional: boolean;
   source: KpiValue['source'];
   computedAt: string;
@@ -30,6 +34,7 @@ export const toView = (v: KpiValue): KpiValueView => ({
   dataPoints: v.dataPoints.map((d) => ({ name: d.name, value: d.value, unit: d.unit })),
   dataQuality: v.dataQuality,
   completeness: v.completeness,
+  status: v.status,
   provisional: v.provisional,
   source: v.source,
   computedAt: new Date(v.computedAt).toISOString(),
@@ -58,13 +63,13 @@ export function scoreSummary(
 
 /**
  * The roll-up rows of one KPI value: one per data point of a multi-point KPI (Air Pollution: five), else
- * one. Each scored against its own target.
+ * one. Each scored against its own target, each with the value's status.
  */
 export function toEntries(
   v: KpiValue,
   def: KpiDefinition,
   targets: KpiTargets,
-  opts: { version: number; closed: boolean },
+  opts: { version: number },
 ): RollupEntry[] {
   const multi = def.dataPoints.length > 1;
   const rows = multi
@@ -87,7 +92,8 @@ export function toEntries(
       period: v.period.label,
       dataQuality: reported ? v.dataQuality : null,
       completeness: reported || v.source !== 'manual' ? v.completeness : null,
-      provisional: v.provisional || !opts.closed,
+      status: v.status,
+      provisional: v.status !== 'final',
       source: reported || v.source !== 'manual' ? v.source : null,
       band: score?.band ?? null,
       points: score?.points ?? null,

@@ -4,6 +4,7 @@ import { CityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PlatformEvents } from '../core/platform-events.ts';
 import type { DeviceSource } from './kpi-context.ts';
+import { closesAt } from './kpi-status.ts';
 import type { KpiStore } from './kpi-store.ts';
 import { monthOf, monthPeriod } from './periods.ts';
 import { entryKey, type RestatementRecord, type RollupEntry, type StoredRollup } from './rollup-types.ts';
@@ -80,7 +81,7 @@ export class MonthClose {
     const out: string[] = [];
     for (;;) {
       const end = cursor.plus({ months: 1 });
-      if (end.plus({ days: this.options.graceDays }).toMillis() > now) break;
+      if (closesAt(calendar, { end: end.toMillis() }, this.options.graceDays) > now) break;
       const label = `${cursor.year}-${pad2(cursor.month)}`;
       if (this.deps.kpiStore.latestRollup(label) === null) out.push(label);
       cursor = end;

@@ -1,3 +1,4 @@
+import type { KpiStatus } from './kpi-status.ts';
 import type { DataQuality, Lineage } from './kpi-types.ts';
 
 /**
@@ -19,7 +20,11 @@ export interface RollupEntry {
   unit: string;
   period: string;
   dataQuality: DataQuality | null;
+  /** null when unknown or when no reading was expected */
   completeness: number | null;
+  /** final, provisional or no data expected (kpi-status.ts) */
+  status: KpiStatus;
+  /** status is not final */
   provisional: boolean;
   source: 'sensor' | 'registry' | 'manual' | 'mixed' | 'override' | null;
   band: string | null;

@@ -64,7 +64,9 @@ export class Rollups {
     period: Period,
     opts: { version: number; closed: boolean; codes?: ReadonlySet<string> | null },
   ): Promise<RollupEntry[]> {
-    const values = await this.deps.engine.computePeriod(period, opts.codes ?? null);
+    const values = await this.deps.engine.computePeriod(period, opts.codes ?? null, undefined, {
+      frozen: opts.closed,
+    });
     const out: RollupEntry[] = [];
     for (const [code, v] of values) {
       const def = this.deps.catalogue.get(code);

@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { loadCatalogue } from '../catalogue/catalogue.ts';
+import { STATUS_LABELS } from '../kpi-status.ts';
 import { completenessPercent, type RollupEntry, sortEntries } from './rollup-entry.ts';
 
 /**
@@ -12,6 +13,7 @@ import { completenessPercent, type RollupEntry, sortEntries } from './rollup-ent
  * - Numbers are written as JavaScript prints them (full precision, decimal point, no thousands separator);
  *   a value not reported is `NR`. Completeness is a percentage with one decimal. Data quality is the
  *   class id (`accurate-measurement`): stable for machines; the XLSX export shows the manual's labels.
+ *   Status is `final`, `provisional` or `no data expected` (metrics/kpi-status.ts, as the API says).
  * - Every text field comes from the catalogue or a closed set (codes, names, units, period labels, source
  *   kinds), so no cell can start a spreadsheet formula: no escaping beyond RFC 4180 is needed.
  */
@@ -51,7 +53,7 @@ export function toCsv(entries: RollupEntry[], options: { bom?: boolean } = {}): 
     e.period,
     e.dataQuality ?? '',
     completenessPercent(e.completeness),
-    e.provisional ? 'provisional' : 'final',
+    STATUS_LABELS[e.status],
     e.source ?? '',
     e.band ?? '',
     num(e.points),

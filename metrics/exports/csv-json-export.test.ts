@@ -47,7 +47,7 @@ describe('toCsv', () => {
       expect(r![col('unit')]).toBe(e.unit);
       expect(r![col('period')]).toBe(e.period);
       expect(r![col('data quality')]).toBe(e.dataQuality ?? '');
-      expect(r![col('status')]).toBe(e.provisional ? 'provisional' : 'final');
+      expect(r![col('status')]).toBe(e.status === 'no-data-expected' ? 'no data expected' : e.status);
       expect(r![col('source')]).toBe(e.source ?? '');
       expect(r![col('benchmark band')]).toBe(e.band ?? '');
       expect(r![col('points')]).toBe(e.points === null ? '' : String(e.points));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadCatalogue } from '../catalogue/catalogue.ts';
+import { KPI_STATUSES } from '../kpi-status.ts';
 import { DATA_QUALITY_CLASSES, type Lineage } from '../kpi-types.ts';
 import { type ConsistencyFinding, type RollupEntry, sortEntries } from './rollup-entry.ts';
 
@@ -10,17 +11,18 @@ import { type ConsistencyFinding, type RollupEntry, sortEntries } from './rollup
  * same roll-up are byte-identical (given the same `generatedAt`).
  *
  * ```
- * { schemaVersion: 1, kind: "citymetrics.u4ssc-rollup", generatedAt: ISO-8601,
- *   city: { name }, period: "2026-03", version: 1, status: "closed" | "provisional",
+ * { schemaVersion: 2, kind: "citymetrics.u4ssc-rollup", generatedAt: ISO-8601,
+ *   city: { name }, period: "2026-03", version: 1, status: "closed" | "provisional" (the roll-up frozen or not),
  *   entries: [ { code, compactCode, name, dimension, subDimension, category, dataPoint, value (null = NR),
- *                unit, period, dataQuality, completeness (0..1), provisional, source, band, points, target,
- *                version, lineage } ],
+ *                unit, period, dataQuality, completeness (0..1, null = no reading expected),
+ *                status ("final" | "provisional" | "no-data-expected", the same rule as the API),
+ *                provisional (status is not final), source, band, points, target, version, lineage } ],
  *   findings: [ { rule, severity, codes, message } ],
  *   scores: as given (the KPI engine's aggregate scores) }
  * ```
  */
 
-export const ROLLUP_JSON_SCHEMA_VERSION = 1;
+export const ROLLUP_JSON_SCHEMA_VERSION = 2;
 export const ROLLUP_JSON_KIND = 'citymetrics.u4ssc-rollup';
 
 export interface RollupDocumentInput {
@@ -78,6 +80,7 @@ export const rollupEntryJsonSchema = z.object({
   period: z.string(),
   dataQuality: z.enum(DATA_QUALITY_CLASSES).nullable(),
   completeness: z.number().min(0).max(1).nullable(),
+  status: z.enum(KPI_STATUSES),
   provisional: z.boolean(),
   source: z.enum(['sensor', 'registry', 'manual', 'mixed', 'override']).nullable(),
   band: z.string().nullable(),
@@ -167,6 +170,7 @@ export function toJson(input: RollupDocumentInput): string {
       period: e.period,
       dataQuality: e.dataQuality,
       completeness: finite(e.completeness),
+      status: e.status,
       provisional: e.provisional,
       source: e.source,
       band: e.band,

@@ -75,6 +75,7 @@ export function entry(
     version: 1,
     lineage: null,
     ...over,
+    status: over.status ?? (over.provisional === true ? 'provisional' : 'final'),
   };
 }
 

@@ -21,7 +21,14 @@ const scored: Record<string, Partial<RollupEntry>> = {
   'EC: I: WS: 2C': { band: '0–33 %', points: 1, target: 100 },
   'EC: I: WS: 5C': { band: '33–66 %', points: 2, target: 100 },
   'EC: I: WA: 1C': { band: '66–95 %', points: 3, target: 100 },
-  'EC: I: ES: 3C': { band: '95–100 %', points: 4, target: 100, provisional: true, completeness: 0.5 },
+  'EC: I: ES: 3C': {
+    band: '95–100 %',
+    points: 4,
+    target: 100,
+    status: 'provisional',
+    provisional: true,
+    completeness: 0.5,
+  },
 };
 const entries = rollup.map((e) => (scored[e.code] ? { ...e, ...scored[e.code] } : e));
 const findings = consistencyReport(withValue(entries, 'EN: EN: WS: 4C', 'Tertiary', 95));

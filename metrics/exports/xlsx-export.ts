@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import { type KpiCatalogue, loadCatalogue } from '../catalogue/catalogue.ts';
+import { STATUS_LABELS } from '../kpi-status.ts';
 import type { ConsistencyFinding } from './rollup-entry.ts';
 import { DATA_QUALITY_LABELS, type RollupEntry, sortEntries } from './rollup-entry.ts';
 import { addConsistencySheet, addLineageSheet } from './xlsx-sheets.ts';
@@ -18,7 +19,8 @@ import {
  * with title rows (city, period, version, closed or provisional, generated at), a bold frozen header row
  * with an autofilter. Values are rows in assessment order (dimension → sub-dimension → category → KPI →
  * data point), with the hierarchy in its own columns so the autofilter can group them; a not-reported value
- * is the text "NR"; provisional rows are italic with a marked status cell; the band cell is coloured.
+ * is the text "NR"; rows that are not final (provisional, no data expected) are italic with a marked status
+ * cell; the band cell is coloured.
  */
 
 /** A score row: `aggregateScores` groups (dimension/subDimension/category) or rows with a `name`. */
@@ -96,14 +98,14 @@ function addValuesSheet(
       e.period,
       e.dataQuality === null ? '' : DATA_QUALITY_LABELS[e.dataQuality],
       e.completeness !== null && Number.isFinite(e.completeness) ? e.completeness : '',
-      e.provisional ? 'provisional' : 'final',
+      STATUS_LABELS[e.status],
       e.source ?? '',
       e.band ?? '',
       e.points ?? '',
       e.target ?? '',
       e.version,
     ];
-    if (e.provisional) {
+    if (e.status !== 'final') {
       row.font = { italic: true };
       row.getCell(col('Status')).fill = {
         type: 'pattern',

@@ -15,7 +15,10 @@ import type {
 } from '../kpi-types.ts';
 
 /** What a formula returns (the engine stamps computedAt and may force provisional for open periods). */
-export type FormulaResult = Omit<KpiValue, 'computedAt' | 'provisional'> & { provisional: boolean };
+export type FormulaResult = Omit<KpiValue, 'computedAt' | 'provisional' | 'status' | 'completeness'> & {
+  completeness: number;
+  provisional: boolean;
+};
 
 export interface FormulaMeta {
   code: string;

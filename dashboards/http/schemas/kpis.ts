@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isValidTimeZone } from '../../../core/city-calendar.ts';
 import { rollupEntryJsonSchema } from '../../../metrics/exports/json-export.ts';
 import 'zod-openapi';
+import { KPI_STATUSES } from '../../../metrics/kpi-status.ts';
 import { DATA_QUALITY_CLASSES } from '../../../metrics/kpi-types.ts';
 
 /** KPI, manual-value, profile, target and roll-up schemas of the API. */
@@ -33,8 +34,12 @@ export const kpiValueViewSchema = z
     period: z.string().meta({ example: '2026-03-mtd' }),
     dataPoints: z.array(z.object({ name: z.string(), value: z.number().nullable(), unit: z.string() })),
     dataQuality: dataQualitySchema,
-    completeness: z.number(),
-    provisional: z.boolean(),
+    completeness: z.number().nullable().meta({ description: '0..1; null = no reading was expected' }),
+    status: z.enum(KPI_STATUSES).meta({
+      description:
+        'final only once the period has closed (end + KPI_CLOSE_GRACE_DAYS, or closed on demand) with completeness at or above KPI_CAPTURE_THRESHOLD; running periods are always provisional',
+    }),
+    provisional: z.boolean().meta({ description: 'status is not final' }),
     source: z.enum(['sensor', 'registry', 'manual', 'mixed', 'override']),
     computedAt: z.string(),
   })

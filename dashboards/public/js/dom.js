@@ -80,6 +80,12 @@ export function dateTime(ms) {
 }
 
 /** Band 1..4 (U4SSC score points) → CSS class. */
+/** A KPI status as the server gave it (final, provisional, no-data-expected): the page never derives one. */
+const STATUS_TEXT = { final: 'final', provisional: 'provisional', 'no-data-expected': 'no data expected' };
+export const statusText = (status) => STATUS_TEXT[status] ?? String(status ?? '');
+export const statusClass = (status) =>
+  `chip chip-${status === 'final' ? 'final' : status === 'no-data-expected' ? 'none' : 'provisional'}`;
+
 export const bandClass = (points) => (points >= 1 && points <= 4 ? `band-${points}` : 'band-none');
 
 export function emptyState(text) {

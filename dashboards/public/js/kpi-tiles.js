@@ -1,7 +1,7 @@
 // KPI tiles: value, unit, period, benchmark band colour, provisional/final, trend arrow. Built once per KPI
 // and updated in place, so a live push repaints text, not the grid.
 
-import { bandClass, el, number } from './dom.js';
+import { bandClass, el, number, statusClass, statusText } from './dom.js';
 import { state } from './live.js';
 
 const PERIOD = 'month-to-date';
@@ -59,9 +59,11 @@ export function createKpiTiles(container) {
     t.parts.value.textContent = hasValue ? number(v.value, 2) : 'NR';
     t.parts.unit.textContent = hasValue ? v.unit || item.unit || '' : 'not reported';
     t.parts.period.textContent = v?.period ?? PERIOD;
-    t.parts.status.textContent = hasValue ? (v.provisional ? 'provisional' : 'final') : '';
-    t.parts.status.className = `chip ${v?.provisional ? 'chip-provisional' : 'chip-final'}`;
-    t.parts.status.hidden = !hasValue;
+    // the server's verdict (metrics/kpi-status.ts): the page never decides final by itself
+    const status = v?.status ?? null;
+    t.parts.status.textContent = status === null ? '' : statusText(status);
+    t.parts.status.className = statusClass(status);
+    t.parts.status.hidden = status === null;
     const score = item.score;
     t.root.className = `kpi-tile ${hasValue ? bandClass(score?.points) : 'band-none nr'}`;
     t.root.title = `${item.name} (${item.code}) · ${item.dimension} › ${item.category}`;

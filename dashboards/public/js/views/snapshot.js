@@ -5,7 +5,7 @@
 // URL: #/snapshot/2026-11 or #/snapshot/2026
 
 import { api } from '../api.js';
-import { bandClass, el, number, svg } from '../dom.js';
+import { bandClass, el, number, statusClass, statusText, svg } from '../dom.js';
 import { state } from '../live.js';
 import { BAND_COLOURS, drawWheel, pointsOf } from '../wheel.js';
 
@@ -94,11 +94,8 @@ function entryRow(e) {
     el(
       'td',
       { class: 'small' },
-      reported
-        ? e.provisional
-          ? el('span', { class: 'chip chip-provisional' }, 'provisional')
-          : el('span', { class: 'chip chip-final' }, 'final')
-        : '',
+      // the server's status (final, provisional, no data expected), never derived here
+      e.status ? el('span', { class: statusClass(e.status) }, statusText(e.status)) : '',
     ),
   );
 }
