@@ -37,6 +37,8 @@ import {
 export type { ListResult } from './device-query.ts';
 
 import { RegistryStore } from './registry-store.ts';
+import { SeenWriter } from './seen-writer.ts';
+import { mergeStored } from './stored-merge.ts';
 
 export const REGISTRY_FILE_NAME = 'registry.db';
 
@@ -82,16 +84,14 @@ export class DeviceRegistry implements DeviceDirectory {
   private sortedIds: string[] | null = null;
   /** Ids being provisioned (their hash is computing): reserved so two requests cannot take the same one. */
   private readonly pendingIds = new Set<string>();
-  /** Devices whose last-seen time changed since the last flush (at most one entry per device). */
-  private readonly seenDirty = new Set<string>();
+  /** Last-seen times changed since the last flush, written in batches. */
+  private readonly seen: SeenWriter;
   private readonly revokedListeners = new Set<(id: string) => void>();
   private readonly cache: CredentialCache | null;
   private readonly scryptCost: number;
   private readonly decoy: string;
   private readonly timer: NodeJS.Timeout;
   private readonly log: Logger;
-  /** The last-seen write in progress, so close() can wait for it. */
-  private flushing: Promise<unknown> | null = null;
   private unwatch: (() => void) | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -116,6 +116,10 @@ export class DeviceRegistry implements DeviceDirectory {
       }
       this.devices.set(stored.record.id, stored);
     }
+    this.seen = new SeenWriter(
+      (batch) => store.writeLastSeen(batch),
+      (id) => this.devices.get(id)?.record.lastSeenAt,
+    );
     const interval = options.seenFlushIntervalMs ?? 10_000;
     this.timer = setInterval(() => this.flushSeenSafely(), interval);
     // The flush timer must not keep a finished process alive; close() flushes what is left.
@@ -210,7 +214,7 @@ export class DeviceRegistry implements DeviceDirectory {
     if (!record) return;
     if (record.lastSeenAt === null || at > record.lastSeenAt) {
       record.lastSeenAt = at;
-      this.seenDirty.add(id);
+      this.seen.mark(id);
     }
   }
 
@@ -364,7 +368,7 @@ export class DeviceRegistry implements DeviceDirectory {
   /** Writes pending last-seen times now; resolves to how many devices were written. */
   flushSeen(): Promise<number> {
     if (this.closed) return Promise.resolve(0);
-    return this.writeSeen();
+    return this.seen.flush();
   }
 
   /**
@@ -376,17 +380,17 @@ export class DeviceRegistry implements DeviceDirectory {
     if (this.closing) return this.closing;
     clearInterval(this.timer);
     this.unwatch?.();
-    const previous = this.flushing;
-    const last = this.writeSeen().catch((err: unknown) => {
-      this.log.error({ err, unsaved: this.seenDirty.size }, 'last-seen times could not be saved on close');
+    const previous = this.seen.inFlight;
+    const last = this.seen.flush().catch((err: unknown) => {
+      this.log.error({ err, unsaved: this.seen.pending }, 'last-seen times could not be saved on close');
     });
     this.closed = true;
     this.revokedListeners.clear();
     this.cache?.clear();
-    // The store's close waits for writes in progress, these last ones included.
-    this.closing = Promise.all([previous?.catch(() => undefined), last]).then(() => undefined);
+    // Called now, not after the flush settles: the SQLite file is then closed when this returns. The
+    // store's close waits for its writes in progress, these last ones included.
     const closed = this.store.close();
-    this.closing = Promise.all([this.closing, closed]).then(() => undefined);
+    this.closing = Promise.all([previous?.catch(() => undefined), last, closed]).then(() => undefined);
     return this.closing;
   }
 
@@ -401,27 +405,14 @@ export class DeviceRegistry implements DeviceDirectory {
       const id = stored.record.id;
       const entry = this.devices.get(id);
       if (!entry) {
+        if (!this.kinds.get(stored.record.kind))
+          this.log.warn({ deviceId: id, kind: stored.record.kind }, 'device of an unknown kind');
         this.devices.set(id, stored);
         this.sortedIds = null;
         added++;
         continue;
       }
-      const current = entry.record;
-      const rotated = entry.credentialHash !== stored.credentialHash;
-      const disabled = current.status === 'active' && stored.record.status === 'disabled';
-      entry.credentialHash = stored.credentialHash;
-      const seen = stored.record.lastSeenAt;
-      Object.assign(current, {
-        name: stored.record.name,
-        district: stored.record.district,
-        location: stored.record.location,
-        attributes: stored.record.attributes,
-        status: stored.record.status,
-        lastSeenAt:
-          current.lastSeenAt === null || (seen !== null && seen > current.lastSeenAt)
-            ? seen
-            : current.lastSeenAt,
-      });
+      const { rotated, disabled } = mergeStored(entry, stored);
       if (rotated || disabled) {
         this.cache?.forget(id);
         this.emitRevoked(id);
@@ -432,43 +423,12 @@ export class DeviceRegistry implements DeviceDirectory {
 
   // ---- internals ----
 
-  /**
-   * Writes the dirty last-seen times. The batch leaves the dirty set when its write starts and goes back
-   * if the write fails, so a time marked meanwhile is never lost and a failed flush is retried next tick.
-   */
-  private writeSeen(): Promise<number> {
-    if (this.seenDirty.size === 0) return Promise.resolve(0);
-    const batch: Array<[string, number]> = [];
-    for (const id of this.seenDirty) {
-      const at = this.devices.get(id)?.record.lastSeenAt;
-      if (at !== null && at !== undefined) batch.push([id, at]);
-    }
-    this.seenDirty.clear();
-    const written = this.store.writeLastSeen(batch).then(
-      () => batch.length,
-      (err: unknown) => {
-        for (const [id] of batch) this.seenDirty.add(id);
-        throw err;
-      },
-    );
-    this.flushing = written;
-    void written.then(
-      () => this.clearFlushing(written),
-      () => this.clearFlushing(written),
-    );
-    return written;
-  }
-
-  private clearFlushing(done: Promise<unknown>): void {
-    if (this.flushing === done) this.flushing = null;
-  }
-
   private flushSeenSafely(): void {
     // One write at a time on a slow server; the next tick takes what piled up (at most one per device).
-    if (this.flushing) return;
+    if (this.seen.inFlight) return;
     this.flushSeen().catch((err: unknown) => {
       // Never throw from a timer; the dirty set is kept (bounded by the number of devices) and retried.
-      this.log.error({ err, pending: this.seenDirty.size }, 'last-seen flush failed');
+      this.log.error({ err, pending: this.seen.pending }, 'last-seen flush failed');
     });
   }
 

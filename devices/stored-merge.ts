@@ -1,0 +1,27 @@
+import type { StoredDevice } from '../core/ports/registry-persistence.ts';
+
+/**
+ * Takes another node's stored state of a device into the in-memory entry, in place, so holders of the
+ * live record (gateway sessions) see it. `online` stays this node's own; the last-seen time only moves
+ * forward. Says whether the device's credentials changed, so its sessions here can be revoked.
+ */
+export function mergeStored(
+  entry: StoredDevice,
+  stored: StoredDevice,
+): { rotated: boolean; disabled: boolean } {
+  const current = entry.record;
+  const rotated = entry.credentialHash !== stored.credentialHash;
+  const disabled = current.status === 'active' && stored.record.status === 'disabled';
+  entry.credentialHash = stored.credentialHash;
+  const seen = stored.record.lastSeenAt;
+  Object.assign(current, {
+    name: stored.record.name,
+    district: stored.record.district,
+    location: stored.record.location,
+    attributes: stored.record.attributes,
+    status: stored.record.status,
+    lastSeenAt:
+      current.lastSeenAt === null || (seen !== null && seen > current.lastSeenAt) ? seen : current.lastSeenAt,
+  });
+  return { rotated, disabled };
+}
