@@ -12,8 +12,11 @@ const binDir = postgresBinDir();
 let server: PostgresTestServer;
 const kinds = new KindCatalogue();
 const clock = new ManualClock(Date.parse('2026-03-01T10:00:00Z'));
-/** Another node's change must reach this one within a second (LISTEN/NOTIFY takes milliseconds). */
-const WITHIN = { timeout: 1_000, interval: 10 };
+/**
+ * Another node's change arrives by LISTEN/NOTIFY in milliseconds; the deadline is generous so that a loaded
+ * machine cannot make the test fail: what is asserted is that it arrives without a restart or a poll.
+ */
+const WITHIN = { timeout: 10_000, interval: 10 };
 
 beforeAll(async () => {
   if (binDir !== null) server = await startPostgres(binDir);

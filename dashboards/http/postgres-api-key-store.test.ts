@@ -11,8 +11,11 @@ import { buildPostgresApiKeyStore, PG_ACCESS_SCHEMA_VERSION } from './postgres-a
 const binDir = postgresBinDir();
 let server: PostgresTestServer;
 const clock = new ManualClock(Date.parse('2026-03-02T10:00:00Z'));
-/** Another node's revocation must reach this one within a second (LISTEN/NOTIFY takes milliseconds). */
-const WITHIN = { timeout: 1_000, interval: 10 };
+/**
+ * Another node's change arrives by LISTEN/NOTIFY in milliseconds; the deadline is generous so that a loaded
+ * machine cannot make the test fail: what is asserted is that it arrives without a restart or a poll.
+ */
+const WITHIN = { timeout: 10_000, interval: 10 };
 
 beforeAll(async () => {
   if (binDir !== null) server = await startPostgres(binDir);
