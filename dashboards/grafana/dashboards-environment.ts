@@ -3,10 +3,12 @@ import {
   daily,
   deviceVariable,
   districtVariable,
+  maxOfHourlyMeans,
   meanOfDaily,
   overall,
   overTime,
   perTag,
+  WHOLE_DAYS,
 } from './influxql-helpers.ts';
 
 /** Bands: green meets the target, yellow/orange in between, red far off (colours Grafana knows). */
@@ -32,6 +34,11 @@ export const BANDS = {
   ],
 } as const;
 
+// Grafana unit ids (valueFormats/categories.ts): µg/m³ is spelt with the Greek mu U+03BC, not the micro
+// sign U+00B5 (an unknown id is shown as literal text); Grafana has no mg/L, so a custom suffix unit.
+const UG_M3 = 'con\u03bcgm3';
+const MG_L = 'suffix:mg/L';
+
 const AIR = 'air-quality-station';
 const NOISE = 'noise-monitor';
 
@@ -39,7 +46,7 @@ export const cityOverview: DashboardSpec = {
   uid: 'citymetrics-city-overview',
   title: 'citymetrics · City overview',
   description:
-    'Headline sensor-derived indicators over the selected range, coloured by their benchmark band. The authoritative U4SSC KPI values (with completeness and lineage) are in the citymetrics API.',
+    'Headline sensor-derived indicators over the selected range (the per-day means over the last 30 whole city days), coloured by their benchmark band. The authoritative U4SSC KPI values (with completeness and lineage) are in the citymetrics API.',
   tags: ['overview', 'kpi'],
   variables: [districtVariable],
   from: 'now-30d',
@@ -47,7 +54,7 @@ export const cityOverview: DashboardSpec = {
     {
       title: 'PM2.5 (µg/m³, mean)',
       type: 'stat',
-      unit: 'conµgm3',
+      unit: UG_M3,
       decimals: 1,
       thresholds: [...BANDS.pm25],
       queries: [{ q: overall('pm25', 'mean') }],
@@ -55,7 +62,7 @@ export const cityOverview: DashboardSpec = {
     {
       title: 'PM10 (µg/m³, mean)',
       type: 'stat',
-      unit: 'conµgm3',
+      unit: UG_M3,
       decimals: 1,
       thresholds: [...BANDS.pm10],
       queries: [{ q: overall('pm10', 'mean') }],
@@ -63,7 +70,7 @@ export const cityOverview: DashboardSpec = {
     {
       title: 'NO2 (µg/m³, mean)',
       type: 'stat',
-      unit: 'conµgm3',
+      unit: UG_M3,
       decimals: 1,
       thresholds: [...BANDS.no2],
       queries: [{ q: overall('no2', 'mean') }],
@@ -77,24 +84,27 @@ export const cityOverview: DashboardSpec = {
       queries: [{ q: overall('laeq', 'mean') }],
     },
     {
-      title: 'Electricity used per day (kWh)',
+      title: 'Electricity used per day (kWh, last 30 whole days)',
       type: 'stat',
       unit: 'kwatth',
       decimals: 0,
+      ...WHOLE_DAYS,
       queries: [{ q: meanOfDaily('energy', 'sum', { kind: 'electricity-smart-meter' }) }],
     },
     {
-      title: 'Renewable generation per day (kWh)',
+      title: 'Renewable generation per day (kWh, last 30 whole days)',
       type: 'stat',
       unit: 'kwatth',
       decimals: 0,
+      ...WHOLE_DAYS,
       queries: [{ q: meanOfDaily('energy', 'sum', { kind: 'renewable-generation-meter' }) }],
     },
     {
-      title: 'Water into the network per day (m³)',
+      title: 'Water into the network per day (m³, last 30 whole days)',
       type: 'stat',
       unit: 'm3',
       decimals: 0,
+      ...WHOLE_DAYS,
       queries: [{ q: meanOfDaily('volume', 'sum', { kind: 'water-inflow-meter' }) }],
     },
     {
@@ -107,7 +117,7 @@ export const cityOverview: DashboardSpec = {
     {
       title: 'PM2.5 daily mean by district',
       type: 'timeseries',
-      unit: 'conµgm3',
+      unit: UG_M3,
       thresholds: [...BANDS.pm25],
       queries: [{ q: daily('pm25', 'mean', { by: 'district' }), alias: '$tag_district' }],
     },
@@ -131,34 +141,34 @@ export const airQuality: DashboardSpec = {
     ...(['pm25', 'pm10', 'no2', 'o3'] as const).map((m) => ({
       title: `${m.toUpperCase()} by district`,
       type: 'timeseries' as const,
-      unit: 'conµgm3',
+      unit: UG_M3,
       queries: [{ q: overTime(m, 'mean', { by: 'district', device: true }), alias: '$tag_district' }],
     })),
     {
       title: 'SO2 by device',
       type: 'timeseries',
-      unit: 'conµgm3',
+      unit: UG_M3,
       queries: [{ q: overTime('so2', 'mean', { by: 'device', device: true }), alias: '$tag_device' }],
     },
     {
       title: 'PM2.5 daily mean (city days)',
       type: 'timeseries',
-      unit: 'conµgm3',
+      unit: UG_M3,
       thresholds: [...BANDS.pm25],
       queries: [{ q: daily('pm25', 'mean', { device: true }), alias: 'PM2.5' }],
     },
     {
       title: 'PM2.5 mean per station',
       type: 'bargauge',
-      unit: 'conµgm3',
+      unit: UG_M3,
       thresholds: [...BANDS.pm25],
       queries: [{ q: perTag('pm25', 'mean', 'device', { device: true }), alias: '$tag_device' }],
     },
     {
       title: 'NO2 highest hourly value per station',
       type: 'table',
-      unit: 'conµgm3',
-      queries: [{ q: perTag('no2', 'max', 'device', { device: true }), format: 'table' }],
+      unit: UG_M3,
+      queries: [{ q: maxOfHourlyMeans('no2', 'device', { device: true }), format: 'table' }],
     },
   ],
 };
@@ -250,7 +260,7 @@ export const water: DashboardSpec = {
     {
       title: 'Free chlorine (mg/L)',
       type: 'timeseries',
-      unit: 'conmgL',
+      unit: MG_L,
       thresholds: [...BANDS.chlorine],
       queries: [{ q: overTime('chlorine', 'mean', { by: 'device', device: true }), alias: '$tag_device' }],
     },

@@ -1,7 +1,9 @@
 import { deviceKinds } from '../../devices/kinds.ts';
 import type { DashboardSpec } from './grafana-model.ts';
 import {
+  ACROSS_MEASUREMENTS,
   countOverTime,
+  countPerTag,
   daily,
   devicesReporting,
   deviceVariable,
@@ -180,13 +182,17 @@ export const ingestHealth: DashboardSpec = {
       title: 'Devices reporting per interval',
       type: 'timeseries',
       unit: 'none',
-      queries: [{ q: devicesReporting(ALL_METRICS), alias: 'devices' }],
+      queries: [{ q: devicesReporting(ALL_METRICS), format: 'table' }],
+      transformations: ACROSS_MEASUREMENTS.distinctDevicesPerInterval,
     },
     {
       title: 'Values stored per district',
       type: 'bargauge',
       unit: 'none',
-      queries: [{ q: perTag('battery', 'count', 'district'), alias: '$tag_district' }],
+      reduce: 'sum',
+      perRow: true,
+      queries: [{ q: countPerTag(ALL_METRICS, 'district'), format: 'table' }],
+      transformations: ACROSS_MEASUREMENTS.sumPer('district'),
     },
   ],
 };

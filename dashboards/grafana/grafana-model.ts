@@ -4,8 +4,16 @@
  * variables, timeseries / stat / table / bar-gauge panels laid out on the 24-column grid.
  */
 
+import type {
+  DashboardJson,
+  InfluxQlTarget,
+  PanelJson,
+  Transformation,
+  VariableJson,
+} from './grafana-json.ts';
+
 /** The provisioned InfluxDB datasource (provisioning/datasources/citymetrics.yaml): its UID never changes. */
-export const DATASOURCE = Object.freeze({ type: 'influxdb', uid: 'citymetrics-influxdb' });
+export const DATASOURCE = Object.freeze({ type: 'influxdb', uid: 'citymetrics-influxdb' } as const);
 
 export type PanelType = 'timeseries' | 'stat' | 'table' | 'bargauge';
 
@@ -37,6 +45,13 @@ export interface PanelSpec {
   h?: number;
   /** Stat panels: how a series reduces to one value. */
   reduce?: 'mean' | 'lastNotNull' | 'sum' | 'max';
+  /** Grafana transformations, applied in order to the query results (e.g. merge measurements). */
+  transformations?: Transformation[];
+  /** Stat / bar gauge: one value per row of a table result rather than one per series. */
+  perRow?: boolean;
+  /** Panel time override: relative range (`29d`) and shift with rounding (`1d/d`: whole days). */
+  timeFrom?: string;
+  timeShift?: string;
 }
 
 export interface VariableSpec {
@@ -58,8 +73,6 @@ export interface DashboardSpec {
   from?: string;
 }
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 const DEFAULT_SIZE: Record<PanelType, { w: number; h: number }> = {
   stat: { w: 6, h: 4 },
   timeseries: { w: 12, h: 8 },
@@ -67,7 +80,7 @@ const DEFAULT_SIZE: Record<PanelType, { w: number; h: number }> = {
   bargauge: { w: 12, h: 8 },
 };
 
-function target(q: QuerySpec, i: number): Json {
+function target(q: QuerySpec, i: number): InfluxQlTarget {
   return {
     refId: String.fromCharCode(65 + i),
     datasource: { ...DATASOURCE },
@@ -78,36 +91,12 @@ function target(q: QuerySpec, i: number): Json {
   };
 }
 
-function panelOptions(p: PanelSpec): Json {
-  switch (p.type) {
-    case 'stat':
-      return {
-        reduceOptions: { calcs: [p.reduce ?? 'mean'], fields: '', values: false },
-        colorMode: 'background',
-        graphMode: 'area',
-        justifyMode: 'auto',
-        textMode: 'auto',
-        orientation: 'auto',
-      };
-    case 'bargauge':
-      return {
-        reduceOptions: { calcs: [p.reduce ?? 'lastNotNull'], fields: '', values: false },
-        displayMode: 'gradient',
-        orientation: 'horizontal',
-        showUnfilled: true,
-      };
-    case 'table':
-      return { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], fields: '' } };
-    case 'timeseries':
-      return {
-        legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
-        tooltip: { mode: 'multi', sort: 'none' },
-      };
-  }
-}
+type GridPos = { x: number; y: number; w: number; h: number };
+type FieldDefaults = PanelJson['fieldConfig']['defaults'];
 
-function panel(p: PanelSpec, id: number, gridPos: { x: number; y: number; w: number; h: number }): Json {
-  const defaults: { [key: string]: Json } = {};
+/** Options a plugin's schema requires, at the defaults of its panelcfg (@grafana/schema, same version). */
+function panel(p: PanelSpec, id: number, gridPos: GridPos): PanelJson {
+  const defaults: FieldDefaults = {};
   if (p.unit !== undefined) defaults.unit = p.unit;
   if (p.decimals !== undefined) defaults.decimals = p.decimals;
   if (p.thresholds !== undefined)
@@ -115,22 +104,86 @@ function panel(p: PanelSpec, id: number, gridPos: { x: number; y: number; w: num
       mode: 'absolute',
       steps: p.thresholds.map((t) => ({ color: t.color, value: t.value })),
     };
-  if (p.type === 'timeseries')
-    defaults.custom = { drawStyle: 'line', lineWidth: 1, fillOpacity: 10, spanNulls: false };
-  return {
+  const common = {
     id,
-    type: p.type,
     title: p.title,
     ...(p.description !== undefined ? { description: p.description } : {}),
     gridPos,
     datasource: { ...DATASOURCE },
     targets: p.queries.map(target),
-    fieldConfig: { defaults, overrides: [] },
-    options: panelOptions(p),
+    ...(p.transformations !== undefined ? { transformations: p.transformations } : {}),
+    ...(p.timeFrom !== undefined ? { timeFrom: p.timeFrom } : {}),
+    ...(p.timeShift !== undefined ? { timeShift: p.timeShift } : {}),
   };
+  const reduceOptions = (calc: string) => ({ calcs: [calc], fields: '', values: p.perRow === true });
+  switch (p.type) {
+    case 'stat':
+      return {
+        ...common,
+        type: 'stat',
+        fieldConfig: { defaults, overrides: [] },
+        options: {
+          reduceOptions: reduceOptions(p.reduce ?? 'mean'),
+          colorMode: 'background',
+          graphMode: 'area',
+          justifyMode: 'auto',
+          textMode: 'auto',
+          orientation: 'auto',
+          percentChangeColorMode: 'standard',
+          showPercentChange: false,
+          wideLayout: true,
+        },
+      };
+    case 'bargauge':
+      return {
+        ...common,
+        type: 'bargauge',
+        fieldConfig: { defaults, overrides: [] },
+        options: {
+          reduceOptions: reduceOptions(p.reduce ?? 'lastNotNull'),
+          displayMode: 'gradient',
+          orientation: 'horizontal',
+          showUnfilled: true,
+          maxVizHeight: 300,
+          minVizHeight: 16,
+          minVizWidth: 8,
+          namePlacement: 'auto',
+          sizing: 'auto',
+          valueMode: 'color',
+        },
+      };
+    case 'table':
+      return {
+        ...common,
+        type: 'table',
+        fieldConfig: { defaults, overrides: [] },
+        options: {
+          showHeader: true,
+          cellHeight: 'sm',
+          frameIndex: 0,
+          footer: { show: false, reducer: ['sum'], fields: [] },
+        },
+      };
+    case 'timeseries':
+      return {
+        ...common,
+        type: 'timeseries',
+        fieldConfig: {
+          defaults: {
+            ...defaults,
+            custom: { drawStyle: 'line', lineWidth: 1, fillOpacity: 10, spanNulls: false },
+          },
+          overrides: [],
+        },
+        options: {
+          legend: { displayMode: 'list', placement: 'bottom', showLegend: true, calcs: [] },
+          tooltip: { mode: 'multi', sort: 'none' },
+        },
+      };
+  }
 }
 
-function variable(v: VariableSpec): Json {
+function variable(v: VariableSpec): VariableJson {
   if (v.type === 'constant')
     return { name: v.name, label: v.label, type: 'constant', query: v.query, hide: 2, skipUrlSync: false };
   return {
@@ -172,7 +225,7 @@ function layout(panels: readonly PanelSpec[]): Array<{ x: number; y: number; w: 
 }
 
 /** The dashboard JSON Grafana provisions. `zone` is the city's IANA zone (display and tz() in queries). */
-export function buildDashboard(spec: DashboardSpec, zone: string): Json {
+export function buildDashboard(spec: DashboardSpec, zone: string): DashboardJson {
   const grid = layout(spec.panels);
   return {
     uid: spec.uid,
@@ -201,6 +254,10 @@ export function buildDashboard(spec: DashboardSpec, zone: string): Json {
         asDropdown: true,
         includeVars: true,
         keepTime: true,
+        icon: 'external link',
+        tooltip: '',
+        targetBlank: false,
+        url: '',
       },
     ],
     panels: spec.panels.map((p, i) => panel(p, i + 1, grid[i]!)),

@@ -5,6 +5,7 @@ import {
   quoteIdent,
   quoteString,
 } from '../../core/influx-schema.ts';
+import type { Transformation } from './grafana-json.ts';
 import type { VariableSpec } from './grafana-model.ts';
 
 /**
@@ -48,12 +49,29 @@ export function daily(metric: string, agg: Agg, opts: Filter & { by?: TagName } 
 }
 
 /**
- * A daily aggregate averaged over the range: e.g. the mean of daily sums (kWh per day). A subquery, so
- * the days are the city's days.
+ * The mean of a daily aggregate: e.g. the mean of daily sums (kWh per day). A subquery, so the days are
+ * the city's days. Every day in the range counts in full, so the panel must be given whole days
+ * (`WHOLE_DAYS`): InfluxQL cannot tell a partial first or last day from a quiet one.
  */
 export function meanOfDaily(metric: string, agg: Agg, opts: Filter = {}): string {
   const inner = `SELECT ${agg}(${VALUE}) AS "d" FROM ${from(metric)} ${where(opts)} GROUP BY time(1d) fill(none) ${TZ}`;
   return `SELECT mean("d") FROM (${inner})`;
+}
+
+/**
+ * A panel time override of whole city days: the 30 days before today. Grafana takes `now-29d`..`now`,
+ * shifts it back one day and rounds (`/d`) the start down and the end up, in the dashboard's time zone:
+ * from the start of the day 30 days ago to the end of yesterday.
+ */
+export const WHOLE_DAYS = { timeFrom: '29d', timeShift: '1d/d' } as const;
+
+/**
+ * The highest hourly mean per `by` tag (WHO and EU NO2 limits are on hourly means, not single readings):
+ * hours are the city's clock hours.
+ */
+export function maxOfHourlyMeans(metric: string, by: TagName, opts: Filter = {}): string {
+  const inner = `SELECT mean(${VALUE}) AS "h" FROM ${from(metric)} ${where(opts)} GROUP BY time(1h), ${tag(by)} fill(none) ${TZ}`;
+  return `SELECT max("h") FROM (${inner}) GROUP BY ${tag(by)}`;
 }
 
 /** One value over the whole range (a KPI-style stat). */
@@ -72,13 +90,52 @@ export function countOverTime(metrics: readonly string[]): string {
 }
 
 /**
- * Series (device × metric) that reported in each interval: a tag is counted through a subquery, whose
- * rows are per measurement and device (InfluxQL cannot count distinct tag values across measurements).
+ * InfluxDB 1.x never merges measurements (not even in a subquery's outer query): a query over several
+ * returns a series per measurement. The panels that need one answer across measurements ask for a table
+ * (rows of every measurement, tags as columns) and let Grafana merge the rows and group them
+ * (`ACROSS_MEASUREMENTS`).
  */
-export function devicesReporting(metrics: readonly string[]): string {
-  const inner = `SELECT count(${VALUE}) AS "n" FROM ${metrics.map(from).join(', ')} ${where()} GROUP BY time($__interval), ${tag('device')}`;
-  return `SELECT count("n") FROM (${inner}) GROUP BY time($__interval) fill(none) ${TZ}`;
+
+/** Values stored per `by` tag value over the range, one row per measurement and tag value. */
+export function countPerTag(metrics: readonly string[], by: TagName): string {
+  return `SELECT count(${VALUE}) FROM ${metrics.map(from).join(', ')} ${where()} GROUP BY ${tag(by)}`;
 }
+
+/** A row per interval, measurement and device that reported in it. */
+export function devicesReporting(metrics: readonly string[]): string {
+  return `SELECT count(${VALUE}) FROM ${metrics.map(from).join(', ')} ${where()} GROUP BY time($__interval), ${tag('device')} fill(none) ${TZ}`;
+}
+
+/** Grafana transformations over those table rows (`Time` and tag columns are named as Grafana names them). */
+export const ACROSS_MEASUREMENTS = {
+  /** one row per `by` value: the sum of the per-measurement counts */
+  sumPer: (by: TagName): Transformation[] => [
+    { id: 'merge', options: {} },
+    {
+      id: 'groupBy',
+      options: {
+        fields: {
+          [INFLUX_TAGS[by]]: { operation: 'groupby' },
+          count: { operation: 'aggregate', aggregations: ['sum'] },
+        },
+      },
+    },
+  ],
+  /** one row per interval: how many distinct devices have a row in it */
+  distinctDevicesPerInterval: [
+    { id: 'merge', options: {} },
+    {
+      id: 'groupBy',
+      options: {
+        fields: {
+          Time: { operation: 'groupby' },
+          [INFLUX_TAGS.device]: { operation: 'aggregate', aggregations: ['distinctCount'] },
+        },
+      },
+    },
+    { id: 'sortBy', options: { fields: {}, sort: [{ field: 'Time' }] } },
+  ] as Transformation[],
+};
 
 /** Newest reading time per device (ms since epoch): freshness. */
 export function lastSeen(metric: string, opts: Filter = {}): string {
