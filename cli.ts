@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from './core/config.ts';
-import { isCityError } from './core/errors.ts';
+import { buildRoles } from './cluster/assemble-roles.ts';
+import { type Config, loadConfig } from './core/config.ts';
+import { roleList } from './core/config-cluster.ts';
+import { CityError, isCityError } from './core/errors.ts';
 import { createLogger } from './core/logger.ts';
 import { runDemo } from './demo.ts';
 import { registerDeviceCommands } from './devices/command.ts';
 import { registerKpiCommands } from './metrics/command.ts';
-import { buildPlatform, type Platform, type PlatformAddresses } from './platform.ts';
+import { buildPlatform, type PlatformAddresses } from './platform.ts';
 import { registerSimulateCommand } from './simulators/command.ts';
 
 /** How long a graceful stop may take before the process exits anyway (the durable log keeps the rest). */
@@ -27,7 +29,7 @@ async function loggerFor(level: string) {
 
 /** Stops the platform on SIGINT/SIGTERM: drain, flush, close, then exit; a second signal exits at once. */
 function stopOnSignals(
-  platform: Platform,
+  platform: { stop(): Promise<void> },
   log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void },
 ) {
   let signalled = false;
@@ -96,11 +98,56 @@ const program = new Command()
   .description('City sensor streams to verified U4SSC KPIs')
   .showHelpAfterError();
 
+/**
+ * Cluster mode: the roles of ROLES (or --roles) on NATS JetStream and PostgreSQL. A server unreachable or
+ * a stream of other settings fails before anything listens, with the code and the fix; nothing is left open.
+ */
+export async function startRoles(config: Config) {
+  const logger = await loggerFor(config.logLevel);
+  const roles = await buildRoles({ config, logger });
+  const configured =
+    config.adminToken === undefined || roles.apiKeys === null
+      ? null
+      : await roles.apiKeys.ensureAdmin(config.adminToken);
+  let addresses: Awaited<ReturnType<typeof roles.start>>;
+  try {
+    addresses = await roles.start();
+  } catch (err) {
+    await roles.stop().catch(() => {});
+    throw err;
+  }
+  const admin = roles.apiKeys === null ? null : (configured ?? (await roles.apiKeys.ensureAdmin()));
+  stopOnSignals(roles, logger);
+  logger.info(
+    { roles: addresses.roles, http: addresses.httpUrl, mqtt: addresses.mqttUrl, nats: config.natsUrl },
+    'citymetrics roles are running',
+  );
+  if (admin?.created && admin.token !== undefined)
+    process.stdout.write(`\n  Admin API key (shown only now, stored hashed): ${admin.token}\n\n`);
+  return { roles, addresses, logger };
+}
+
 program
   .command('start')
-  .description('run the whole platform (MQTT gateway, ingest, API, live page) on embedded storage')
-  .action(async () => {
-    await startPlatform();
+  .description(
+    'run the whole platform (MQTT gateway, ingest, API, live page) on embedded storage, or, with --roles, some roles of a cluster',
+  )
+  .option(
+    '--roles <list>',
+    'cluster mode: comma-separated roles (edge, writer, kpi, api) on NATS_URL and POSTGRES_URL (also ROLES)',
+  )
+  .action(async (opts: { roles?: string }) => {
+    const overrides = opts.roles === undefined ? {} : { roles: opts.roles };
+    const config = loadConfig(process.env, overrides);
+    if (roleList(config.roles).length === 0) {
+      if (opts.roles !== undefined)
+        throw new CityError('CONFIG_INVALID', '--roles: name at least one of edge, writer, kpi, api', {
+          field: 'ROLES',
+        });
+      await startPlatform();
+      return;
+    }
+    await startRoles(config);
   });
 
 program

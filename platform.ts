@@ -1,13 +1,9 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { CityCalendar } from './core/city-calendar.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import type { Config } from './core/config.ts';
-import { CityError } from './core/errors.ts';
 import { lockDataDir } from './core/instance-lock.ts';
-import { listenError } from './core/listen-error.ts';
 import type { Logger } from './core/logger.ts';
 import { PlatformEvents } from './core/platform-events.ts';
 import type { SeriesStore, WriteOutcome } from './core/ports/series-store.ts';
@@ -18,10 +14,20 @@ import { buildHttpApp } from './dashboards/http/build-http-app.ts';
 import { KindCatalogue } from './devices/kind-catalogue.ts';
 import { DeviceRegistry } from './devices/registry.ts';
 import { buildGateway, type Gateway } from './gateway/build-gateway.ts';
-import { type GatewayListeners, listenGateway } from './gateway/listeners.ts';
+import type { GatewayListeners } from './gateway/listeners.ts';
 import { IngestService } from './ingest/ingest-service.ts';
 import { openSeriesStore } from './ingest/store/open-series-store.ts';
 import { buildKpis } from './metrics/build-kpis.ts';
+import {
+  assembleTracked,
+  type Closable,
+  closeHttp,
+  createHttpServer,
+  listenHttp,
+  listenMqtt,
+  mqttUrlOf,
+  tlsOf,
+} from './platform-listen.ts';
 
 export interface PlatformDeps {
   config: Config;
@@ -39,37 +45,11 @@ export interface PlatformAddresses {
   mqttUrl: string;
 }
 
-/** Reads a PEM file named in the config; a missing or unreadable file is a configuration error at start. */
-function readPem(file: string, key: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new CityError('CONFIG_INVALID', `${key}: cannot read ${file}: ${(err as Error).message}`, {
-      field: key,
-      cause: err,
-    });
-  }
-}
-
-/** The PEM pair of a listener, or null when neither file is set; one without the other is an error. */
-function tlsPair(
-  cert: string | undefined,
-  key: string | undefined,
-  names: [string, string],
-): { cert: Buffer; key: Buffer } | null {
-  if (cert === undefined && key === undefined) return null;
-  if (cert === undefined || key === undefined)
-    throw new CityError('CONFIG_INVALID', `${names[0]} and ${names[1]} must be set together`, {
-      field: cert === undefined ? names[0] : names[1],
-    });
-  return { cert: readPem(cert, names[0]), key: readPem(key, names[1]) };
-}
-
 /**
  * Watches series-store writes: `failing` while the last write failed. SQLite keeps answering health()
  * ok while its file is locked or the disk is full; readiness must show the outage all the same.
  */
-function watchStore<S extends SeriesStore>(store: S): { store: S; failing(): boolean } {
+export function watchStore<S extends SeriesStore>(store: S): { store: S; failing(): boolean } {
   let failing = false;
   const watch = (writing: Promise<WriteOutcome>): Promise<WriteOutcome> =>
     writing.then(
@@ -98,23 +78,8 @@ function watchStore<S extends SeriesStore>(store: S): { store: S; failing(): boo
   return { store: watched, failing: () => failing };
 }
 
-export async function buildPlatform(deps: PlatformDeps) {
-  const opened: Closable[] = [];
-  try {
-    return await assemblePlatform(deps, (part) => {
-      opened.push(part);
-      return part;
-    });
-  } catch (err) {
-    // A part failed to open (a damaged file, a port in use...): release what was already opened, newest
-    // first, so that an embedding process (tests, a supervisor) is not left holding database handles.
-    for (const part of opened.reverse()) await Promise.resolve(part.close()).catch(() => {});
-    throw err;
-  }
-}
-
-interface Closable {
-  close(): unknown;
+export function buildPlatform(deps: PlatformDeps) {
+  return assembleTracked((track) => assemblePlatform(deps, track));
 }
 
 async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(part: T) => T) {
@@ -230,54 +195,19 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
 
     async start(): Promise<PlatformAddresses> {
       await kpis.start();
-      // Read before anything listens: a bad path fails the start, it never falls back to plain text.
-      const mqttTls = tlsPair(config.mqttTlsCertFile, config.mqttTlsKeyFile, [
-        'MQTT_TLS_CERT_FILE',
-        'MQTT_TLS_KEY_FILE',
-      ]);
-      const httpTls = tlsPair(config.httpTlsCertFile, config.httpTlsKeyFile, [
-        'HTTP_TLS_CERT_FILE',
-        'HTTP_TLS_KEY_FILE',
-      ]);
-      listeners = await listenGateway(gateway, {
-        host: config.mqttHost,
-        tcpPort: config.mqttPort,
-        wsPort: config.mqttWsPort,
-        maxConnections: config.mqttMaxConnections,
-        maxPayloadBytes: config.mqttMaxPayloadBytes,
-        handshakeTimeoutMs: config.mqttConnectTimeoutMs,
-        tls: mqttTls === null ? null : { port: config.mqttTlsPort, ...mqttTls },
-      }).catch((err: unknown) => {
-        const port = (err as { port?: number }).port;
-        const setting =
-          port === config.mqttWsPort
-            ? 'MQTT_WS_PORT'
-            : mqttTls !== null && port === config.mqttTlsPort
-              ? 'MQTT_TLS_PORT'
-              : 'MQTT_PORT';
-        throw listenError(err, setting, 'MQTT_HOST');
-      });
-      const https = httpTls !== null;
-      httpServer = https ? createHttpsServer({ ...httpTls, minVersion: 'TLSv1.2' }, app) : createServer(app);
-      // Slow-loris on the API: headers must arrive within 10 s, a whole request within 30 s.
-      httpServer.headersTimeout = 10_000;
-      httpServer.requestTimeout = 30_000;
+      const tls = tlsOf(config);
+      listeners = await listenMqtt(gateway, config, tls.mqtt);
+      httpServer = createHttpServer(app, tls.http);
       live = attachLive(httpServer);
-      const server = httpServer;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (err) => reject(listenError(err, 'HTTP_PORT', 'HTTP_HOST')));
-        server.listen(config.httpPort, config.httpHost, () => resolve());
-      });
+      const http = await listenHttp(httpServer, config);
       started = true;
-      const httpPort = (server.address() as AddressInfo).port;
-      const host = config.httpHost === '0.0.0.0' ? 'localhost' : config.httpHost;
       return {
-        httpPort,
+        httpPort: http.port,
         mqttPort: listeners.tcpPort,
         mqttWsPort: listeners.wsPort,
         mqttTlsPort: listeners.tlsPort,
-        httpUrl: `${https ? 'https' : 'http'}://${host}:${httpPort}`,
-        mqttUrl: `mqtt://${config.mqttHost === '0.0.0.0' ? 'localhost' : config.mqttHost}:${listeners.tcpPort}`,
+        httpUrl: http.url,
+        mqttUrl: mqttUrlOf(config, listeners.tcpPort),
       };
     },
 
@@ -296,10 +226,7 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
         await live?.close();
         await alerts.close();
         await kpis.close();
-        if (httpServer !== null) {
-          httpServer.closeAllConnections();
-          await new Promise<void>((r) => httpServer!.close(() => r()));
-        }
+        await closeHttp(httpServer);
         await store.close();
         registry.close();
         apiKeys.close();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { isValidTimeZone } from './city-calendar.ts';
+import { clusterConfigShape, roleList } from './config-cluster.ts';
 import { influxConfigShape } from './config-influx.ts';
 import { CityError } from './errors.ts';
 
@@ -146,6 +147,7 @@ export const configSchema = z
       .describe('least time between two data-driven recomputes of the running KPI periods (ms)'),
     kpiNoiseThresholdDb: z.coerce.number().positive().default(55).describe('Noise Exposure threshold, dB(A)'),
     kpiEmfLimitVm: z.coerce.number().positive().default(28).describe('EMF Exposure reference level, V/m'),
+    ...clusterConfigShape,
   })
   .strict();
 
@@ -209,6 +211,37 @@ function crossFieldProblems(c: z.infer<typeof configSchema>): string[] {
     );
   if (c.store === 'postgres' && c.postgresUrl === undefined)
     problems.push(`${envNameOf('postgresUrl')} is required with ${envNameOf('store')}=postgres`);
+  problems.push(...clusterProblems(c));
+  return problems;
+}
+
+/**
+ * Cluster mode (a role given): the nodes share NATS JetStream and PostgreSQL, so both must be named, and a
+ * role that reads or writes series needs a store the other nodes see too, never a file of its own.
+ */
+function clusterProblems(c: z.infer<typeof configSchema>): string[] {
+  const roles = roleList(c.roles);
+  if (roles.length === 0) return [];
+  const problems: string[] = [];
+  const named = `${envNameOf('roles')}=${roles.join(',')}`;
+  if (c.natsUrl === undefined || roleList(c.natsUrl).length === 0)
+    problems.push(
+      `${envNameOf('natsUrl')} is required with ${named}: set it to the NATS servers (nats://host:4222,...)`,
+    );
+  if (c.postgresUrl === undefined)
+    problems.push(
+      `${envNameOf('postgresUrl')} is required with ${named}: the device registry and API keys live there (postgres://user:password@host:5432/database)`,
+    );
+  const storeRoles = roles.filter((r) => r !== 'edge');
+  if (storeRoles.length > 0 && c.store === 'sqlite')
+    problems.push(
+      `${envNameOf('store')}=sqlite cannot be shared by the ${storeRoles.join(', ')} role(s): set ${envNameOf('store')}=postgres (with ${envNameOf('postgresUrl')}) or ${envNameOf('store')}=influxdb`,
+    );
+  const outside = roleList(c.writerShards).filter((s) => Number(s) >= c.jetstreamShards);
+  if (outside.length > 0)
+    problems.push(
+      `${envNameOf('writerShards')} ${outside.join(',')} not in 0..${c.jetstreamShards - 1} (${envNameOf('jetstreamShards')}=${c.jetstreamShards}): name shards below ${envNameOf('jetstreamShards')}`,
+    );
   return problems;
 }
 

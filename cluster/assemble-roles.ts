@@ -1,0 +1,290 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { CityCalendar } from '../core/city-calendar.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import { type ClusterRole, roleList } from '../core/config-cluster.ts';
+import { lockDataDir } from '../core/instance-lock.ts';
+import type { Logger } from '../core/logger.ts';
+import { PlatformEvents } from '../core/platform-events.ts';
+import { createTelemetry } from '../core/telemetry.ts';
+import { ApiKeyStore } from '../dashboards/http/api-key-store.ts';
+import { buildHttpApp } from '../dashboards/http/build-http-app.ts';
+import type { IngestStatsSource } from '../dashboards/http/http-deps.ts';
+import { PostgresApiKeyStore } from '../dashboards/http/postgres-api-key-store.ts';
+import { KindCatalogue } from '../devices/kind-catalogue.ts';
+import { PostgresRegistryStore } from '../devices/postgres-registry-store.ts';
+import { DeviceRegistry } from '../devices/registry.ts';
+import { buildGateway, type Gateway } from '../gateway/build-gateway.ts';
+import type { GatewayListeners } from '../gateway/listeners.ts';
+import { DeviceRateLimiter } from '../gateway/rate-limiter.ts';
+import { admissionRulesOf } from '../ingest/admit.ts';
+import {
+  buildJetStreamIngestSink,
+  type JetStreamIngestSink,
+} from '../ingest/cluster/jetstream-ingest-sink.ts';
+import { buildJetStreamWriter, type JetStreamWriter } from '../ingest/cluster/jetstream-writer.ts';
+import { jetStreamLogOptions } from '../ingest/cluster/log-options.ts';
+import { logUnavailable } from '../ingest/cluster/nats-errors.ts';
+import { ensureReadingsStream } from '../ingest/cluster/readings-stream.ts';
+import { DeviceCounters } from '../ingest/device-counters.ts';
+import { openSeriesStore } from '../ingest/store/open-series-store.ts';
+import {
+  assembleTracked,
+  type Closable,
+  closeHttp,
+  createHttpServer,
+  listenHttp,
+  listenMqtt,
+  mqttUrlOf,
+  tlsOf,
+} from '../platform-listen.ts';
+import { openNatsLink, openPgProbe, postgresStartError } from './cluster-links.ts';
+import { buildKpiRole } from './kpi-role.ts';
+import { type RoleReadiness, roleHttpHandler } from './role-http.ts';
+
+export interface RolesDeps {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface RolesAddresses {
+  roles: ClusterRole[];
+  httpPort: number;
+  httpUrl: string;
+  /** null without the edge role */
+  mqttPort: number | null;
+  mqttUrl: string | null;
+}
+
+/**
+ * Cluster mode: the roles named by ROLES (or `start --roles`) in one process, on NATS JetStream and
+ * PostgreSQL (docs/cluster.md, "Roles"). Every server is reached before anything listens: NATS or
+ * PostgreSQL unreachable, or a stream made with other settings, fails the build with a coded error and
+ * closes what was opened. Nothing listens until start().
+ */
+export function buildRoles(deps: RolesDeps) {
+  return assembleTracked((track) => assembleRoles(deps, track));
+}
+
+async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: T) => T) {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const roles = roleList(config.roles) as ClusterRole[];
+  const has = (r: ClusterRole) => roles.includes(r);
+  const logger = deps.logger.child({ roles: roles.join(',') });
+  // loadConfig refuses a role without POSTGRES_URL and NATS_URL.
+  const pgUrl = config.postgresUrl ?? '';
+  const telemetry = createTelemetry();
+  const events = new PlatformEvents();
+  const calendar = new CityCalendar(config.cityTimezone);
+  const kinds = new KindCatalogue();
+  const log = jetStreamLogOptions({
+    stream: config.jetstreamStream,
+    subjectPrefix: config.jetstreamSubjectPrefix,
+    shards: config.jetstreamShards,
+    replicas: config.jetstreamReplicas,
+    duplicateWindowMs: config.jetstreamDuplicateWindowMs,
+    maxAgeMs: config.jetstreamMaxAgeMs,
+  });
+
+  // The kpi role keeps its KPI store in DATA_DIR (SQLite): one process per directory, as in single mode.
+  if (has('kpi')) mkdirSync(config.dataDir, { recursive: true });
+  const lock = has('kpi') ? track(lockDataDir(config.dataDir)) : null;
+  const probe = track(await openPgProbe(pgUrl, logger));
+  const nats = track(await openNatsLink(config, logger, `citymetrics ${roles.join(',')}`));
+  let streamChecked = false;
+  if (has('edge') || has('api')) {
+    const jsm = await nats.nc.jetstreamManager().catch((err: unknown) => {
+      throw logUnavailable(err, `NATS_URL ${config.natsUrl}: JetStream (is nats-server started with -js?)`);
+    });
+    await ensureReadingsStream(jsm, log);
+    streamChecked = true;
+  }
+
+  const openPg = async <T>(what: string, open: () => Promise<T>): Promise<T> => {
+    try {
+      return await open();
+    } catch (err) {
+      throw postgresStartError(err, pgUrl, what);
+    }
+  };
+  const registry =
+    has('edge') || has('api') || has('kpi')
+      ? track(
+          await DeviceRegistry.openOn(
+            await openPg('device registry', () => PostgresRegistryStore.open({ url: pgUrl, logger })),
+            { kinds, clock, logger },
+          ),
+        )
+      : null;
+  const apiKeys = has('api')
+    ? track(
+        ApiKeyStore.openOn(await openPg('API keys', () => PostgresApiKeyStore.open({ url: pgUrl, logger })), {
+          clock,
+          logger,
+        }),
+      )
+    : null;
+  const store =
+    has('writer') || has('api') || has('kpi')
+      ? track(await openSeriesStore({ config, calendar, clock, logger, telemetry }))
+      : null;
+
+  let sink: JetStreamIngestSink | null = null;
+  if (registry !== null && (has('edge') || has('api')))
+    sink = track(
+      buildJetStreamIngestSink(
+        { nc: nats.nc, directory: registry, events, telemetry, logger, clock },
+        { log, rules: admissionRulesOf(config), publishTimeoutMs: config.edgePublishTimeoutMs },
+      ),
+    );
+  const gateway: Gateway | null =
+    has('edge') && registry !== null && sink !== null
+      ? track(
+          await buildGateway({ config, directory: registry, ingest: sink, telemetry, events, logger, clock }),
+        )
+      : null;
+  const shards = roleList(config.writerShards).map(Number);
+  const writer: JetStreamWriter | null =
+    has('writer') && store !== null
+      ? buildJetStreamWriter(
+          { nc: nats.nc, store, logger, telemetry, events },
+          { log, consumer: config.writerConsumer, ...(shards.length > 0 ? { shards } : {}) },
+        )
+      : null;
+  const kpi =
+    has('kpi') && store !== null && registry !== null
+      ? track(buildKpiRole({ config, nc: nats.nc, log, store, registry, calendar, events, clock, logger }))
+      : null;
+
+  let listeners: GatewayListeners | null = null;
+  let httpServer: Server | null = null;
+  let live: { close(): Promise<void> } | null = null;
+  let stopping: Promise<void> | null = null;
+  let started = false;
+
+  const readiness = (): RoleReadiness => {
+    const checks: Record<string, boolean> = {
+      listening: started,
+      accepting: stopping === null,
+      nats: nats.connected(),
+      postgres: probe.ok(),
+    };
+    if (streamChecked) checks.stream = true;
+    if (store !== null) checks.store = store.health().ok;
+    if (gateway !== null) checks.mqtt = listeners !== null;
+    const writerHealth = writer?.health();
+    if (writerHealth !== undefined) checks.writer = writerHealth.ok;
+    if (kpi !== null) checks.kpiLock = kpi.leadership.connected;
+    const failing = Object.keys(checks).filter((k) => !checks[k]);
+    return {
+      ready: failing.length === 0,
+      roles,
+      checks,
+      failing,
+      ...(kpi !== null ? { kpi: { state: kpi.leadership.state, detail: kpi.leadership.detail } } : {}),
+      ...(writerHealth !== undefined ? { writer: writerHealth } : {}),
+      ...(gateway !== null && sink !== null
+        ? { edge: { connectedDevices: gateway.connectedDevices(), pendingPublishes: sink.stats().pending } }
+        : {}),
+    };
+  };
+
+  let app: ReturnType<typeof buildHttpApp> | null = null;
+  if (has('api') && registry !== null && apiKeys !== null && store !== null && sink !== null) {
+    // This node's own counters: readings sent over HTTP to it. Edges count theirs on their /metrics.
+    const counters = new DeviceCounters();
+    const ingest: IngestStatsSource = { stats: () => ({ ...sink.stats(), backlog: 0 }), devices: counters };
+    app = buildHttpApp({
+      config,
+      registry,
+      kinds,
+      store,
+      ingest,
+      telemetry,
+      events,
+      apiKeys,
+      logger,
+      clock,
+      readiness: () => readiness(),
+      deviceIngest: {
+        sink,
+        rate: gateway?.rateLimiter ?? new DeviceRateLimiter(config.deviceRateLimitPerSec, clock),
+      },
+    });
+  }
+
+  // Retention: the writers prune the shared store (idempotent, so several writers may).
+  const retentionTimer =
+    writer !== null && store !== null
+      ? setInterval(() => {
+          store.prune(clock.now()).then(
+            (removed) => removed > 0 && logger.info({ removed }, 'retention: expired series data removed'),
+            (err: unknown) => logger.error({ err }, 'retention: prune failed'),
+          );
+        }, 3_600_000)
+      : null;
+  retentionTimer?.unref();
+
+  return {
+    config,
+    roles,
+    telemetry,
+    events,
+    registry,
+    apiKeys,
+    store,
+    gateway,
+    writer,
+    kpi,
+    readiness,
+
+    async start(): Promise<RolesAddresses> {
+      const tls = tlsOf(config);
+      await writer?.start();
+      await kpi?.start();
+      if (gateway !== null) listeners = await listenMqtt(gateway, config, tls.mqtt);
+      httpServer = createHttpServer(
+        roleHttpHandler({ readiness, telemetry, app: app?.app ?? null }),
+        tls.http,
+      );
+      if (app !== null) live = app.attachLive(httpServer);
+      const http = await listenHttp(httpServer, config);
+      started = true;
+      return {
+        roles,
+        httpPort: http.port,
+        httpUrl: http.url,
+        mqttPort: listeners?.tcpPort ?? null,
+        mqttUrl: listeners === null ? null : mqttUrlOf(config, listeners.tcpPort),
+      };
+    },
+
+    /** Stops taking work, hands back or finishes what is in hand, closes every connection. Idempotent. */
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        if (retentionTimer !== null) clearInterval(retentionTimer);
+        await gateway?.close();
+        await listeners?.close();
+        await sink?.close();
+        const handed = await writer?.close();
+        if (handed !== undefined && handed.handedBack > 0)
+          logger.warn({ handedBack: handed.handedBack }, 'messages handed back to the stream at shutdown');
+        await kpi?.close();
+        await live?.close();
+        await closeHttp(httpServer);
+        await store?.close();
+        await registry?.close();
+        await apiKeys?.close();
+        await nats.close();
+        await probe.close();
+        lock?.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+export type Roles = Awaited<ReturnType<typeof buildRoles>>;
