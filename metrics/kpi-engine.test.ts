@@ -4,8 +4,11 @@ import { ManualClock } from '../core/clock.ts';
 import { testConfig } from '../core/config.ts';
 import { silentLogger } from '../core/logger.ts';
 import { type KpiUpdated, PlatformEvents } from '../core/platform-events.ts';
+import type { SeriesStore } from '../core/ports/series-store.ts';
+import { isSoundLevelUnit } from '../core/sound-level.ts';
 import { KindCatalogue } from '../devices/kind-catalogue.ts';
 import { DeviceRegistry } from '../devices/registry.ts';
+import { withSoundEnergy } from '../ingest/store/sound-energy-store.ts';
 import { SqliteSeriesStore } from '../ingest/store/sqlite-series-store.ts';
 import { makeTempDir, type TempDir } from '../test/helpers/temp-dir.ts';
 import { buildKpis, type Kpis } from './build-kpis.ts';
@@ -23,7 +26,7 @@ describe('KpiEngine', () => {
   let clock: ManualClock;
   let events: PlatformEvents;
   let registry: DeviceRegistry;
-  let store: SqliteSeriesStore;
+  let store: SeriesStore;
   let kpis: Kpis;
   const updates: KpiUpdated[] = [];
 
@@ -33,13 +36,18 @@ describe('KpiEngine', () => {
     events = new PlatformEvents();
     const calendar = new CityCalendar(ZONE);
     const logger = silentLogger();
-    registry = DeviceRegistry.open({ dataDir: dir.path, kinds: new KindCatalogue(), clock, logger });
-    store = SqliteSeriesStore.open({
-      file: dir.file('series.db'),
-      calendar,
-      retention: { rawDays: 400, minuteDays: 400, hourDays: 400, dayDays: 4000 },
-      logger,
-    });
+    const kinds = new KindCatalogue();
+    registry = DeviceRegistry.open({ dataDir: dir.path, kinds, clock, logger });
+    // As the platform wires it: sound levels get their energy companion series.
+    store = withSoundEnergy(
+      SqliteSeriesStore.open({
+        file: dir.file('series.db'),
+        calendar,
+        retention: { rawDays: 400, minuteDays: 400, hourDays: 400, dayDays: 4000 },
+        logger,
+      }),
+      (kind, metric) => isSoundLevelUnit(kinds.metric(kind, metric)?.unit ?? ''),
+    );
     const config = testConfig({
       dataDir: dir.path,
       cityTimezone: ZONE,
@@ -56,6 +64,19 @@ describe('KpiEngine', () => {
       clock,
       logger,
     });
+    // Noise Exposure is a share of the population: the 10 residents of the one monitor are the city.
+    kpis.kpiStore.addProfile([
+      {
+        field: 'population',
+        value: 10,
+        effectiveFrom: '2020-01-01',
+        effectiveFromMs: Date.parse('2020-01-01T00:00:00+01:00'),
+        dataQuality: null,
+        source: null,
+        enteredBy: 'test',
+        enteredAt: clock.now(),
+      },
+    ]);
     updates.length = 0;
     events.on('kpi-updated', (u) => updates.push(u));
   });

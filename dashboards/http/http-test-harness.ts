@@ -5,11 +5,13 @@ import { ManualClock } from '../../core/clock.ts';
 import { type ConfigInput, testConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { PlatformEvents } from '../../core/platform-events.ts';
+import { isSoundLevelUnit } from '../../core/sound-level.ts';
 import { createTelemetry } from '../../core/telemetry.ts';
 import { KindCatalogue } from '../../devices/kind-catalogue.ts';
 import { DeviceRegistry } from '../../devices/registry.ts';
 import { DeviceRateLimiter } from '../../gateway/rate-limiter.ts';
 import { IngestService } from '../../ingest/ingest-service.ts';
+import { withSoundEnergy } from '../../ingest/store/sound-energy-store.ts';
 import { SqliteSeriesStore } from '../../ingest/store/sqlite-series-store.ts';
 import { makeTempDir } from '../../test/helpers/temp-dir.ts';
 import type { LiveHub } from '../live/live-hub.ts';
@@ -44,13 +46,17 @@ export async function startHttpHarness(options: { config?: Partial<ConfigInput>;
   const logger = silentLogger();
   const kinds = new KindCatalogue();
   const registry = DeviceRegistry.open({ dataDir: dir.path, kinds, clock, logger, scryptCost: 1024 });
-  const store = SqliteSeriesStore.open({
+  const raw = SqliteSeriesStore.open({
     file: dir.file('series.db'),
     calendar: new CityCalendar(config.cityTimezone),
     retention: { rawDays: 35, minuteDays: 14, hourDays: 400, dayDays: 3_660 },
     logger,
     clock,
   });
+  // As the platform wires it: sound levels get their energy companion series.
+  const store = withSoundEnergy(raw, (kind, metric) =>
+    isSoundLevelUnit(kinds.metric(kind, metric)?.unit ?? ''),
+  );
   const apiKeys = ApiKeyStore.open({ dataDir: dir.path, clock, logger, hashCost: 1024 });
   const events = new PlatformEvents();
   const telemetry = createTelemetry();

@@ -9,6 +9,7 @@ interface SeriesBody {
   scope: unknown;
   metric: string;
   unit: string;
+  averaging: string;
   step: string;
   timezone: string;
   points: Array<{ t: string; count: number; mean: number; min: number; max: number }>;
@@ -153,6 +154,48 @@ describe('GET /api/series', () => {
       'city&metric=pm25&from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&step=minute',
     );
     expect(tooMany.body.error.message).toContain('at most 10000');
+  });
+
+  it('averages a sound level energetically at every step, and keeps its energy series out of latest', async () => {
+    // One hour of one-minute LAeq: 63 dB(A) every fifth minute, 50 otherwise.
+    const levels = Array.from({ length: 60 }, (_, m) => (m % 5 === 0 ? 63 : 50));
+    await h.store.write(
+      levels.map((value, m) => ({
+        deviceId: c,
+        kind: 'noise-monitor',
+        district: 'Docks',
+        metric: 'laeq',
+        ts: at('2026-03-01T12:00:00Z') + m * 60_000,
+        value,
+      })),
+    );
+    // By hand: 10·log10((12·10^6.3 + 48·10^5) / 60) = 56.80 dB(A); the arithmetic mean would be 52.6.
+    const hourLaeq = 10 * Math.log10((12 * 10 ** 6.3 + 48 * 10 ** 5) / 60);
+    expect(hourLaeq).toBeCloseTo(56.8, 2);
+    const hour = await series(
+      `device=${c}&metric=laeq&from=2026-03-01T12:00:00Z&to=2026-03-01T13:00:00Z&step=hour`,
+    );
+    expect(hour.body).toMatchObject({ unit: 'dB(A)', averaging: 'energetic' });
+    expect(hour.body.points).toHaveLength(1);
+    expect(hour.body.points[0]!.count).toBe(60);
+    expect(hour.body.points[0]!.mean).toBeCloseTo(hourLaeq, 9);
+    expect([hour.body.points[0]!.min, hour.body.points[0]!.max]).toEqual([50, 63]);
+    // The Paris day also holds the 55 dB(A) reading at 10:00: 61 readings in all.
+    const dayLaeq = 10 * Math.log10((12 * 10 ** 6.3 + 48 * 10 ** 5 + 10 ** 5.5) / 61);
+    const day = await series(
+      `device=${c}&metric=laeq&from=2026-03-01T00:00:00%2B01:00&to=2026-03-02T00:00:00%2B01:00&step=day`,
+    );
+    expect(day.body.points.map((p) => p.count)).toEqual([61]);
+    expect(day.body.points[0]!.mean).toBeCloseTo(dayLaeq, 9);
+    const pm = await series(`device=${a}&metric=pm25&from=2026-03-01T10:00:00Z&to=2026-03-01T11:00:00Z`);
+    expect(pm.body).toMatchObject({ averaging: 'arithmetic' });
+    const latest = await h.api<{ values: Array<{ metric: string; value: number }> }>(
+      'GET',
+      `/api/devices/${c}/latest`,
+      { token: h.tokens.viewer },
+    );
+    // The newest reading is minute 59 (50 dB(A)); laeq.energy is not a metric of the device.
+    expect(latest.body.values).toEqual([expect.objectContaining({ metric: 'laeq', value: 50 })]);
   });
 
   it('answers an empty range with no points', async () => {

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Period } from '../kpi-types.ts';
 import { monthToDate } from '../periods.ts';
 import { emfExposure } from './emf-exposure.ts';
-import { DAY, type FormulaFixture, formulaFixture } from './formula-fixture.ts';
-import { energeticMean, noiseExposure } from './noise-exposure.ts';
+import { DAY, type FormulaFixture, formulaFixture, HOUR } from './formula-fixture.ts';
+import { noiseExposure } from './noise-exposure.ts';
 
 describe('EN: EN: EQ: 2A Noise Exposure and EN: EN: EQ: 1C EMF Exposure', () => {
   let fx: FormulaFixture;
@@ -11,51 +12,95 @@ describe('EN: EN: EQ: 2A Noise Exposure and EN: EN: EQ: 1C EMF Exposure', () => 
   });
   afterEach(() => fx.close());
 
-  it('energetic mean of decibels: 50 and 60 dB average to 57.4 dB, not 55', () => {
-    const b = (mean: number) => ({
-      t: 0,
-      count: 1,
-      sum: mean,
-      min: mean,
-      max: mean,
-      mean,
-      firstTs: 0,
-      first: mean,
-      lastTs: 0,
-      last: mean,
+  // A period of one hour in the fixture's zone (UTC), for the known case of an hour's LAeq.
+  const hourPeriod = (start: number): Period => ({
+    kind: 'month-to-date',
+    label: 'one hour',
+    start,
+    end: start + HOUR,
+  });
+
+  it('LAeq of an hour is energetic: 63 dB(A) every fifth minute, 50 otherwise, is 56.8, not 52.6', async () => {
+    const hour = hourPeriod(fx.march.start + 10 * HOUR);
+    fx.setPopulation(10_000);
+    fx.addDevice('n-1', 'noise-monitor', { residentsExposed: 2000 });
+    await fx.writeSeries('n-1', 'laeq', hour.start, 60, 60, (m) => (m % 5 === 0 ? 63 : 50));
+    // By hand: 12 minutes at 63, 48 at 50.
+    const laeq = 10 * Math.log10((12 * 10 ** 6.3 + 48 * 10 ** 5) / 60);
+    expect(laeq).toBeCloseTo(56.8, 2);
+    expect((12 * 63 + 48 * 50) / 60).toBeCloseTo(52.6, 9); // the arithmetic mean, below the threshold
+    const v = await noiseExposure.compute(fx.ctx, hour);
+    // One hour has no evening or night: LAeq stands in for Lden, and it exceeds 55.
+    expect(v.lineage.registryCounts).toMatchObject({
+      monitors: 1,
+      monitorsAboveThreshold: 1,
+      residentsExposed: 2000,
     });
-    expect(energeticMean([b(50), b(60)])).toBeCloseTo(10 * Math.log10((1e5 + 1e6) / 2), 12);
-    expect(energeticMean([b(50), b(60)])).toBeCloseTo(57.4036, 3);
-    expect(energeticMean([])).toBeNull();
+    expect(v.value).toBeCloseTo((2000 / 10_000) * 100, 12);
+    expect(v.lineage.registryCounts?.monitoredResidentsExposedPercent).toBe(100);
+    expect(v.dataQuality).toBe('estimation-with-assumptions');
+    fx.settings.noiseThresholdDb = 56.79; // just under the true level: still exposed
+    expect((await noiseExposure.compute(fx.ctx, hour)).value).toBeCloseTo(20, 12);
+    fx.settings.noiseThresholdDb = 56.81; // just over it
+    expect((await noiseExposure.compute(fx.ctx, hour)).value).toBe(0);
   });
 
-  it('share of residents at monitors above the threshold, by energetic mean', async () => {
-    const day = monthToDate(fx.calendar, fx.march.start + DAY);
-    fx.addDevice('n-1', 'noise-monitor', { residentsExposed: 1000 });
-    fx.addDevice('n-2', 'noise-monitor', { residentsExposed: 3000 });
-    fx.addDevice('n-3', 'noise-monitor', { residentsExposed: 6000 });
-    // n-1: 12 h at 40, 12 h at 62 → arithmetic 51 but energetic ≈ 59: exposed
-    await fx.writeSeries('n-1', 'laeq', day.start, 1440, 60, (i) => (i < 720 ? 40 : 62));
-    await fx.writeSeries('n-2', 'laeq', day.start, 1440, 60, () => 58); // exposed
-    await fx.writeSeries('n-3', 'laeq', day.start, 1440, 60, () => 50); // quiet
-    const v = await noiseExposure.compute(fx.ctx, day);
-    expect(v.unit).toBe('%');
-    expect(v.value).toBeCloseTo(40, 12);
-    expect(v.lineage.registryCounts).toEqual({ monitors: 3, monitorsAboveThreshold: 2 });
-    fx.settings.noiseThresholdDb = 59; // n-1 at 59.02 dB stays exposed, n-2 not
-    expect((await noiseExposure.compute(fx.ctx, day)).value).toBeCloseTo(10, 12);
+  it('Lden in the city zone: evening +5 dB, night +10 dB (Directive 2002/49/EC Annex I)', async () => {
+    const paris = formulaFixture('Europe/Paris');
+    try {
+      // 2 March 2026 in Paris (no DST change): reading i at local minute i, local hour floor(i / 60).
+      const day = monthToDate(paris.calendar, paris.march.start + DAY);
+      paris.setPopulation(50_000);
+      paris.addDevice('n-1', 'noise-monitor', { residentsExposed: 5000 });
+      paris.addDevice('n-2', 'noise-monitor', { residentsExposed: 5000 });
+      const byHour = (h: number) => (h >= 7 && h < 19 ? 60 : h >= 19 && h < 23 ? 55 : 50);
+      await paris.writeSeries('n-1', 'laeq', day.start, 1440, 60, (i) => byHour(Math.floor(i / 60)));
+      await paris.writeSeries('n-2', 'laeq', day.start, 1440, 60, () => 57);
+      // n-1 by hand: Lday 60, Levening 55 + 5, Lnight 50 + 10 → Lden = 60; its LAeq over the day is 57.68.
+      const n1Lden = 10 * Math.log10((12 * 10 ** 6 + 4 * 10 ** 6 + 8 * 10 ** 6) / 24);
+      const n1Laeq = 10 * Math.log10((12 * 10 ** 6 + 4 * 10 ** 5.5 + 8 * 10 ** 5) / 24);
+      expect([n1Lden, n1Laeq]).toEqual([60, expect.closeTo(57.68, 2)]);
+      // n-2 steady at 57: Lden = 10·log10((12 + 4·10^0.5 + 8·10) / 24) + 57 = 63.4.
+      const n2Lden = 57 + 10 * Math.log10((12 + 4 * 10 ** 0.5 + 8 * 10) / 24);
+      expect(n2Lden).toBeCloseTo(63.4, 1);
+      paris.settings.noiseThresholdDb = 59; // n-1 exposed by Lden though its LAeq is under 59
+      let v = await noiseExposure.compute(paris.ctx, day);
+      expect(v.value).toBeCloseTo((10_000 / 50_000) * 100, 12);
+      expect(v.dataQuality).toBe('accurate-measurement');
+      paris.settings.noiseThresholdDb = 61; // n-1 (60) not, n-2 (63.4) exposed
+      v = await noiseExposure.compute(paris.ctx, day);
+      expect(v.value).toBeCloseTo((5000 / 50_000) * 100, 12);
+      expect(v.lineage.registryCounts?.monitoredResidentsExposedPercent).toBeCloseTo(50, 12);
+      paris.settings.noiseThresholdDb = 63.5;
+      expect((await noiseExposure.compute(paris.ctx, day)).value).toBe(0);
+    } finally {
+      await paris.close();
+    }
   });
 
-  it('equal weights when a monitor has no residents attribute', async () => {
+  it('Lden needs half the hours of each period covered; residents missing on an exposed monitor is NR', async () => {
     const day = monthToDate(fx.calendar, fx.march.start + DAY);
+    fx.setPopulation(100_000);
     fx.addDevice('n-1', 'noise-monitor', { residentsExposed: 1000 });
     fx.addDevice('n-2', 'noise-monitor');
-    await fx.writeSeries('n-1', 'laeq', day.start, 1440, 60, () => 70);
-    await fx.writeSeries('n-2', 'laeq', day.start, 720, 60, () => 45);
+    // n-1: 00:00–10:59 only (11 h): the night has 7 of its 8 hours, the evening none → LAeq (70) instead.
+    await fx.writeSeries('n-1', 'laeq', day.start, 660, 60, () => 70);
+    // n-2: a quiet full day, without residents.
+    await fx.writeSeries('n-2', 'laeq', day.start, 1440, 60, () => 40);
     const v = await noiseExposure.compute(fx.ctx, day);
-    expect(v.value).toBe(50);
-    expect(v.completeness).toBeCloseTo(0.75, 12);
-    expect(v.lineage.notes).toContain('residentsExposed missing on some monitors: monitors weigh equally');
+    expect(v.value).toBeCloseTo((1000 / 100_000) * 100, 12);
+    expect(v.dataQuality).toBe('estimation-with-assumptions');
+    expect(v.lineage.notes?.some((n) => n.startsWith('1 monitor(s) compared by LAeq'))).toBe(true);
+    // Equal weights in the monitored share: one of two monitors.
+    expect(v.lineage.registryCounts?.monitoredResidentsExposedPercent).toBe(50);
+    expect(v.lineage.notes).toContain(
+      'residentsExposed missing on some monitors: monitors weigh equally in the monitored share',
+    );
+    // n-2 loud and without residents: the population share cannot be counted.
+    await fx.writeSeries('n-2', 'laeq', day.start, 1440, 60, () => 80);
+    const loud = await noiseExposure.compute(fx.ctx, day);
+    expect(loud.value).toBeNull();
+    expect(loud.lineage.registryCounts?.monitoredResidentsExposedPercent).toBe(100);
   });
 
   it('EMF: probes whose highest interval mean stays within the limit', async () => {

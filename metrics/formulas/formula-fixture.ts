@@ -5,6 +5,9 @@ import { CityCalendar } from '../../core/city-calendar.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { AttributeValue, DeviceRecord } from '../../core/ports/device-directory.ts';
 import type { SeriesPoint } from '../../core/ports/series-store.ts';
+import { isSoundLevelUnit } from '../../core/sound-level.ts';
+import { KindCatalogue } from '../../devices/kind-catalogue.ts';
+import { withSoundEnergy } from '../../ingest/store/sound-energy-store.ts';
 import { SqliteSeriesStore } from '../../ingest/store/sqlite-series-store.ts';
 import {
   type DataQuality,
@@ -57,6 +60,11 @@ export function formulaFixture(zone = 'UTC'): FormulaFixture {
     retention: { rawDays: 400, minuteDays: 400, hourDays: 400, dayDays: 4000 },
     logger: silentLogger(),
   });
+  // Written as the platform writes: sound levels get their energy companion series.
+  const kinds = new KindCatalogue();
+  const writer = withSoundEnergy(store, (kind, metric) =>
+    isSoundLevelUnit(kinds.metric(kind, metric)?.unit ?? ''),
+  );
   const march = monthPeriod(calendar, '2026-03');
   const devices = new Map<string, DeviceRecord>();
   const events: Array<{ deviceId: string; type: string; ts: number }> = [];
@@ -68,7 +76,7 @@ export function formulaFixture(zone = 'UTC'): FormulaFixture {
   const settings: KpiSettings = structuredClone(DEFAULT_KPI_SETTINGS);
 
   const ctx: FormulaContext = {
-    store,
+    store: writer,
     calendar,
     settings,
     devices: (filter = {}) =>
@@ -131,9 +139,9 @@ export function formulaFixture(zone = 'UTC'): FormulaFixture {
           ts: from + i * stepSec * 1000,
           value: value(i),
         });
-        if (points.length === 5000) await store.write(points.splice(0));
+        if (points.length === 5000) await writer.write(points.splice(0));
       }
-      if (points.length > 0) await store.write(points);
+      if (points.length > 0) await writer.write(points);
     },
     addEvent(deviceId, type, ts) {
       events.push({ deviceId, type, ts });

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { CITY_FACTS, type GeneratedCity, type Reading } from './kpi-known-answer-city.ts';
 
 /**
@@ -15,6 +16,8 @@ export interface MonthFacts {
   end: number;
   /** local calendar days of the month */
   days: number;
+  /** the city's IANA zone */
+  zone: string;
 }
 
 /** Expected values keyed `code` or `code|dataPoint`, and the air pollution completeness. */
@@ -49,27 +52,30 @@ export function expectedKpis(
     sum(air.map(([, m]) => Math.min(values('air1', m).length, expectedReadings))) /
     (air.length * expectedReadings);
 
-  // EN: EN: EQ: 2A energetic mean LAeq over hour buckets, residents weighted
+  // EN: EN: EQ: 2A Lden per monitor from its raw readings (energetic means of the readings in the local
+  // hours of day 07–19, evening 19–23 (+5 dB), night 23–07 (+10 dB)), residents of monitors over 55 dB
+  // ÷ population. Every period is covered (3 % of readings dropped), so Lden applies to both monitors.
   let exposed = 0;
-  let residents = 0;
   for (const key of ['noise-loud', 'noise-quiet']) {
-    const byHour = new Map<number, number[]>();
+    const parts = { day: { e: 0, n: 0 }, evening: { e: 0, n: 0 }, night: { e: 0, n: 0 } };
     for (const r of kept(key)) {
-      const h = Math.floor(r.ts / HOUR);
-      byHour.set(h, [...(byHour.get(h) ?? []), r.values.laeq!]);
+      const h = DateTime.fromMillis(r.ts, { zone: month.zone }).hour;
+      const part = h >= 7 && h < 19 ? parts.day : h >= 19 && h < 23 ? parts.evening : parts.night;
+      part.e += 10 ** (r.values.laeq! / 10);
+      part.n++;
     }
-    let n = 0;
-    let energy = 0;
-    for (const xs of byHour.values()) {
-      n += xs.length;
-      energy += xs.length * 10 ** (mean(xs)! / 10);
-    }
-    const level = 10 * Math.log10(energy / n);
-    const weight = Number(city.specs.find((s) => s.key === key)!.attributes.residentsExposed);
-    residents += weight;
-    if (level > 55) exposed += weight;
+    const level = (p: { e: number; n: number }) => 10 * Math.log10(p.e / p.n);
+    const lden =
+      10 *
+      Math.log10(
+        (12 * 10 ** (level(parts.day) / 10) +
+          4 * 10 ** ((level(parts.evening) + 5) / 10) +
+          8 * 10 ** ((level(parts.night) + 10) / 10)) /
+          24,
+      );
+    if (lden > 55) exposed += Number(city.specs.find((s) => s.key === key)!.attributes.residentsExposed);
   }
-  out.set('EN: EN: EQ: 2A', (exposed / residents) * 100);
+  out.set('EN: EN: EQ: 2A', (exposed / pop) * 100);
 
   // EN: EN: EQ: 1C probes whose maximum stays within 28 V/m
   const probes = ['emf-ok', 'emf-high'];

@@ -119,6 +119,7 @@ export async function runKnownAnswerCity({ zone, label, seed, hours }: KnownAnsw
       start,
       end,
       days: startAt.daysInMonth!,
+      zone,
     });
     const live = await t.api<{ version: number; closed: boolean; entries: Entry[] }>(
       'GET',

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Config } from '../../../core/config.ts';
 import { CityError } from '../../../core/errors.ts';
-import type { SeriesScope, SeriesStore, Step } from '../../../core/ports/series-store.ts';
+import type { Bucket, SeriesScope, SeriesStore, Step } from '../../../core/ports/series-store.ts';
+import { energyMetric, isSoundLevelUnit, levelOfEnergy } from '../../../core/sound-level.ts';
 import type { KindCatalogue } from '../../../devices/kind-catalogue.ts';
 import type { DeviceRegistry } from '../../../devices/registry.ts';
 import { deviceIdSchema, districtSchema } from '../../../devices/registry-schema.ts';
@@ -45,6 +46,10 @@ export const seriesSchema = z
     ]),
     metric: z.string(),
     unit: z.string(),
+    averaging: z.enum(['arithmetic', 'energetic']).meta({
+      description:
+        'how `mean` averages the readings of a bucket: energetic for sound levels in dB (10·log10 of the mean of 10^(L/10)), arithmetic otherwise',
+    }),
     step: z.enum(['minute', 'hour', 'day']),
     timezone: z.string().meta({ description: 'IANA zone of the bucket boundaries' }),
     from: isoInstant,
@@ -53,7 +58,10 @@ export const seriesSchema = z
       z.object({
         t: isoInstant.meta({ description: 'bucket start' }),
         count: z.number().int(),
-        mean: z.number(),
+        mean: z.number().meta({
+          description:
+            'mean of the bucket; for a sound level the energetic mean, so that an hour or a day has its true LAeq',
+        }),
         min: z.number(),
         max: z.number(),
       }),
@@ -98,7 +106,7 @@ export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
       method: 'get',
       path: '/api/series',
       summary: 'Aggregates of a metric over time',
-      description: `Exactly one of device, district or city. At most ${deps.maxBuckets} buckets per request.`,
+      description: `Exactly one of device, district or city. At most ${deps.maxBuckets} buckets per request. The mean of a sound level (dB, dB(A)) is its energetic mean (LAeq of the bucket), of anything else the arithmetic mean.`,
       tag: 'series',
       access: 'viewer',
       query: seriesQuerySchema,
@@ -134,11 +142,24 @@ export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
             },
           );
         }
-        const points = await store.query({ scope, metric: query.metric, from, to, step: query.step });
+        const q = { scope, metric: query.metric, from, to, step: query.step };
+        const points = await store.query(q);
+        const energetic = isSoundLevelUnit(unit);
+        // Decibels average by their energy: the companion series of a sound level (core/sound-level.ts)
+        // holds 10^(L/10), and its bucket mean gives the level exactly at any step and scope.
+        const energy = energetic
+          ? new Map((await store.query({ ...q, metric: energyMetric(query.metric) })).map((b) => [b.t, b]))
+          : new Map<number, Bucket>();
+        const meanOf = (b: Bucket): number => {
+          const e = energy.get(b.t);
+          // Readings stored before the energy series was kept have none: their arithmetic mean stands in.
+          return e !== undefined && e.count === b.count ? levelOfEnergy(e.mean) : b.mean;
+        };
         return {
           scope,
           metric: query.metric,
           unit,
+          averaging: energetic ? ('energetic' as const) : ('arithmetic' as const),
           step: query.step,
           timezone: deps.config.cityTimezone,
           from: toIso(from),
@@ -146,7 +167,7 @@ export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
           points: points.map((b) => ({
             t: toIso(b.t),
             count: b.count,
-            mean: b.mean,
+            mean: meanOf(b),
             min: b.min,
             max: b.max,
           })),
