@@ -1,0 +1,207 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { topicFor } from '../../core/topics.ts';
+import { type NatsTestCluster, natsServerBinary, startNats } from '../servers/nats.ts';
+import { type PostgresTestServer, postgresBinDir, startPostgres } from '../servers/postgres.ts';
+import { type RoleProcess, roleProcess, until } from './role-process.ts';
+
+/**
+ * The roles as separate processes started through the CLI (`start --roles`), on a real nats-server and a
+ * real PostgreSQL: what a device gets acknowledged by an edge is readable through an api node, a device
+ * disabled through the api is cut by the edge, NATS going away stops acknowledgements, one kpi node leads.
+ */
+
+const natsBinary = natsServerBinary();
+const pgBin = postgresBinDir();
+let nats: NatsTestCluster;
+let pg: PostgresTestServer;
+let made = 0;
+const running: RoleProcess[] = [];
+
+beforeAll(async () => {
+  if (natsBinary === null || pgBin === null) return;
+  nats = await startNats(1, natsBinary);
+  pg = await startPostgres(pgBin);
+}, 60_000);
+afterEach(async () => {
+  for (const r of running.splice(0)) {
+    await r.proc.kill('SIGKILL');
+    r.dir.remove();
+  }
+});
+afterAll(async () => {
+  await nats?.destroy();
+  await pg?.destroy();
+});
+
+async function clusterEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const n = `${process.pid}_${++made}`;
+  return {
+    NATS_URL: nats.urls.join(','),
+    POSTGRES_URL: await pg.createDatabase(),
+    STORE: 'postgres',
+    JETSTREAM_STREAM: `ROLES_${n}`,
+    JETSTREAM_SUBJECT_PREFIX: `roles${n}`,
+    JETSTREAM_SHARDS: '4',
+    JETSTREAM_REPLICAS: '1',
+    EDGE_PUBLISH_TIMEOUT_MS: '1000',
+    ...extra,
+  };
+}
+
+async function start(roles: string, env: Record<string, string>): Promise<RoleProcess> {
+  const r = await roleProcess(roles, env);
+  running.push(r);
+  await r.proc.start();
+  return r;
+}
+
+const MINUTE = 60_000;
+const payload = (ts: number, value: number) => JSON.stringify({ ts, values: { pm25: value } });
+
+function connectDevice(url: string, id: string, password: string): Promise<MqttClient> {
+  const client = mqtt.connect(url, { clientId: `${id}-c`, username: id, password, reconnectPeriod: 200 });
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => resolve(client));
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+  });
+}
+
+/** Connects as soon as the edge knows the device (it hears of new devices from PostgreSQL). */
+async function loginOnceKnown(url: string, id: string, password: string): Promise<MqttClient> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await connectDevice(url, id, password);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+const publish = (client: MqttClient, topic: string, body: string): Promise<void> =>
+  new Promise((resolve, reject) =>
+    client.publish(topic, body, { qos: 1 }, (err) => (err ? reject(err) : resolve())),
+  );
+
+describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through the CLI', () => {
+  it('edge, writer and api processes: every PUBACKed reading is readable, a disabled device is cut, NATS down stops the PUBACKs', async () => {
+    const env = await clusterEnv();
+    const api = await start('api', env);
+    const writer = await start('writer', env);
+    const edge = await start('edge', env);
+    expect((await edge.readyz()).body).toMatchObject({ ready: true, roles: ['edge'] });
+    expect((await writer.readyz()).body.checks).toMatchObject({ nats: true, postgres: true, writer: true });
+
+    const provision = async () => {
+      const res = await api.proc.api<{ id: string; password: string }>('POST', '/api/devices', {
+        kind: 'air-quality-station',
+        district: 'D1',
+      });
+      expect(res.status).toBe(201);
+      return res.body;
+    };
+    const first = await provision();
+    const second = await provision();
+    // Provisioned on the api node: the edge learns of it through PostgreSQL's change feed.
+    const client = await loginOnceKnown(edge.proc.mqttUrl, first.id, first.password);
+    const now = Date.now();
+    const n = 30;
+    const acked: number[] = [];
+    for (let i = 1; i <= n; i++) {
+      await publish(client, topicFor(first.id, 'telemetry'), payload(now - i * MINUTE, i));
+      acked.push(now - i * MINUTE);
+    }
+    const from = new Date(now - (n + 1) * MINUTE).toISOString();
+    const to = new Date(now + MINUTE).toISOString();
+    const stored = async (device: string) => {
+      const res = await api.proc.api<{ points: Array<{ count: number }> }>(
+        'GET',
+        `/api/series?device=${device}&metric=pm25&from=${from}&to=${to}&step=minute`,
+      );
+      return res.body.points.reduce((sum, p) => sum + p.count, 0);
+    };
+    await until(`${n} readings through the api`, async () => (await stored(first.id)) >= n);
+    expect(await stored(first.id)).toBe(acked.length);
+
+    // Disabled through the api: the edge closes the device's session and refuses its next login.
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.options.reconnectPeriod = 0;
+    expect((await api.proc.api('POST', `/api/devices/${first.id}/disable`)).status).toBe(200);
+    await closed;
+    client.end(true);
+    await expect(connectDevice(edge.proc.mqttUrl, first.id, first.password)).rejects.toThrow();
+
+    // NATS stops: the edge says so and acknowledges nothing; the device keeps its message and resends.
+    const device = await connectDevice(edge.proc.mqttUrl, second.id, second.password);
+    await nats.nodes[0]!.stop('SIGTERM');
+    await until('the edge to report NATS down', async () => {
+      const r = await edge.readyz();
+      return r.status === 503 && r.body.checks.nats === false && r.body.failing.includes('nats');
+    });
+    let pubacked = false;
+    const sent = publish(device, topicFor(second.id, 'telemetry'), payload(now - MINUTE, 7)).then(() => {
+      pubacked = true;
+    });
+    const refusals = '{reason="INGEST_LOG_UNAVAILABLE"}';
+    await until(
+      'the edge to refuse the reading',
+      async () => (await edge.metric('citymetrics_messages_refused_total', refusals)) > 0,
+    );
+    expect(pubacked).toBe(false);
+    await nats.nodes[0]!.start();
+    await sent;
+    expect(pubacked).toBe(true);
+    await until('the edge ready again', async () => (await edge.readyz()).status === 200);
+    await until('the resent reading through the api', async () => (await stored(second.id)) === 1);
+    device.end(true);
+  }, 180_000);
+
+  it('two kpi processes: exactly one leads; when it is killed the other takes over', async () => {
+    const env = await clusterEnv({ KPI_LEADER_RETRY_MS: '300' });
+    const a = await start('kpi', env);
+    const b = await start('kpi', env);
+    const states = async () => [(await a.readyz()).body.kpi?.state, (await b.readyz()).body.kpi?.state];
+    expect((await states()).sort()).toEqual(['leader', 'standby']);
+    expect((await a.readyz()).status).toBe(200);
+    expect((await b.readyz()).status).toBe(200);
+    const [leader, standby] = (await a.readyz()).body.kpi?.state === 'leader' ? [a, b] : [b, a];
+    await leader.proc.kill('SIGKILL');
+    await until(
+      'the standby to lead',
+      async () => (await standby.readyz()).body.kpi?.state === 'leader',
+      20_000,
+    );
+    expect((await standby.readyz()).body.checks.kpiLock).toBe(true);
+  }, 120_000);
+
+  it('refuses to start, with the code and the setting to fix, when NATS or PostgreSQL is unreachable or the stream was made otherwise', async () => {
+    const env = await clusterEnv();
+    const failed = async (roles: string, extra: Record<string, string>) => {
+      const r = await roleProcess(roles, { ...env, ...extra });
+      running.push(r);
+      r.proc.spawn();
+      const exit = await r.proc.whenExited();
+      expect(exit.code).toBe(1);
+      return r.proc.output;
+    };
+    expect(await failed('edge', { NATS_URL: 'nats://127.0.0.1:1' })).toMatch(
+      /INGEST_LOG_UNAVAILABLE: NATS_URL nats:\/\/127\.0\.0\.1:1: cannot connect/,
+    );
+    expect(await failed('writer', { POSTGRES_URL: 'postgres://postgres@127.0.0.1:1/none' })).toMatch(
+      /INGEST_STORE_UNAVAILABLE: POSTGRES_URL postgres:\/\/postgres@127\.0\.0\.1:1\/none/,
+    );
+    const edge = await start('edge', env);
+    await edge.proc.kill('SIGTERM');
+    expect(await failed('edge', { JETSTREAM_SHARDS: '8' })).toMatch(
+      /INGEST_LOG_MISCONFIGURED: JetStream stream ROLES_/,
+    );
+    expect(await failed('api', { STORE: 'sqlite' })).toMatch(
+      /CONFIG_INVALID: .*STORE=sqlite cannot be shared by the api/s,
+    );
+  }, 120_000);
+});
