@@ -25,9 +25,18 @@ const rssi = {
   aggregation: 'mean',
 } as const;
 
-// EU reference conditions (20 °C, 101.3 kPa): Directive 2008/50/EC; the U4SSC README lists the factors.
+/**
+ * ppb → µg/m³ at one reference condition, the one Directive 2008/50/EC (Annex VI) sets for gases: 293.15 K
+ * (20 °C) and 101.325 kPa. One ppb of a gas of molar mass M (g/mol) is M / Vm µg/m³, Vm = R·T/P =
+ * 24.055 L/mol; NO2 46.0055/24.055 = 1.9125, SO2 64.066/24.055 = 2.6633, O3 47.9982/24.055 = 1.9954. At 25 °C
+ * (Vm 24.465 L/mol) every factor would be 1.7 % lower: values converted differently do not compare.
+ */
+const MOLAR_VOLUME_L = (8.314462618 * 293.15) / 101.325;
 // biome-ignore format: kept on one line, like the table below
-const ppbAt20C = (factor: number) => ({ factor, note: 'ppb → µg/m³ at 20 °C and 101.3 kPa (EU reference conditions)' });
+const ppbAt20C = (molarMass: number, perPpb = 1) => ({ factor: (perPpb * molarMass) / MOLAR_VOLUME_L, note: `ppb → µg/m³: M ${molarMass} g/mol ÷ ${MOLAR_VOLUME_L.toFixed(3)} L/mol (20 °C, 101.325 kPa, Directive 2008/50/EC)` });
+const NO2_G_MOL = 46.0055;
+const SO2_G_MOL = 64.066;
+const O3_G_MOL = 47.9982;
 
 // biome-ignore format: one metric per line reads as a table; the formatter would spread each over ten lines
 export const deviceKinds: KindInput[] = [
@@ -40,9 +49,9 @@ export const deviceKinds: KindInput[] = [
     metrics: [
       { name: 'pm25', description: 'PM2.5 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, 'mg/m³': { factor: 1000 } }, min: 0, max: 1000, aggregation: 'mean' },
       { name: 'pm10', description: 'PM10 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, 'mg/m³': { factor: 1000 } }, min: 0, max: 2000, aggregation: 'mean' },
-      { name: 'no2', description: 'NO2 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, ppb: ppbAt20C(1.91), ppm: ppbAt20C(1910) }, min: 0, max: 2000, aggregation: 'mean' },
-      { name: 'so2', description: 'SO2 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, ppb: ppbAt20C(2.66), ppm: ppbAt20C(2660) }, min: 0, max: 2000, aggregation: 'mean' },
-      { name: 'o3', description: 'O3 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, ppb: ppbAt20C(2.0), ppm: ppbAt20C(2000) }, min: 0, max: 1000, aggregation: 'mean' },
+      { name: 'no2', description: 'NO2 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, ppb: ppbAt20C(NO2_G_MOL), ppm: ppbAt20C(NO2_G_MOL, 1000) }, min: 0, max: 2000, aggregation: 'mean' },
+      { name: 'so2', description: 'SO2 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, ppb: ppbAt20C(SO2_G_MOL), ppm: ppbAt20C(SO2_G_MOL, 1000) }, min: 0, max: 2000, aggregation: 'mean' },
+      { name: 'o3', description: 'O3 concentration', unit: 'µg/m³', altUnits: { 'ug/m3': { factor: 1 }, ppb: ppbAt20C(O3_G_MOL), ppm: ppbAt20C(O3_G_MOL, 1000) }, min: 0, max: 1000, aggregation: 'mean' },
       battery,
     ],
     events: ['calibration', 'maintenance'],

@@ -185,19 +185,20 @@ describe('validateReadings conversions', () => {
     fromUnit?: string;
   }> = [
     {
-      name: 'NO2 ppb → µg/m³ (× 1.91)',
+      // M / Vm at 20 °C and 101.325 kPa: Vm = R·T/P = 8.314462618 × 293.15 / 101.325 L/mol.
+      name: 'NO2 ppb → µg/m³ (× 46.0055 / 24.055 = 1.9125)',
       kind: AIR,
       metric: 'no2',
       raw: { value: 21, unit: 'ppb' },
-      value: 40.11,
+      value: (21 * 46.0055 * 101.325) / (8.314462618 * 293.15),
       fromUnit: 'ppb',
     },
     {
-      name: 'SO2 ppb → µg/m³ (× 2.66)',
+      name: 'SO2 ppb → µg/m³ (× 64.066 / 24.055 = 2.6633)',
       kind: AIR,
       metric: 'so2',
       raw: { value: 10, unit: 'ppb' },
-      value: 26.6,
+      value: (10 * 64.066 * 101.325) / (8.314462618 * 293.15),
       fromUnit: 'ppb',
     },
     {
@@ -243,6 +244,18 @@ describe('validateReadings conversions', () => {
       fromUnit: 'mph',
     },
   ];
+  it('states the factors at 20 °C and 101.325 kPa: NO2 1.9125, SO2 2.6633, O3 1.9954 µg/m³ per ppb', () => {
+    for (const [metric, factor] of [
+      ['no2', 46.0055 / 24.055],
+      ['so2', 64.066 / 24.055],
+      ['o3', 47.9982 / 24.055],
+    ] as const) {
+      const r = run(AIR, { ts: ISO_NOW, values: { [metric]: { value: 100, unit: 'ppb' } } });
+      expect(r.ok).toBe(true);
+      if (r.ok) expect(r.value.values[0]!.value / 100).toBeCloseTo(factor, 4);
+    }
+  });
+
   it.each(cases)('$name', ({ kind, metric, raw, value, fromUnit }) => {
     const r = run(kind, { ts: ISO_NOW, values: { [metric]: raw } });
     expect(r.ok).toBe(true);
@@ -265,7 +278,7 @@ describe('validateReadings conversions', () => {
       ['pm25', NOW, 1],
       ['pm10', NOW, 2],
       ['pm25', NOW - 59_750, 3],
-      ['o3', NOW - 120_000, 20],
+      ['o3', NOW - 120_000, expect.closeTo((10 * 47.9982 * 101.325) / (8.314462618 * 293.15), 9)],
     ]);
   });
 

@@ -120,7 +120,8 @@ describe('live hub', () => {
     expect(await h.ingest.submit(device.id, 'telemetry', payload)).toEqual({ ok: true, accepted: 2 });
     const { items } = await pushed;
     expect(items.map((i) => [i.deviceId, i.metric, i.value, i.unit]).sort()).toEqual([
-      [device.id, 'no2', 19.1, 'µg/m³'],
+      // 10 ppb NO2 at 20 °C and 101.325 kPa
+      [device.id, 'no2', expect.closeTo((10 * 46.0055 * 101.325) / (8.314462618 * 293.15), 9), 'µg/m³'],
       [device.id, 'pm25', 8.5, 'µg/m³'],
     ]);
     await h.ingest.drain();
@@ -130,7 +131,7 @@ describe('live hub', () => {
       { token: h.tokens.viewer },
     );
     expect(latest.body.values.map((v) => [v.metric, v.value, v.ts]).sort()).toEqual([
-      ['no2', 19.1, ts],
+      ['no2', expect.closeTo((10 * 46.0055 * 101.325) / (8.314462618 * 293.15), 9), ts],
       ['pm25', 8.5, ts],
     ]);
   });

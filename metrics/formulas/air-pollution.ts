@@ -5,8 +5,8 @@ import { FormulaRun } from './formula-run.ts';
  * EN: EN: AQ: 1C Air Pollution (U4SSC: "mass of pollutant / volume of air sampled, reported as the annual
  * mean concentration for each pollutant", µg/m³). Five data points: PM2.5, PM10, NO2, SO2, O3.
  *
- * Inputs: air-quality-station readings pm25, pm10, no2, so2, o3 (µg/m³; ppb is converted at ingest at EU
- * reference conditions, 20 °C). Each data point is the mean of the city series of its metric over the period
+ * Inputs: air-quality-station readings pm25, pm10, no2, so2, o3 (µg/m³; ppb is converted at ingest at the EU
+ * reference condition, 20 °C and 101.325 kPa, devices/kinds.ts). Each data point is the mean of the city series of its metric over the period
  * (every reading of every station, so a station weighs by its readings). The annual value is this over a
  * year; month, month to date and year to date give the running figure.
  *

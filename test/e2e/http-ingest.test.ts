@@ -104,7 +104,11 @@ describe('HTTP ingest: accepted readings', () => {
       'GET',
       `/api/devices/${d.id}/latest`,
     );
-    expect(latest.body.values.find((v) => v.metric === 'no2')?.value).toBe(19.1);
+    // 10 ppb NO2 at 20 °C and 101.325 kPa: 10 × 46.0055 / 24.055 µg/m³.
+    expect(latest.body.values.find((v) => v.metric === 'no2')?.value).toBeCloseTo(
+      (10 * 46.0055 * 101.325) / (8.314462618 * 293.15),
+      9,
+    );
   });
 
   it('takes the same reading twice as a duplicate: stored once', async () => {

@@ -165,8 +165,11 @@ describe('NGSI-LD API', () => {
     );
     expect(aq.status).toBe(200);
     expect(aq.body.pm25).toMatchObject({ type: 'Property', value: 12.5, unitCode: 'GQ' });
-    // 10 ppb NO2 at EU reference conditions is 19.1 µg/m³.
-    expect((aq.body.no2 as { value: number }).value).toBeCloseTo(19.1, 6);
+    // 10 ppb NO2 at EU reference conditions (20 °C, 101.325 kPa) is 10 × 46.0055 / 24.055 = 19.125 µg/m³.
+    expect((aq.body.no2 as { value: number }).value).toBeCloseTo(
+      (10 * 46.0055 * 101.325) / (8.314462618 * 293.15),
+      6,
+    );
     expect(aq.body).not.toHaveProperty('battery');
     expect(aq.body).not.toHaveProperty('co');
     expect(aq.body.location).toEqual({

@@ -32,8 +32,8 @@ describe('end to end: provision → connect → publish → stored → API', () 
     const byMetric = Object.fromEntries(res.body.values.map((v) => [v.metric, v]));
     expect(byMetric.pm25?.value).toBe(12.5);
     expect(byMetric.pm25?.ts).toBe(ts);
-    // 10 ppb NO2 at EU reference conditions (20 °C) is 19.1 µg/m³.
-    expect(byMetric.no2?.value).toBeCloseTo(19.1, 6);
+    // 10 ppb NO2 at EU reference conditions (20 °C, 101.325 kPa) is 10 × 46.0055 / 24.055 = 19.125 µg/m³.
+    expect(byMetric.no2?.value).toBeCloseTo((10 * 46.0055 * 101.325) / (8.314462618 * 293.15), 6);
     expect(byMetric.no2?.unit).toBe('µg/m³');
   });
 
@@ -68,10 +68,31 @@ describe('end to end: provision → connect → publish → stored → API', () 
       points: Array<{ t: string; count: number; mean: number; min: number; max: number }>;
     }>('GET', `/api/series?device=${dev.id}&metric=laeq&from=${from}&to=${to}&step=minute`);
     expect(minutes.status).toBe(200);
+    // LAeq is a sound level: the mean of a bucket is energetic, 10·log10(mean(10^(L/10))).
+    const energetic = (xs: number[]) =>
+      10 * Math.log10(xs.reduce((a, x) => a + 10 ** (x / 10), 0) / xs.length);
     expect(minutes.body.points).toEqual([
-      { t: new Date(base).toISOString(), count: 3, mean: 55, min: 50, max: 60 },
-      { t: new Date(base + MINUTE).toISOString(), count: 2, mean: 75, min: 70, max: 80 },
-      { t: new Date(base + 2 * MINUTE).toISOString(), count: 1, mean: 40, min: 40, max: 40 },
+      {
+        t: new Date(base).toISOString(),
+        count: 3,
+        mean: expect.closeTo(energetic([50, 60, 55]), 9),
+        min: 50,
+        max: 60,
+      },
+      {
+        t: new Date(base + MINUTE).toISOString(),
+        count: 2,
+        mean: expect.closeTo(energetic([70, 80]), 9),
+        min: 70,
+        max: 80,
+      },
+      {
+        t: new Date(base + 2 * MINUTE).toISOString(),
+        count: 1,
+        mean: expect.closeTo(40, 9),
+        min: 40,
+        max: 40,
+      },
     ]);
     const hours = await t.api<{ points: Array<{ count: number; mean: number }> }>(
       'GET',
@@ -79,7 +100,7 @@ describe('end to end: provision → connect → publish → stored → API', () 
     );
     expect(hours.body.points).toHaveLength(1);
     expect(hours.body.points[0]).toMatchObject({ count: 6, min: 40, max: 80 });
-    expect(hours.body.points[0]!.mean).toBeCloseTo((50 + 60 + 55 + 70 + 80 + 40) / 6, 9);
+    expect(hours.body.points[0]!.mean).toBeCloseTo(energetic([50, 60, 55, 70, 80, 40]), 9);
     const district = await t.api<{ points: Array<{ count: number }> }>(
       'GET',
       `/api/series?district=Harbour&metric=laeq&from=${from}&to=${to}&step=hour`,
