@@ -90,6 +90,16 @@ describe('per-device counters', () => {
       `citymetrics_device_messages_refused{device="${dev.id}",reason="INGEST_OUT_OF_RANGE"} 1`,
     );
     expect(metrics).toContain(`citymetrics_device_values_stored{device="${dev.id}"} 9`);
+
+    // The platform's totals count readings' values, not the energy companions the store keeps next to
+    // each sound level: 8 distinct values and the resent one (only this device has sent anything).
+    const stats = await t.api<{
+      accepted: { values: number };
+      stored: { inserted: number; duplicates: number };
+    }>('GET', '/api/ingest/stats');
+    expect(stats.status).toBe(200);
+    expect(stats.body.accepted.values).toBe(9);
+    expect(stats.body.stored).toMatchObject({ inserted: 8, duplicates: 1 });
     await client.endAsync();
   });
 });
