@@ -57,6 +57,8 @@ export interface KpiRevised {
   oldValue: number | null;
   newValue: number | null;
   cause: string;
+  /** what changed, specifically (metrics RestatementCause: late-data, revision, manual-input, city-profile, target) */
+  causes: ReadonlyArray<{ kind: string }>;
 }
 
 interface EventMap {

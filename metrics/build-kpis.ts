@@ -96,7 +96,7 @@ export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
       ...(options.closeCheckIntervalMs ? { checkIntervalMs: options.closeCheckIntervalMs } : {}),
     },
   );
-  engine.setRestater((period, codes, cause) => monthClose.restate(period, codes, cause));
+  engine.setRestater((period, codes, causes) => monthClose.restate(period, codes, causes));
   const service = new KpiService({
     engine,
     rollups,
@@ -105,6 +105,7 @@ export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
     catalogue,
     profile,
     targets,
+    manual,
     calendar,
     clock,
     logger,

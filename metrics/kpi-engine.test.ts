@@ -166,7 +166,8 @@ describe('KpiEngine', () => {
         oldValue: 0,
         newValue: 100,
         version: 2,
-        cause: 'late data: 600 readings for 2026-02 (noise-monitor)',
+        cause: `late data: 600 readings arrived after close from ${device.id}`,
+        causes: [{ kind: 'late-data', readings: 600, devices: [device.id] }],
       }),
     ]);
   });

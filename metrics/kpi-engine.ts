@@ -17,6 +17,7 @@ import type { KpiStore } from './kpi-store.ts';
 import type { FormulaContext, KpiValue, Period, PeriodKind } from './kpi-types.ts';
 import { scoreSummary, toView } from './kpi-views.ts';
 import { monthOf, monthPeriod, monthToDate, rolling12Months, yearToDate } from './periods.ts';
+import { CAUSE_DEVICES_MAX, type RestatementCause } from './rollup-types.ts';
 import type { KpiTargets } from './targets.ts';
 
 export const CURRENT_KINDS = ['month-to-date', 'year-to-date', 'rolling-12-months'] as const;
@@ -47,13 +48,19 @@ export interface KpiEngineOptions {
 }
 
 /** Restates a closed period (month-close.ts): recompute, compare, new version if anything changed. */
-export type Restater = (period: string, codes: ReadonlySet<string>, cause: string) => Promise<unknown>;
+export type Restater = (
+  period: string,
+  codes: ReadonlySet<string>,
+  causes: RestatementCause[],
+) => Promise<unknown>;
 
 interface LateTouch {
   codes: Set<string>;
   readings: number;
   revisions: number;
-  kinds: Set<string>;
+  /** bounded by CAUSE_DEVICES_MAX each: the causes name devices, the counts stay exact */
+  readingDevices: Set<string>;
+  revisionDevices: Set<string>;
 }
 
 /**
@@ -188,22 +195,27 @@ export class KpiEngine {
   }
 
   private readonly onReadings = (r: ReadingsAccepted): void => {
-    this.touch(r.kind, r.values, 'reading');
+    this.touch(r.kind, r.values, 'reading', r.deviceId);
   };
 
   private readonly onDeviceEvent = (e: DeviceEventAccepted): void => {
-    this.touch(e.kind, [e], 'reading');
+    this.touch(e.kind, [e], 'reading', e.deviceId);
   };
 
   private readonly onRevised = (r: ReadingsRevised): void => {
     for (const rev of r.revisions) {
       const kind = this.deps.devices.get(rev.deviceId)?.kind;
-      if (kind !== undefined) this.touch(kind, [rev], 'revision');
+      if (kind !== undefined) this.touch(kind, [rev], 'revision', rev.deviceId);
     }
   };
 
   /** O(readings) with no calendar work for the common case (readings of the current month). */
-  private touch(kind: string, stamped: readonly { ts: number }[], what: 'reading' | 'revision'): void {
+  private touch(
+    kind: string,
+    stamped: readonly { ts: number }[],
+    what: 'reading' | 'revision',
+    deviceId: string,
+  ): void {
     const formulas = formulasForKind(kind);
     if (formulas.length === 0) return;
     for (const f of formulas) this.pendingCodes.add(f.code);
@@ -218,11 +230,18 @@ export class KpiEngine {
       let t = this.pendingLate.get(range.label);
       if (t === undefined) {
         if (this.pendingLate.size >= 120) continue; // bounded: ten years of months at most per recompute
-        t = { codes: new Set(), readings: 0, revisions: 0, kinds: new Set() };
+        t = {
+          codes: new Set(),
+          readings: 0,
+          revisions: 0,
+          readingDevices: new Set(),
+          revisionDevices: new Set(),
+        };
         this.pendingLate.set(range.label, t);
       }
       for (const f of formulas) t.codes.add(f.code);
-      t.kinds.add(kind);
+      const devices = what === 'reading' ? t.readingDevices : t.revisionDevices;
+      if (devices.size < CAUSE_DEVICES_MAX) devices.add(deviceId);
       if (what === 'reading') t.readings++;
       else t.revisions++;
     }
@@ -271,11 +290,13 @@ export class KpiEngine {
       const closed =
         this.deps.kpiStore.latestRollup(label) !== null || this.deps.kpiStore.latestRollup(year) !== null;
       if (!closed || this.restater === null) continue;
-      const parts = [];
+      // the month is closed: these readings arrived after its close
+      const causes: RestatementCause[] = [];
       if (t.readings > 0)
-        parts.push(`late data: ${t.readings} readings for ${label} (${[...t.kinds].sort().join(', ')})`);
-      if (t.revisions > 0) parts.push(`revision: ${t.revisions} readings revised in ${label}`);
-      await this.restater(label, t.codes, parts.join('; '));
+        causes.push({ kind: 'late-data', readings: t.readings, devices: [...t.readingDevices].sort() });
+      if (t.revisions > 0)
+        causes.push({ kind: 'revision', readings: t.revisions, devices: [...t.revisionDevices].sort() });
+      await this.restater(label, t.codes, causes);
     }
   }
 

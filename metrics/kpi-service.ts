@@ -1,9 +1,15 @@
+import { DateTime } from 'luxon';
 import type { CityCalendar } from '../core/city-calendar.ts';
 import type { Clock } from '../core/clock.ts';
 import { CityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { compactCode, type KpiCatalogue, type KpiDefinition, type KpiFilter } from './catalogue/catalogue.ts';
-import type { CityProfile, CityProfileView, ProfileUpdate } from './city-profile.ts';
+import {
+  type CityProfile,
+  type CityProfileView,
+  PROFILE_FIGURES,
+  type ProfileUpdate,
+} from './city-profile.ts';
 import type { ConsistencyFinding } from './exports/index.ts';
 import { consistencyReport, toCsv, toJson, toXlsx } from './exports/index.ts';
 import { parseManualSheetOffThread } from './exports/parse-sheet-off-thread.ts';
@@ -12,6 +18,7 @@ import { CURRENT_KINDS, type CurrentKind, type KpiEngine } from './kpi-engine.ts
 import type { KpiStore, ManualValueRecord } from './kpi-store.ts';
 import type { Lineage } from './kpi-types.ts';
 import { type KpiValueView, type ScoreSummary, scoreSummary, toView } from './kpi-views.ts';
+import type { ManualInputs } from './manual-inputs.ts';
 import {
   type EntryProblem,
   FORMULA_INPUTS,
@@ -20,7 +27,7 @@ import {
 } from './manual-validation.ts';
 import type { MonthClose } from './month-close.ts';
 import { periodFromLabel } from './periods.ts';
-import type { RestatementRecord, RollupEntry } from './rollup-types.ts';
+import type { RestatementCause, RestatementRecord, RollupEntry } from './rollup-types.ts';
 import type { Rollups, RollupView, Trend } from './rollups.ts';
 import type { KpiTargets } from './targets.ts';
 
@@ -63,6 +70,7 @@ export class KpiService {
       catalogue: KpiCatalogue;
       profile: CityProfile;
       targets: KpiTargets;
+      manual: ManualInputs;
       calendar: CityCalendar;
       clock: Clock;
       logger: Logger;
@@ -163,7 +171,7 @@ export class KpiService {
    * Enters manual values (all or nothing). Each is validated (code, data point, period, unit, range, data
    * quality, override), then the period's roll-up with the new values is checked against the verifier's
    * consistency rules: a new error naming one of the entered KPIs refuses the lot. Closed periods the
-   * values touch are restated ('manual value entered').
+   * values touch are restated, each cause naming the entry and its value before and after.
    */
   async enterValues(
     reqs: ReadonlyArray<ManualEntryRequest & { row?: number }>,
@@ -182,13 +190,13 @@ export class KpiService {
     }
     if (problems.length > 0) throw problemsError(problems, reqs.length > 1);
     await this.checkConsistency(valid, reqs);
+    const causes = valid.map((v) => ({ label: v.period, cause: this.manualCause(v) }));
     const added = this.deps.kpiStore.addManualValues(valid);
     await this.afterChange(
-      added.map((m) => m.period),
+      causes,
       new Set(
         added.flatMap((m) => (m.subjectType === 'kpi' ? [m.subject] : FORMULA_INPUTS[m.subject]!.codes)),
       ),
-      'manual value entered',
     );
     return added;
   }
@@ -222,13 +230,23 @@ export class KpiService {
   }
 
   async updateProfile(update: ProfileUpdate, by: Who): Promise<CityProfileView> {
+    const from = update.effectiveFrom ?? this.deps.calendar.local(this.deps.clock.now()).toISODate()!;
+    const fromMs = DateTime.fromISO(from, { zone: this.deps.calendar.zone }).toMillis();
+    // the figures as they stood for the periods the update reaches, before it
+    const before = Number.isFinite(fromMs) ? this.deps.profile.view(fromMs) : null;
     const view = this.deps.profile.update(update, who(by));
-    const from = update.effectiveFrom ?? view.history.at(-1)?.effectiveFrom;
-    const label = from?.slice(0, 7) ?? null;
+    const causes: RestatementCause[] = [];
+    for (const field of ['name', 'currency', ...PROFILE_FIGURES] as const) {
+      const next = update[field];
+      if (next === undefined) continue;
+      const old = before?.[field] ?? null;
+      const oldValue = old !== null && typeof old === 'object' ? old.value : old;
+      if (oldValue === next) continue;
+      causes.push({ kind: 'city-profile', field, effectiveFrom: from, oldValue, newValue: next });
+    }
     await this.afterChange(
-      label === null ? [] : [label],
+      causes.map((cause) => ({ label: from.slice(0, 7), cause })),
       new Set(FORMULAS.map((f) => f.code)),
-      'city profile changed',
     );
     return view;
   }
@@ -278,6 +296,11 @@ export class KpiService {
   restatements(label: string): { period: string; restatements: RestatementRecord[] } {
     const period = this.deps.rollups.period(label).label;
     return { period, restatements: this.deps.kpiStore.restatements(period) };
+  }
+
+  versions(label: string): { period: string; versions: ReturnType<KpiStore['rollupVersions']> } {
+    const period = this.deps.rollups.period(label).label;
+    return { period, versions: this.deps.kpiStore.rollupVersions(period) };
   }
 
   private findings(view: RollupView): ConsistencyFinding[] {
@@ -346,22 +369,51 @@ export class KpiService {
     }
   }
 
-  /** Recomputes running values and restates the closed periods the change reaches. */
+  /** What a manual entry changes: the value that held for its period before (carried forward or not). */
+  private manualCause(v: {
+    subjectType: 'kpi' | 'input';
+    subject: string;
+    dataPoint: string | null;
+    period: string;
+    value: number;
+  }): RestatementCause {
+    const period = periodFromLabel(this.deps.calendar, v.period);
+    const held = period === null ? null : this.deps.manual.resolve(v.subjectType, v.subject, period);
+    const old =
+      held?.records.find((r) => r.dataPoint === v.dataPoint) ??
+      (held?.records.length === 1 && v.dataPoint === null ? held.records[0] : undefined);
+    return {
+      kind: 'manual-input',
+      subjectType: v.subjectType,
+      subject: v.subject,
+      dataPoint: v.dataPoint,
+      period: v.period,
+      oldValue: old?.value ?? null,
+      newValue: v.value,
+    };
+  }
+
+  /**
+   * Recomputes running values and restates the closed periods the changes reach; each closed period is
+   * restated with the causes that reach it (an entry for a period changes the closed periods ending after
+   * it starts).
+   */
   private async afterChange(
-    labels: readonly string[],
+    changes: ReadonlyArray<{ label: string; cause: RestatementCause }>,
     codes: ReadonlySet<string>,
-    cause: string,
   ): Promise<void> {
     this.deps.engine.invalidate(codes);
-    const closed = new Set<string>();
-    for (const label of labels) {
+    const closed = new Map<string, RestatementCause[]>();
+    for (const { label, cause } of changes) {
+      let reached: string[] = [];
       try {
-        for (const p of this.deps.monthClose.closedPeriodsFrom(label)) closed.add(p);
+        reached = this.deps.monthClose.closedPeriodsFrom(label);
       } catch {
         // a label that is not a calendar period has no closed periods
       }
+      for (const p of reached) closed.set(p, [...(closed.get(p) ?? []), cause]);
     }
-    for (const p of [...closed].sort()) await this.deps.monthClose.restate(p, codes, cause);
+    for (const p of [...closed.keys()].sort()) await this.deps.monthClose.restate(p, codes, closed.get(p)!);
     await this.deps.engine.flush();
   }
 }

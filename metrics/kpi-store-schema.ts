@@ -3,7 +3,7 @@ import { openCitymetricsDb } from '../core/sqlite-file.ts';
 
 /** 'CMKP': marks `<dataDir>/kpi.db` as ours, so a foreign SQLite file is refused rather than written to. */
 export const KPI_APPLICATION_ID = 0x434d4b50;
-export const KPI_SCHEMA_VERSION = 1;
+export const KPI_SCHEMA_VERSION = 2;
 export const KPI_FILE_NAME = 'kpi.db';
 
 /**
@@ -85,8 +85,14 @@ export function openKpiDb(file: string): Database.Database {
     what: 'KPI database',
     applicationId: KPI_APPLICATION_ID,
     schemaVersion: KPI_SCHEMA_VERSION,
-    migrate(db) {
-      db.exec(SCHEMA);
+    migrate(db, fromVersion) {
+      if (fromVersion < 1) db.exec(SCHEMA);
+      // 2: the structured causes of a version and of each restatement (JSON array of RestatementCause)
+      if (fromVersion < 2)
+        db.exec(`
+          ALTER TABLE rollups ADD COLUMN causes TEXT NOT NULL DEFAULT '[]';
+          ALTER TABLE restatements ADD COLUMN causes TEXT NOT NULL DEFAULT '[]';
+        `);
     },
   });
 }

@@ -9,6 +9,7 @@ import { makeTempDir, type TempDir } from '../test/helpers/temp-dir.ts';
 import { loadCatalogue } from './catalogue/catalogue.ts';
 import { CityProfile } from './city-profile.ts';
 import { KpiStore, type ManualValueInput } from './kpi-store.ts';
+import { KPI_FILE_NAME } from './kpi-store-schema.ts';
 import { ManualInputs } from './manual-inputs.ts';
 import { validateEntry } from './manual-validation.ts';
 import { monthPeriod, monthToDate, yearPeriod } from './periods.ts';
@@ -63,6 +64,7 @@ describe('KpiStore', () => {
       closedAt: T0,
       closedBy: 'scheduler',
       cause: 'closed',
+      causes: [],
       entries: [],
     });
     store.saveRollup(
@@ -72,6 +74,7 @@ describe('KpiStore', () => {
         closedAt: T0 + 5,
         closedBy: 'scheduler',
         cause: 'late data',
+        causes: [{ kind: 'late-data', readings: 3, devices: ['d1'] }],
         entries: [],
       },
       [
@@ -83,6 +86,7 @@ describe('KpiStore', () => {
           oldValue: 1,
           newValue: 2,
           cause: 'late data',
+          causes: [{ kind: 'late-data', readings: 3, devices: ['d1'] }],
           at: T0 + 5,
         },
       ],
@@ -100,10 +104,30 @@ describe('KpiStore', () => {
         oldValue: 1,
         newValue: 2,
         cause: 'late data',
+        causes: [{ kind: 'late-data', readings: 3, devices: ['d1'] }],
         at: T0 + 5,
       },
     ]);
+    expect(reopened.rollupVersions('2026-02').map((v) => [v.version, v.causes])).toEqual([
+      [1, []],
+      [2, [{ kind: 'late-data', readings: 3, devices: ['d1'] }]],
+    ]);
     expect(reopened.closedPeriods()).toEqual(['2026-02']);
+    reopened.close();
+  });
+
+  it('migrates a schema 1 file: its versions and restatements keep, with no structured causes', () => {
+    const store = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    const v1 = { period: '2026-02', version: 1, closedAt: T0, closedBy: 'scheduler', cause: 'closed' };
+    store.saveRollup({ ...v1, causes: [], entries: [] });
+    store.close();
+    // what a release before structured causes left on disk
+    const db = new Database(dir.file(KPI_FILE_NAME));
+    db.exec('ALTER TABLE rollups DROP COLUMN causes; ALTER TABLE restatements DROP COLUMN causes');
+    db.pragma('user_version = 1');
+    db.close();
+    const reopened = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    expect(reopened.rollupVersions('2026-02')).toEqual([{ ...v1, causes: [] }]);
     reopened.close();
   });
 

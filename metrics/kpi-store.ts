@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from '../core/logger.ts';
 import { KPI_FILE_NAME, openKpiDb } from './kpi-store-schema.ts';
 import type { DataQuality } from './kpi-types.ts';
-import type { RestatementRecord, RollupEntry, StoredRollup } from './rollup-types.ts';
+import type { RestatementCause, RestatementRecord, RollupEntry, StoredRollup } from './rollup-types.ts';
 
 export { KPI_APPLICATION_ID, KPI_FILE_NAME } from './kpi-store-schema.ts';
 
@@ -283,11 +283,11 @@ export class KpiStore {
   /** Stores a roll-up version and its restatement rows in one transaction. */
   saveRollup(rollup: StoredRollup, restatements: readonly RestatementRecord[] = []): void {
     const insertRollup = this.db.prepare(
-      'INSERT INTO rollups (period, version, closed_at, closed_by, cause, entries) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO rollups (period, version, closed_at, closed_by, cause, causes, entries) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     const insertRestatement = this.db.prepare(
-      `INSERT INTO restatements (period, version, code, data_point, old_value, new_value, cause, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO restatements (period, version, code, data_point, old_value, new_value, cause, causes, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.db.transaction(() => {
       insertRollup.run(
@@ -296,6 +296,7 @@ export class KpiStore {
         rollup.closedAt,
         rollup.closedBy,
         rollup.cause,
+        JSON.stringify(rollup.causes),
         JSON.stringify(rollup.entries),
       );
       for (const r of restatements)
@@ -307,6 +308,7 @@ export class KpiStore {
           r.oldValue,
           r.newValue,
           r.cause,
+          JSON.stringify(r.causes),
           r.at,
         );
     })();
@@ -330,6 +332,23 @@ export class KpiStore {
     return row === undefined ? null : toRollup(row);
   }
 
+  /** Every version of a closed period, oldest first, without entries (the history of a roll-up). */
+  rollupVersions(period: string): Array<Omit<StoredRollup, 'entries'>> {
+    const rows = this.db
+      .prepare(
+        'SELECT period, version, closed_at, closed_by, cause, causes FROM rollups WHERE period = ? ORDER BY version',
+      )
+      .all(period) as Array<Omit<RollupRow, 'entries'>>;
+    return rows.map((r) => ({
+      period: r.period,
+      version: r.version,
+      closedAt: r.closed_at,
+      closedBy: r.closed_by,
+      cause: r.cause,
+      causes: JSON.parse(r.causes) as RestatementCause[],
+    }));
+  }
+
   /** Labels of closed periods, sorted. */
   closedPeriods(): string[] {
     return [...this.latest.keys()].sort();
@@ -346,6 +365,7 @@ export class KpiStore {
       old_value: number | null;
       new_value: number | null;
       cause: string;
+      causes: string;
       at: number;
     }>;
     return rows.map((r) => ({
@@ -356,6 +376,7 @@ export class KpiStore {
       oldValue: r.old_value,
       newValue: r.new_value,
       cause: r.cause,
+      causes: JSON.parse(r.causes) as RestatementCause[],
       at: r.at,
     }));
   }
@@ -373,6 +394,7 @@ interface RollupRow {
   closed_at: number;
   closed_by: string;
   cause: string;
+  causes: string;
   entries: string;
 }
 
@@ -382,5 +404,6 @@ const toRollup = (r: RollupRow): StoredRollup => ({
   closedAt: r.closed_at,
   closedBy: r.closed_by,
   cause: r.cause,
+  causes: JSON.parse(r.causes) as RestatementCause[],
   entries: JSON.parse(r.entries) as RollupEntry[],
 });

@@ -7,7 +7,14 @@ import type { DeviceSource } from './kpi-context.ts';
 import { closesAt } from './kpi-status.ts';
 import type { KpiStore } from './kpi-store.ts';
 import { monthOf, monthPeriod } from './periods.ts';
-import { entryKey, type RestatementRecord, type RollupEntry, type StoredRollup } from './rollup-types.ts';
+import {
+  describeCauses,
+  entryKey,
+  type RestatementCause,
+  type RestatementRecord,
+  type RollupEntry,
+  type StoredRollup,
+} from './rollup-types.ts';
 import type { Rollups } from './rollups.ts';
 
 export interface MonthCloseOptions {
@@ -107,8 +114,12 @@ export class MonthClose {
   }
 
   /** Recomputes `codes` (all when null) of a closed period; a changed entry makes one restatement. */
-  restate(label: string, codes: ReadonlySet<string> | null, cause: string): Promise<RestatementRecord[]> {
-    return this.serial(() => this.restateNow(label, codes, cause));
+  restate(
+    label: string,
+    codes: ReadonlySet<string> | null,
+    causes: readonly RestatementCause[],
+  ): Promise<RestatementRecord[]> {
+    return this.serial(() => this.restateNow(label, codes, causes));
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -141,6 +152,7 @@ export class MonthClose {
         closedAt: now,
         closedBy,
         cause: 'closed',
+        causes: [],
         entries,
       };
       kpiStore.saveRollup(rollup);
@@ -155,9 +167,10 @@ export class MonthClose {
   private async restateNow(
     label: string,
     codes: ReadonlySet<string> | null,
-    cause: string,
+    causes: readonly RestatementCause[],
   ): Promise<RestatementRecord[]> {
     const { rollups, kpiStore, clock, events } = this.deps;
+    const cause = describeCauses(causes);
     const out: RestatementRecord[] = [];
     const latest = kpiStore.latestRollup(label);
     if (latest !== null) {
@@ -177,13 +190,22 @@ export class MonthClose {
           oldValue: old.value,
           newValue: next.value,
           cause,
+          causes: [...causes],
           at,
         });
         return next;
       });
       if (out.length > 0) {
         kpiStore.saveRollup(
-          { period: label, version, closedAt: at, closedBy: latest.closedBy, cause, entries },
+          {
+            period: label,
+            version,
+            closedAt: at,
+            closedBy: latest.closedBy,
+            cause,
+            causes: [...causes],
+            entries,
+          },
           out,
         );
         for (const r of out) {
@@ -197,7 +219,7 @@ export class MonthClose {
     }
     // a closed year holds the month: restate it too (its own entries and versions)
     if (/^\d{4}-\d{2}$/.test(label) && kpiStore.latestRollup(label.slice(0, 4)) !== null)
-      out.push(...(await this.restateNow(label.slice(0, 4), codes, cause)));
+      out.push(...(await this.restateNow(label.slice(0, 4), codes, causes)));
     return out;
   }
 

@@ -35,6 +35,63 @@ export interface RollupEntry {
   lineage: Lineage | null;
 }
 
+/**
+ * What made a closed period change, specifically enough for an assessor to follow it up: late readings
+ * (how many, from which devices), revised readings, a manual entry (which, old and new value), a city
+ * profile figure (which field, old and new) or a target (old and new).
+ */
+export type RestatementCause =
+  | { kind: 'late-data'; readings: number; devices: string[] }
+  | { kind: 'revision'; readings: number; devices: string[] }
+  | {
+      kind: 'manual-input';
+      subjectType: 'kpi' | 'input';
+      subject: string;
+      dataPoint: string | null;
+      period: string;
+      oldValue: number | null;
+      newValue: number;
+    }
+  | {
+      kind: 'city-profile';
+      field: string;
+      effectiveFrom: string;
+      oldValue: number | string | null;
+      newValue: number | string | null;
+    }
+  | {
+      kind: 'target';
+      code: string;
+      dataPoint: string | null;
+      oldTarget: number | null;
+      newTarget: number | null;
+    };
+
+/** Devices named in a cause at most (the count is always exact). */
+export const CAUSE_DEVICES_MAX = 50;
+
+const nr = (v: number | string | null): string => (v === null ? 'none' : String(v));
+
+/** One line per cause, joined with "; ": the `cause` text of a version and of its restatement rows. */
+export function describeCauses(causes: readonly RestatementCause[]): string {
+  return causes
+    .map((c) => {
+      switch (c.kind) {
+        case 'late-data':
+          return `late data: ${c.readings} readings arrived after close from ${c.devices.join(', ')}`;
+        case 'revision':
+          return `revision: ${c.readings} stored readings revised (${c.devices.join(', ')})`;
+        case 'manual-input':
+          return `manual ${c.subjectType === 'kpi' ? 'value' : 'input'} changed: ${c.subject}${c.dataPoint ? ` (${c.dataPoint})` : ''} for ${c.period} ${nr(c.oldValue)} → ${c.newValue}`;
+        case 'city-profile':
+          return `city profile changed: ${c.field} ${nr(c.oldValue)} → ${nr(c.newValue)} from ${c.effectiveFrom}`;
+        case 'target':
+          return `target changed: ${c.code}${c.dataPoint ? ` (${c.dataPoint})` : ''} ${nr(c.oldTarget)} → ${nr(c.newTarget)}`;
+      }
+    })
+    .join('; ');
+}
+
 export interface RestatementRecord {
   period: string;
   version: number;
@@ -42,7 +99,9 @@ export interface RestatementRecord {
   dataPoint: string | null;
   oldValue: number | null;
   newValue: number | null;
+  /** describeCauses(causes) */
   cause: string;
+  causes: RestatementCause[];
   /** epoch ms */
   at: number;
 }
@@ -53,8 +112,10 @@ export interface StoredRollup {
   /** epoch ms */
   closedAt: number;
   closedBy: string;
-  /** why this version exists: 'closed', 'late data: …', 'manual value entered', 'revision' */
+  /** why this version exists: 'closed', or describeCauses(causes) */
   cause: string;
+  /** empty for the close itself (version 1) */
+  causes: RestatementCause[];
   entries: RollupEntry[];
 }
 

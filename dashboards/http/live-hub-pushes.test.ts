@@ -78,6 +78,7 @@ describe('live hub pushes for the operations page', () => {
       oldValue: 10,
       newValue: 11,
       cause: 'late data',
+      causes: [{ kind: 'late-data' }],
     });
     h.live.flush();
     expect(await revised).toMatchObject({ code: 'EN: EN: AQ: 1C', version: 2 });

@@ -173,7 +173,18 @@ describe('KPI API', () => {
         version: 2,
         oldValue: 91.5,
         newValue: 92.5,
-        cause: 'manual value entered',
+        cause: 'manual value changed: EC: ICT: ICT: 1C for 2026-03 91.5 → 92.5',
+        causes: [
+          {
+            kind: 'manual-input',
+            subjectType: 'kpi',
+            subject: 'EC: ICT: ICT: 1C',
+            dataPoint: null,
+            period: '2026-03',
+            oldValue: 91.5, // the yearly figure the month held before
+            newValue: 92.5,
+          },
+        ],
       }),
     ]);
 

@@ -165,12 +165,16 @@ export async function runKnownAnswerCity({ zone, label, seed, hours }: KnownAnsw
       oldValue: number;
       newValue: number;
       cause: string;
+      causes: unknown[];
     }>;
     expect(r).toMatchObject({ code: 'EN: EN: AQ: 1C', dataPoint: 'PM2.5', version: 2 });
     near(r!.oldValue, expected.get('EN: EN: AQ: 1C|PM2.5')!, 'restated old PM2.5');
     near(r!.newValue, expectedPm25After(city), 'restated new PM2.5');
-    expect(r!.cause).toContain(`late data: ${city.afterClose.length} readings for ${label}`);
+    const late = { kind: 'late-data', readings: city.afterClose.length, devices: [air.id] };
+    expect(r!.causes).toEqual([late]);
+    expect(r!.cause).toBe(`late data: ${city.afterClose.length} readings arrived after close from ${air.id}`);
     expect(revised).toHaveLength(1);
+    expect(revised[0]!.causes).toEqual([late]);
 
     const v2 = await t.api<{ version: number; closed: boolean; entries: Entry[] }>(
       'GET',

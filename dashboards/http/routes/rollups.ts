@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import type { KpiService } from '../../../metrics/kpi-service.ts';
 import { type AnyRoute, defineRoute } from '../define-route.ts';
-import { anyObject, periodParams, restatementSchema, rollupSchema } from '../schemas/kpis.ts';
+import {
+  anyObject,
+  periodParams,
+  restatementSchema,
+  rollupSchema,
+  rollupVersionSchema,
+} from '../schemas/kpis.ts';
 import { byPrincipal } from './kpis.ts';
 
 const exportParams = periodParams.extend({ format: z.enum(['csv', 'xlsx', 'json']) }).strict();
@@ -72,6 +78,24 @@ export function rollupRoutes(deps: { kpis: KpiService }): AnyRoute[] {
             version: r.version,
             closedAt: new Date(r.closedAt).toISOString(),
           })),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/rollups/:period/versions',
+      summary: 'History of a closed period',
+      description:
+        'Every version of the roll-up, oldest first: version 1 the close, each later one a restatement with its causes (late data, revision, manual input, city profile, target).',
+      tag: 'rollups',
+      access: 'viewer',
+      params: periodParams,
+      response: z.object({ period: z.string(), versions: z.array(rollupVersionSchema) }),
+      handle: ({ params }) => {
+        const r = kpis.versions(params.period);
+        return {
+          period: r.period,
+          versions: r.versions.map((v) => ({ ...v, closedAt: new Date(v.closedAt).toISOString() })),
         };
       },
     }),

@@ -135,6 +135,16 @@ export const rollupSchema = z
   })
   .meta({ id: 'Rollup' });
 
+export const restatementCauseSchema = z
+  .looseObject({
+    kind: z.enum(['late-data', 'revision', 'manual-input', 'city-profile', 'target']),
+  })
+  .meta({
+    id: 'RestatementCause',
+    description:
+      'late-data {readings, devices} (arrived after close) · revision {readings, devices} · manual-input {subjectType, subject, dataPoint, period, oldValue, newValue} · city-profile {field, effectiveFrom, oldValue, newValue} · target {code, dataPoint, oldTarget, newTarget}',
+  });
+
 export const restatementSchema = z
   .object({
     period: z.string(),
@@ -143,10 +153,22 @@ export const restatementSchema = z
     dataPoint: z.string().nullable(),
     oldValue: z.number().nullable(),
     newValue: z.number().nullable(),
-    cause: z.string(),
+    cause: z.string().meta({ description: 'the causes in words' }),
+    causes: z.array(restatementCauseSchema),
     at: z.string(),
   })
   .meta({ id: 'Restatement' });
+
+export const rollupVersionSchema = z
+  .object({
+    period: z.string(),
+    version: z.number().int(),
+    closedAt: z.string(),
+    closedBy: z.string(),
+    cause: z.string().meta({ description: '`closed` for version 1, else the causes in words' }),
+    causes: z.array(restatementCauseSchema),
+  })
+  .meta({ id: 'RollupVersion' });
 
 export const profileBodySchema = z
   .object({

@@ -1,0 +1,211 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CityCalendar } from '../core/city-calendar.ts';
+import { ManualClock } from '../core/clock.ts';
+import { testConfig } from '../core/config.ts';
+import { silentLogger } from '../core/logger.ts';
+import { type KpiRevised, PlatformEvents } from '../core/platform-events.ts';
+import type { SeriesStore } from '../core/ports/series-store.ts';
+import { isSoundLevelUnit } from '../core/sound-level.ts';
+import { KindCatalogue } from '../devices/kind-catalogue.ts';
+import { DeviceRegistry } from '../devices/registry.ts';
+import { withSoundEnergy } from '../ingest/store/sound-energy-store.ts';
+import { SqliteSeriesStore } from '../ingest/store/sqlite-series-store.ts';
+import { makeTempDir, type TempDir } from '../test/helpers/temp-dir.ts';
+import { buildKpis, type Kpis } from './build-kpis.ts';
+
+const ZONE = 'Europe/Paris';
+const FEB_1 = Date.parse('2026-01-31T23:00:00Z'); // 1 February 00:00 in Paris
+const MARCH_20 = Date.parse('2026-03-20T12:00:00Z');
+const MIN = 60_000;
+const NOISE = 'EN: EN: EQ: 2A';
+const WATER = 'EN: EN: WS: 2C';
+const ICT = 'EC: ICT: ICT: 1C';
+const analyst = { keyId: 'k1', name: 'analyst' };
+
+/**
+ * Each way a closed month changes names what changed: late readings (count, devices), revised readings
+ * (count, devices), a manual entry (which, old and new), a city profile figure (which, old and new). On the
+ * restatement rows, on the version in the roll-up history, and on the kpi-revised event.
+ */
+describe('restatement causes', () => {
+  let dir: TempDir;
+  let clock: ManualClock;
+  let events: PlatformEvents;
+  let registry: DeviceRegistry;
+  let store: SeriesStore;
+  let kpis: Kpis;
+  const revised: KpiRevised[] = [];
+
+  beforeEach(async () => {
+    dir = makeTempDir('citymetrics-causes-');
+    clock = new ManualClock(FEB_1);
+    events = new PlatformEvents();
+    const calendar = new CityCalendar(ZONE);
+    const logger = silentLogger();
+    const kinds = new KindCatalogue();
+    registry = DeviceRegistry.open({ dataDir: dir.path, kinds, clock, logger });
+    // as the platform wires it: sound levels get their energy companion series
+    store = withSoundEnergy(
+      SqliteSeriesStore.open({
+        file: dir.file('series.db'),
+        calendar,
+        retention: { rawDays: 400, minuteDays: 400, hourDays: 400, dayDays: 4000 },
+        logger,
+      }),
+      (kind, metric) => isSoundLevelUnit(kinds.metric(kind, metric)?.unit ?? ''),
+    );
+    const config = testConfig({
+      dataDir: dir.path,
+      cityTimezone: ZONE,
+      kpiRecomputeDebounceMs: 3_600_000,
+      kpiCloseGraceDays: 60,
+    });
+    kpis = buildKpis({
+      config,
+      store,
+      devices: registry,
+      ingest: { queryEvents: () => [] },
+      calendar,
+      events,
+      clock,
+      logger,
+    });
+    revised.length = 0;
+    events.on('kpi-revised', (r) => revised.push(r));
+  });
+
+  afterEach(async () => {
+    await kpis.close();
+    await store.close();
+    registry.close();
+    dir.remove();
+  });
+
+  const points = (
+    deviceId: string,
+    kind: string,
+    metric: string,
+    from: number,
+    values: number[],
+    step = MIN,
+  ) => values.map((value, i) => ({ deviceId, kind, district: 'centre', metric, ts: from + i * step, value }));
+
+  async function send(p: ReturnType<typeof points>) {
+    const outcome = await store.write(p);
+    events.emit('readings', {
+      deviceId: p[0]!.deviceId,
+      kind: p[0]!.kind,
+      district: 'centre',
+      values: p.map((x) => ({ metric: x.metric, ts: x.ts, value: x.value })),
+    });
+    return outcome;
+  }
+
+  // Noise Exposure is a share of the population: two monitors of 10 residents each are the whole city
+  const population = (value: number) =>
+    kpis.service.updateProfile({ population: value, effectiveFrom: '2020-01-01' }, analyst);
+
+  const noiseMonitor = async () =>
+    (
+      await registry.provision({
+        kind: 'noise-monitor',
+        district: 'centre',
+        attributes: { residentsExposed: 10 },
+      })
+    ).device.id;
+
+  async function closeFebruary() {
+    clock.set(MARCH_20);
+    await kpis.start();
+    await kpis.monthClose.close('2026-02', 'analyst');
+  }
+
+  it('late data: how many readings arrived after close, and from which devices', async () => {
+    await population(20);
+    const a = await noiseMonitor();
+    const b = await noiseMonitor();
+    const quiet = Date.parse('2026-02-10T10:00:00Z');
+    await send(points(a, 'noise-monitor', 'laeq', quiet, Array(60).fill(40)));
+    await send(points(b, 'noise-monitor', 'laeq', quiet, Array(60).fill(40)));
+    await closeFebruary();
+    const loud = Date.parse('2026-02-11T18:00:00Z');
+    await send(points(b, 'noise-monitor', 'laeq', loud, Array(600).fill(90)));
+    await send(points(a, 'noise-monitor', 'laeq', loud, Array(300).fill(90)));
+    await kpis.engine.flush();
+    const late = { kind: 'late-data', readings: 900, devices: [a, b].sort() };
+    const [r] = kpis.kpiStore.restatements('2026-02');
+    expect(r).toMatchObject({ code: NOISE, oldValue: 0, newValue: 100, version: 2, causes: [late] });
+    expect(r!.cause).toBe(`late data: 900 readings arrived after close from ${[a, b].sort().join(', ')}`);
+    expect(kpis.service.versions('2026-02').versions.map((v) => v.causes)).toEqual([[], [late]]);
+    expect(revised.map((e) => e.causes)).toEqual([[late]]);
+  });
+
+  it('revision: how many stored readings were replaced, of which devices', async () => {
+    await population(10);
+    const a = await noiseMonitor();
+    const at = Date.parse('2026-02-10T10:00:00Z');
+    await send(points(a, 'noise-monitor', 'laeq', at, Array(60).fill(40)));
+    await closeFebruary();
+    const outcome = await store.write(points(a, 'noise-monitor', 'laeq', at, Array(60).fill(80)));
+    const laeq = outcome.revisions.filter((r) => r.metric === 'laeq');
+    expect(laeq).toHaveLength(60);
+    events.emit('readings-revised', { revisions: laeq, at: clock.now() });
+    await kpis.engine.flush();
+    const cause = { kind: 'revision', readings: 60, devices: [a] };
+    expect(kpis.kpiStore.restatements('2026-02')).toEqual([
+      expect.objectContaining({ code: NOISE, oldValue: 0, newValue: 100, causes: [cause] }),
+    ]);
+    expect(kpis.kpiStore.latestRollup('2026-02')?.cause).toBe(`revision: 60 stored readings revised (${a})`);
+  });
+
+  it('manual value: which entry, the value it replaced and the new one', async () => {
+    const entry = (value: number) => ({
+      code: ICT,
+      period: '2026-02',
+      value,
+      unit: '%',
+      dataQuality: 'accurate-measurement',
+      source: 'national statistics office',
+    });
+    await kpis.service.enterValues([entry(80)], analyst);
+    await closeFebruary();
+    await kpis.service.enterValues([entry(85)], analyst);
+    const cause = {
+      kind: 'manual-input',
+      subjectType: 'kpi',
+      subject: ICT,
+      dataPoint: null,
+      period: '2026-02',
+      oldValue: 80,
+      newValue: 85,
+    };
+    expect(kpis.kpiStore.restatements('2026-02')).toEqual([
+      expect.objectContaining({ code: ICT, oldValue: 80, newValue: 85, causes: [cause] }),
+    ]);
+    expect(revised[0]?.cause).toBe(`manual value changed: ${ICT} for 2026-02 80 → 85`);
+  });
+
+  it('city profile: which field, its figure before and after', async () => {
+    const { device } = await registry.provision({ kind: 'water-smart-meter', district: 'centre' });
+    // February in Paris: 28 days of 96 quarter hours, 0.01 m³ each
+    await send(points(device.id, 'water-smart-meter', 'volume', FEB_1, Array(28 * 96).fill(0.01), 15 * MIN));
+    await kpis.service.updateProfile({ population: 1000, effectiveFrom: '2026-01-01' }, analyst);
+    await closeFebruary();
+    const before = kpis.kpiStore.latestRollup('2026-02')!.entries.find((e) => e.code === WATER)!.value!;
+    expect(before).toBeCloseTo((28 * 96 * 0.01 * 1000) / 1000 / 28, 9); // 0.96 L per capita per day
+    await kpis.service.updateProfile({ population: 2000, effectiveFrom: '2026-01-01' }, analyst);
+    const cause = {
+      kind: 'city-profile',
+      field: 'population',
+      effectiveFrom: '2026-01-01',
+      oldValue: 1000,
+      newValue: 2000,
+    };
+    const rows = kpis.kpiStore.restatements('2026-02');
+    expect(rows.find((r) => r.code === WATER)).toMatchObject({ causes: [cause] });
+    expect(rows.find((r) => r.code === WATER)!.newValue).toBeCloseTo(before / 2, 9);
+    expect(kpis.kpiStore.latestRollup('2026-02')?.cause).toBe(
+      'city profile changed: population 1000 → 2000 from 2026-01-01',
+    );
+  });
+});
