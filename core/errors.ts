@@ -155,6 +155,22 @@ export const errorCatalogue = {
     retryable: false,
     message: 'the JetStream stream exists with a configuration citymetrics cannot use',
   },
+  // bridges: uplinks from LoRaWAN network servers (ChirpStack, The Things Stack)
+  BRIDGE_UNKNOWN_DEVEUI: {
+    httpStatus: 404,
+    retryable: false,
+    message: 'no registered device has the DevEUI of the uplink',
+  },
+  BRIDGE_UNDECODABLE: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'the uplink has no decoded payload and the kind codec cannot decode its bytes',
+  },
+  BRIDGE_UNKNOWN_FIELD: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'a decoded field is not in the mapping table of the device kind',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

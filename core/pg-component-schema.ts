@@ -18,6 +18,11 @@ export interface PgComponentSchema {
   ddl: string;
   /** Any fixed number of its own: concurrent first starts of several nodes create the schema once. */
   lock: number;
+  /**
+   * `migrations[v]` is the SQL taking the schema from version v to v + 1, for databases an earlier release
+   * created. Append only; `ddl` always creates the current version.
+   */
+  migrations?: Readonly<Record<number, string>>;
 }
 
 const refused = (database: string, what: string, why: string): CityError =>
@@ -58,7 +63,17 @@ export async function ensurePgComponentSchema(
     } else {
       const rows = (await client.query<{ version: number }>(`SELECT version FROM ${schema.versionTable}`))
         .rows;
-      const version = rows[0]?.version;
+      let version = rows[0]?.version;
+      // An older schema is brought forward in this transaction (under the lock: one node migrates it).
+      if (
+        rows.length === 1 &&
+        version !== undefined &&
+        version < schema.version &&
+        migratable(schema, version)
+      ) {
+        for (; version < schema.version; version++) await client.query(schema.migrations![version]!);
+        await client.query(`UPDATE ${schema.versionTable} SET version = $1`, [schema.version]);
+      }
       if (rows.length !== 1 || version !== schema.version)
         throw refused(
           database,
@@ -74,6 +89,12 @@ export async function ensurePgComponentSchema(
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/** True when every step from `from` to the current version has a migration. */
+function migratable(schema: PgComponentSchema, from: number): boolean {
+  for (let v = from; v < schema.version; v++) if (schema.migrations?.[v] === undefined) return false;
+  return true;
 }
 
 /** The database name of a connection URL, for messages (never its password). */

@@ -83,6 +83,38 @@ describe.skipIf(binDir === null)('PostgresRegistryStore on PostgreSQL 15', () =>
     expect(untouched.rows).toEqual([{ column_name: 'serial' }]);
   });
 
+  it('migrates a version 1 schema to version 2, keeping every device, with no DevEUI', async () => {
+    const url = await freshDatabase();
+    // The schema as the release before DevEUIs created it, with one device.
+    await server.query(
+      `CREATE TABLE citymetrics_registry_schema (version integer NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+       INSERT INTO citymetrics_registry_schema (version) VALUES (1);
+       CREATE TABLE devices (id text PRIMARY KEY, kind text NOT NULL, name text NOT NULL, district text NOT NULL,
+         lat double precision, lon double precision, attributes jsonb NOT NULL DEFAULT '{}',
+         status text NOT NULL CHECK (status IN ('active', 'disabled')), created_at bigint NOT NULL,
+         last_seen_at bigint, credential_hash text NOT NULL);
+       CREATE INDEX devices_kind ON devices (kind);
+       CREATE INDEX devices_district ON devices (district);
+       INSERT INTO devices VALUES ('aq-old', 'air-quality-station', 'Old station', 'North', 48.1, 11.5,
+         '{"note":"kept"}', 'disabled', 1700000000000, 1700000005000, 'scrypt$old');`,
+      url,
+    );
+    const store = await buildPostgresRegistryStore({ url, logger: silentLogger() });
+    onTestFinished(() => store.close());
+    const loaded = await store.load();
+    expect(loaded).toMatchObject([
+      {
+        credentialHash: 'scrypt$old',
+        record: { id: 'aq-old', attributes: { note: 'kept' }, status: 'disabled', devEui: null },
+      },
+    ]);
+    await store.setDetails({ ...loaded[0]!.record, devEui: '70b3d57ed0000abc' });
+    expect((await store.load())[0]?.record.devEui).toBe('70b3d57ed0000abc');
+    const version = await server.query('SELECT version FROM citymetrics_registry_schema', url);
+    expect(version.rows).toEqual([{ version: PG_REGISTRY_SCHEMA_VERSION }]);
+    expect(PG_REGISTRY_SCHEMA_VERSION).toBe(2);
+  });
+
   it('keeps devices across a reopen, as the registry sees them', async () => {
     const url = await freshDatabase();
     const first = await node(url);

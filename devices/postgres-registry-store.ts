@@ -13,7 +13,7 @@ import {
 import type { AttributeValue, DeviceRecord, DeviceStatus } from '../core/ports/device-directory.ts';
 import type { RegistryPersistence, StoredDevice } from '../core/ports/registry-persistence.ts';
 
-export const PG_REGISTRY_SCHEMA_VERSION = 1;
+export const PG_REGISTRY_SCHEMA_VERSION = 2;
 /** Where nodes announce committed registry changes: `<origin>:<device id>`. */
 export const PG_REGISTRY_CHANNEL = 'citymetrics_registry';
 
@@ -36,10 +36,17 @@ const SCHEMA: PgComponentSchema = {
       status text NOT NULL CHECK (status IN ('active', 'disabled')),
       created_at bigint NOT NULL,
       last_seen_at bigint,
-      credential_hash text NOT NULL
+      credential_hash text NOT NULL,
+      dev_eui text
     );
     CREATE INDEX devices_kind ON devices (kind);
-    CREATE INDEX devices_district ON devices (district);`,
+    CREATE INDEX devices_district ON devices (district);
+    CREATE UNIQUE INDEX devices_dev_eui ON devices (dev_eui);`,
+  migrations: {
+    // Version 2: the LoRaWAN DevEUI; existing devices have none.
+    1: `ALTER TABLE devices ADD COLUMN dev_eui text;
+        CREATE UNIQUE INDEX devices_dev_eui ON devices (dev_eui);`,
+  },
 };
 
 export interface PostgresRegistryStoreOptions {
@@ -64,6 +71,7 @@ interface DeviceRow {
   created_at: number;
   last_seen_at: number | null;
   credential_hash: string;
+  dev_eui: string | null;
 }
 
 /**
@@ -141,8 +149,8 @@ export class PostgresRegistryStore implements RegistryPersistence {
         await this.pool.query(
           `WITH w AS (
              INSERT INTO devices (id, kind, name, district, lat, lon, attributes, status, created_at,
-               last_seen_at, credential_hash)
-             VALUES ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id)
+               last_seen_at, credential_hash, dev_eui)
+             VALUES ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id)
            SELECT pg_notify($1, $2 || ':' || id) FROM w`,
           [
             PG_REGISTRY_CHANNEL,
@@ -158,9 +166,11 @@ export class PostgresRegistryStore implements RegistryPersistence {
             record.createdAt,
             record.lastSeenAt,
             credentialHash,
+            record.devEui ?? null,
           ],
         );
       } catch (err) {
+        if (isPgUniqueViolation(err) && isDevEuiIndex(err)) throw devEuiConflict(record, err);
         if (isPgUniqueViolation(err))
           throw new CityError('API_CONFLICT', `device ${record.id} already exists`, {
             field: 'id',
@@ -179,14 +189,24 @@ export class PostgresRegistryStore implements RegistryPersistence {
     return this.update('status = $4', id, [status]);
   }
 
-  setDetails(record: DeviceRecord): Promise<void> {
-    return this.update('name = $4, district = $5, lat = $6, lon = $7, attributes = $8', record.id, [
-      record.name,
-      record.district,
-      record.location?.lat ?? null,
-      record.location?.lon ?? null,
-      JSON.stringify(record.attributes),
-    ]);
+  async setDetails(record: DeviceRecord): Promise<void> {
+    try {
+      await this.update(
+        'name = $4, district = $5, lat = $6, lon = $7, attributes = $8, dev_eui = $9',
+        record.id,
+        [
+          record.name,
+          record.district,
+          record.location?.lat ?? null,
+          record.location?.lon ?? null,
+          JSON.stringify(record.attributes),
+          record.devEui ?? null,
+        ],
+      );
+    } catch (err) {
+      if (isPgUniqueViolation(err) && isDevEuiIndex(err)) throw devEuiConflict(record, err);
+      throw err;
+    }
   }
 
   writeLastSeen(entries: Iterable<readonly [id: string, at: number]>): Promise<void> {
@@ -305,6 +325,7 @@ function toStored(row: DeviceRow): StoredDevice {
       district: row.district,
       location: row.lat === null || row.lon === null ? null : Object.freeze({ lat: row.lat, lon: row.lon }),
       attributes: Object.freeze({ ...row.attributes }),
+      devEui: row.dev_eui,
       status: row.status,
       createdAt: row.created_at,
       lastSeenAt: row.last_seen_at,
@@ -312,6 +333,16 @@ function toStored(row: DeviceRow): StoredDevice {
     },
   };
 }
+
+/** PostgreSQL names the index that refused the row (`constraint`): the DevEUI's, or the primary key's. */
+const isDevEuiIndex = (err: unknown): boolean =>
+  (err as { constraint?: unknown }).constraint === 'devices_dev_eui';
+
+const devEuiConflict = (record: DeviceRecord, cause: unknown): CityError =>
+  new CityError('API_CONFLICT', `DevEUI ${record.devEui} belongs to another device`, {
+    field: 'devEui',
+    cause,
+  });
 
 /** Builds the PostgreSQL registry store (connects, checks the schema, listens; reads no environment). */
 export const buildPostgresRegistryStore = (

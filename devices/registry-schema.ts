@@ -43,6 +43,12 @@ export const deviceIdSchema = z
     'lower-case letters, digits, _ and -, at most 64, starting with a letter or digit',
   );
 
+/** A LoRaWAN DevEUI (EUI-64): 16 hex digits, either case, stored lower-case as ChirpStack writes it. */
+export const devEuiSchema = z
+  .string()
+  .regex(/^[0-9A-Fa-f]{16}$/, '16 hex digits (the LoRaWAN DevEUI)')
+  .transform((s) => s.toLowerCase());
+
 export const provisionInputSchema = z
   .object({
     kind: z.string().min(1).max(64),
@@ -51,6 +57,7 @@ export const provisionInputSchema = z
     location: locationSchema.nullable().optional(),
     attributes: z.record(attributeKey, attributeValueSchema).optional(),
     id: deviceIdSchema.optional(),
+    devEui: devEuiSchema.optional(),
   })
   .strict();
 
@@ -61,6 +68,8 @@ export const updateInputSchema = z
     district: districtSchema.optional(),
     location: locationSchema.nullable().optional(),
     attributes: z.record(attributeKey, attributeValueSchema.nullable()).optional(),
+    /** null removes the DevEUI. */
+    devEui: devEuiSchema.nullable().optional(),
   })
   .strict();
 

@@ -21,7 +21,7 @@ export type { StoredDevice } from '../core/ports/registry-persistence.ts';
 
 /** 'CMDR': citymetrics device registry. A signed 32-bit value, as SQLite stores it. */
 export const REGISTRY_APPLICATION_ID = 0x434d4452;
-export const REGISTRY_SCHEMA_VERSION = 1;
+export const REGISTRY_SCHEMA_VERSION = 2;
 
 /** migrations[v] takes a database at schema version v to v + 1. Append only. */
 const migrations: ReadonlyArray<(db: Database.Database) => void> = [
@@ -44,6 +44,14 @@ const migrations: ReadonlyArray<(db: Database.Database) => void> = [
       CREATE INDEX devices_district ON devices (district);
     `);
   },
+  // Version 2: the LoRaWAN DevEUI. Existing devices keep their rows with none (NULL: a unique index lets
+  // any number of devices have no DevEUI).
+  (db) => {
+    db.exec(`
+      ALTER TABLE devices ADD COLUMN dev_eui TEXT;
+      CREATE UNIQUE INDEX devices_dev_eui ON devices (dev_eui);
+    `);
+  },
 ];
 
 interface DeviceRow {
@@ -58,6 +66,7 @@ interface DeviceRow {
   created_at: number;
   last_seen_at: number | null;
   credential_hash: string;
+  dev_eui: string | null;
 }
 
 const corrupt = storeCorrupt;
@@ -83,6 +92,7 @@ function toStored(row: DeviceRow, file: string): StoredDevice {
       district: row.district,
       location: row.lat === null || row.lon === null ? null : Object.freeze({ lat: row.lat, lon: row.lon }),
       attributes: Object.freeze(attributes),
+      devEui: row.dev_eui,
       status: row.status,
       createdAt: row.created_at,
       lastSeenAt: row.last_seen_at,
@@ -104,14 +114,14 @@ export class RegistryStore implements RegistryPersistence {
       all: db.prepare<[], DeviceRow>('SELECT * FROM devices'),
       insert: db.prepare(
         `INSERT INTO devices (id, kind, name, district, lat, lon, attributes, status, created_at, last_seen_at,
-           credential_hash)
+           credential_hash, dev_eui)
          VALUES (@id, @kind, @name, @district, @lat, @lon, @attributes, @status, @createdAt, @lastSeenAt,
-           @credentialHash)`,
+           @credentialHash, @devEui)`,
       ),
       credential: db.prepare('UPDATE devices SET credential_hash = ? WHERE id = ?'),
       status: db.prepare('UPDATE devices SET status = ? WHERE id = ?'),
       details: db.prepare(
-        'UPDATE devices SET name = @name, district = @district, lat = @lat, lon = @lon, attributes = @attributes WHERE id = @id',
+        'UPDATE devices SET name = @name, district = @district, lat = @lat, lon = @lon, attributes = @attributes, dev_eui = @devEui WHERE id = @id',
       ),
       // Never move last_seen backwards: a late batch flush must not overwrite a newer value.
       lastSeen: db.prepare(
@@ -157,7 +167,7 @@ export class RegistryStore implements RegistryPersistence {
           field: 'id',
           cause: err,
         });
-      throw err;
+      throw devEuiConflict(err, record) ?? err;
     }
   }
 
@@ -174,6 +184,7 @@ export class RegistryStore implements RegistryPersistence {
       createdAt: record.createdAt,
       lastSeenAt: record.lastSeenAt,
       credentialHash,
+      devEui: record.devEui ?? null,
     });
   }
 
@@ -194,6 +205,14 @@ export class RegistryStore implements RegistryPersistence {
   }
 
   private detailsNow(record: DeviceRecord): void {
+    try {
+      this.detailsRow(record);
+    } catch (err) {
+      throw devEuiConflict(err, record) ?? err;
+    }
+  }
+
+  private detailsRow(record: DeviceRecord): void {
     this.statements.details.run({
       id: record.id,
       name: record.name,
@@ -201,6 +220,7 @@ export class RegistryStore implements RegistryPersistence {
       lat: record.location?.lat ?? null,
       lon: record.location?.lon ?? null,
       attributes: JSON.stringify(record.attributes),
+      devEui: record.devEui ?? null,
     });
   }
 
@@ -228,6 +248,15 @@ function settle<T>(work: () => T): Promise<T> {
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+/** The DevEUI index refused a duplicate: API_CONFLICT on devEui, as the port says; null for other errors. */
+function devEuiConflict(err: unknown, record: DeviceRecord): CityError | null {
+  if ((err as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') return null;
+  return new CityError('API_CONFLICT', `DevEUI ${record.devEui} belongs to another device`, {
+    field: 'devEui',
+    cause: err,
+  });
 }
 
 /** True when the error is SQLite refusing a duplicate primary key. */

@@ -414,3 +414,38 @@ describe('listing', () => {
     expect(registry.get('dev-00')?.status).toBe('active');
   });
 });
+
+describe('DevEUI', () => {
+  it('is stored lower-case, found in any case, unique (API_CONFLICT on devEui), changed and removed by update', async () => {
+    const registry = openRegistry();
+    const { device } = await registry.provision({
+      kind: 'noise-monitor',
+      district: 'Old Town',
+      devEui: '70B3D57ED0001A2B',
+    });
+    expect(device.devEui).toBe('70b3d57ed0001a2b');
+    expect(registry.byDevEui('70B3D57ED0001A2B')?.id).toBe(device.id);
+    const twice = await cityError(() =>
+      registry.provision({ kind: 'noise-monitor', district: 'X', devEui: '70b3d57ed0001a2b' }),
+    );
+    expect(twice).toMatchObject({ code: 'API_CONFLICT', field: 'devEui' });
+    const bad = await cityError(() =>
+      registry.provision({ kind: 'noise-monitor', district: 'X', devEui: '70b3d57ed0001a2' }),
+    );
+    expect(bad).toMatchObject({ code: 'API_VALIDATION', field: 'devEui' });
+
+    const other = (await registry.provision({ kind: 'noise-monitor', district: 'X' })).device;
+    expect(other.devEui).toBeNull();
+    const taken = await cityError(() => registry.update(other.id, { devEui: '70B3D57ED0001A2B' }));
+    expect(taken).toMatchObject({ code: 'API_CONFLICT', field: 'devEui' });
+    await registry.update(device.id, { devEui: null });
+    expect(registry.byDevEui('70b3d57ed0001a2b')).toBeUndefined();
+    await registry.update(other.id, { devEui: '70B3D57ED0001A2B' });
+    expect(registry.byDevEui('70b3d57ed0001a2b')?.id).toBe(other.id);
+    await registry.close();
+
+    const reopened = openRegistry();
+    expect(reopened.byDevEui('70b3d57ed0001a2b')?.id).toBe(other.id);
+    expect(reopened.get(device.id)?.devEui).toBeNull();
+  });
+});

@@ -80,6 +80,8 @@ export interface ProvisionResult {
  */
 export class DeviceRegistry implements DeviceDirectory {
   private readonly devices = new Map<string, StoredDevice>();
+  /** DevEUI → device id, for the LoRaWAN bridges' per-uplink lookup. */
+  private readonly byEui = new Map<string, string>();
   /** Ids sorted for listing; rebuilt lazily after a device is added. */
   private sortedIds: string[] | null = null;
   /** Ids being provisioned (their hash is computing): reserved so two requests cannot take the same one. */
@@ -115,6 +117,7 @@ export class DeviceRegistry implements DeviceDirectory {
         this.log.warn({ deviceId: stored.record.id, kind: stored.record.kind }, 'device of an unknown kind');
       }
       this.devices.set(stored.record.id, stored);
+      this.indexEui(stored.record.id, null, stored.record.devEui);
     }
     this.seen = new SeenWriter(
       (batch) => store.writeLastSeen(batch),
@@ -182,6 +185,12 @@ export class DeviceRegistry implements DeviceDirectory {
     return this.kinds.metric(kindId, metric);
   }
 
+  /** The device with this LoRaWAN DevEUI (any case), from memory; the live record, as `get`. */
+  byDevEui(devEui: string): Readonly<DeviceRecord> | undefined {
+    const id = this.byEui.get(devEui.toLowerCase());
+    return id === undefined ? undefined : this.devices.get(id)?.record;
+  }
+
   async verifyCredentials(id: string, password: string): Promise<CredentialCheck> {
     const entry = typeof id === 'string' ? this.devices.get(id) : undefined;
     if (!entry) {
@@ -247,6 +256,8 @@ export class DeviceRegistry implements DeviceDirectory {
       do id = generateDeviceId(kind.id);
       while (this.isTaken(id));
     }
+    const devEui = parsed.devEui ?? null;
+    if (devEui !== null) this.assertEuiFree(devEui, id);
     this.pendingIds.add(id);
     try {
       const password = generateSecret();
@@ -259,6 +270,7 @@ export class DeviceRegistry implements DeviceDirectory {
         district: parsed.district,
         location: parsed.location ? Object.freeze({ ...parsed.location }) : null,
         attributes: Object.freeze({ ...attributes }),
+        devEui,
         status: 'active',
         createdAt: this.clock.now(),
         lastSeenAt: null,
@@ -268,6 +280,7 @@ export class DeviceRegistry implements DeviceDirectory {
       await this.store.insert(record, credentialHash);
       this.assertOpen();
       this.devices.set(id, { record, credentialHash });
+      this.indexEui(id, null, devEui);
       this.sortedIds = null;
       this.log.info({ deviceId: id, kind: kind.id, district: record.district }, 'device provisioned');
       return { device: snapshot(record), password };
@@ -327,8 +340,11 @@ export class DeviceRegistry implements DeviceDirectory {
       checkAttributes(kind, merged);
       attributes = Object.freeze(merged);
     }
+    const devEui = p.devEui === undefined ? (current.devEui ?? null) : p.devEui;
+    if (devEui !== null) this.assertEuiFree(devEui, id);
     const next: DeviceRecord = {
       ...current,
+      devEui,
       name: p.name ?? current.name,
       district: p.district ?? current.district,
       location: p.location === undefined ? current.location : p.location && Object.freeze({ ...p.location }),
@@ -336,7 +352,14 @@ export class DeviceRegistry implements DeviceDirectory {
     };
     await this.store.setDetails(next);
     // Mutated in place: holders of the live record (gateway sessions) see the change.
-    Object.assign(current, { name: next.name, district: next.district, location: next.location, attributes });
+    this.indexEui(id, current.devEui ?? null, devEui);
+    Object.assign(current, {
+      name: next.name,
+      district: next.district,
+      location: next.location,
+      attributes,
+      devEui,
+    });
     this.log.info({ deviceId: id, fields: Object.keys(p) }, 'device updated');
     return snapshot(current);
   }
@@ -408,11 +431,14 @@ export class DeviceRegistry implements DeviceDirectory {
         if (!this.kinds.get(stored.record.kind))
           this.log.warn({ deviceId: id, kind: stored.record.kind }, 'device of an unknown kind');
         this.devices.set(id, stored);
+        this.indexEui(id, null, stored.record.devEui);
         this.sortedIds = null;
         added++;
         continue;
       }
+      const previousEui = entry.record.devEui ?? null;
       const { rotated, disabled } = mergeStored(entry, stored);
+      this.indexEui(id, previousEui, entry.record.devEui);
       if (rotated || disabled) {
         this.cache?.forget(id);
         this.emitRevoked(id);
@@ -454,6 +480,21 @@ export class DeviceRegistry implements DeviceDirectory {
     const entry = this.devices.get(id);
     if (!entry) throw new CityError('DEVICES_NOT_FOUND', `device ${id} is not registered`, { field: 'id' });
     return entry;
+  }
+
+  /** Moves a device's entry in the DevEUI index from `before` to `after` (either may be none). */
+  private indexEui(id: string, before: string | null | undefined, after: string | null | undefined): void {
+    if (before && this.byEui.get(before) === id) this.byEui.delete(before);
+    if (after) this.byEui.set(after, id);
+  }
+
+  /** API_CONFLICT on devEui when another device has it (the store's unique index says so for other nodes). */
+  private assertEuiFree(devEui: string, id: string): void {
+    const holder = this.byEui.get(devEui);
+    if (holder !== undefined && holder !== id)
+      throw new CityError('API_CONFLICT', `DevEUI ${devEui} belongs to device ${holder}`, {
+        field: 'devEui',
+      });
   }
 
   private isTaken(id: string): boolean {

@@ -19,6 +19,7 @@ export function mergeStored(
     district: stored.record.district,
     location: stored.record.location,
     attributes: stored.record.attributes,
+    devEui: stored.record.devEui ?? null,
     status: stored.record.status,
     lastSeenAt:
       current.lastSeenAt === null || (seen !== null && seen > current.lastSeenAt) ? seen : current.lastSeenAt,

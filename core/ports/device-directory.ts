@@ -11,6 +11,11 @@ export interface DeviceRecord {
   location: { lat: number; lon: number } | null;
   /** Asset attributes the KPIs need, as declared by the kind (segmentLengthKm, customersServed...). */
   attributes: Record<string, AttributeValue>;
+  /**
+   * LoRaWAN DevEUI, 16 lower-case hex digits, for devices whose readings come through a LoRaWAN network
+   * server (bridges/lorawan); null or absent for devices that publish themselves. Unique.
+   */
+  devEui?: string | null;
   status: DeviceStatus;
   /** epoch ms */
   createdAt: number;

@@ -16,7 +16,8 @@ export interface StoredDevice {
  * change the API confirmed is durable, on a server as in a file; last-seen times go in batches.
  *
  * Errors: `insert` of an id already stored rejects with CityError API_CONFLICT (`field: 'id'`), whatever
- * the backend (SQLite's SQLITE_CONSTRAINT_PRIMARYKEY, PostgreSQL's 23505). Updates of an id not stored
+ * the backend (SQLite's SQLITE_CONSTRAINT_PRIMARYKEY, PostgreSQL's 23505); `insert` or `setDetails` with a
+ * DevEUI another device has rejects with API_CONFLICT (`field: 'devEui'`). Updates of an id not stored
  * change nothing and do not fail: the registry checks existence in memory first.
  */
 export interface RegistryPersistence {
@@ -27,7 +28,7 @@ export interface RegistryPersistence {
   insert(record: DeviceRecord, credentialHash: string): Promise<void>;
   setCredential(id: string, credentialHash: string): Promise<void>;
   setStatus(id: string, status: DeviceStatus): Promise<void>;
-  /** Writes name, district, location and attributes of the record. */
+  /** Writes name, district, location, attributes and DevEUI of the record. */
   setDetails(record: DeviceRecord): Promise<void>;
   /** Many last-seen times in one transaction; a time never moves a stored one backwards. */
   writeLastSeen(entries: Iterable<readonly [id: string, at: number]>): Promise<void>;

@@ -15,6 +15,7 @@ export function device(id: string, extra: Partial<DeviceRecord> = {}): DeviceRec
     district: 'North',
     location: { lat: 48.137154, lon: 11.576124 },
     attributes: { segmentLengthKm: 1.25, freeFlowSpeedKmh: 50, majorStreet: true, note: 'ring road' },
+    devEui: null,
     status: 'active',
     createdAt: T0,
     lastSeenAt: null,
@@ -135,6 +136,39 @@ export function registryStoreContract(name: string, open: OpenRegistryStore): vo
       await store.setStatus('nope', 'disabled');
       await store.setDetails(device('nope'));
       expect(await store.load()).toEqual([]);
+    });
+
+    it('keeps DevEUIs, many devices without one, and refuses a DevEUI twice as API_CONFLICT on devEui', async () => {
+      const store = await fresh();
+      await store.insert(device('aq-1', { devEui: '70b3d57ed0000001' }), HASH);
+      await store.insert(device('aq-2'), HASH);
+      await store.insert(device('aq-3'), HASH);
+      const twice = await store.insert(device('aq-4', { devEui: '70b3d57ed0000001' }), HASH).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(twice).toMatchObject({ code: 'API_CONFLICT', field: 'devEui' });
+      await store.setDetails(device('aq-2', { devEui: '70b3d57ed0000002' }));
+      const taken = await store.setDetails(device('aq-3', { devEui: '70b3d57ed0000002' })).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(taken).toMatchObject({ code: 'API_CONFLICT', field: 'devEui' });
+      const euis = async () =>
+        Object.fromEntries((await store.load()).map((d) => [d.record.id, d.record.devEui]));
+      expect(await euis()).toEqual({
+        'aq-1': '70b3d57ed0000001',
+        'aq-2': '70b3d57ed0000002',
+        'aq-3': null,
+      });
+      // Taken away, a DevEUI is free for another device.
+      await store.setDetails(device('aq-1', { devEui: null }));
+      await store.setDetails(device('aq-3', { devEui: '70b3d57ed0000001' }));
+      expect(await euis()).toEqual({
+        'aq-1': null,
+        'aq-2': '70b3d57ed0000002',
+        'aq-3': '70b3d57ed0000001',
+      });
     });
 
     it('keeps many devices and large epoch times exactly', async () => {

@@ -23,6 +23,12 @@ export const deviceSchema = z
     district: z.string(),
     location: locationSchema.nullable(),
     attributes: z.record(z.string(), attributeValueSchema),
+    devEui: z
+      .string()
+      .nullable()
+      .meta({
+        description: 'LoRaWAN DevEUI (16 lower-case hex digits) when readings come from a network server',
+      }),
     status: z.enum(['active', 'disabled']),
     online: z.boolean().meta({ description: 'connected to the broker now' }),
     createdAt: isoInstant,
@@ -39,6 +45,7 @@ export const toDeviceJson = (r: DeviceRecord): DeviceJson => ({
   district: r.district,
   location: r.location,
   attributes: r.attributes,
+  devEui: r.devEui ?? null,
   status: r.status,
   online: r.online,
   createdAt: toIso(r.createdAt),
