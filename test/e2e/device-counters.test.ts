@@ -1,22 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceCounts } from '../../ingest/device-counters.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform-harness.ts';
 
-interface Counters {
-  deviceId: string;
-  received: number;
-  accepted: { messages: number; readings: number; values: number };
-  refused: { total: number; byReason: Record<string, number> };
-  stored: number;
-  seq: {
-    published: number;
-    seen: number;
-    gaps: number;
-    repeated: number;
-    restarts: number;
-    highest: number;
-  } | null;
-  lastAt: string | null;
-}
+/** As the API answers: the ingest view with its time as ISO 8601. */
+type Counters = Omit<DeviceCounts, 'lastAt'> & { lastAt: string | null };
 
 /**
  * Per-device counters as a device owner reads them, after readings over MQTT (mqtt.js) and HTTP: what the
