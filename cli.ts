@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
+import { registerBackupCommands } from './backup/command.ts';
 import { buildRoles } from './cluster/assemble-roles.ts';
 import { type Config, loadConfig } from './core/config.ts';
 import { roleList } from './core/config-cluster.ts';
@@ -184,6 +185,7 @@ program
 registerSimulateCommand(program);
 registerDeviceCommands(program);
 registerKpiCommands(program);
+registerBackupCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isCityError(err)) {

@@ -80,6 +80,32 @@ export const errorCatalogue = {
     retryable: false,
     message: 'a data file is damaged or not a citymetrics file',
   },
+  // backup and restore (citymetrics backup / restore)
+  BACKUP_NOTHING_TO_COPY: {
+    httpStatus: 500,
+    retryable: false,
+    message: 'the data directory holds no citymetrics database to back up',
+  },
+  BACKUP_ARCHIVE_INVALID: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'the file is not a readable citymetrics backup archive',
+  },
+  BACKUP_CHECKSUM_MISMATCH: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'a file in the backup archive does not match its checksum: the archive is damaged',
+  },
+  BACKUP_SCHEMA_NEWER: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'the backup was made by a newer citymetrics release than this one',
+  },
+  BACKUP_TARGET_NOT_EMPTY: {
+    httpStatus: 409,
+    retryable: false,
+    message: 'the data directory to restore into is not empty',
+  },
   // simulators
   SIMULATOR_API_UNREACHABLE: {
     httpStatus: 503,

@@ -45,7 +45,8 @@ export function openCitymetricsDb(spec: CitymetricsDbSpec): Database.Database {
     if (version > schemaVersion) {
       throw storeCorrupt(
         file,
-        `schema version ${version} is newer than this release supports (${schemaVersion})`,
+        `schema version ${version} is newer than this release supports (${schemaVersion}): run the ` +
+          'citymetrics release that wrote it (files are never downgraded), or restore a backup taken by this one',
       );
     }
     if (version < schemaVersion) {

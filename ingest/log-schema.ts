@@ -114,7 +114,8 @@ export function openLogDatabase(file: string, sync: 'normal' | 'full', logger?: 
     if (version > LOG_SCHEMA_VERSION) {
       throw new CityError(
         'STORE_CORRUPT',
-        `${file} has schema version ${version}, this build knows ${LOG_SCHEMA_VERSION}`,
+        `${file} has schema version ${version}, this build knows ${LOG_SCHEMA_VERSION}: run the citymetrics ` +
+          'release that wrote it (files are never downgraded), or restore a backup taken by this one',
         {
           details: { file },
         },

@@ -44,6 +44,13 @@ const DDL = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value REAL NOT NULL);
 `;
 
+/**
+ * migrations[v] takes a file at schema version v to v + 1, inside the transaction that also writes the new
+ * version: a crash leaves the old schema or the new. Append only; a released step is never edited.
+ */
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [(db) => db.exec(DDL)];
+if (MIGRATIONS.length !== SCHEMA_VERSION) throw new Error('series store: one migration per schema version');
+
 const EXPECTED_TABLES = ['series', 'points', 'revisions', ...Object.values(ROLLUP_TABLE), 'meta'];
 const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
 
@@ -73,16 +80,23 @@ export function openSeriesDatabase(file: string): Database.Database {
     if (appId === 0 && version === 0) {
       const objects = db.prepare('SELECT COUNT(*) FROM sqlite_master').pluck().get() as number;
       if (objects !== 0) throw corrupt(file, 'a SQLite file of another application (no citymetrics id)');
+    } else if (appId !== APPLICATION_ID) {
+      throw corrupt(file, `a SQLite file of another application (application_id ${appId})`);
+    }
+    if (version > SCHEMA_VERSION) {
+      throw corrupt(
+        file,
+        `schema version ${version} is newer than this release supports (${SCHEMA_VERSION}): run the ` +
+          'citymetrics release that wrote it (files are never downgraded), or restore a backup taken by this one',
+      );
+    }
+    if (version < SCHEMA_VERSION) {
       db.pragma('journal_mode = WAL');
       db.transaction(() => {
-        db.exec(DDL);
+        for (let v = version; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
-    } else if (appId !== APPLICATION_ID) {
-      throw corrupt(file, `a SQLite file of another application (application_id ${appId})`);
-    } else if (version !== SCHEMA_VERSION) {
-      throw corrupt(file, `schema version ${version}, this build reads ${SCHEMA_VERSION}`);
     }
     const tables = new Set(
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[],

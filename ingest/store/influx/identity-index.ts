@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { CityError } from '../../../core/errors.ts';
 import type { Revision, SeriesPoint, WriteOutcome } from '../../../core/ports/series-store.ts';
 
 /** A point to send to InfluxDB: the final value of an identity in a batch, with the tags it is stored under. */
@@ -32,6 +33,48 @@ const SCHEMA = `
     PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value NOT NULL);
 `;
+
+/** 'CMII': citymetrics InfluxDB identity index. */
+export const INDEX_APPLICATION_ID = 0x434d4949;
+/**
+ * 1: the file says what it is. Version 0 is the index as first released, the same tables without an
+ * application id: it is adopted in place (its tables are those of version 1).
+ */
+export const INDEX_SCHEMA_VERSION = 1;
+const INDEX_TABLES = ['series', 'tagsets', 'points', 'meta'];
+
+function corrupt(file: string, why: string): CityError {
+  return new CityError('STORE_CORRUPT', `${file}: ${why}`, { details: { file } });
+}
+
+/** Checks whose file it is and its version before anything is written; brings version 0 to 1. */
+function checkVersion(db: Database.Database, file: string): void {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (appId === 0 && version === 0) {
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .pluck()
+      .all() as string[];
+    const ours = tables.every((t) => INDEX_TABLES.includes(t));
+    if (!ours) throw corrupt(file, 'a SQLite file of another application (no citymetrics id)');
+  } else if (appId !== INDEX_APPLICATION_ID) {
+    throw corrupt(file, `a SQLite file of another application (application_id ${appId})`);
+  } else if (version > INDEX_SCHEMA_VERSION) {
+    throw corrupt(
+      file,
+      `schema version ${version} is newer than this release supports (${INDEX_SCHEMA_VERSION}): run the ` +
+        'citymetrics release that wrote it (files are never downgraded), or restore a backup taken by this one',
+    );
+  }
+  if (version < INDEX_SCHEMA_VERSION) {
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      db.pragma(`application_id = ${INDEX_APPLICATION_ID}`);
+      db.pragma(`user_version = ${INDEX_SCHEMA_VERSION}`);
+    })();
+  }
+}
 
 const key = (device: string, metric: string): string => `${device}\u0000${metric}`;
 
@@ -87,6 +130,7 @@ export class IdentityIndex {
     mkdirSync(dirname(file), { recursive: true });
     const db = new Database(file);
     try {
+      checkVersion(db, file);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       return new IdentityIndex(db);
