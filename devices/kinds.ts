@@ -55,6 +55,7 @@ export const deviceKinds: KindInput[] = [
       battery,
     ],
     events: ['calibration', 'maintenance'],
+    attributes: { pollutants: { type: 'string', description: 'pollutants the station measures, comma-separated metric names (pm25,pm10,no2,so2,o3); absent: all five' } },
   },
   {
     id: 'noise-monitor',

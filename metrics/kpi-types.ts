@@ -62,6 +62,11 @@ export interface DataPointValue {
   name: string;
   value: number | null;
   unit: string;
+  /**
+   * Where a KPI's data points are measured apart (Air Pollution: one per pollutant, by the stations that
+   * measure it): received ÷ expected readings of this data point's series, 0..1; null when none was owed.
+   */
+  completeness?: number | null;
 }
 
 export interface KpiValue {

@@ -195,11 +195,33 @@ export class FormulaRun {
     return kpiCompleteness(this.counted);
   }
 
-  finish(value: number | null, dataPoints: DataPointValue[] = []): FormulaResult {
-    const completeness = this.completeness();
+  /**
+   * Completeness of the device series of one metric read so far (data points that stand apart); null when
+   * none owed a reading.
+   */
+  metricCompleteness(metric: string): number | null {
+    const series = this.counted.filter((s) => s.metric === metric);
+    return series.some((s) => s.expected > 0) ? kpiCompleteness(series) : null;
+  }
+
+  /**
+   * `completenessOf`: the metric whose device series alone decide the value's completeness (and so its
+   * status and data-quality class), where the value is one data point of several measured apart; every
+   * series read stays in the lineage.
+   */
+  finish(
+    value: number | null,
+    dataPoints: DataPointValue[] = [],
+    opts: { completenessOf?: string } = {},
+  ): FormulaResult {
+    const of = opts.completenessOf;
+    const completeness = of === undefined ? this.completeness() : (this.metricCompleteness(of) ?? 1);
+    const readings = this.counted
+      .filter((s) => of === undefined || s.metric === of)
+      .reduce((n, s) => n + s.readings, 0);
     const quality = [...this.quality];
     if (this.counted.length > 0)
-      quality.unshift({ source: 'sensor', completeness: this.readingsCounted() > 0 ? completeness : 0 });
+      quality.unshift({ source: 'sensor', completeness: readings > 0 ? completeness : 0 });
     const threshold = this.ctx.settings.captureThreshold;
     const points =
       dataPoints.length > 0

@@ -22,7 +22,7 @@ describe('the formula set', () => {
     const kinds = new KindCatalogue();
     for (const f of FORMULAS)
       for (const k of f.inputKinds) expect(kinds.get(k), `${f.code} ${k}`).toBeDefined();
-    expect(formulaFor('EN: EN: AQ: 1C')?.version).toBe('1');
+    expect(formulaFor('EN: EN: AQ: 1C')?.version).toBe('2');
     expect(
       formulasForKind('traffic-counter')
         .map((f) => f.code)

@@ -37,7 +37,8 @@ export function expectedKpis(
   const inputs = CITY_FACTS.inputs;
   const out = new Map<string, number | null>();
 
-  // EN: EN: AQ: 1C mean per pollutant (one station: its series is the city series)
+  // EN: EN: AQ: 1C per pollutant the mean of station means (one station: its mean); the value's
+  // completeness is that of PM2.5, the data point it carries
   const air: Array<[string, string]> = [
     ['PM2.5', 'pm25'],
     ['PM10', 'pm10'],
@@ -48,9 +49,7 @@ export function expectedKpis(
   for (const [dp, metric] of air) out.set(`EN: EN: AQ: 1C|${dp}`, mean(values('air1', metric)));
   const spec = city.specs.find((s) => s.key === 'air1')!;
   const expectedReadings = Math.floor((month.end - month.start) / (spec.intervalSec * 1000));
-  const airCompleteness =
-    sum(air.map(([, m]) => Math.min(values('air1', m).length, expectedReadings))) /
-    (air.length * expectedReadings);
+  const airCompleteness = Math.min(values('air1', 'pm25').length, expectedReadings) / expectedReadings;
 
   // EN: EN: EQ: 2A Lden per monitor from its raw readings (energetic means of the readings in the local
   // hours of day 07–19, evening 19–23 (+5 dB), night 23–07 (+10 dB)), residents of monitors over 55 dB

@@ -32,7 +32,14 @@ export const kpiValueViewSchema = z
     value: z.number().nullable().meta({ description: 'null = not reported (NR)' }),
     unit: z.string(),
     period: z.string().meta({ example: '2026-03-mtd' }),
-    dataPoints: z.array(z.object({ name: z.string(), value: z.number().nullable(), unit: z.string() })),
+    dataPoints: z.array(
+      z.object({
+        name: z.string(),
+        value: z.number().nullable(),
+        unit: z.string(),
+        completeness: z.number().min(0).max(1).nullable().optional(),
+      }),
+    ),
     dataQuality: dataQualitySchema,
     completeness: z.number().nullable().meta({ description: '0..1; null = no reading was expected' }),
     status: z.enum(KPI_STATUSES).meta({
