@@ -95,6 +95,9 @@ export class AdvisoryLeadership {
     const client = new pg.Client({
       connectionString: this.deps.url,
       connectionTimeoutMillis: 5_000,
+      // A half-open session (a cut network) would leave the heartbeat hanging while the server may have
+      // released the lock: a query that does not answer in time counts as a lost session.
+      query_timeout: Math.max(1_000, this.options.retryMs * 2),
       application_name: 'citymetrics-kpi-leader',
       keepAlive: true,
     });

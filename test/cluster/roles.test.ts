@@ -196,7 +196,8 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
       /INGEST_STORE_UNAVAILABLE: POSTGRES_URL postgres:\/\/postgres@127\.0\.0\.1:1\/none/,
     );
     const edge = await start('edge', env);
-    await edge.proc.kill('SIGTERM');
+    // A graceful stop closes every connection and exits 0.
+    expect(await edge.proc.kill('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(await failed('edge', { JETSTREAM_SHARDS: '8' })).toMatch(
       /INGEST_LOG_MISCONFIGURED: JetStream stream ROLES_/,
     );
