@@ -38,7 +38,7 @@ export default defineConfig({
     ],
     coverage: {
       provider: 'v8',
-      include: ['{core,devices,dashboards,gateway,ingest,metrics,simulators}/**/*.ts'],
+      include: ['{cluster,core,devices,dashboards,gateway,ingest,metrics,simulators}/**/*.ts'],
       exclude: ['**/*.test.ts', '**/*-fixture.ts', '**/*.mjs'],
       reporter: ['text-summary', 'html'],
       reportsDirectory: 'coverage',
