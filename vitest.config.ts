@@ -36,6 +36,7 @@ export default defineConfig({
       },
       { extends: true, test: { name: 'slow', include: SLOW, exclude: ALWAYS_EXCLUDED } },
     ],
+    // The fast tier's coverage: cluster/ runs only against real servers (slow tier), so it is not counted here.
     coverage: {
       provider: 'v8',
       include: ['{cluster,core,devices,dashboards,gateway,ingest,metrics,simulators}/**/*.ts'],
