@@ -29,7 +29,7 @@ import type { MonthClose } from './month-close.ts';
 import { periodFromLabel } from './periods.ts';
 import type { RestatementCause, RestatementRecord, RollupEntry } from './rollup-types.ts';
 import type { Rollups, RollupView, Trend } from './rollups.ts';
-import type { KpiTargets } from './targets.ts';
+import type { KpiTargets, TargetUpdate, TargetView } from './targets.ts';
 
 export interface KpiListItem {
   code: string;
@@ -248,6 +248,29 @@ export class KpiService {
       causes.map((cause) => ({ label: from.slice(0, 7), cause })),
       new Set(FORMULAS.map((f) => f.code)),
     );
+    return view;
+  }
+
+  /**
+   * Sets a KPI's target. Targets hold for every period, so each closed period whose entries it re-scores is
+   * restated (cause `target`, old and new target per entry) rather than left scored against the old one.
+   */
+  async setTarget(param: string, input: TargetUpdate, by: Who): Promise<TargetView> {
+    const def = this.requireKpi(param);
+    const { targets, kpiStore, monthClose, engine } = this.deps;
+    const rows: Array<string | null> = def.dataPoints.length > 1 ? [...def.dataPoints] : [null];
+    const before = rows.map((dp) => targets.valueFor(def.code, dp));
+    const view = targets.set(def, input, by.name);
+    const causes: RestatementCause[] = [];
+    rows.forEach((dataPoint, i) => {
+      const newTarget = targets.valueFor(def.code, dataPoint);
+      if (newTarget !== before[i])
+        causes.push({ kind: 'target', code: def.code, dataPoint, oldTarget: before[i]!, newTarget });
+    });
+    engine.invalidate([def.code]);
+    if (causes.length > 0)
+      for (const p of kpiStore.closedPeriods()) await monthClose.restate(p, new Set([def.code]), causes);
+    await engine.flush();
     return view;
   }
 

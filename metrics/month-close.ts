@@ -31,9 +31,9 @@ const pad2 = (n: number): string => String(n).padStart(2, '0');
 /**
  * Month close and restatements: a month's roll-up is frozen as version 1 once the grace
  * period for late data has passed (or when an analyst closes it), December's close freezes the year too.
- * Whatever changes a closed period later (late readings, revisions, a manual value) recomputes it: each
- * entry whose value changed gets one restatement row (old value, new value, cause) in one new version;
- * nothing changed, no version. Closes and restatements run one at a time.
+ * Whatever changes a closed period later (late readings, revisions, a manual value, the city profile, a
+ * target) recomputes it: each entry whose value or target changed gets one restatement row (old value, new
+ * value, causes) in one new version; nothing changed, no version. Closes and restatements run one at a time.
  */
 export class MonthClose {
   private chain: Promise<unknown> = Promise.resolve();
@@ -181,7 +181,9 @@ export class MonthClose {
       const at = clock.now();
       const entries: RollupEntry[] = latest.entries.map((old) => {
         const next = byKey.get(entryKey(old));
-        if (next === undefined || sameValue(old.value, next.value)) return old;
+        // a new target re-scores the entry: its band and points change with the value unchanged
+        if (next === undefined || (sameValue(old.value, next.value) && old.target === next.target))
+          return old;
         out.push({
           period: label,
           version,

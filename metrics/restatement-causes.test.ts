@@ -208,4 +208,40 @@ describe('restatement causes', () => {
       'city profile changed: population 1000 → 2000 from 2026-01-01',
     );
   });
+
+  it('target: a closed month is re-scored in a new version, the old and new target named', async () => {
+    await kpis.service.setTarget(ICT, { value: 100, source: 'city plan 2025' }, analyst);
+    await kpis.service.enterValues(
+      [
+        {
+          code: ICT,
+          period: '2026-02',
+          value: 80,
+          unit: '%',
+          dataQuality: 'accurate-measurement',
+          source: 'national statistics office',
+        },
+      ],
+      analyst,
+    );
+    await closeFebruary();
+    const entryOf = () => kpis.kpiStore.latestRollup('2026-02')!.entries.find((e) => e.code === ICT)!;
+    // higher is better: 80 of 100 is 80 %, band 66–95 %
+    expect(entryOf()).toMatchObject({ version: 1, target: 100, band: '66–95 %', points: 3 });
+    await kpis.service.setTarget(ICT, { value: 50, source: 'city plan 2026' }, analyst);
+    // 80 of 50 is capped at 100 %: band 95–100 %
+    expect(entryOf()).toMatchObject({ version: 2, value: 80, target: 50, band: '95–100 %', points: 4 });
+    const cause = { kind: 'target', code: ICT, dataPoint: null, oldTarget: 100, newTarget: 50 };
+    expect(kpis.kpiStore.restatements('2026-02')).toEqual([
+      expect.objectContaining({ code: ICT, version: 2, oldValue: 80, newValue: 80, causes: [cause] }),
+    ]);
+    expect(kpis.service.versions('2026-02').versions.map((v) => [v.version, v.cause])).toEqual([
+      [1, 'closed'],
+      [2, `target changed: ${ICT} 100 → 50`],
+    ]);
+    expect(revised).toEqual([expect.objectContaining({ code: ICT, period: '2026-02', causes: [cause] })]);
+    // the same target again changes nothing: no version
+    await kpis.service.setTarget(ICT, { value: 50, source: 'city plan 2026' }, analyst);
+    expect(kpis.kpiStore.latestRollup('2026-02')?.version).toBe(2);
+  });
 });

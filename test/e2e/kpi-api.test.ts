@@ -235,5 +235,14 @@ describe('KPI API', () => {
       '/api/targets/EN-EN-WS-2C',
     );
     expect(got.body).toMatchObject({ target: { value: 150 }, configured: true });
+    // April is closed: the new target re-scores it as a restatement, not silently
+    const history = await t.api<{ versions: Array<{ version: number; causes: unknown[] }> }>(
+      'GET',
+      '/api/rollups/2026-04/versions',
+    );
+    expect(history.body.versions.at(-1)).toMatchObject({
+      version: 2,
+      causes: [expect.objectContaining({ kind: 'target', code: 'EN: EN: WS: 2C', newTarget: 150 })],
+    });
   });
 });

@@ -21,18 +21,14 @@ export function targetRoutes(deps: { kpis: KpiService }): AnyRoute[] {
       method: 'put',
       path: '/api/targets/:code',
       summary: 'Set the target of a KPI',
-      description: 'A value, or per data point (Air Pollution: PM2.5, PM10, NO2, SO2, O3), with its source.',
+      description:
+        'A value, or per data point (Air Pollution: PM2.5, PM10, NO2, SO2, O3), with its source. Targets hold for every period: each closed period the new target re-scores is restated (a new roll-up version, cause `target` with the old and new target).',
       tag: 'kpis',
       access: 'analyst',
       params: kpiCodeParams,
       body: targetBodySchema,
       response: anyObject,
-      handle: async ({ params, body, principal }) => {
-        const view = kpis.deps.targets.set(kpis.requireKpi(params.code), body, byPrincipal(principal).name);
-        kpis.deps.engine.invalidate([view.code]);
-        await kpis.deps.engine.flush();
-        return view;
-      },
+      handle: ({ params, body, principal }) => kpis.setTarget(params.code, body, byPrincipal(principal)),
     }),
   ];
 }
