@@ -5,6 +5,7 @@ import { isValidTimeZone } from './city-calendar.ts';
 import { clusterConfigShape, roleList } from './config-cluster.ts';
 import { influxConfigShape } from './config-influx.ts';
 import { CityError } from './errors.ts';
+import { PEAK_WINDOWS_FORM, parsePeakWindows } from './peak-windows.ts';
 
 /** The proxy names and forms express's `trust proxy` (proxy-addr) accepts, checked here so a typo is named at start. */
 export function isTrustedProxyList(list: string): boolean {
@@ -147,6 +148,11 @@ export const configSchema = z
       .describe('least time between two data-driven recomputes of the running KPI periods (ms)'),
     kpiNoiseThresholdDb: z.coerce.number().positive().default(55).describe('Noise Exposure threshold, dB(A)'),
     kpiEmfLimitVm: z.coerce.number().positive().default(28).describe('EMF Exposure reference level, V/m'),
+    ttiPeakWindows: z
+      .string()
+      .default('07:00-09:00,16:30-18:30')
+      .refine((s) => parsePeakWindows(s) !== null, { message: `expected ${PEAK_WINDOWS_FORM}` })
+      .describe('Travel Time Index peak periods, local clock windows on weekdays (Monday to Friday)'),
     ...clusterConfigShape,
   })
   .strict();

@@ -2,6 +2,7 @@ import type { CityCalendar } from '../core/city-calendar.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
+import { parsePeakWindows } from '../core/peak-windows.ts';
 import type { PlatformEvents } from '../core/platform-events.ts';
 import type { SeriesStore } from '../core/ports/series-store.ts';
 import { type KpiCatalogue, loadCatalogue } from './catalogue/catalogue.ts';
@@ -52,6 +53,8 @@ export function kpiSettingsOf(config: Config): KpiSettings {
     closeGraceDays: config.kpiCloseGraceDays,
     noiseThresholdDb: config.kpiNoiseThresholdDb,
     emfLimitVm: config.kpiEmfLimitVm,
+    // loadConfig refused a list that does not parse.
+    ttiPeakWindows: parsePeakWindows(config.ttiPeakWindows) ?? DEFAULT_KPI_SETTINGS.ttiPeakWindows,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { CityCalendar } from '../core/city-calendar.ts';
 import type { DeviceKind } from '../core/device-kind.ts';
+import type { ClockWindow } from '../core/peak-windows.ts';
 import type { DeviceRecord } from '../core/ports/device-directory.ts';
 import type { SeriesStore } from '../core/ports/series-store.ts';
 import type { KpiStatus } from './kpi-status.ts';
@@ -137,6 +138,8 @@ export interface KpiSettings {
   noiseThresholdDb: number;
   /** EMF reference level (ICNIRP 1998 general public, ~28 V/m at 10–400 MHz; default 28 V/m) */
   emfLimitVm: number;
+  /** Travel Time Index peak periods: local clock windows on weekdays (TTI_PEAK_WINDOWS) */
+  ttiPeakWindows: readonly ClockWindow[];
   /** Drinking water compliance: free chlorine range mg/L, turbidity max NTU, pH range */
   water: { chlorineMin: number; chlorineMax: number; turbidityMax: number; phMin: number; phMax: number };
 }
@@ -146,6 +149,10 @@ export const DEFAULT_KPI_SETTINGS: KpiSettings = {
   closeGraceDays: 5,
   noiseThresholdDb: 55,
   emfLimitVm: 28,
+  ttiPeakWindows: [
+    { startMin: 7 * 60, endMin: 9 * 60 },
+    { startMin: 16 * 60 + 30, endMin: 18 * 60 + 30 },
+  ],
   water: { chlorineMin: 0.2, chlorineMax: 5, turbidityMax: 4, phMin: 6.5, phMax: 9.5 },
 };
 

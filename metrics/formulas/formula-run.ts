@@ -94,6 +94,35 @@ export class FormulaRun {
     return b;
   }
 
+  /**
+   * The aggregate of one device series over some stretches of the period (peak hours), recorded with the
+   * readings owed in those stretches only. Null when no reading falls in any.
+   */
+  async deviceAggregateWithin(
+    device: DeviceRecord,
+    metric: string,
+    within: ReadonlyArray<{ start: number; end: number }>,
+  ): Promise<Bucket | null> {
+    const interval = this.intervalSec(device.kind);
+    let merged: Bucket | null = null;
+    let expected = 0;
+    for (const w of within) {
+      expected += expectedReadings(device, interval, w, this.ctx.now);
+      const b = await this.ctx.store.aggregate({
+        scope: { device: device.id },
+        metric,
+        from: w.start,
+        to: w.end,
+      });
+      if (b !== null) merged = merged === null ? b : mergeBuckets(merged, b);
+    }
+    const use = seriesUse('device', device.id, metric, merged, expected);
+    this.series.push(use);
+    this.counted.push(use);
+    this.deviceIds.add(device.id);
+    return merged;
+  }
+
   /** Σ of a metric over devices (quantities per interval: kWh, m³); null when no device sent any reading. */
   async sumOf(
     devices: readonly DeviceRecord[],
@@ -268,6 +297,26 @@ export class FormulaRun {
     if (this.notes.length > 0) out.notes = this.notes;
     return out;
   }
+}
+
+/** Two aggregates of one series over disjoint stretches, the earlier first. */
+function mergeBuckets(a: Bucket, b: Bucket): Bucket {
+  const count = a.count + b.count;
+  const sum = a.sum + b.sum;
+  const early = a.firstTs <= b.firstTs ? a : b;
+  const late = a.lastTs >= b.lastTs ? a : b;
+  return {
+    t: Math.min(a.t, b.t),
+    count,
+    sum,
+    min: Math.min(a.min, b.min),
+    max: Math.max(a.max, b.max),
+    mean: sum / count,
+    firstTs: early.firstTs,
+    first: early.first,
+    lastTs: late.lastTs,
+    last: late.last,
+  };
 }
 
 function seriesUse(

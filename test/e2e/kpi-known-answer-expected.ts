@@ -132,7 +132,16 @@ export function expectedKpis(
 
   // transport
   out.set('EC: ICT: T: 2C', (2.5 / inputs.majorStreetKm.value) * 100);
-  out.set('EC: I: T: 5A', Math.max(1, 50 / mean(values('traffic1', 'speed'))!));
+  // EC: I: T: 5A free-flow speed ÷ mean speed of the readings in the default peaks, 07:00–09:00 and
+  // 16:30–18:30 local time, Monday to Friday
+  const peakSpeeds = kept('traffic1')
+    .filter((r) => {
+      const t = DateTime.fromMillis(r.ts, { zone: month.zone });
+      const min = t.hour * 60 + t.minute;
+      return t.weekday <= 5 && ((min >= 420 && min < 540) || (min >= 990 && min < 1110));
+    })
+    .map((r) => r.values.speed!);
+  out.set('EC: I: T: 5A', Math.max(1, 50 / mean(peakSpeeds)!));
   const live = ['display-live'].filter((k) => sum(values(k, 'heartbeat')) > 0).length;
   out.set('EC: ICT: T: 1C', (live / inputs.transitStopsTotal.value) * 100);
   const lastAdaptive = (key: string) => [...kept(key)].sort((a, b) => a.ts - b.ts).at(-1)!.values.adaptive;
