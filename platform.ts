@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { buildLorawanBridges } from './bridges/lorawan/bridges-from-config.ts';
 import { CityCalendar } from './core/city-calendar.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import type { Config } from './core/config.ts';
@@ -111,6 +112,11 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
   const gateway: Gateway = track(
     await buildGateway({ config, directory: registry, ingest, telemetry, events, logger, clock }),
   );
+  // LoRaWAN network servers (CHIRPSTACK_MQTT_URL, TTS_MQTT_URL): uplinks into the same ingest and rate.
+  const bridges = buildLorawanBridges(
+    { sink: ingest, devices: registry, rate: gateway.rateLimiter, logger },
+    config,
+  );
 
   // Retention (RETENTION_*_DAYS): the series store drops expired raw points and roll-ups once an hour.
   const retentionTimer = setInterval(() => {
@@ -187,6 +193,7 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
     store,
     ingest,
     gateway,
+    bridges,
     alerts,
     kpis,
     app,
@@ -200,6 +207,7 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
       httpServer = createHttpServer(app, tls.http);
       live = attachLive(httpServer);
       const http = await listenHttp(httpServer, config);
+      for (const bridge of bridges) bridge.start();
       started = true;
       return {
         httpPort: http.port,
@@ -219,6 +227,7 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
       stopping ??= (async () => {
         clearInterval(retentionTimer);
         await gateway.close();
+        await Promise.all(bridges.map((b) => b.close()));
         await listeners?.close();
         const { unsaved } = await ingest.close();
         if (unsaved > 0)

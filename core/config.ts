@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { isValidTimeZone } from './city-calendar.ts';
 import { clusterConfigShape, roleList } from './config-cluster.ts';
 import { influxConfigShape } from './config-influx.ts';
+import { lorawanConfigShape } from './config-lorawan.ts';
 import { CityError } from './errors.ts';
 import { PEAK_WINDOWS_FORM, parsePeakWindows } from './peak-windows.ts';
 
@@ -154,6 +155,7 @@ export const configSchema = z
       .refine((s) => parsePeakWindows(s) !== null, { message: `expected ${PEAK_WINDOWS_FORM}` })
       .describe('Travel Time Index peak periods, local clock windows on weekdays (Monday to Friday)'),
     ...clusterConfigShape,
+    ...lorawanConfigShape,
   })
   .strict();
 

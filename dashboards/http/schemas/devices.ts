@@ -23,12 +23,9 @@ export const deviceSchema = z
     district: z.string(),
     location: locationSchema.nullable(),
     attributes: z.record(z.string(), attributeValueSchema),
-    devEui: z
-      .string()
-      .nullable()
-      .meta({
-        description: 'LoRaWAN DevEUI (16 lower-case hex digits) when readings come from a network server',
-      }),
+    devEui: z.string().nullable().meta({
+      description: 'LoRaWAN DevEUI (16 lower-case hex digits) when readings come from a network server',
+    }),
     status: z.enum(['active', 'disabled']),
     online: z.boolean().meta({ description: 'connected to the broker now' }),
     createdAt: isoInstant,
