@@ -75,6 +75,12 @@ const SCHEMA = `
 `;
 
 /**
+ * migrations[v] takes the file from schema version v to v + 1, in the opener's one transaction. Append only:
+ * a released step is never edited, a change of schema is a new step and a new KPI_SCHEMA_VERSION.
+ */
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [(db) => db.exec(SCHEMA)];
+
+/**
  * Opens (or creates) the KPI database. A file that is not SQLite, SQLite that is not ours, or ours from a
  * newer release stops the platform with STORE_CORRUPT: re-creating it would drop closed roll-ups and every
  * manual value.

@@ -186,6 +186,45 @@ const toAlert = (row: AlertRow): Alert => ({
 });
 
 /**
+ * migrations[v] takes the file from schema version v to v + 1, in the opener's one transaction. Append only:
+ * a released step is never edited, a change of schema is a new step and a new schema version.
+ */
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE alert_rules (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+        condition TEXT NOT NULL,
+        webhook_url TEXT,
+        enabled INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        rule_id TEXT NOT NULL,
+        rule_name TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        subject_kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        value REAL,
+        last_value REAL,
+        state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'cleared')),
+        opened_at INTEGER NOT NULL,
+        acknowledged_by TEXT,
+        acknowledged_at INTEGER,
+        cleared_at INTEGER,
+        cleared_by TEXT
+      ) STRICT;
+      CREATE INDEX alerts_by_state ON alerts (state, opened_at);
+    `);
+  },
+];
+
+/**
  * Opens (or creates) the alerts database. A file that is not SQLite, SQLite that is not ours, or ours from a
  * newer version stops the platform with STORE_CORRUPT: re-creating it would silently lose the alert history.
  */
@@ -195,37 +234,8 @@ function openAlertsDb(file: string): Database.Database {
     what: 'alerts database',
     applicationId: ALERTS_APPLICATION_ID,
     schemaVersion: ALERTS_SCHEMA_VERSION,
-    migrate(db) {
-      db.exec(`
-        CREATE TABLE alert_rules (
-          id TEXT PRIMARY KEY,
-          name TEXT NOT NULL,
-          severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
-          condition TEXT NOT NULL,
-          webhook_url TEXT,
-          enabled INTEGER NOT NULL,
-          created_by TEXT NOT NULL,
-          created_at INTEGER NOT NULL
-        ) STRICT;
-        CREATE TABLE alerts (
-          id TEXT PRIMARY KEY,
-          rule_id TEXT NOT NULL,
-          rule_name TEXT NOT NULL,
-          severity TEXT NOT NULL,
-          subject TEXT NOT NULL,
-          subject_kind TEXT NOT NULL,
-          message TEXT NOT NULL,
-          value REAL,
-          last_value REAL,
-          state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'cleared')),
-          opened_at INTEGER NOT NULL,
-          acknowledged_by TEXT,
-          acknowledged_at INTEGER,
-          cleared_at INTEGER,
-          cleared_by TEXT
-        ) STRICT;
-        CREATE INDEX alerts_by_state ON alerts (state, opened_at);
-      `);
+    migrate(db, from) {
+      for (let v = from; v < ALERTS_SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
     },
   });
 }

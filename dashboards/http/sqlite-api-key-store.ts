@@ -130,6 +130,25 @@ function settle<T>(work: () => T): Promise<T> {
 }
 
 /**
+ * migrations[v] takes the file from schema version v to v + 1, in the opener's one transaction. Append only:
+ * a released step is never edited, a change of schema is a new step and a new schema version.
+ */
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'analyst', 'admin')),
+        key_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      ) STRICT;
+    `);
+  },
+];
+
+/**
  * A file that is not SQLite, SQLite that is not ours, or ours from a newer version stops the platform with
  * STORE_CORRUPT: silently re-creating it would drop every key.
  */
@@ -139,17 +158,8 @@ function openAccessDb(file: string): Database.Database {
     what: 'access database',
     applicationId: ACCESS_APPLICATION_ID,
     schemaVersion: ACCESS_SCHEMA_VERSION,
-    migrate(db) {
-      db.exec(`
-        CREATE TABLE api_keys (
-          id TEXT PRIMARY KEY,
-          name TEXT NOT NULL,
-          role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'analyst', 'admin')),
-          key_hash TEXT NOT NULL,
-          created_at INTEGER NOT NULL,
-          revoked_at INTEGER
-        ) STRICT;
-      `);
+    migrate(db, from) {
+      for (let v = from; v < ACCESS_SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
     },
   });
 }
