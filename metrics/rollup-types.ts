@@ -74,22 +74,22 @@ const nr = (v: number | string | null): string => (v === null ? 'none' : String(
 
 /** One line per cause, joined with "; ": the `cause` text of a version and of its restatement rows. */
 export function describeCauses(causes: readonly RestatementCause[]): string {
-  return causes
-    .map((c) => {
-      switch (c.kind) {
-        case 'late-data':
-          return `late data: ${c.readings} readings arrived after close from ${c.devices.join(', ')}`;
-        case 'revision':
-          return `revision: ${c.readings} stored readings revised (${c.devices.join(', ')})`;
-        case 'manual-input':
-          return `manual ${c.subjectType === 'kpi' ? 'value' : 'input'} changed: ${c.subject}${c.dataPoint ? ` (${c.dataPoint})` : ''} for ${c.period} ${nr(c.oldValue)} → ${c.newValue}`;
-        case 'city-profile':
-          return `city profile changed: ${c.field} ${nr(c.oldValue)} → ${nr(c.newValue)} from ${c.effectiveFrom}`;
-        case 'target':
-          return `target changed: ${c.code}${c.dataPoint ? ` (${c.dataPoint})` : ''} ${nr(c.oldTarget)} → ${nr(c.newTarget)}`;
-      }
-    })
-    .join('; ');
+  return causes.map(describeCause).join('; ');
+}
+
+function describeCause(c: RestatementCause): string {
+  switch (c.kind) {
+    case 'late-data':
+      return `late data: ${c.readings} readings arrived after close from ${c.devices.join(', ')}`;
+    case 'revision':
+      return `revision: ${c.readings} stored readings revised (${c.devices.join(', ')})`;
+    case 'manual-input':
+      return `manual ${c.subjectType === 'kpi' ? 'value' : 'input'} changed: ${c.subject}${c.dataPoint ? ` (${c.dataPoint})` : ''} for ${c.period} ${nr(c.oldValue)} → ${c.newValue}`;
+    case 'city-profile':
+      return `city profile changed: ${c.field} ${nr(c.oldValue)} → ${nr(c.newValue)} from ${c.effectiveFrom}`;
+    case 'target':
+      return `target changed: ${c.code}${c.dataPoint ? ` (${c.dataPoint})` : ''} ${nr(c.oldTarget)} → ${nr(c.newTarget)}`;
+  }
 }
 
 export interface RestatementRecord {
