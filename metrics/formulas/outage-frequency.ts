@@ -1,19 +1,25 @@
 import type { KpiFormula } from '../kpi-types.ts';
 import { annualFactor, FormulaRun } from './formula-run.ts';
-import { outageInputs } from './outage-intervals.ts';
+import { markShorterThanTwelveMonths, outageInputs } from './outage-intervals.ts';
 
 /**
  * EC: I: ES: 1C Electricity System Outage Frequency (U4SSC: SAIFI, Σ customers interrupted / total
  * customers served, over 12 months; interruptions per customer per year).
  *
  * Inputs: outage_start / restore events of feeder meters (else customer smart meters) paired into
- * interruptions (outage-intervals.ts); customers from the registry (customersServed / customers).
- * Use a rolling 12 months or a year; shorter periods are annualised (note in the lineage).
+ * interruptions, each counted once, in the period it began (outage-intervals.ts); customers from the
+ * registry (customersServed / customers).
+ *
+ * The rolling 12 months and the calendar year are the U4SSC figure, taken as they are. A shorter period
+ * (a month, year to date) is annualised, × 365.2425 ÷ its local days, and marked an estimate in the lineage
+ * and the data-quality class: one month's interruptions × 12 says little about a year, as outages cluster
+ * in storm seasons.
  */
 export const outageFrequency: KpiFormula = {
   code: 'EC: I: ES: 1C',
-  version: '1',
-  description: 'SAIFI: Σ customers interrupted ÷ customers served, annualised below 12 months',
+  version: '2',
+  description:
+    'SAIFI: Σ customers interrupted (each interruption in the period it began) ÷ customers served; below 12 months annualised, an estimate',
   inputKinds: ['electricity-feeder-meter', 'electricity-smart-meter'],
   async compute(ctx, period) {
     const run = new FormulaRun(ctx, period, outageFrequency);
@@ -22,7 +28,9 @@ export const outageFrequency: KpiFormula = {
       'customerInterruptions',
       interruptions.reduce((n, i) => n + i.customers, 0),
     );
-    const value = customersServed > 0 ? (interrupted / customersServed) * annualFactor(run) : null;
+    if (customersServed === 0) return run.finish(null);
+    markShorterThanTwelveMonths(run, 'SAIFI annualised');
+    const value = (interrupted / customersServed) * annualFactor(run);
     return run.finish(value);
   },
 };

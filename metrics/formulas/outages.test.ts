@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { monthToDate, rolling12Months } from '../periods.ts';
+import { monthPeriod, monthToDate, rolling12Months, yearPeriod } from '../periods.ts';
 import { DAY, type FormulaFixture, formulaFixture, HOUR, MIN } from './formula-fixture.ts';
 import { outageFrequency } from './outage-frequency.ts';
 import { outageTime } from './outage-time.ts';
@@ -11,9 +11,10 @@ describe('EC: I: ES: 1C SAIFI and EC: I: ES: 2C CAIDI from outage and restore ev
   });
   afterEach(() => fx.close());
 
-  it('feeders: pairs, clips an outage begun before the period, counts an unrestored one until the end', async () => {
+  it('rolling 12 months: pairs events, counts each interruption in the period it began, not scaled', async () => {
     const now = fx.march.start + 20 * DAY;
     const period = rolling12Months(fx.calendar, now);
+    fx.ctx.now = now;
     fx.addDevice('f-1', 'electricity-feeder-meter', { customersServed: 100 });
     fx.addDevice('f-2', 'electricity-feeder-meter', { customersServed: 300 });
     fx.addDevice('m-1', 'electricity-smart-meter'); // ignored: feeders are registered
@@ -22,31 +23,94 @@ describe('EC: I: ES: 1C SAIFI and EC: I: ES: 2C CAIDI from outage and restore ev
     fx.addEvent('f-1', 'outage_start', period.start + 10 * DAY + 5 * MIN);
     fx.addEvent('f-1', 'restore', period.start + 10 * DAY + 30 * MIN);
     fx.addEvent('f-1', 'restore', period.start + 11 * DAY);
-    // f-2: began 1 h before the period, restored 1 h into it → 60 min counted
+    // f-2: began 1 h before the period, restored 1 h into it: the earlier period's, not this one's
     fx.addEvent('f-2', 'outage_start', period.start - HOUR);
     fx.addEvent('f-2', 'restore', period.start + HOUR);
-    // f-1: open 2 h before the period end → 120 min
-    fx.addEvent('f-1', 'outage_start', period.end - 2 * HOUR);
-    // an outage entirely before the period does not count
-    fx.addEvent('f-2', 'outage_start', period.start - 2 * DAY);
-    fx.addEvent('f-2', 'restore', period.start - DAY);
+    // f-2: 45 min, spanning a month boundary inside the period: counted once, whole
+    const monthEdge = fx.calendar.monthRange(2025, 12).end;
+    fx.addEvent('f-2', 'outage_start', monthEdge - 15 * MIN);
+    fx.addEvent('f-2', 'restore', monthEdge + 30 * MIN);
+    // f-1: open since 2 h before now (the period end) → 120 min so far
+    fx.addEvent('f-1', 'outage_start', now - 2 * HOUR);
     fx.addEvent('m-1', 'outage_start', period.start + DAY);
 
     const saifi = await outageFrequency.compute(fx.ctx, period);
     expect(saifi.unit).toBe('interruptions per customer per year');
-    expect(saifi.value).toBeCloseTo((100 + 300 + 100) / 400, 12); // 12 months: not scaled
+    // f-1 twice, f-2 once (100 + 100 + 300 customers), ÷ 400 served, not scaled
+    expect(saifi.value).toBeCloseTo((100 + 100 + 300) / 400, 12);
     expect(saifi.lineage.registryCounts).toMatchObject({
       feederMeters: 2,
       customersServed: 400,
       interruptions: 3,
       customerInterruptions: 500,
     });
-    expect(saifi.lineage.notes).toContain('1 interruption(s) not restored: counted until the period end');
+    expect(saifi.lineage.notes).toEqual(
+      expect.arrayContaining([
+        '1 interruption(s) begun before the period and lasting into it: counted in the period they began',
+        `1 interruption(s) not restored by ${new Date(now).toISOString()}: counted until then, the value changes once restored`,
+      ]),
+    );
+    expect(saifi.lineage.notes?.some((n) => n.includes('annualised'))).toBe(false);
+    expect(saifi.lineage.notes?.some((n) => n.includes('estimate'))).toBe(false);
 
     const caidi = await outageTime.compute(fx.ctx, period);
     expect(caidi.unit).toBe('minutes');
-    expect(caidi.value).toBeCloseTo((100 * 30 + 300 * 60 + 100 * 120) / 500, 9);
+    expect(caidi.value).toBeCloseTo((100 * 30 + 300 * 45 + 100 * 120) / 500, 9);
     expect(caidi.lineage.devices).toEqual(['f-1', 'f-2']);
+  });
+
+  it('an outage across a month end counts once, in the month it began, until its restore', async () => {
+    fx.addDevice('f-1', 'electricity-feeder-meter', { customersServed: 200 });
+    const feb = monthPeriod(fx.calendar, '2026-02');
+    // 23:00 on 28 February to 02:00 on 1 March: 180 minutes, all February's
+    fx.addEvent('f-1', 'outage_start', fx.march.start - HOUR);
+    fx.addEvent('f-1', 'restore', fx.march.start + 2 * HOUR);
+    fx.ctx.now = fx.march.start + 10 * DAY;
+
+    const febCaidi = await outageTime.compute(fx.ctx, feb);
+    expect(febCaidi.value).toBe(180);
+    expect(febCaidi.lineage.notes).toContain(
+      `interruption of f-1 begun ${new Date(fx.march.start - HOUR).toISOString()} restored after the period end, at ${new Date(fx.march.start + 2 * HOUR).toISOString()}: its whole duration counted`,
+    );
+    expect(febCaidi.lineage.notes?.some((n) => n.includes('not restored'))).toBe(false);
+    const febSaifi = await outageFrequency.compute(fx.ctx, feb);
+    // one interruption of 200 customers ÷ 200, × 365.2425 ÷ 28 days: an annualised estimate
+    expect(febSaifi.value).toBeCloseTo(365.2425 / 28, 9);
+
+    const marSaifi = await outageFrequency.compute(fx.ctx, fx.march);
+    expect(marSaifi.value).toBe(0);
+    expect(marSaifi.lineage.notes).toContain(
+      '1 interruption(s) begun before the period and lasting into it: counted in the period they began',
+    );
+    const marCaidi = await outageTime.compute(fx.ctx, fx.march);
+    expect(marCaidi.value).toBe(0);
+
+    // The year holds it once.
+    const year = await outageFrequency.compute(fx.ctx, yearPeriod(fx.calendar, '2026'));
+    expect(year.value).toBe(1);
+    expect(year.lineage.registryCounts).toMatchObject({ interruptions: 1, customerInterruptions: 200 });
+  });
+
+  it('a month is an annualised estimate: lineage and data-quality class say so; a year is not', async () => {
+    fx.addDevice('f-1', 'electricity-feeder-meter', { customersServed: 50 });
+    await fx.writeSeries('f-1', 'energy', fx.march.start, 31 * 288, 300, () => 1); // every 5 min
+    fx.addEvent('f-1', 'outage_start', fx.march.start + DAY);
+    fx.addEvent('f-1', 'restore', fx.march.start + DAY + 20 * MIN);
+    const month = await outageFrequency.compute(fx.ctx, fx.march);
+    expect(month.value).toBeCloseTo((50 / 50) * (365.2425 / 31), 9);
+    expect(month.completeness).toBe(1);
+    expect(month.dataQuality).toBe('estimation-with-assumptions');
+    expect(month.lineage.notes).toContain(
+      'SAIFI annualised over 2026-03, not 12 months: an estimate; the rolling 12 months and the calendar year are the U4SSC figure',
+    );
+    const caidi = await outageTime.compute(fx.ctx, fx.march);
+    expect(caidi.value).toBe(20);
+    expect(caidi.dataQuality).toBe('estimation-with-assumptions');
+
+    fx.ctx.now = fx.march.start + 31 * DAY;
+    const r12 = await outageFrequency.compute(fx.ctx, rolling12Months(fx.calendar, fx.ctx.now));
+    expect(r12.value).toBe(1);
+    expect((r12.lineage.notes ?? []).some((n) => n.includes('estimate'))).toBe(false);
   });
 
   it('customer smart meters when no feeder is registered; SAIFI annualised for a shorter period', async () => {

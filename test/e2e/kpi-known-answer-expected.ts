@@ -120,7 +120,9 @@ export function expectedKpis(
   let customerMinutes = 0;
   for (const [key, evs] of city.events) {
     const sorted = [...evs].sort((a, b) => a.ts - b.ts);
+    // each interruption once, in the month it began, with its whole duration; a month's SAIFI annualised
     for (let i = 0; i + 1 < sorted.length; i += 2) {
+      if (sorted[i]!.ts < month.start || sorted[i]!.ts >= month.end) continue;
       interrupted += customers[key]!;
       customerMinutes += (customers[key]! * (sorted[i + 1]!.ts - sorted[i]!.ts)) / 60_000;
     }
