@@ -78,7 +78,15 @@ const SCHEMA = `
  * migrations[v] takes the file from schema version v to v + 1, in the opener's one transaction. Append only:
  * a released step is never edited, a change of schema is a new step and a new KPI_SCHEMA_VERSION.
  */
-const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [(db) => db.exec(SCHEMA)];
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
+  (db) => db.exec(SCHEMA),
+  // 2: the structured causes of a version and of each restatement (JSON array of RestatementCause)
+  (db) =>
+    db.exec(`
+      ALTER TABLE rollups ADD COLUMN causes TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE restatements ADD COLUMN causes TEXT NOT NULL DEFAULT '[]';
+    `),
+];
 
 /**
  * Opens (or creates) the KPI database. A file that is not SQLite, SQLite that is not ours, or ours from a
@@ -92,13 +100,7 @@ export function openKpiDb(file: string): Database.Database {
     applicationId: KPI_APPLICATION_ID,
     schemaVersion: KPI_SCHEMA_VERSION,
     migrate(db, fromVersion) {
-      if (fromVersion < 1) db.exec(SCHEMA);
-      // 2: the structured causes of a version and of each restatement (JSON array of RestatementCause)
-      if (fromVersion < 2)
-        db.exec(`
-          ALTER TABLE rollups ADD COLUMN causes TEXT NOT NULL DEFAULT '[]';
-          ALTER TABLE restatements ADD COLUMN causes TEXT NOT NULL DEFAULT '[]';
-        `);
+      for (let v = fromVersion; v < KPI_SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
     },
   });
 }
