@@ -15,6 +15,9 @@ import { makeTempDir, type TempDir } from '../test/helpers/temp-dir.ts';
 import { IngestService, type IngestServiceOptions } from './ingest-service.ts';
 import { SqliteSeriesStore } from './store/sqlite-series-store.ts';
 
+/** 10 ppb of NO2 (46.0055 g/mol) in µg/m³ at 20 °C and 101.325 kPa: 10 · M ÷ (R·T/P), about 19.125. */
+const NO2_10_PPB = (10 * 46.0055) / ((8.314462618 * 293.15) / 101.325);
+
 const T0 = Date.UTC(2026, 2, 15, 12, 0, 0);
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -119,7 +122,7 @@ describe('accepted readings', () => {
     await h.ingest.drain();
     const latest = await h.store.latest(id);
     expect(latest.find((v) => v.metric === 'pm25')).toEqual({ metric: 'pm25', ts: T0 - MIN, value: 12.5 });
-    expect(latest.find((v) => v.metric === 'no2')?.value).toBeCloseTo(19.1, 9);
+    expect(latest.find((v) => v.metric === 'no2')?.value).toBeCloseTo(NO2_10_PPB, 9);
     expect(seen).toEqual([
       {
         deviceId: id,
@@ -127,7 +130,7 @@ describe('accepted readings', () => {
         district: 'Old Town',
         values: [
           { metric: 'pm25', ts: T0 - MIN, value: 12.5 },
-          { metric: 'no2', ts: T0 - MIN, value: expect.closeTo(19.1, 9), fromUnit: 'ppb' },
+          { metric: 'no2', ts: T0 - MIN, value: expect.closeTo(NO2_10_PPB, 9), fromUnit: 'ppb' },
         ],
       },
     ]);

@@ -222,12 +222,11 @@ export class IngestService implements IngestSink {
 
   /** Values written per device, from the batch's device index of each point. */
   private countStored(packed: PackedPoints): void {
-    const perString = new Map<number, number>();
-    for (let i = 0; i < packed.refs.length; i += 4) {
-      const ref = packed.refs[i]!;
-      perString.set(ref, (perString.get(ref) ?? 0) + 1);
-    }
-    for (const [ref, n] of perString) this.devices.stored(packed.strings[ref]!, n);
+    // One counter per string of the batch (few: its devices, kinds, districts and metrics), no map per value.
+    const perString = new Uint32Array(packed.strings.length);
+    for (let i = 0; i < packed.refs.length; i += 4) perString[packed.refs[i]!]!++;
+    for (let ref = 0; ref < perString.length; ref++)
+      if (perString[ref]! > 0) this.devices.stored(packed.strings[ref]!, perString[ref]!);
   }
 
   private onStored(outcome: WriteOutcome, latencyMs: number): void {
