@@ -37,7 +37,12 @@ export async function computeKpi(
 ): Promise<KpiValue> {
   const { inputsProvisional, ...v } = await computeValue(deps, ctx, def, period, computedAt);
   const status = kpiStatus(
-    { period, completeness: v.completeness, inputsProvisional: inputsProvisional === true },
+    {
+      period,
+      completeness: v.completeness,
+      hasValue: v.value !== null,
+      inputsProvisional: inputsProvisional === true,
+    },
     deps.status,
     computedAt,
     frozen,

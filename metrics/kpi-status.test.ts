@@ -29,6 +29,15 @@ describe('kpiStatus', () => {
     expect(kpiStatus({ period, completeness }, rule, now, frozen)).toBe(want);
   });
 
+  it('a value from readings nobody owed (before its device was provisioned) is provisional, not "no data"', () => {
+    expect(kpiStatus({ period: march, completeness: null, hasValue: true }, rule, APRIL_6, true)).toBe(
+      'provisional',
+    );
+    expect(kpiStatus({ period: march, completeness: null, hasValue: false }, rule, APRIL_6)).toBe(
+      'no-data-expected',
+    );
+  });
+
   it('a running period is provisional however complete; a carried-forward input too', () => {
     const mtd = monthToDate(calendar, Date.parse('2026-03-15T12:00:00Z'));
     expect(kpiStatus({ period: mtd, completeness: 1 }, rule, APRIL_6 * 2, true)).toBe('provisional');

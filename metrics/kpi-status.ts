@@ -5,8 +5,9 @@ import type { Period } from './kpi-types.ts';
  * Whether a KPI value is final: the one rule every surface (API, live page, roll-ups, exports) reads, so
  * that a tile, a roll-up and a spreadsheet of the same month never disagree.
  *
- * - `no-data-expected`: no reading was owed for the period (no device installed, or installed after it).
- *   Nothing expected is not complete: such a value is never final by default.
+ * - `no-data-expected`: no reading was owed for the period (no device installed, or installed after it)
+ *   and none came. Nothing expected is not complete: never final. A value from readings nobody owed is
+ *   provisional.
  * - `final`: the period has closed (its grace period for late data has passed, or its roll-up has been
  *   frozen on demand) and its completeness meets the capture threshold, with no input that is itself
  *   provisional (a manual figure carried forward from an earlier period).
@@ -45,6 +46,11 @@ export function kpiStatus(
     period: Pick<Period, 'kind' | 'end'>;
     /** null: no reading was expected */
     completeness: number | null;
+    /**
+     * A value came out all the same: readings nobody was owed (stamped before their device was provisioned,
+     * a back-fill). That is not "no data": it is provisional, never final.
+     */
+    hasValue?: boolean;
     /** an input is itself provisional (a manual figure carried forward) */
     inputsProvisional?: boolean;
   },
@@ -52,7 +58,7 @@ export function kpiStatus(
   now: number,
   frozen = false,
 ): KpiStatus {
-  if (value.completeness === null) return 'no-data-expected';
+  if (value.completeness === null) return value.hasValue === true ? 'provisional' : 'no-data-expected';
   if (!isClosed(rule, value.period, now, frozen)) return 'provisional';
   if (value.inputsProvisional === true) return 'provisional';
   return value.completeness >= rule.captureThreshold ? 'final' : 'provisional';
