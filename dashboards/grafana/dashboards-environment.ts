@@ -76,12 +76,12 @@ export const cityOverview: DashboardSpec = {
       queries: [{ q: overall('no2', 'mean') }],
     },
     {
-      title: 'Noise LAeq (dB(A), mean)',
+      title: 'Noise LAeq (dB(A), energetic mean)',
       type: 'stat',
       unit: 'dB',
       decimals: 1,
       thresholds: [...BANDS.laeq],
-      queries: [{ q: overall('laeq', 'mean') }],
+      queries: [{ q: overall('laeq', 'energetic') }],
     },
     {
       title: 'Electricity used per day (kWh, last 30 whole days)',
@@ -122,11 +122,11 @@ export const cityOverview: DashboardSpec = {
       queries: [{ q: daily('pm25', 'mean', { by: 'district' }), alias: '$tag_district' }],
     },
     {
-      title: 'Noise daily mean by district',
+      title: 'Noise daily LAeq by district (energetic)',
       type: 'timeseries',
       unit: 'dB',
       thresholds: [...BANDS.laeq],
-      queries: [{ q: daily('laeq', 'mean', { by: 'district' }), alias: '$tag_district' }],
+      queries: [{ q: daily('laeq', 'energetic', { by: 'district' }), alias: '$tag_district' }],
     },
   ],
 };
@@ -185,20 +185,22 @@ export const noise: DashboardSpec = {
       type: 'timeseries',
       unit: 'dB',
       thresholds: [...BANDS.laeq],
-      queries: [{ q: overTime('laeq', 'mean', { by: 'district', device: true }), alias: '$tag_district' }],
+      queries: [
+        { q: overTime('laeq', 'energetic', { by: 'district', device: true }), alias: '$tag_district' },
+      ],
     },
     {
       title: 'LAeq by monitor',
       type: 'timeseries',
       unit: 'dB',
-      queries: [{ q: overTime('laeq', 'mean', { by: 'device', device: true }), alias: '$tag_device' }],
+      queries: [{ q: overTime('laeq', 'energetic', { by: 'device', device: true }), alias: '$tag_device' }],
     },
     {
-      title: 'Daily mean LAeq (city days)',
+      title: 'Daily LAeq (city days, energetic)',
       type: 'timeseries',
       unit: 'dB',
       thresholds: [...BANDS.laeq],
-      queries: [{ q: daily('laeq', 'mean', { device: true }), alias: 'LAeq' }],
+      queries: [{ q: daily('laeq', 'energetic', { device: true }), alias: 'LAeq' }],
     },
     {
       title: 'Loudest interval per monitor',

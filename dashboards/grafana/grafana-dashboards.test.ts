@@ -5,12 +5,12 @@ import { CityCalendar } from '../../core/city-calendar.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { exactRegex } from '../../core/influx-schema.ts';
 import { silentLogger } from '../../core/logger.ts';
-import type { SeriesPoint } from '../../core/ports/series-store.ts';
+import type { SeriesPoint, SeriesStore } from '../../core/ports/series-store.ts';
+import { isSoundLevelUnit } from '../../core/sound-level.ts';
+import { KindCatalogue } from '../../devices/kind-catalogue.ts';
 import { deviceKinds } from '../../devices/kinds.ts';
-import {
-  buildInfluxSeriesStore,
-  type InfluxSeriesStore,
-} from '../../ingest/store/influx/influx-series-store.ts';
+import { buildInfluxSeriesStore } from '../../ingest/store/influx/influx-series-store.ts';
+import { withSoundEnergy } from '../../ingest/store/sound-energy-store.ts';
 import { planCity } from '../../simulators/city-plan.ts';
 import { deviceSeed, ValueGenerator } from '../../simulators/models/index.ts';
 import { makeTempDir, type TempDir } from '../../test/helpers/temp-dir.ts';
@@ -59,6 +59,31 @@ describe('Grafana dashboards: generated, provisioned', () => {
     expect(new Set(uids).size).toBe(uids.length);
   });
 
+  it('never averages decibels arithmetically: every mean of a sound level reads its energy companion', () => {
+    const kinds = new KindCatalogue();
+    const soundLevels = [
+      ...new Set(
+        deviceKinds.flatMap((k) =>
+          k.metrics
+            .filter((m) => isSoundLevelUnit(kinds.metric(k.id, m.name)?.unit ?? ''))
+            .map((m) => m.name),
+        ),
+      ),
+    ];
+    expect(soundLevels).toContain('laeq');
+    let energetic = 0;
+    for (const text of renderDashboards().values())
+      for (const p of (JSON.parse(text) as Dashboard).panels)
+        for (const t of p.targets)
+          for (const m of soundLevels) {
+            // mean(), sum() or a mean of a subquery over the level itself would be biased low
+            expect(t.query, p.title).not.toMatch(new RegExp(`(mean|sum)\\("value"\\)[^,]* FROM "${m}"`));
+            if (t.query.includes(`10 * log10(mean("value")) FROM "${m}.energy"`)) energetic += 1;
+          }
+    // the noise dashboard and the city overview: LAeq over time, by monitor, daily and overall
+    expect(energetic).toBeGreaterThanOrEqual(5);
+  });
+
   it('points every panel and variable at the provisioned datasource UID, and uses the city zone', () => {
     const yaml = readFileSync(
       join(OUTPUT_DIR, '..', 'provisioning', 'datasources', 'citymetrics.yaml'),
@@ -85,7 +110,7 @@ const END = Date.UTC(2026, 4, 20, 0, 0, 0);
 const START = END - 2 * 86_400_000;
 const DISTRICTS = ['Old Town', 'harbour'];
 let server: InfluxTestServer;
-let store: InfluxSeriesStore;
+let store: SeriesStore;
 let dir: TempDir;
 
 /** Simulated city: every kind in both districts, two days of readings from the simulators' value models. */
@@ -146,7 +171,10 @@ describe.skipIf(binary === null)('Grafana panel queries on a real InfluxDB 1.x w
   beforeAll(async () => {
     server = await startInfluxd(binary!);
     dir = makeTempDir('citymetrics-grafana-');
-    store = await buildInfluxSeriesStore(
+    // Through the wrapper every composition root uses: sound levels get their energy companions, which the
+    // noise panels read.
+    const kinds = new KindCatalogue();
+    const influx = await buildInfluxSeriesStore(
       { logger: silentLogger(), clock: new ManualClock(END), calendar: new CityCalendar(ZONE) },
       {
         url: server.url,
@@ -155,6 +183,9 @@ describe.skipIf(binary === null)('Grafana panel queries on a real InfluxDB 1.x w
         createDatabase: true,
         indexFile: dir.file('idx.db'),
       },
+    );
+    store = withSoundEnergy(influx, (kind, metric) =>
+      isSoundLevelUnit(kinds.metric(kind, metric)?.unit ?? ''),
     );
     expect(await loadSimulatedCity()).toBeGreaterThan(5_000);
   }, 120_000);

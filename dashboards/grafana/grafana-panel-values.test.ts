@@ -181,16 +181,29 @@ function expected(
     else throw new Error(`no expected values for ${p.title}`);
     return out;
   }
-  if (plain === null) throw new Error(`query of an unknown shape: ${q}`);
-  const [, agg, field, fromList, groups] = plain;
-  const metrics = [...fromList!.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+  // A sound level over each bucket: the energetic mean of the levels themselves, 10·log10(mean(10^(L/10))),
+  // computed here from the readings, not from the companion series the query reads.
+  const energetic =
+    /^SELECT 10 \* log10\(mean\("value"\)\) FROM "([^"]+)\.energy" WHERE .*?(?: GROUP BY (.*?))?(?: fill\(none\))?(?: tz\('[^']+'\))?$/.exec(
+      q,
+    );
+  if (plain === null && energetic === null) throw new Error(`query of an unknown shape: ${q}`);
+  const metrics =
+    energetic !== null ? [energetic[1]!] : [...plain![3]!.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+  const groups = energetic !== null ? energetic[2] : plain![4];
+  const value: (xs: Point[]) => number =
+    energetic !== null
+      ? (xs) => 10 * Math.log10(mean(xs.map((x) => 10 ** (x.value / 10))))
+      : plain![2] === 'ts_ms'
+        ? (xs) => Math.max(...xs.map((x) => x.ts))
+        : AGG[plain![1]!]!;
+  const measurement = (x: Point) => (energetic !== null ? `${x.metric}.energy` : x.metric);
   const pts = selected(q, range, vars, metrics);
   const keys = (groups ?? '').split(', ').filter((g) => g !== '');
   const timeOf = keys.includes('time($__interval)') ? hourOf : keys.includes('time(1d)') ? dayOf : () => ANY;
   const tags = keys.filter((g) => !g.startsWith('time(')).map((g) => TAG_OF[g.replaceAll('"', '')]!);
-  const key = (x: Point) => `${x.metric}|${tags.map((t) => t(x)).join(',')}|${timeOf(x.ts)}`;
-  for (const [k, xs] of groupBy(pts, key))
-    out.set(k, field === 'ts_ms' ? Math.max(...xs.map((x) => x.ts)) : AGG[agg!]!(xs));
+  const key = (x: Point) => `${measurement(x)}|${tags.map((t) => t(x)).join(',')}|${timeOf(x.ts)}`;
+  for (const [k, xs] of groupBy(pts, key)) out.set(k, value(xs));
   return out;
 }
 

@@ -5,6 +5,7 @@ import {
   quoteIdent,
   quoteString,
 } from '../../core/influx-schema.ts';
+import { energyMetric } from '../../core/sound-level.ts';
 import type { Transformation } from './grafana-json.ts';
 import type { VariableSpec } from './grafana-model.ts';
 
@@ -13,12 +14,24 @@ import type { VariableSpec } from './grafana-model.ts';
  * $__interval; $district / $device are multi-value variables (a regex alternation), $tz the city zone, so
  * day buckets are local calendar days.
  */
-export type Agg = 'mean' | 'sum' | 'max' | 'min' | 'last' | 'count';
+export type Agg = 'mean' | 'sum' | 'max' | 'min' | 'last' | 'count' | 'energetic';
 export type TagName = keyof typeof INFLUX_TAGS;
 
 const VALUE = quoteIdent(INFLUX_FIELDS.value);
 const tag = (t: TagName) => quoteIdent(INFLUX_TAGS[t]);
 const from = (metric: string) => quoteIdent(measurementOf(metric));
+
+/**
+ * What a panel selects, and from where. `energetic` is the level of a sound-level metric over each bucket:
+ * decibels never average arithmetically, so it is 10·log10 of the mean of the companion series that holds
+ * 10^(L/10) for every reading (core/sound-level.ts). A maximum or minimum of levels needs no such care.
+ */
+function select(metric: string, agg: Agg, as = ''): string {
+  const alias = as === '' ? '' : ` AS ${quoteIdent(as)}`;
+  if (agg === 'energetic')
+    return `SELECT 10 * log10(mean(${VALUE}))${alias} FROM ${from(energyMetric(metric))}`;
+  return `SELECT ${agg}(${VALUE})${alias} FROM ${from(metric)}`;
+}
 
 export interface Filter {
   /** restrict to one device kind (a metric such as `energy` is reported by several) */
@@ -39,13 +52,13 @@ const TZ = "tz('$tz')";
 /** A time series per `by` tag (or one for all), at Grafana's interval. */
 export function overTime(metric: string, agg: Agg, opts: Filter & { by?: TagName } = {}): string {
   const by = opts.by !== undefined ? `, ${tag(opts.by)}` : '';
-  return `SELECT ${agg}(${VALUE}) FROM ${from(metric)} ${where(opts)} GROUP BY time($__interval)${by} fill(none) ${TZ}`;
+  return `${select(metric, agg)} ${where(opts)} GROUP BY time($__interval)${by} fill(none) ${TZ}`;
 }
 
 /** Local calendar days (the U4SSC daily values): GROUP BY time(1d) with the city's tz(). */
 export function daily(metric: string, agg: Agg, opts: Filter & { by?: TagName } = {}): string {
   const by = opts.by !== undefined ? `, ${tag(opts.by)}` : '';
-  return `SELECT ${agg}(${VALUE}) FROM ${from(metric)} ${where(opts)} GROUP BY time(1d)${by} fill(none) ${TZ}`;
+  return `${select(metric, agg)} ${where(opts)} GROUP BY time(1d)${by} fill(none) ${TZ}`;
 }
 
 /**
@@ -76,12 +89,12 @@ export function maxOfHourlyMeans(metric: string, by: TagName, opts: Filter = {})
 
 /** One value over the whole range (a KPI-style stat). */
 export function overall(metric: string, agg: Agg, opts: Filter = {}): string {
-  return `SELECT ${agg}(${VALUE}) FROM ${from(metric)} ${where(opts)}`;
+  return `${select(metric, agg)} ${where(opts)}`;
 }
 
 /** One row per `by` tag value: a table or bar gauge. */
 export function perTag(metric: string, agg: Agg, by: TagName, opts: Filter = {}): string {
-  return `SELECT ${agg}(${VALUE}) FROM ${from(metric)} ${where(opts)} GROUP BY ${tag(by)}`;
+  return `${select(metric, agg)} ${where(opts)} GROUP BY ${tag(by)}`;
 }
 
 /** Values stored per interval in several measurements: ingest throughput. */
