@@ -58,6 +58,9 @@ export const deviceKindSchema = z
       'transport',
       'heat',
       'building',
+      'waste',
+      'ict',
+      'safety',
     ]),
     /** Expected seconds between readings: completeness (expected vs received) is computed from it. */
     intervalSec: z.number().int().positive(),

@@ -234,4 +234,16 @@ export const deviceKinds: KindInput[] = [
       bms: { type: 'boolean', description: 'an integrated building management system runs the building' },
     },
   },
+  {
+    id: 'weighbridge',
+    name: 'Waste facility weighbridge',
+    description: 'Net solid waste weighed in at a treatment or disposal facility, one device per disposal route (U4SSC EN: EN: WA: 1C).',
+    domain: 'waste',
+    intervalSec: 3600,
+    metrics: [
+      { name: 'tonnage', description: 'net solid waste weighed in during the interval (gross − tare of every vehicle)', unit: 't', altUnits: { kg: { factor: 0.001 }, tonne: { factor: 1 } }, min: 0, max: 10_000, aggregation: 'sum' },
+    ],
+    events: ['calibration', 'maintenance'],
+    attributes: { disposalMethod: { type: 'string', description: 'what becomes of the waste it weighs: landfill, open-burning, incineration, open-dump, recycling (composting included) or other', required: true } },
+  },
 ];

@@ -15,6 +15,7 @@ import { renewableEnergy } from './renewable-energy.ts';
 import { residentialThermalEnergy } from './residential-thermal-energy.ts';
 import { smartElectricityMeters } from './smart-electricity-meters.ts';
 import { smartWaterMeters } from './smart-water-meters.ts';
+import { solidWasteTreatment } from './solid-waste-treatment.ts';
 import { trafficMonitoring } from './traffic-monitoring.ts';
 import { travelTimeIndex } from './travel-time-index.ts';
 import { waterConsumption } from './water-consumption.ts';
@@ -44,6 +45,7 @@ export const FORMULAS: readonly KpiFormula[] = Object.freeze([
   residentialThermalEnergy,
   publicBuildingEnergy,
   buildingManagementSystems,
+  solidWasteTreatment,
 ]);
 
 const byCode = new Map(FORMULAS.map((f) => [f.code, f]));

@@ -9,6 +9,7 @@ import { LocalTimeSource, type ValueModel } from './model-context.ts';
 import { noiseMonitor } from './noise.ts';
 import { trafficCounter, trafficSignalController } from './traffic.ts';
 import { transitStopDisplay } from './transport.ts';
+import { weighbridge } from './waste.ts';
 import { waterInflowMeter, waterQualitySonde, waterSmartMeter } from './water.ts';
 
 export type { LocalTime, ModelContext, ValueModel } from './model-context.ts';
@@ -30,6 +31,7 @@ export const valueModels: Readonly<Record<string, ValueModel>> = Object.freeze({
   'traffic-signal-controller': trafficSignalController,
   'heat-meter': heatMeter,
   'building-energy-meter': buildingEnergyMeter,
+  weighbridge,
 });
 
 /** Kinds whose devices can lose supply and report outage_start / restore events. */
