@@ -61,9 +61,10 @@ export function kpiCompleteness(series: readonly SeriesCount[]): number {
  */
 export function valueCompleteness(
   series: readonly Pick<SeriesUse, 'scope' | 'expected'>[],
-  formulaCompleteness: number,
+  formulaCompleteness: number | null,
   obtained: 'sensor' | 'registry' | 'manual' | 'mixed',
 ): number | null {
+  if (formulaCompleteness === null) return null;
   const counted = series.filter((s) => s.scope === 'device');
   if (counted.length === 0) return obtained === 'sensor' ? null : formulaCompleteness;
   const expected = counted.reduce((n, s) => n + Math.max(0, s.expected), 0);

@@ -170,7 +170,8 @@ export interface KpiFormula {
     period: Period,
   ): Promise<
     Omit<KpiValue, 'computedAt' | 'provisional' | 'status' | 'completeness'> & {
-      completeness: number;
+      /** null: nothing was owed of what decides the value (no station measures the headline pollutant) */
+      completeness: number | null;
       provisional?: boolean;
     }
   >;

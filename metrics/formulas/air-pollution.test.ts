@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { valueCompleteness } from '../completeness.ts';
+import { kpiStatus } from '../kpi-status.ts';
 import { monthToDate } from '../periods.ts';
 import { airPollution } from './air-pollution.ts';
 import { DAY, type FormulaFixture, formulaFixture } from './formula-fixture.ts';
@@ -63,6 +65,34 @@ describe('EN: EN: AQ: 1C Air Pollution', () => {
       [null, null],
       [null, null],
     ]);
+  });
+
+  it('with no station measuring PM2.5, a closed month is "no data expected" for the value, never final', async () => {
+    const period = fx.march;
+    fx.addDevice('aq-1', 'air-quality-station', { pollutants: 'pm10' });
+    // every PM10 reading of March owed and received: PM10 complete, PM2.5 owed by nobody
+    const owed = Math.round((period.end - period.start) / 60_000);
+    await fx.writeSeries('aq-1', 'pm10', period.start, owed, 60, () => 20);
+    const v = await airPollution.compute(fx.ctx, period);
+    expect(v.dataPoints.map((d) => [d.name, d.value, d.completeness])).toEqual([
+      ['PM2.5', null, null],
+      ['PM10', 20, 1],
+      ['NO2', null, null],
+      ['SO2', null, null],
+      ['O3', null, null],
+    ]);
+    expect(v.value).toBeNull();
+    expect(v.completeness).toBeNull();
+    // The engine's path: the value's completeness, then the one status rule, long after the month closed.
+    const completeness = valueCompleteness(v.lineage.series, v.completeness, 'sensor');
+    expect(completeness).toBeNull();
+    const rule = { calendar: fx.calendar, graceDays: 5, captureThreshold: 0.9 };
+    const status = kpiStatus(
+      { period, completeness, hasValue: v.value !== null },
+      rule,
+      period.end + 60 * DAY,
+    );
+    expect(status).toBe('no-data-expected');
   });
 
   it('counts completeness per pollutant: a station without an SO2 sensor leaves PM2.5 final', async () => {

@@ -16,7 +16,8 @@ import type {
 
 /** What a formula returns (the engine stamps computedAt and may force provisional for open periods). */
 export type FormulaResult = Omit<KpiValue, 'computedAt' | 'provisional' | 'status' | 'completeness'> & {
-  completeness: number;
+  /** null: nothing was owed of what decides the value */
+  completeness: number | null;
   provisional: boolean;
 };
 
@@ -244,13 +245,14 @@ export class FormulaRun {
     opts: { completenessOf?: string } = {},
   ): FormulaResult {
     const of = opts.completenessOf;
-    const completeness = of === undefined ? this.completeness() : (this.metricCompleteness(of) ?? 1);
+    // Nothing owed of the metric that decides the value is "no data expected", not complete.
+    const completeness = of === undefined ? this.completeness() : this.metricCompleteness(of);
     const readings = this.counted
       .filter((s) => of === undefined || s.metric === of)
       .reduce((n, s) => n + s.readings, 0);
     const quality = [...this.quality];
     if (this.counted.length > 0)
-      quality.unshift({ source: 'sensor', completeness: readings > 0 ? completeness : 0 });
+      quality.unshift({ source: 'sensor', completeness: readings > 0 ? (completeness ?? 0) : 0 });
     const threshold = this.ctx.settings.captureThreshold;
     const points =
       dataPoints.length > 0
@@ -264,7 +266,7 @@ export class FormulaRun {
       dataPoints: points,
       dataQuality: value === null ? 'unknown' : deriveDataQuality(quality, threshold),
       completeness,
-      provisional: completeness < threshold,
+      provisional: completeness === null || completeness < threshold,
       source: this.obtained,
       lineage: this.lineage(),
     };
