@@ -57,6 +57,11 @@ export const errorCatalogue = {
     retryable: false,
     message: 'timestamp is older than the late window',
   },
+  INGEST_OUTSIDE_INSTALLATION: {
+    httpStatus: 400,
+    retryable: false,
+    message: "timestamp is outside the device's installed interval",
+  },
   INGEST_UNKNOWN_EVENT: { httpStatus: 400, retryable: false, message: 'event type is not known' },
   INGEST_UNKNOWN_DEVICE: { httpStatus: 404, retryable: false, message: 'device is not registered' },
   INGEST_STORE_UNAVAILABLE: { httpStatus: 503, retryable: true, message: 'the store cannot take writes now' },
@@ -73,6 +78,11 @@ export const errorCatalogue = {
   // devices
   DEVICES_UNKNOWN_KIND: { httpStatus: 400, retryable: false, message: 'device kind is not known' },
   DEVICES_NOT_FOUND: { httpStatus: 404, retryable: false, message: 'device is not registered' },
+  DEVICES_LIFE_EXCLUDES_READINGS: {
+    httpStatus: 409,
+    retryable: false,
+    message: 'the installed interval would leave stored readings outside it',
+  },
   // config and storage
   CONFIG_INVALID: { httpStatus: 500, retryable: false, message: 'configuration is invalid' },
   STORE_CORRUPT: {

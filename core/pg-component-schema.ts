@@ -25,6 +25,9 @@ export interface PgComponentSchema {
   migrations?: Readonly<Record<number, string>>;
 }
 
+const TABLES_SQL = `SELECT table_name AS name FROM information_schema.tables
+  WHERE table_schema = current_schema() AND table_name = ANY($1)`;
+
 const refused = (database: string, what: string, why: string): CityError =>
   new CityError('STORE_CORRUPT', `PostgreSQL database ${database}, ${what}: ${why}`, {
     details: { database },
@@ -43,12 +46,8 @@ export async function ensurePgComponentSchema(
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [schema.lock]);
-    const found = await client.query<{ name: string }>(
-      `SELECT table_name AS name FROM information_schema.tables
-       WHERE table_schema = current_schema() AND table_name = ANY($1)`,
-      [[schema.versionTable, ...schema.tables]],
-    );
-    const names = new Set(found.rows.map((r) => r.name));
+    const found = await client.query<{ name: string }>(TABLES_SQL, [[schema.versionTable, ...schema.tables]]);
+    let names = new Set(found.rows.map((r) => r.name));
     if (!names.has(schema.versionTable)) {
       if (names.size > 0)
         throw refused(
@@ -73,6 +72,10 @@ export async function ensurePgComponentSchema(
       ) {
         for (; version < schema.version; version++) await client.query(schema.migrations![version]!);
         await client.query(`UPDATE ${schema.versionTable} SET version = $1`, [schema.version]);
+        // a migration may have created tables
+        names = new Set(
+          (await client.query<{ name: string }>(TABLES_SQL, [[...schema.tables]])).rows.map((r) => r.name),
+        );
       }
       if (rows.length !== 1 || version !== schema.version)
         throw refused(

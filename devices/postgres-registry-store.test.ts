@@ -83,7 +83,7 @@ describe.skipIf(binDir === null)('PostgresRegistryStore on PostgreSQL 15', () =>
     expect(untouched.rows).toEqual([{ column_name: 'serial' }]);
   });
 
-  it('migrates a version 1 schema to version 2, keeping every device, with no DevEUI', async () => {
+  it('migrates a version 1 schema to the current version, keeping every device, with no DevEUI, installed when provisioned', async () => {
     const url = await freshDatabase();
     // The schema as the release before DevEUIs created it, with one device.
     await server.query(
@@ -105,14 +105,22 @@ describe.skipIf(binDir === null)('PostgresRegistryStore on PostgreSQL 15', () =>
     expect(loaded).toMatchObject([
       {
         credentialHash: 'scrypt$old',
-        record: { id: 'aq-old', attributes: { note: 'kept' }, status: 'disabled', devEui: null },
+        record: {
+          id: 'aq-old',
+          attributes: { note: 'kept' },
+          status: 'disabled',
+          devEui: null,
+          installedAt: 1700000000000,
+          removedAt: null,
+        },
       },
     ]);
+    expect(await store.lifeHistory('aq-old')).toEqual([]);
     await store.setDetails({ ...loaded[0]!.record, devEui: '70b3d57ed0000abc' });
     expect((await store.load())[0]?.record.devEui).toBe('70b3d57ed0000abc');
     const version = await server.query('SELECT version FROM citymetrics_registry_schema', url);
     expect(version.rows).toEqual([{ version: PG_REGISTRY_SCHEMA_VERSION }]);
-    expect(PG_REGISTRY_SCHEMA_VERSION).toBe(2);
+    expect(PG_REGISTRY_SCHEMA_VERSION).toBe(3);
   });
 
   it('keeps devices across a reopen, as the registry sees them', async () => {
@@ -170,6 +178,40 @@ describe.skipIf(binDir === null)('PostgresRegistryStore on PostgreSQL 15', () =>
       await a.enable(device.id);
       await vi.waitFor(() => expect(b.get(device.id)?.status).toBe('active'), WITHIN);
       expect(revokedOnB).toHaveLength(2);
+    });
+
+    it('a device decommissioned on A is revoked on B and B is told its new interval', async () => {
+      const url = await freshDatabase();
+      const a = await node(url);
+      const b = await node(url);
+      const installedAt = Date.parse('2026-01-01T00:00:00Z');
+      const { device, password } = await a.provision({
+        kind: 'noise-monitor',
+        district: 'C',
+        installedAt: '2026-01-01T00:00:00Z',
+      });
+      await vi.waitFor(() => expect(b.get(device.id)).toBeDefined(), WITHIN);
+      expect(b.get(device.id)).toMatchObject({ installedAt, removedAt: null });
+      expect(await b.verifyCredentials(device.id, password)).toBe('ok');
+      const revokedOnB: string[] = [];
+      const lifeOnB: unknown[] = [];
+      b.onCredentialsRevoked((id) => revokedOnB.push(id));
+      b.onLifeChanged((c) => lifeOnB.push(c));
+      const removedAt = clock.now() - 3_600_000;
+      await a.decommission(device.id, { at: removedAt }, { by: 'ops (k1)' });
+      await vi.waitFor(() => expect(revokedOnB).toEqual([device.id]), WITHIN);
+      expect(await b.verifyCredentials(device.id, password)).toBe('disabled');
+      expect(lifeOnB).toEqual([
+        {
+          deviceId: device.id,
+          kind: 'noise-monitor',
+          before: { installedAt, removedAt: null },
+          after: { installedAt, removedAt },
+        },
+      ]);
+      expect(await b.lifeHistory(device.id)).toMatchObject([
+        { by: 'ops (k1)', action: 'decommission', after: { installedAt, removedAt } },
+      ]);
     });
 
     it('B catches up on changes made while its change feed was cut', async () => {

@@ -11,17 +11,36 @@ import {
   pgNumberTypes,
 } from '../core/pg-component-schema.ts';
 import type { AttributeValue, DeviceRecord, DeviceStatus } from '../core/ports/device-directory.ts';
-import type { RegistryPersistence, StoredDevice } from '../core/ports/registry-persistence.ts';
+import type {
+  DeviceLifeChange,
+  RegistryPersistence,
+  StoredDevice,
+} from '../core/ports/registry-persistence.ts';
 
-export const PG_REGISTRY_SCHEMA_VERSION = 2;
+export const PG_REGISTRY_SCHEMA_VERSION = 3;
 /** Where nodes announce committed registry changes: `<origin>:<device id>`. */
 export const PG_REGISTRY_CHANNEL = 'citymetrics_registry';
+
+const LIFE_CHANGES_DDL = `
+    CREATE TABLE device_life_changes (
+      seq bigserial PRIMARY KEY,
+      device_id text NOT NULL,
+      changed_at bigint NOT NULL,
+      changed_by text NOT NULL,
+      action text NOT NULL CHECK (action IN ('update', 'decommission')),
+      old_installed_at bigint NOT NULL,
+      old_removed_at bigint,
+      new_installed_at bigint NOT NULL,
+      new_removed_at bigint,
+      forced boolean NOT NULL DEFAULT false
+    );
+    CREATE INDEX device_life_changes_device ON device_life_changes (device_id, seq);`;
 
 const SCHEMA: PgComponentSchema = {
   what: 'device registry',
   versionTable: 'citymetrics_registry_schema',
   version: PG_REGISTRY_SCHEMA_VERSION,
-  tables: ['devices'],
+  tables: ['devices', 'device_life_changes'],
   lock: 0x434d4452,
   // The SQLite registry's columns; attributes as jsonb, times as epoch ms (bigint).
   ddl: `
@@ -37,15 +56,24 @@ const SCHEMA: PgComponentSchema = {
       created_at bigint NOT NULL,
       last_seen_at bigint,
       credential_hash text NOT NULL,
-      dev_eui text
+      dev_eui text,
+      installed_at bigint NOT NULL,
+      removed_at bigint
     );
     CREATE INDEX devices_kind ON devices (kind);
     CREATE INDEX devices_district ON devices (district);
-    CREATE UNIQUE INDEX devices_dev_eui ON devices (dev_eui);`,
+    CREATE UNIQUE INDEX devices_dev_eui ON devices (dev_eui);
+    ${LIFE_CHANGES_DDL}`,
   migrations: {
     // Version 2: the LoRaWAN DevEUI; existing devices have none.
     1: `ALTER TABLE devices ADD COLUMN dev_eui text;
         CREATE UNIQUE INDEX devices_dev_eui ON devices (dev_eui);`,
+    // Version 3: the installed interval and its history; existing devices were installed when provisioned.
+    2: `ALTER TABLE devices ADD COLUMN installed_at bigint;
+        UPDATE devices SET installed_at = created_at;
+        ALTER TABLE devices ALTER COLUMN installed_at SET NOT NULL;
+        ALTER TABLE devices ADD COLUMN removed_at bigint;
+        ${LIFE_CHANGES_DDL}`,
   },
 };
 
@@ -72,6 +100,20 @@ interface DeviceRow {
   last_seen_at: number | null;
   credential_hash: string;
   dev_eui: string | null;
+  installed_at: number;
+  removed_at: number | null;
+}
+
+interface LifeRow {
+  device_id: string;
+  changed_at: number;
+  changed_by: string;
+  action: string;
+  old_installed_at: number;
+  old_removed_at: number | null;
+  new_installed_at: number;
+  new_removed_at: number | null;
+  forced: boolean;
 }
 
 /**
@@ -149,8 +191,8 @@ export class PostgresRegistryStore implements RegistryPersistence {
         await this.pool.query(
           `WITH w AS (
              INSERT INTO devices (id, kind, name, district, lat, lon, attributes, status, created_at,
-               last_seen_at, credential_hash, dev_eui)
-             VALUES ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id)
+               last_seen_at, credential_hash, dev_eui, installed_at, removed_at)
+             VALUES ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id)
            SELECT pg_notify($1, $2 || ':' || id) FROM w`,
           [
             PG_REGISTRY_CHANNEL,
@@ -167,6 +209,8 @@ export class PostgresRegistryStore implements RegistryPersistence {
             record.lastSeenAt,
             credentialHash,
             record.devEui ?? null,
+            record.installedAt,
+            record.removedAt,
           ],
         );
       } catch (err) {
@@ -207,6 +251,49 @@ export class PostgresRegistryStore implements RegistryPersistence {
       if (isPgUniqueViolation(err) && isDevEuiIndex(err)) throw devEuiConflict(record, err);
       throw err;
     }
+  }
+
+  /** The row and its history row in one statement (one transaction), announced like any other change. */
+  setLife(change: DeviceLifeChange): Promise<void> {
+    const { before, after } = change;
+    return this.write(() =>
+      this.pool.query(
+        `WITH w AS (UPDATE devices SET installed_at = $4, removed_at = $5 WHERE id = $3 RETURNING id),
+           h AS (INSERT INTO device_life_changes (device_id, changed_at, changed_by, action, old_installed_at,
+               old_removed_at, new_installed_at, new_removed_at, forced)
+             SELECT id, $6, $7, $8, $9, $10, $4, $5, $11 FROM w)
+         SELECT pg_notify($1, $2 || ':' || id) FROM w`,
+        [
+          PG_REGISTRY_CHANNEL,
+          this.origin,
+          change.deviceId,
+          after.installedAt,
+          after.removedAt,
+          change.at,
+          change.by,
+          change.action,
+          before.installedAt,
+          before.removedAt,
+          change.forced,
+        ],
+      ),
+    );
+  }
+
+  async lifeHistory(id: string): Promise<DeviceLifeChange[]> {
+    const { rows } = await this.pool.query<LifeRow>(
+      'SELECT * FROM device_life_changes WHERE device_id = $1 ORDER BY seq',
+      [id],
+    );
+    return rows.map((r) => ({
+      deviceId: r.device_id,
+      at: r.changed_at,
+      by: r.changed_by,
+      action: r.action === 'decommission' ? 'decommission' : 'update',
+      before: { installedAt: r.old_installed_at, removedAt: r.old_removed_at },
+      after: { installedAt: r.new_installed_at, removedAt: r.new_removed_at },
+      forced: r.forced,
+    }));
   }
 
   writeLastSeen(entries: Iterable<readonly [id: string, at: number]>): Promise<void> {
@@ -328,6 +415,8 @@ function toStored(row: DeviceRow): StoredDevice {
       devEui: row.dev_eui,
       status: row.status,
       createdAt: row.created_at,
+      installedAt: row.installed_at,
+      removedAt: row.removed_at,
       lastSeenAt: row.last_seen_at,
       online: false,
     },

@@ -4,6 +4,7 @@ import type { DeviceKind } from '../core/device-kind.ts';
 import { CityError } from '../core/errors.ts';
 import type { AttributeValue, DeviceStatus } from '../core/ports/device-directory.ts';
 import { DEVICE_ID_PATTERN } from '../core/topics.ts';
+import { lifeInstantSchema } from './device-life.ts';
 
 /**
  * Input schemas of the registry, exported so the HTTP layer validates with the very same rules (and the
@@ -58,6 +59,10 @@ export const provisionInputSchema = z
     attributes: z.record(attributeKey, attributeValueSchema).optional(),
     id: deviceIdSchema.optional(),
     devEui: devEuiSchema.optional(),
+    /** Start of the installed interval; default the provisioning time. Earlier, for a back-fill. */
+    installedAt: lifeInstantSchema.optional(),
+    /** End of the installed interval (exclusive), for a device provisioned after it was removed. */
+    removedAt: lifeInstantSchema.optional(),
   })
   .strict();
 
@@ -70,6 +75,20 @@ export const updateInputSchema = z
     attributes: z.record(attributeKey, attributeValueSchema.nullable()).optional(),
     /** null removes the DevEUI. */
     devEui: devEuiSchema.nullable().optional(),
+    /** New start of the installed interval. */
+    installedAt: lifeInstantSchema.optional(),
+    /** New end of the installed interval; null: installed again, with no end. */
+    removedAt: lifeInstantSchema.nullable().optional(),
+    /** Change the interval even though stored readings then fall outside it (they stay stored, unused). */
+    force: z.boolean().optional(),
+  })
+  .strict();
+
+/** Decommissioning: the device is removed at `at` (default now, never later). */
+export const decommissionInputSchema = z
+  .object({
+    at: lifeInstantSchema.optional(),
+    force: z.boolean().optional(),
   })
   .strict();
 
@@ -90,6 +109,7 @@ export const listFilterSchema = z
 
 export type ProvisionInput = z.input<typeof provisionInputSchema>;
 export type UpdateInput = z.input<typeof updateInputSchema>;
+export type DecommissionInput = z.input<typeof decommissionInputSchema>;
 export interface ListFilter {
   kind?: string;
   district?: string;

@@ -11,7 +11,7 @@ registryStoreContract('sqlite', async () => {
 });
 
 describe('registry.db schema versions', () => {
-  it('migrates a version 1 file to version 2, keeping every device, with no DevEUI', async () => {
+  it('migrates a version 1 file to the current version, keeping every device, with no DevEUI, installed when provisioned', async () => {
     const dir = makeTempDir('registry-v1-');
     onTestFinished(() => dir.remove());
     const file = join(dir.path, 'registry.db');
@@ -46,8 +46,11 @@ describe('registry.db schema versions', () => {
         createdAt: 1700000000000,
         lastSeenAt: 1700000005000,
         devEui: null,
+        installedAt: 1700000000000,
+        removedAt: null,
       },
     });
+    expect(await store.lifeHistory('aq-old')).toEqual([]);
     await store.setDetails({ ...loaded[0]!.record, devEui: '70b3d57ed0000abc' });
     await store.close();
 
@@ -56,7 +59,7 @@ describe('registry.db schema versions', () => {
       check.close();
     });
     expect(check.pragma('user_version', { simple: true })).toBe(REGISTRY_SCHEMA_VERSION);
-    expect(REGISTRY_SCHEMA_VERSION).toBe(2);
+    expect(REGISTRY_SCHEMA_VERSION).toBe(3);
     const reopened = RegistryStore.open(file);
     onTestFinished(() => reopened.close());
     expect(reopened.loadAll()[0]?.record.devEui).toBe('70b3d57ed0000abc');

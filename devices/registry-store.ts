@@ -1,7 +1,11 @@
 import type Database from 'better-sqlite3';
 import { CityError } from '../core/errors.ts';
 import type { AttributeValue, DeviceRecord, DeviceStatus } from '../core/ports/device-directory.ts';
-import type { RegistryPersistence, StoredDevice } from '../core/ports/registry-persistence.ts';
+import type {
+  DeviceLifeChange,
+  RegistryPersistence,
+  StoredDevice,
+} from '../core/ports/registry-persistence.ts';
 import { openCitymetricsDb, storeCorrupt } from '../core/sqlite-file.ts';
 
 export type { StoredDevice } from '../core/ports/registry-persistence.ts';
@@ -21,7 +25,7 @@ export type { StoredDevice } from '../core/ports/registry-persistence.ts';
 
 /** 'CMDR': citymetrics device registry. A signed 32-bit value, as SQLite stores it. */
 export const REGISTRY_APPLICATION_ID = 0x434d4452;
-export const REGISTRY_SCHEMA_VERSION = 2;
+export const REGISTRY_SCHEMA_VERSION = 3;
 
 /** migrations[v] takes a database at schema version v to v + 1. Append only. */
 const migrations: ReadonlyArray<(db: Database.Database) => void> = [
@@ -52,6 +56,28 @@ const migrations: ReadonlyArray<(db: Database.Database) => void> = [
       CREATE UNIQUE INDEX devices_dev_eui ON devices (dev_eui);
     `);
   },
+  // Version 3: the installed interval, and its history. Existing devices were installed when provisioned
+  // (what the KPIs assumed until then) and are still installed.
+  (db) => {
+    db.exec(`
+      ALTER TABLE devices ADD COLUMN installed_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE devices SET installed_at = created_at;
+      ALTER TABLE devices ADD COLUMN removed_at INTEGER;
+      CREATE TABLE device_life_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        device_id TEXT NOT NULL,
+        changed_at INTEGER NOT NULL,
+        changed_by TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('update', 'decommission')),
+        old_installed_at INTEGER NOT NULL,
+        old_removed_at INTEGER,
+        new_installed_at INTEGER NOT NULL,
+        new_removed_at INTEGER,
+        forced INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX device_life_changes_device ON device_life_changes (device_id, seq);
+    `);
+  },
 ];
 
 interface DeviceRow {
@@ -67,7 +93,31 @@ interface DeviceRow {
   last_seen_at: number | null;
   credential_hash: string;
   dev_eui: string | null;
+  installed_at: number;
+  removed_at: number | null;
 }
+
+interface LifeRow {
+  device_id: string;
+  changed_at: number;
+  changed_by: string;
+  action: string;
+  old_installed_at: number;
+  old_removed_at: number | null;
+  new_installed_at: number;
+  new_removed_at: number | null;
+  forced: number;
+}
+
+const toLifeChange = (r: LifeRow): DeviceLifeChange => ({
+  deviceId: r.device_id,
+  at: r.changed_at,
+  by: r.changed_by,
+  action: r.action === 'decommission' ? 'decommission' : 'update',
+  before: { installedAt: r.old_installed_at, removedAt: r.old_removed_at },
+  after: { installedAt: r.new_installed_at, removedAt: r.new_removed_at },
+  forced: r.forced !== 0,
+});
 
 const corrupt = storeCorrupt;
 
@@ -95,6 +145,8 @@ function toStored(row: DeviceRow, file: string): StoredDevice {
       devEui: row.dev_eui,
       status: row.status,
       createdAt: row.created_at,
+      installedAt: row.installed_at,
+      removedAt: row.removed_at,
       lastSeenAt: row.last_seen_at,
       online: false,
     },
@@ -114,9 +166,21 @@ export class RegistryStore implements RegistryPersistence {
       all: db.prepare<[], DeviceRow>('SELECT * FROM devices'),
       insert: db.prepare(
         `INSERT INTO devices (id, kind, name, district, lat, lon, attributes, status, created_at, last_seen_at,
-           credential_hash, dev_eui)
+           credential_hash, dev_eui, installed_at, removed_at)
          VALUES (@id, @kind, @name, @district, @lat, @lon, @attributes, @status, @createdAt, @lastSeenAt,
-           @credentialHash, @devEui)`,
+           @credentialHash, @devEui, @installedAt, @removedAt)`,
+      ),
+      life: db.prepare(
+        'UPDATE devices SET installed_at = @installedAt, removed_at = @removedAt WHERE id = @id',
+      ),
+      lifeChange: db.prepare(
+        `INSERT INTO device_life_changes (device_id, changed_at, changed_by, action, old_installed_at,
+           old_removed_at, new_installed_at, new_removed_at, forced)
+         VALUES (@deviceId, @at, @by, @action, @oldInstalledAt, @oldRemovedAt, @newInstalledAt, @newRemovedAt,
+           @forced)`,
+      ),
+      lifeHistory: db.prepare<[string], LifeRow>(
+        'SELECT * FROM device_life_changes WHERE device_id = ? ORDER BY seq',
       ),
       credential: db.prepare('UPDATE devices SET credential_hash = ? WHERE id = ?'),
       status: db.prepare('UPDATE devices SET status = ? WHERE id = ?'),
@@ -185,7 +249,35 @@ export class RegistryStore implements RegistryPersistence {
       lastSeenAt: record.lastSeenAt,
       credentialHash,
       devEui: record.devEui ?? null,
+      installedAt: record.installedAt,
+      removedAt: record.removedAt,
     });
+  }
+
+  setLife(change: DeviceLifeChange): Promise<void> {
+    const { life, lifeChange } = this.statements;
+    return settle(() =>
+      this.db.transaction(() => {
+        const { after, before } = change;
+        const updated = life.run({ id: change.deviceId, ...after });
+        if (updated.changes === 0) return;
+        lifeChange.run({
+          deviceId: change.deviceId,
+          at: change.at,
+          by: change.by,
+          action: change.action,
+          oldInstalledAt: before.installedAt,
+          oldRemovedAt: before.removedAt,
+          newInstalledAt: after.installedAt,
+          newRemovedAt: after.removedAt,
+          forced: change.forced ? 1 : 0,
+        });
+      })(),
+    );
+  }
+
+  lifeHistory(id: string): Promise<DeviceLifeChange[]> {
+    return settle(() => this.statements.lifeHistory.all(id).map(toLifeChange));
   }
 
   setCredential(id: string, credentialHash: string): Promise<void> {

@@ -11,7 +11,12 @@ import type {
   DeviceRecord,
   DeviceStatus,
 } from '../core/ports/device-directory.ts';
-import type { RegistryPersistence, StoredDevice } from '../core/ports/registry-persistence.ts';
+import type {
+  DeviceLife,
+  DeviceLifeChange,
+  RegistryPersistence,
+  StoredDevice,
+} from '../core/ports/registry-persistence.ts';
 import {
   DEFAULT_SCRYPT_COST,
   decoyHash,
@@ -20,10 +25,13 @@ import {
   verifySecret,
 } from '../core/secret-hash.ts';
 import { CredentialCache } from './credential-cache.ts';
+import { checkLife, describeLife, excludedRanges } from './device-life.ts';
 import { countDevices, type ListResult, pageDevices, snapshot } from './device-query.ts';
 import type { KindCatalogue } from './kind-catalogue.ts';
 import {
   checkAttributes,
+  type DecommissionInput,
+  decommissionInputSchema,
   defaultDeviceName,
   generateDeviceId,
   type ListFilter,
@@ -60,6 +68,31 @@ export interface DeviceRegistryStoreOptions {
   credentialCacheSize?: number;
 }
 
+/** A device's installed interval changed (here or on another node): `before` and `after`. */
+export interface DeviceLifeChanged {
+  deviceId: string;
+  kind: string;
+  before: DeviceLife;
+  after: DeviceLife;
+  /** the history row, when the change was made on this node */
+  change?: DeviceLifeChange;
+}
+
+/** How an interval change is made: who makes it, and how stored readings it would exclude are counted. */
+export interface LifeChangeOptions {
+  /** who, for the history: an API key's name and id */
+  by?: string;
+  /**
+   * Stored readings of the device in the stretches the change leaves out of its interval. When they are
+   * more than none the change is refused (DEVICES_LIFE_EXCLUDES_READINGS) unless forced. Absent: not
+   * checked (a caller that has no series store).
+   */
+  storedReadings?: (
+    deviceId: string,
+    ranges: ReadonlyArray<{ from: number; to: number | null }>,
+  ) => Promise<number>;
+}
+
 export interface ProvisionResult {
   device: DeviceRecord;
   /** The device's MQTT password. Returned only here: the registry keeps only its salted hash. */
@@ -89,6 +122,7 @@ export class DeviceRegistry implements DeviceDirectory {
   /** Last-seen times changed since the last flush, written in batches. */
   private readonly seen: SeenWriter;
   private readonly revokedListeners = new Set<(id: string) => void>();
+  private readonly lifeListeners = new Set<(change: DeviceLifeChanged) => void>();
   private readonly cache: CredentialCache | null;
   private readonly scryptCost: number;
   private readonly decoy: string;
@@ -204,11 +238,11 @@ export class DeviceRegistry implements DeviceDirectory {
       ok = await verifySecret(password, hash);
       // The password may have been rotated while scrypt ran: the one we checked is then no longer valid.
       if (entry.credentialHash !== hash) ok = false;
-      if (ok && entry.record.status === 'active') this.cache?.remember(id, password, hash);
+      if (ok && this.mayConnect(entry.record)) this.cache?.remember(id, password, hash);
     }
     if (!ok) return 'bad-password';
     // 'disabled' only for the right password: without it, a caller learns nothing about the device.
-    return entry.record.status === 'disabled' ? 'disabled' : 'ok';
+    return this.mayConnect(entry.record) ? 'ok' : 'disabled';
   }
 
   setOnline(id: string, online: boolean, at: number): void {
@@ -231,6 +265,14 @@ export class DeviceRegistry implements DeviceDirectory {
     this.revokedListeners.add(listener);
     return () => {
       this.revokedListeners.delete(listener);
+    };
+  }
+
+  /** Called after a device's installed interval changed, here or on another node sharing the store. */
+  onLifeChanged(listener: (change: DeviceLifeChanged) => void): () => void {
+    this.lifeListeners.add(listener);
+    return () => {
+      this.lifeListeners.delete(listener);
     };
   }
 
@@ -258,6 +300,12 @@ export class DeviceRegistry implements DeviceDirectory {
     }
     const devEui = parsed.devEui ?? null;
     if (devEui !== null) this.assertEuiFree(devEui, id);
+    const createdAt = this.clock.now();
+    const life: DeviceLife = {
+      installedAt: parsed.installedAt ?? createdAt,
+      removedAt: parsed.removedAt ?? null,
+    };
+    checkLife(life);
     this.pendingIds.add(id);
     try {
       const password = generateSecret();
@@ -272,7 +320,9 @@ export class DeviceRegistry implements DeviceDirectory {
         attributes: Object.freeze({ ...attributes }),
         devEui,
         status: 'active',
-        createdAt: this.clock.now(),
+        createdAt,
+        installedAt: life.installedAt,
+        removedAt: life.removedAt,
         lastSeenAt: null,
         online: false,
       };
@@ -321,12 +371,62 @@ export class DeviceRegistry implements DeviceDirectory {
   }
 
   /**
-   * Changes name, district, location or attributes. `attributes` is merged into the current set (null
-   * removes one) and the result is checked against the kind.
+   * Changes name, district, location, attributes or the installed interval. `attributes` is merged into
+   * the current set (null removes one) and the result is checked against the kind. An interval change is
+   * checked (and recorded) first: when it is refused, nothing else is changed either.
    */
-  async update(id: string, patch: UpdateInput): Promise<DeviceRecord> {
+  async update(id: string, patch: UpdateInput, options: LifeChangeOptions = {}): Promise<DeviceRecord> {
     const entry = this.require(id);
-    const p = parseOrThrow(updateInputSchema, patch);
+    const { installedAt, removedAt, force, ...details } = parseOrThrow(updateInputSchema, patch);
+    if (installedAt !== undefined || removedAt !== undefined) {
+      const next = {
+        installedAt: installedAt ?? entry.record.installedAt,
+        removedAt: removedAt === undefined ? entry.record.removedAt : removedAt,
+      };
+      await this.changeLife(entry, next, 'update', force === true, options);
+    }
+    if (Object.keys(details).length === 0) return snapshot(entry.record);
+    return this.updateDetails(entry, details);
+  }
+
+  /**
+   * Decommissions a device at `at` (default now; not later than now): its interval ends there, its
+   * credentials stop working and connected sessions are cut. The device, its readings and its history
+   * stay: it still counts in the periods it was installed for. Again on a removed device: API_CONFLICT.
+   */
+  async decommission(
+    id: string,
+    input: DecommissionInput = {},
+    options: LifeChangeOptions = {},
+  ): Promise<DeviceRecord> {
+    const entry = this.require(id);
+    const p = parseOrThrow(decommissionInputSchema, input);
+    const now = this.clock.now();
+    const at = p.at ?? now;
+    if (at > now)
+      throw new CityError('API_VALIDATION', 'a device is decommissioned now or in the past', { field: 'at' });
+    const { installedAt, removedAt } = entry.record;
+    if (removedAt !== null && removedAt <= now)
+      throw new CityError(
+        'API_CONFLICT',
+        `device ${id} was removed at ${new Date(removedAt).toISOString()}; change removedAt to correct it`,
+        { field: 'id' },
+      );
+    await this.changeLife(entry, { installedAt, removedAt: at }, 'decommission', p.force === true, options);
+    return snapshot(entry.record);
+  }
+
+  /** The changes of a device's installed interval, oldest first. */
+  async lifeHistory(id: string): Promise<DeviceLifeChange[]> {
+    this.require(id);
+    return this.store.lifeHistory(id);
+  }
+
+  private async updateDetails(
+    entry: StoredDevice,
+    p: Omit<ReturnType<typeof updateInputSchema.parse>, 'installedAt' | 'removedAt' | 'force'>,
+  ): Promise<DeviceRecord> {
+    const id = entry.record.id;
     const current = entry.record;
     let attributes = current.attributes;
     if (p.attributes !== undefined) {
@@ -362,6 +462,57 @@ export class DeviceRegistry implements DeviceDirectory {
     });
     this.log.info({ deviceId: id, fields: Object.keys(p) }, 'device updated');
     return snapshot(current);
+  }
+
+  /**
+   * Sets the installed interval, recording the change. Refused (DEVICES_LIFE_EXCLUDES_READINGS, with how
+   * many) when it would leave stored readings outside the interval, unless forced: those readings would
+   * stop counting in the KPIs of their periods. An end that has passed revokes the device's credentials.
+   */
+  private async changeLife(
+    entry: StoredDevice,
+    after: DeviceLife,
+    action: DeviceLifeChange['action'],
+    force: boolean,
+    options: LifeChangeOptions,
+  ): Promise<void> {
+    const record = entry.record;
+    const before: DeviceLife = { installedAt: record.installedAt, removedAt: record.removedAt };
+    checkLife(after);
+    if (before.installedAt === after.installedAt && before.removedAt === after.removedAt) return;
+    const excluded = excludedRanges(before, after);
+    if (excluded.length > 0 && options.storedReadings !== undefined) {
+      const readings = await options.storedReadings(record.id, excluded);
+      if (readings > 0 && !force)
+        throw new CityError(
+          'DEVICES_LIFE_EXCLUDES_READINGS',
+          `${readings} stored readings of ${record.id} would fall outside ${describeLife(after)}: ` +
+            'correct the interval, or force the change (the readings stay stored but stop counting)',
+          {
+            field: after.installedAt !== before.installedAt ? 'installedAt' : 'removedAt',
+            details: { readings },
+          },
+        );
+    }
+    const change: DeviceLifeChange = {
+      deviceId: record.id,
+      at: this.clock.now(),
+      by: options.by ?? 'unknown',
+      action,
+      before,
+      after,
+      forced: force && excluded.length > 0,
+    };
+    this.assertOpen();
+    await this.store.setLife(change);
+    record.installedAt = after.installedAt;
+    record.removedAt = after.removedAt;
+    this.log.info({ deviceId: record.id, action, before, after, by: change.by }, 'device interval changed');
+    if (!this.mayConnect(record)) {
+      this.cache?.forget(record.id);
+      this.emitRevoked(record.id);
+    }
+    this.emitLife({ deviceId: record.id, kind: record.kind, before, after, change });
   }
 
   /** A page of devices sorted by id, filtered in memory (a few ms for tens of thousands of devices). */
@@ -409,6 +560,7 @@ export class DeviceRegistry implements DeviceDirectory {
     });
     this.closed = true;
     this.revokedListeners.clear();
+    this.lifeListeners.clear();
     this.cache?.clear();
     // Called now, not after the flush settles: the SQLite file is then closed when this returns. The
     // store's close waits for its writes in progress, these last ones included.
@@ -437,12 +589,19 @@ export class DeviceRegistry implements DeviceDirectory {
         continue;
       }
       const previousEui = entry.record.devEui ?? null;
-      const { rotated, disabled } = mergeStored(entry, stored);
+      const { rotated, disabled, life } = mergeStored(entry, stored);
       this.indexEui(id, previousEui, entry.record.devEui);
-      if (rotated || disabled) {
+      if (rotated || disabled || (life !== null && !this.mayConnect(entry.record))) {
         this.cache?.forget(id);
         this.emitRevoked(id);
       }
+      if (life !== null)
+        this.emitLife({
+          deviceId: id,
+          kind: entry.record.kind,
+          before: life,
+          after: { installedAt: entry.record.installedAt, removedAt: entry.record.removedAt },
+        });
     }
     this.log.debug({ changed: devices.length, added, full }, 'registry changes from another node applied');
   }
@@ -462,6 +621,21 @@ export class DeviceRegistry implements DeviceDirectory {
     await this.store.setStatus(entry.record.id, status);
     entry.record.status = status;
     this.log.info({ deviceId: entry.record.id, status }, 'device status changed');
+  }
+
+  /** Active and not removed: whether a device may log in and publish now. */
+  private mayConnect(record: DeviceRecord): boolean {
+    return record.status === 'active' && (record.removedAt === null || record.removedAt > this.clock.now());
+  }
+
+  private emitLife(change: DeviceLifeChanged): void {
+    for (const listener of [...this.lifeListeners]) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.log.error({ err, deviceId: change.deviceId }, 'device-life listener threw');
+      }
+    }
   }
 
   private emitRevoked(id: string): void {

@@ -17,8 +17,16 @@ export interface DeviceRecord {
    */
   devEui?: string | null;
   status: DeviceStatus;
-  /** epoch ms */
+  /** epoch ms: when the device was provisioned (never changes) */
   createdAt: number;
+  /**
+   * epoch ms: start of the installed interval [installedAt, removedAt). Readings stamped outside it are
+   * refused, and a device owes readings (and counts in a period's device set) only inside it. Defaults to
+   * the provisioning time; earlier for a device whose past readings are back-filled.
+   */
+  installedAt: number;
+  /** epoch ms, exclusive: when the device was removed (decommissioned); null while installed */
+  removedAt: number | null;
   /** epoch ms of the last accepted message, null if never */
   lastSeenAt: number | null;
   online: boolean;

@@ -1,5 +1,26 @@
 import type { DeviceRecord, DeviceStatus } from './device-directory.ts';
 
+/** A device's installed interval: [installedAt, removedAt), epoch ms; removedAt null while installed. */
+export interface DeviceLife {
+  installedAt: number;
+  removedAt: number | null;
+}
+
+/** One change of a device's installed interval, as kept in its history (who, when, before and after). */
+export interface DeviceLifeChange {
+  deviceId: string;
+  /** epoch ms of the change */
+  at: number;
+  /** who made it: the API key's name and id, or the CLI's */
+  by: string;
+  /** what was done: an update of the interval, or a decommissioning */
+  action: 'update' | 'decommission';
+  before: DeviceLife;
+  after: DeviceLife;
+  /** the change excluded stored readings from the interval and was forced */
+  forced: boolean;
+}
+
 /** A device as persisted: its record (with `online` always false) and its salted password hash. */
 export interface StoredDevice {
   record: DeviceRecord;
@@ -30,11 +51,18 @@ export interface RegistryPersistence {
   setStatus(id: string, status: DeviceStatus): Promise<void>;
   /** Writes name, district, location, attributes and DevEUI of the record. */
   setDetails(record: DeviceRecord): Promise<void>;
+  /**
+   * Sets the installed interval to `change.after` and appends `change` to the device's history, in one
+   * transaction. An unknown id changes nothing and records nothing.
+   */
+  setLife(change: DeviceLifeChange): Promise<void>;
+  /** The changes of a device's installed interval, oldest first; empty for an unknown id. */
+  lifeHistory(id: string): Promise<DeviceLifeChange[]>;
   /** Many last-seen times in one transaction; a time never moves a stored one backwards. */
   writeLastSeen(entries: Iterable<readonly [id: string, at: number]>): Promise<void>;
   /**
    * Only for stores shared by several nodes: calls `listener` with the current rows of devices another
-   * node inserted or changed (credentials, status, details; not last-seen times), within about a second
+   * node inserted or changed (credentials, status, details, installed interval; not last-seen times), within about a second
    * of its commit, and with every stored device (`full: true`) after a lost connection to the change feed,
    * when changes may have been missed. Returns the unsubscribe function.
    */

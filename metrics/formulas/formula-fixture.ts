@@ -110,6 +110,7 @@ export function formulaFixture(zone = 'UTC'): FormulaFixture {
     march,
     settings,
     addDevice(id, kind, attributes = {}, opts = {}) {
+      const createdAt = opts.createdAt ?? Date.parse('2020-01-01T00:00:00Z');
       const d: DeviceRecord = {
         id,
         kind,
@@ -118,7 +119,10 @@ export function formulaFixture(zone = 'UTC'): FormulaFixture {
         location: null,
         attributes,
         status: 'active',
-        createdAt: Date.parse('2020-01-01T00:00:00Z'),
+        createdAt,
+        // installed when provisioned unless the test says otherwise
+        installedAt: createdAt,
+        removedAt: null,
         lastSeenAt: null,
         online: true,
         ...opts,

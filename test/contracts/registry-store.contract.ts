@@ -18,6 +18,8 @@ export function device(id: string, extra: Partial<DeviceRecord> = {}): DeviceRec
     devEui: null,
     status: 'active',
     createdAt: T0,
+    installedAt: T0,
+    removedAt: null,
     lastSeenAt: null,
     online: false,
     ...extra,
@@ -55,6 +57,9 @@ export function registryStoreContract(name: string, open: OpenRegistryStore): vo
         attributes: {},
         status: 'disabled',
         lastSeenAt: T0 + 5,
+        // back-filled from two months before provisioning, removed since
+        installedAt: T0 - 61 * 86_400_000,
+        removedAt: T0 + 86_400_000,
       });
       await store.insert(a, HASH);
       await store.insert(b, `${HASH}b`);
@@ -96,6 +101,8 @@ export function registryStoreContract(name: string, open: OpenRegistryStore): vo
           // Not details: these stay as stored.
           status: 'active',
           createdAt: 1,
+          installedAt: 2,
+          removedAt: 3,
         }),
       );
       const byId = new Map((await store.load()).map((d) => [d.record.id, d]));
@@ -107,6 +114,8 @@ export function registryStoreContract(name: string, open: OpenRegistryStore): vo
           location: null,
           status: 'disabled',
           createdAt: T0,
+          installedAt: T0,
+          removedAt: null,
         },
       });
       expect(byId.get('tc-1')?.record.attributes).toEqual({ segmentLengthKm: 2, freeFlowSpeedKmh: 30 });
@@ -169,6 +178,60 @@ export function registryStoreContract(name: string, open: OpenRegistryStore): vo
         'aq-2': '70b3d57ed0000002',
         'aq-3': '70b3d57ed0000001',
       });
+    });
+
+    it('sets the installed interval and keeps every change, oldest first, with who, when, before and after', async () => {
+      const store = await fresh();
+      await store.insert(device('aq-1'), HASH);
+      await store.insert(device('aq-2'), HASH);
+      const oct1 = Date.parse('2026-01-01T00:00:00Z');
+      const first = {
+        deviceId: 'aq-1',
+        at: T0 + 1_000,
+        by: 'ops (key-1)',
+        action: 'update' as const,
+        before: { installedAt: T0, removedAt: null },
+        after: { installedAt: oct1, removedAt: null },
+        forced: false,
+      };
+      const second = {
+        deviceId: 'aq-1',
+        at: T0 + 2_000,
+        by: 'ops (key-2)',
+        action: 'decommission' as const,
+        before: { installedAt: oct1, removedAt: null },
+        after: { installedAt: oct1, removedAt: T0 + 2_000 },
+        forced: true,
+      };
+      await store.setLife(first);
+      await store.setLife(second);
+      const byId = new Map((await store.load()).map((d) => [d.record.id, d.record]));
+      expect(byId.get('aq-1')).toMatchObject({ installedAt: oct1, removedAt: T0 + 2_000, createdAt: T0 });
+      expect(byId.get('aq-2')).toMatchObject({ installedAt: T0, removedAt: null });
+      expect(await store.lifeHistory('aq-1')).toEqual([first, second]);
+      expect(await store.lifeHistory('aq-2')).toEqual([]);
+      // Installed again, with no end.
+      const third = { ...second, at: T0 + 3_000, action: 'update' as const, forced: false };
+      third.before = second.after;
+      third.after = { installedAt: oct1, removedAt: null };
+      await store.setLife(third);
+      expect((await store.load()).find((d) => d.record.id === 'aq-1')?.record.removedAt).toBeNull();
+      expect(await store.lifeHistory('aq-1')).toHaveLength(3);
+    });
+
+    it('records no interval change for an unknown id', async () => {
+      const store = await fresh();
+      await store.setLife({
+        deviceId: 'nope',
+        at: T0,
+        by: 'ops',
+        action: 'update',
+        before: { installedAt: T0, removedAt: null },
+        after: { installedAt: 1, removedAt: null },
+        forced: false,
+      });
+      expect(await store.load()).toEqual([]);
+      expect(await store.lifeHistory('nope')).toEqual([]);
     });
 
     it('keeps many devices and large epoch times exactly', async () => {
