@@ -1,6 +1,10 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { DeviceRecord } from '../../core/ports/device-directory.ts';
-import type { RegistryPersistence, StoredDevice } from '../../core/ports/registry-persistence.ts';
+import type {
+  DeviceLifeChange,
+  RegistryPersistence,
+  StoredDevice,
+} from '../../core/ports/registry-persistence.ts';
 
 /** How the suite gets a fresh, empty registry store; `cleanup` runs after the store is closed. */
 export type OpenRegistryStore = () => Promise<{ store: RegistryPersistence; cleanup: () => Promise<void> }>;
@@ -211,9 +215,14 @@ export function registryStoreContract(name: string, open: OpenRegistryStore): vo
       expect(await store.lifeHistory('aq-1')).toEqual([first, second]);
       expect(await store.lifeHistory('aq-2')).toEqual([]);
       // Installed again, with no end.
-      const third = { ...second, at: T0 + 3_000, action: 'update' as const, forced: false };
-      third.before = second.after;
-      third.after = { installedAt: oct1, removedAt: null };
+      const third: DeviceLifeChange = {
+        ...second,
+        at: T0 + 3_000,
+        action: 'update',
+        forced: false,
+        before: second.after,
+        after: { installedAt: oct1, removedAt: null },
+      };
       await store.setLife(third);
       expect((await store.load()).find((d) => d.record.id === 'aq-1')?.record.removedAt).toBeNull();
       expect(await store.lifeHistory('aq-1')).toHaveLength(3);
