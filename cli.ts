@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { registerBackupCommands } from './backup/command.ts';
+import { citymetricsVersion } from './backup/data-files.ts';
 import { buildRoles } from './cluster/assemble-roles.ts';
 import { type Config, loadConfig } from './core/config.ts';
 import { roleList } from './core/config-cluster.ts';
-import { CityError, isCityError } from './core/errors.ts';
+import { CityError } from './core/errors.ts';
+import { formatCliError } from './core/format-cli-error.ts';
 import { createLogger } from './core/logger.ts';
+import { setProgressMode } from './core/progress-bar.ts';
+import { registerKeyCommands } from './dashboards/command.ts';
 import { runDemo } from './demo.ts';
 import { registerDeviceCommands } from './devices/command.ts';
 import { registerKpiCommands } from './metrics/command.ts';
@@ -97,7 +101,15 @@ export async function startPlatform(overrides: Record<string, unknown> = {}) {
 const program = new Command()
   .name('citymetrics')
   .description('City sensor streams to verified U4SSC KPIs')
-  .showHelpAfterError();
+  .version(citymetricsVersion(), '-V, --version', 'print the citymetrics version')
+  .option('--progress', 'draw progress bars on stderr even when it is not a terminal')
+  .option('--no-progress', 'never draw progress bars')
+  // Parse errors are thrown, not printed: they are told like every other error (code, message, fix).
+  .exitOverride()
+  .configureOutput({ outputError: () => {} })
+  .hook('preAction', (root) => {
+    setProgressMode(root.opts<{ progress?: boolean }>().progress);
+  });
 
 /**
  * Cluster mode: the roles of ROLES (or --roles) on NATS JetStream and PostgreSQL. A server unreachable or
@@ -182,16 +194,36 @@ program
     await runDemo({ platform, addresses, logger, devices: opts.devices, speed: opts.speed });
   });
 
-registerSimulateCommand(program);
-registerDeviceCommands(program);
-registerKpiCommands(program);
-registerBackupCommands(program);
+/** `citymetrics devices delete` from the arguments, for the fix of a usage error. */
+function commandPath(args: readonly string[]): string {
+  const names = ['citymetrics'];
+  let command: Command = program;
+  for (const token of args) {
+    if (token.startsWith('-')) continue;
+    const sub = command.commands.find((c) => c.name() === token || c.aliases().includes(token));
+    if (sub === undefined) break;
+    names.push(token);
+    command = sub;
+  }
+  return names.join(' ');
+}
+
+// One line per area: each adds its own commands.
+for (const register of [
+  registerSimulateCommand,
+  registerDeviceCommands,
+  registerKeyCommands,
+  registerKpiCommands,
+  registerBackupCommands,
+])
+  register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (isCityError(err)) {
-    process.stderr.write(`${err.code}: ${err.message}\n`);
-  } else {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  }
-  process.exit(1);
+  // --help and --version end the parse by throwing too: they are not failures.
+  if (err instanceof CommanderError && (err.exitCode === 0 || err.code === 'commander.help'))
+    process.exit(err.exitCode);
+  process.stderr.write(
+    formatCliError(err, commandPath(process.argv.slice(2)), process.env.CITYMETRICS_DEBUG === '1'),
+  );
+  process.exit(err instanceof CommanderError ? err.exitCode || 2 : 1);
 });

@@ -83,6 +83,11 @@ export const errorCatalogue = {
     retryable: false,
     message: 'the installed interval would leave stored readings outside it',
   },
+  DEVICES_HAS_READINGS: {
+    httpStatus: 409,
+    retryable: false,
+    message: 'the device has stored readings: deleting it would orphan them',
+  },
   // config and storage
   CONFIG_INVALID: { httpStatus: 500, retryable: false, message: 'configuration is invalid' },
   STORE_CORRUPT: {
@@ -126,6 +131,24 @@ export const errorCatalogue = {
     httpStatus: 400,
     retryable: false,
     message: 'the credentials file is not valid',
+  },
+  // command line and its API client
+  CLI_API_UNREACHABLE: {
+    httpStatus: 503,
+    retryable: true,
+    message: 'the citymetrics API cannot be reached',
+  },
+  CLI_ARGUMENT_INVALID: { httpStatus: 400, retryable: false, message: 'a command-line argument is invalid' },
+  CLI_CONFIRMATION_REQUIRED: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'the command cannot be undone and needs --yes',
+  },
+  CLI_UNEXPECTED: { httpStatus: 500, retryable: false, message: 'the command failed unexpectedly' },
+  CLI_API_ANSWER_INVALID: {
+    httpStatus: 502,
+    retryable: false,
+    message: 'the API answered something the client cannot read',
   },
   // metrics
   METRICS_PERIOD_INVALID: {
@@ -219,11 +242,13 @@ export class CityError extends Error {
   /** Where in the input the problem is: a JSON path such as `values.no2.unit`, a field or a row/column. */
   readonly field: string | undefined;
   readonly details: unknown;
+  /** What the person should do about it, for the command line (never sent by the API). */
+  readonly fix: string | undefined;
 
   constructor(
     code: ErrorCode,
     message?: string,
-    options: { field?: string; details?: unknown; cause?: unknown } = {},
+    options: { field?: string; details?: unknown; cause?: unknown; fix?: string } = {},
   ) {
     const entry = errorCatalogue[code];
     super(message ?? entry.message, { cause: options.cause });
@@ -233,6 +258,7 @@ export class CityError extends Error {
     this.retryable = entry.retryable;
     this.field = options.field;
     this.details = options.details;
+    this.fix = options.fix;
   }
 
   toJSON(): { code: ErrorCode; message: string; field?: string; details?: unknown } {

@@ -1,39 +1,12 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type ApiOptions, apiClientFor, printJson, withApiOptions } from '../core/cli-options.ts';
+import { CityError } from '../core/errors.ts';
+import { deviceKinds } from './kinds.ts';
 
 /**
  * `citymetrics devices ...`: provisioning from the command line. It goes through the REST API of a running
  * platform (never around it), so the running registry, its cache and the gateway see every change at once.
  */
-interface ApiOptions {
-  api: string;
-  token?: string;
-}
-
-async function call(opts: ApiOptions, method: string, path: string, body?: unknown): Promise<unknown> {
-  const token = opts.token ?? process.env.CITYMETRICS_TOKEN ?? process.env.ADMIN_TOKEN;
-  if (!token) throw new Error('an admin API key is needed: pass --token or set CITYMETRICS_TOKEN');
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, opts.api), {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-  } catch (err) {
-    throw new Error(
-      `cannot reach ${opts.api} (${(err as Error).message}): is the platform running? (npm start)`,
-    );
-  }
-  const text = await res.text();
-  const json = text ? (JSON.parse(text) as unknown) : null;
-  if (!res.ok) {
-    const error = (json as { error?: { code?: string; message?: string; field?: string } } | null)?.error;
-    throw new Error(
-      `${res.status} ${error?.code ?? ''}: ${error?.message ?? text}${error?.field ? ` (field ${error.field})` : ''}`,
-    );
-  }
-  return json;
-}
 
 const parseAttribute = (value: string, previous: Record<string, string | number | boolean> = {}) => {
   const eq = value.indexOf('=');
@@ -50,24 +23,25 @@ const parseAttribute = (value: string, previous: Record<string, string | number 
   return { ...previous, [value.slice(0, eq)]: parsed };
 };
 
-const print = (value: unknown): void => {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+const number = (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('a number');
+  return n;
 };
+
+const KIND_IDS = deviceKinds.map((k) => k.id);
 
 export function registerDeviceCommands(program: Command): void {
   const devices = program.command('devices').description('provision and manage devices through the API');
-  const withApi = (cmd: Command) =>
-    cmd
-      .option('--api <url>', 'platform API', process.env.CITYMETRICS_API ?? 'http://localhost:3000')
-      .option('--token <key>', 'admin API key (or CITYMETRICS_TOKEN)');
+  const withApi = (cmd: Command) => withApiOptions(cmd, 'admin API key (or CITYMETRICS_TOKEN)');
 
   withApi(devices.command('provision'))
     .description('create a device; prints its id and password (shown only this once)')
-    .requiredOption('--kind <kind>', 'device kind (see GET /api/device-kinds)')
+    .addOption(new Option('--kind <kind>', 'device kind').choices(KIND_IDS).makeOptionMandatory())
     .requiredOption('--district <name>', 'district the device is in')
     .option('--name <name>', 'readable name')
-    .option('--lat <deg>', 'latitude', Number)
-    .option('--lon <deg>', 'longitude', Number)
+    .option('--lat <deg>', 'latitude', number)
+    .option('--lon <deg>', 'longitude', number)
     .option('--attr <name=value>', 'asset attribute, repeatable (e.g. segmentLengthKm=1.2)', parseAttribute)
     .action(
       async (
@@ -80,34 +54,29 @@ export function registerDeviceCommands(program: Command): void {
           attr?: Record<string, string | number | boolean>;
         },
       ) => {
-        const body = {
-          kind: o.kind,
-          district: o.district,
-          ...(o.name ? { name: o.name } : {}),
-          ...(o.lat !== undefined && o.lon !== undefined ? { location: { lat: o.lat, lon: o.lon } } : {}),
-          ...(o.attr ? { attributes: o.attr } : {}),
-        };
-        print(await call(o, 'POST', '/api/devices', body));
+        printJson(
+          await apiClientFor(o).provisionDevice({
+            kind: o.kind,
+            district: o.district,
+            ...(o.name ? { name: o.name } : {}),
+            ...(o.lat !== undefined && o.lon !== undefined ? { location: { lat: o.lat, lon: o.lon } } : {}),
+            ...(o.attr ? { attributes: o.attr } : {}),
+          }),
+        );
       },
     );
 
   withApi(devices.command('list'))
     .description('list devices with online state and last seen')
-    .option('--kind <kind>')
+    .addOption(new Option('--kind <kind>').choices(KIND_IDS))
     .option('--district <name>')
-    .action(async (o: ApiOptions & { kind?: string; district?: string }) => {
-      const q = new URLSearchParams({
-        limit: '1000',
-        ...(o.kind ? { kind: o.kind } : {}),
-        ...(o.district ? { district: o.district } : {}),
-      });
-      const page = (await call(o, 'GET', `/api/devices?${q}`)) as {
-        items: Array<Record<string, unknown>>;
-        total: number;
-      };
+    .option('--json', 'print the API answer as JSON')
+    .action(async (o: ApiOptions & { kind?: string; district?: string; json?: boolean }) => {
+      const page = await apiClientFor(o).listDevices({ limit: 1000, kind: o.kind, district: o.district });
+      if (o.json) return printJson(page);
       for (const d of page.items) {
         process.stdout.write(
-          `${String(d.id).padEnd(18)} ${String(d.kind).padEnd(28)} ${String(d.district).padEnd(14)} ${d.online ? 'online ' : 'offline'} ${d.status}\n`,
+          `${d.id.padEnd(18)} ${d.kind.padEnd(28)} ${d.district.padEnd(14)} ${d.online ? 'online ' : 'offline'} ${d.status}\n`,
         );
       }
       process.stdout.write(`${page.items.length} of ${page.total} devices\n`);
@@ -121,7 +90,21 @@ export function registerDeviceCommands(program: Command): void {
     withApi(devices.command(`${name} <id>`))
       .description(description)
       .action(async (id: string, o: ApiOptions) => {
-        print(await call(o, 'POST', `/api/devices/${encodeURIComponent(id)}/${name}`));
+        printJson(await apiClientFor(o).deviceAction(id, name));
       });
   }
+
+  withApi(devices.command('delete <id>'))
+    .description(
+      'remove a device that never stored a reading (a mistaken provisioning); a device with readings is decommissioned instead',
+    )
+    .option('--yes', 'confirm: deletion cannot be undone')
+    .action(async (id: string, o: ApiOptions & { yes?: boolean }) => {
+      if (!o.yes)
+        throw new CityError('CLI_CONFIRMATION_REQUIRED', `deleting device ${id} cannot be undone`, {
+          fix: `run it again with --yes: citymetrics devices delete ${id} --yes`,
+        });
+      await apiClientFor(o).deleteDevice(id);
+      process.stdout.write(`deleted device ${id}\n`);
+    });
 }

@@ -1,71 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type ApiOptions, apiClientFor, printJson, withApiOptions } from '../core/cli-options.ts';
+import { CityError } from '../core/errors.ts';
+import { progressBar } from '../core/progress-bar.ts';
 
 /**
  * `citymetrics kpi ...` and `citymetrics profile set`: KPIs, manual values, month close and exports from the
  * command line, through the REST API of a running platform (like `devices`), so the running engine sees
  * every change at once and the same validation applies.
  */
-interface ApiOptions {
-  api: string;
-  token?: string;
-}
-
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-async function request(
-  opts: ApiOptions,
-  method: string,
-  path: string,
-  body?: { json: unknown } | { raw: Buffer; type: string },
-): Promise<Response> {
-  const token = opts.token ?? process.env.CITYMETRICS_TOKEN ?? process.env.ADMIN_TOKEN;
-  if (!token) throw new Error('an API key is needed: pass --token or set CITYMETRICS_TOKEN');
-  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-  let payload: string | Blob | undefined;
-  if (body !== undefined && 'json' in body) {
-    headers['content-type'] = 'application/json';
-    payload = JSON.stringify(body.json);
-  } else if (body !== undefined) {
-    headers['content-type'] = body.type;
-    payload = new Blob([new Uint8Array(body.raw)], { type: body.type });
-  }
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, opts.api), { method, headers, body: payload });
-  } catch (err) {
-    throw new Error(
-      `cannot reach ${opts.api} (${(err as Error).message}): is the platform running? (npm start)`,
-    );
-  }
-  if (!res.ok) {
-    const text = await res.text();
-    let error:
-      | { code?: string; message?: string; field?: string; details?: { errors?: unknown[] } }
-      | undefined;
-    try {
-      error = (JSON.parse(text) as { error?: typeof error }).error;
-    } catch {
-      // not JSON: the text is the message
-    }
-    const rows = (error?.details?.errors ?? []) as Array<{ row: number; column: string; message: string }>;
-    const lines = rows.slice(0, 50).map((e) => `\n  row ${e.row}, ${e.column}: ${e.message}`);
-    throw new Error(
-      `${res.status} ${error?.code ?? ''}: ${error?.message ?? text}${error?.field ? ` (field ${error.field})` : ''}${lines.join('')}`,
-    );
-  }
-  return res;
-}
-
-const json = async (res: Response): Promise<unknown> => {
-  const text = await res.text();
-  return text ? (JSON.parse(text) as unknown) : null;
-};
-
-const print = (value: unknown): void => {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-};
+const MIB = 1024 * 1024;
 
 const number = (v: string): number => {
   const n = Number(v);
@@ -78,22 +25,18 @@ const fmt = (v: number | null | undefined): string =>
 
 export function registerKpiCommands(program: Command): void {
   const withApi = (cmd: Command) =>
-    cmd
-      .option('--api <url>', 'platform API', process.env.CITYMETRICS_API ?? 'http://localhost:3000')
-      .option('--token <key>', 'API key (or CITYMETRICS_TOKEN); analyst or admin to change anything');
+    withApiOptions(cmd, 'API key (or CITYMETRICS_TOKEN); analyst or admin to change anything');
   const kpi = program.command('kpi').description('U4SSC KPIs: values, manual entry, month close, exports');
 
   withApi(kpi.command('list'))
     .description('KPIs with their month-to-date and year-to-date values and bands')
     .option('--dimension <name>')
-    .option('--obtained <how>', 'sensor | registry | manual | mixed')
+    .addOption(new Option('--obtained <how>').choices(['sensor', 'registry', 'manual', 'mixed']))
     .option('--json', 'print the API answer as JSON')
     .action(async (o: ApiOptions & { dimension?: string; obtained?: string; json?: boolean }) => {
-      const q = new URLSearchParams({
-        ...(o.dimension ? { dimension: o.dimension } : {}),
-        ...(o.obtained ? { obtained: o.obtained } : {}),
-      });
-      const page = (await json(await request(o, 'GET', `/api/kpis?${q}`))) as {
+      const page = (await apiClientFor(o).call('GET', '/api/kpis', {
+        query: { dimension: o.dimension, obtained: o.obtained },
+      })) as {
         items: Array<{
           compactCode: string;
           name: string;
@@ -102,7 +45,7 @@ export function registerKpiCommands(program: Command): void {
           score: { band: string } | null;
         }>;
       };
-      if (o.json) return print(page);
+      if (o.json) return printJson(page);
       for (const k of page.items) {
         const mtd = k.current['month-to-date'];
         const ytd = k.current['year-to-date'];
@@ -146,10 +89,10 @@ export function registerKpiCommands(program: Command): void {
           ...(o.evidence ? { evidence: o.evidence } : {}),
           ...(o.override ? { override: true } : {}),
         };
-        print(
-          await json(
-            await request(o, 'POST', `/api/kpis/${encodeURIComponent(code)}/values`, { json: body }),
-          ),
+        printJson(
+          await apiClientFor(o).call('POST', `/api/kpis/${encodeURIComponent(code)}/values`, {
+            body: { json: body },
+          }),
         );
       },
     );
@@ -158,30 +101,53 @@ export function registerKpiCommands(program: Command): void {
     .description('import a CSV or XLSX sheet of manual values (all or nothing; errors name row and column)')
     .action(async (file: string, o: ApiOptions) => {
       const ext = extname(file).toLowerCase();
-      if (ext !== '.csv' && ext !== '.xlsx') throw new Error('the sheet must be a .csv or .xlsx file');
+      if (ext !== '.csv' && ext !== '.xlsx')
+        throw new CityError('CLI_ARGUMENT_INVALID', `${file}: the sheet must be a .csv or .xlsx file`, {
+          fix: 'save the sheet as .csv or .xlsx',
+        });
+      const client = apiClientFor(o);
       const raw = readFileSync(file);
-      const res = await request(o, 'POST', '/api/manual-inputs/import', {
-        raw,
-        type: ext === '.csv' ? 'text/csv' : XLSX_TYPE,
-      });
-      const out = (await json(res)) as { imported: number };
-      process.stdout.write(`imported ${out.imported} value(s) from ${file}\n`);
+      // The server checks and stores the whole sheet in one transaction: the bar shows sent, checked, stored.
+      const bar = progressBar(`import |{bar}| {step} ${file}`);
+      bar.start(2, { step: 'sending and checking' });
+      try {
+        const out = await client.call<{ imported: number }>('POST', '/api/manual-inputs/import', {
+          body: { raw, type: ext === '.csv' ? 'text/csv' : XLSX_TYPE },
+        });
+        bar.update(2, { step: `stored ${out.imported} value(s)` });
+        bar.stop();
+        process.stdout.write(`imported ${out.imported} value(s) from ${file}\n`);
+      } finally {
+        bar.stop();
+      }
     });
 
   withApi(kpi.command('close <period>'))
     .description('close a month (YYYY-MM) or year (YYYY) now: its roll-up is frozen as version 1')
     .action(async (period: string, o: ApiOptions) => {
-      print(await json(await request(o, 'POST', `/api/rollups/${encodeURIComponent(period)}/close`)));
+      printJson(await apiClientFor(o).call('POST', `/api/rollups/${encodeURIComponent(period)}/close`));
     });
 
   withApi(kpi.command('export <period>'))
     .description('download the roll-up of a month or a year')
-    .option('--format <format>', 'csv | xlsx | json', 'xlsx')
+    .addOption(new Option('--format <format>').choices(['csv', 'xlsx', 'json']).default('xlsx'))
     .requiredOption('--out <file>', 'where to write it')
     .action(async (period: string, o: ApiOptions & { format: string; out: string }) => {
-      if (!['csv', 'xlsx', 'json'].includes(o.format)) throw new Error('--format must be csv, xlsx or json');
-      const res = await request(o, 'GET', `/api/rollups/${encodeURIComponent(period)}/export.${o.format}`);
-      const data = Buffer.from(await res.arrayBuffer());
+      const client = apiClientFor(o);
+      const bar = progressBar(`export |{bar}| {received} MiB ${period}.${o.format}`);
+      let data: Buffer;
+      try {
+        data = await client.download(`/api/rollups/${encodeURIComponent(period)}/export.${o.format}`, {
+          onProgress: (received, total) => {
+            const payload = { received: (received / MIB).toFixed(1) };
+            // A year's roll-up is built before it is sent; without Content-Length the bar counts bytes only.
+            if (received === 0) bar.start(total ?? 1, payload);
+            else bar.update(total === null ? 0 : received, payload);
+          },
+        });
+      } finally {
+        bar.stop();
+      }
       writeFileSync(o.out, data);
       process.stdout.write(`wrote ${o.out} (${data.length} bytes)\n`);
     });
@@ -189,7 +155,7 @@ export function registerKpiCommands(program: Command): void {
   withApi(kpi.command('restatements <period>'))
     .description('restatements of a closed month or year')
     .action(async (period: string, o: ApiOptions) => {
-      print(await json(await request(o, 'GET', `/api/rollups/${encodeURIComponent(period)}/restatements`)));
+      printJson(await apiClientFor(o).call('GET', `/api/rollups/${encodeURIComponent(period)}/restatements`));
     });
 
   const profile = program
@@ -233,7 +199,7 @@ export function registerKpiCommands(program: Command): void {
             source: o.source,
           }).filter(([, v]) => v !== undefined),
         );
-        print(await json(await request(o, 'PUT', '/api/city-profile', { json: body })));
+        printJson(await apiClientFor(o).call('PUT', '/api/city-profile', { body: { json: body } }));
       },
     );
 }

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Command } from 'commander';
+import { ApiClient } from '../core/api-client.ts';
 import { silentLogger } from '../core/logger.ts';
 import { planCity } from '../simulators/city-plan.ts';
 import { provisionDevices } from '../simulators/credentials.ts';
@@ -60,8 +61,7 @@ const plan = planCity({
   seed: 7,
 });
 const devices = await provisionDevices({
-  api: platform.httpUrl,
-  token: platform.adminToken,
+  client: new ApiClient({ baseUrl: platform.httpUrl, token: platform.adminToken }),
   plan,
   concurrency: 8,
 });

@@ -1,20 +1,20 @@
-import { existsSync } from 'node:fs';
-import cliProgress from 'cli-progress';
-import { type Command, InvalidArgumentError } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
+import { ApiClient, defaultApiUrl } from '../core/api-client.ts';
 import { isValidTimeZone } from '../core/city-calendar.ts';
+import { httpUrl } from '../core/cli-options.ts';
+import { defaultFix } from '../core/error-fixes.ts';
 import { CityError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
+import { progressBar } from '../core/progress-bar.ts';
 import { planCity } from './city-plan.ts';
-import {
-  type DeviceCredential,
-  provisionDevices,
-  readCredentialsFile,
-  writeCredentialsFile,
-} from './credentials.ts';
+import type { DeviceCredential } from './credentials.ts';
 import type { FaultOptionsInput } from './faults.ts';
-import { formatProgress, formatReport } from './report-format.ts';
+import { defaultFleetFile, loadFleet } from './fleet.ts';
+import { formatProgress, formatRate, formatReport } from './report-format.ts';
 import { runSimulation } from './simulation.ts';
 
 export const DEFAULT_DISTRICTS = ['Old Town', 'Riverside', 'Harbour', 'University', 'Northgate'];
@@ -23,11 +23,12 @@ export interface SimulateCommandOptions {
   url: string;
   api: string;
   token?: string;
+  fleet?: string;
   credentials?: string;
   devices: number;
   rate?: number;
   speed?: number;
-  qos: 0 | 1;
+  qos: '0' | '1';
   seed: number;
   duration: number;
   districts: string[];
@@ -80,15 +81,6 @@ const brokerUrl = (v: string): string => {
   }
   return v;
 };
-const httpUrl = (v: string): string => {
-  try {
-    const url = new URL(v);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return v;
-  } catch {
-    // reported below
-  }
-  throw new InvalidArgumentError('expected an http:// or https:// URL, e.g. http://localhost:3000');
-};
 const timezone = (v: string): string => {
   if (!isValidTimeZone(v)) throw new InvalidArgumentError('not an IANA time zone (e.g. Europe/Berlin)');
   return v;
@@ -104,23 +96,24 @@ export function registerSimulateCommand(program: Command): void {
     .option('--url <mqtt url>', 'MQTT broker (mqtt:// or ws://)', brokerUrl, 'mqtt://localhost:1883')
     .option(
       '--api <http url>',
-      'platform API, for provisioning',
+      'platform API, to check and provision the fleet (default CITYMETRICS_API, else localhost on HTTP_PORT)',
       httpUrl,
-      process.env.CITYMETRICS_API ?? 'http://localhost:3000',
+      defaultApiUrl(),
     )
     .option('--token <admin key>', 'admin API key (or CITYMETRICS_TOKEN)')
     .option(
-      '--credentials <file>',
-      'device credentials: read if the file exists, else written after provisioning',
+      '--fleet <file>',
+      'the fleet\u2019s device credentials, kept between runs (default DATA_DIR/simulator-fleet.json)',
     )
-    .option('--devices <n>', 'devices to provision', wholeNumber(1, 100_000), 100)
+    .addOption(new Option('--credentials <file>', 'same as --fleet').hideHelp())
+    .option('--devices <n>', 'devices in the fleet', wholeNumber(1, 100_000), 100)
     .option('--rate <readings/s>', 'total readings per second across the fleet', positive)
     .option(
       '--speed <x>',
-      'report this many times faster than the kinds\u2019 intervals (when --rate is not given)',
+      'report this many times faster than the kinds\u2019 intervals (default 1: the real intervals)',
       positive,
     )
-    .option('--qos <0|1>', 'MQTT QoS of readings', (v) => wholeNumber(0, 1)(v) as 0 | 1, 1)
+    .addOption(new Option('--qos <level>', 'MQTT QoS of readings').choices(['0', '1']).default('1'))
     .option(
       '--seed <n>',
       'seed: the same seed gives the same city and values',
@@ -178,43 +171,35 @@ export function registerSimulateCommand(program: Command): void {
     });
 }
 
-async function loadOrProvision(opts: SimulateCommandOptions): Promise<DeviceCredential[]> {
-  if (opts.credentials !== undefined && existsSync(opts.credentials)) {
-    const devices = readCredentialsFile(opts.credentials);
-    process.stderr.write(`Using ${devices.length} devices from ${opts.credentials}\n`);
-    return devices;
-  }
+/** The fleet of the fleet file, checked against the platform; only missing devices are provisioned. */
+async function fleetFor(opts: SimulateCommandOptions): Promise<DeviceCredential[]> {
+  const file = opts.fleet ?? opts.credentials ?? defaultFleetFile();
   const token = opts.token ?? process.env.CITYMETRICS_TOKEN;
-  if (!token) {
-    throw new CityError(
-      'API_UNAUTHENTICATED',
-      'provisioning devices needs an admin API key: pass --token <key> or set CITYMETRICS_TOKEN (or give --credentials <file> of provisioned devices)',
-    );
-  }
-  const plan = planCity({ devices: opts.devices, districts: opts.districts, seed: opts.seed });
-  const bar = process.stderr.isTTY
-    ? new cliProgress.SingleBar(
-        { format: 'provisioning [{bar}] {value}/{total}', stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  bar?.start(plan.length, 0);
+  const client = token ? new ApiClient({ baseUrl: opts.api, token }) : null;
+  mkdirSync(dirname(file), { recursive: true });
+  const bar = progressBar('provisioning |{bar}| {value}/{total}');
+  let started = false;
   try {
-    const devices = await provisionDevices({
-      api: opts.api,
-      token,
-      plan,
-      onProgress: (done) => bar?.update(done),
+    const fleet = await loadFleet({
+      file,
+      devices: opts.devices,
+      client,
+      plan: () => planCity({ devices: opts.devices, districts: opts.districts, seed: opts.seed }),
+      onProgress: (done, total) => {
+        if (!started) bar.start(total);
+        started = true;
+        bar.update(done);
+      },
     });
-    if (opts.credentials !== undefined) {
-      writeCredentialsFile(opts.credentials, devices, opts.api);
-      process.stderr.write(
-        `\nWrote ${devices.length} device credentials to ${opts.credentials} (keep it private)\n`,
-      );
-    }
-    return devices;
+    bar.stop();
+    const provisioned = fleet.replaced + fleet.added;
+    process.stderr.write(
+      `Fleet ${file}: ${fleet.devices.length} devices, ${fleet.reused} reused${client === null ? ' (not checked: no --token)' : ''}, ` +
+        `${provisioned} provisioned${fleet.replaced > 0 ? ` (${fleet.replaced} no longer on the platform)` : ''}\n`,
+    );
+    return fleet.devices;
   } finally {
-    bar?.stop();
+    bar.stop();
   }
 }
 
@@ -234,19 +219,20 @@ async function probeBroker(url: string, device: DeviceCredential): Promise<void>
     if (code === 4 || code === 5 || code === 134 || code === 135) {
       throw new CityError(
         'GATEWAY_BAD_CREDENTIALS',
-        `the broker refused device ${device.id}: the credentials file does not match this platform; delete it to provision new devices`,
+        `the broker refused device ${device.id}: the fleet file does not match this platform`,
+        { fix: defaultFix('GATEWAY_BAD_CREDENTIALS') },
       );
     }
     throw new CityError(
       'SIMULATOR_API_UNREACHABLE',
-      `cannot connect to the MQTT broker at ${url} (${(err as Error).message}): is the platform running? pass --url`,
-      { cause: err },
+      `cannot connect to the MQTT broker at ${url} (${(err as Error).message})`,
+      { cause: err, fix: 'start the platform (citymetrics start) or point at its broker with --url' },
     );
   }
 }
 
 export async function runSimulateCommand(opts: SimulateCommandOptions): Promise<void> {
-  const devices = await loadOrProvision(opts);
+  const devices = await fleetFor(opts);
   if (devices.length === 0) throw new CityError('SIMULATOR_CREDENTIALS_INVALID', 'no devices to simulate');
   await probeBroker(opts.url, devices[0]!);
   const faults: FaultOptionsInput = {
@@ -274,7 +260,7 @@ export async function runSimulateCommand(opts: SimulateCommandOptions): Promise<
       url: opts.url,
       devices,
       logger,
-      qos: opts.qos,
+      qos: opts.qos === '0' ? 0 : 1,
       ratePerSec: opts.rate,
       speed: opts.speed,
       seed: opts.seed,
@@ -285,6 +271,11 @@ export async function runSimulateCommand(opts: SimulateCommandOptions): Promise<
       progressIntervalMs: live ? 1000 : 10_000,
       durationMs: opts.duration * 1000,
       signal: abort.signal,
+      onStart: (targetRatePerSec) => {
+        process.stderr.write(
+          `Target ${formatRate(targetRatePerSec)} readings/s: ${devices.length} devices at their kinds' reporting intervals${opts.rate === undefined ? ` \u00f7 speed ${opts.speed ?? 1}` : ` scaled to --rate ${opts.rate}`}\n`,
+        );
+      },
       onProgress: (p) => {
         if (live) process.stdout.write(`\r\x1b[2K${formatProgress(p)}`);
         else process.stdout.write(`${formatProgress(p)}\n`);

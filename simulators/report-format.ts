@@ -2,6 +2,16 @@ import type { SimulationProgress, SimulationReport } from './simulation.ts';
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
 
+/** A rate as it is: 0.524 readings/s is not 1, and not 0 either. */
+export const formatRate = (v: number): string =>
+  v >= 100
+    ? n(v)
+    : v >= 10
+      ? v.toFixed(1)
+      : v >= 0.001 || v === 0
+        ? String(Number(v.toFixed(3)))
+        : v.toExponential(2);
+
 const listOf = (counts: Readonly<Record<string, number>>): string => {
   const entries = Object.entries(counts).filter(([, v]) => v > 0);
   return entries.length === 0 ? 'none' : entries.map(([k, v]) => `${k} ${n(v)}`).join(', ');
@@ -13,7 +23,7 @@ export function formatProgress(p: SimulationProgress): string {
   return [
     `${n(p.elapsedMs / 1000)}s`,
     `devices ${n(p.connected)}/${n(p.devices)} online`,
-    `${n(p.currentRatePerSec)} readings/s`,
+    `${formatRate(p.currentRatePerSec)} readings/s`,
     `published ${n(p.published)}`,
     `acked ${n(p.acknowledged)}`,
     `refused ${n(refused)}`,
@@ -38,7 +48,7 @@ export function formatReport(r: SimulationReport): string {
       'devices',
       `${n(r.devices)} (connected at the end ${n(r.connected)}, credentials refused ${n(r.authRefused)})`,
     ],
-    ['target rate', `${n(r.targetRatePerSec)} readings/s`],
+    ['target rate', `${formatRate(r.targetRatePerSec)} readings/s`],
     ['readings made', n(r.generated)],
     ['published', `${n(r.published)} readings in ${n(r.messages)} messages`],
     ['acknowledged', `${n(r.acknowledged)} (QoS 1 PUBACK)`],

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ApiClient } from '../core/api-client.ts';
 import { isCityError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import { readingBatchSchema, readingSchema } from '../core/reading-schema.ts';
@@ -73,11 +74,10 @@ describe('credentials', () => {
     const port = (server.address() as { port: number }).port;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     const err = await provisionDevices({
-      api: `http://127.0.0.1:${port}`,
-      token: 't',
+      client: new ApiClient({ baseUrl: `http://127.0.0.1:${port}`, token: 't' }),
       plan: planCity({ devices: 1, districts: ['A'], seed: 1 }),
     }).catch((e: unknown) => e);
-    expect(isCityError(err) && err.code).toBe('SIMULATOR_API_UNREACHABLE');
+    expect(isCityError(err) && err.code).toBe('CLI_API_UNREACHABLE');
   });
 });
 

@@ -244,9 +244,12 @@ export async function runSimulation(
     durationMs?: number;
     signal?: AbortSignal;
     onProgress?: (p: SimulationProgress) => void;
+    /** Hears the fleet's target rate (readings/s) before the first device starts. */
+    onStart?: (targetRatePerSec: number) => void;
   },
 ): Promise<SimulationReport> {
   const simulation = new Simulation(options);
+  options.onStart?.(simulation.targetRatePerSec);
   if (options.onProgress) simulation.on('progress', options.onProgress);
   await simulation.start();
   await new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { ApiClient } from '../../core/api-client.ts';
 import { type Clock, systemClock } from '../../core/clock.ts';
 import { type ConfigInput, testConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/logger.ts';
@@ -40,17 +41,13 @@ export async function startTestPlatform(
   const addresses = await platform.start();
   const clients: MqttClient[] = [];
 
+  const client = new ApiClient({ baseUrl: addresses.httpUrl, token: admin.token });
   const api = async <T>(method: string, path: string, body?: unknown, token: string | null = admin.token) => {
-    const res = await fetch(`${addresses.httpUrl}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
+    const res = await client.send<T>(method, path, {
+      token,
+      ...(body !== undefined ? { body: { json: body } } : {}),
     });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+    return { status: res.status, body: res.body };
   };
 
   return {
