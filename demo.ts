@@ -97,6 +97,9 @@ async function seedCityFigures(
   const monitoredKm = devices
     .filter((d) => d.kind === 'traffic-counter' && d.attributes?.majorStreet === true)
     .reduce((km, d) => km + Number(d.attributes?.segmentLengthKm ?? 0), 0);
+  const drainageKm = devices
+    .filter((d) => d.kind === 'drainage-sensor')
+    .reduce((km, d) => km + Number(d.attributes?.segmentLengthKm ?? 0), 0);
   // Demo totals: the simulated devices cover a share of each asset class, as in a city mid-roll-out.
   const inputs: Array<[string, number, string]> = [
     ['majorStreetKm', Math.max(1, Math.round(monitoredKm * 2.5)), 'km'],
@@ -107,6 +110,7 @@ async function seedCityFigures(
     ['waterMetersTotal', Math.max(1, count('water-smart-meter') * 5), 'meters'],
     ['waterSupplyZonesTotal', Math.max(1, count('water-inflow-meter') + 1), 'zones'],
     ['publicBuildingFloorAreaM2', 120_000, 'm²'],
+    ['drainageNetworkKm', Math.max(1, Math.round(drainageKm * 6)), 'km'],
   ];
   await service.enterValues(
     inputs.map(([code, value, unit]) => ({

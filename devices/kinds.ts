@@ -246,4 +246,21 @@ export const deviceKinds: KindInput[] = [
     events: ['calibration', 'maintenance'],
     attributes: { disposalMethod: { type: 'string', description: 'what becomes of the waste it weighs: landfill, open-burning, incineration, open-dump, recycling (composting included) or other', required: true } },
   },
+  {
+    id: 'drainage-sensor',
+    name: 'Drainage / storm-water level and flow sensor',
+    description: 'Level and flow in a sewer or storm-water reach; registered with the km of network it watches (U4SSC EC: ICT: D: 1A).',
+    domain: 'water',
+    intervalSec: 300,
+    metrics: [
+      { name: 'level', description: 'water level above the invert', unit: 'm', altUnits: { cm: { factor: 0.01 }, mm: { factor: 0.001 } }, min: 0, max: 20, aggregation: 'mean' },
+      { name: 'flow', description: 'mean flow rate over the interval', unit: 'L/s', altUnits: { 'm³/s': { factor: 1000 }, 'm3/s': { factor: 1000 } }, min: 0, max: 100_000, aggregation: 'mean' },
+      battery,
+    ],
+    events: ['maintenance', 'overflow_alarm'],
+    attributes: {
+      segmentLengthKm: { type: 'number', description: 'length of drainage network the sensor watches (its reach)', unit: 'km', required: true },
+      reachId: { type: 'string', description: 'network reach code: sensors on one reach (a level and a flow sensor) count its km once' },
+    },
+  },
 ];

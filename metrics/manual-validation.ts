@@ -44,6 +44,11 @@ export const FORMULA_INPUTS: Readonly<
     description: 'all water supply zones (DMAs)',
     codes: ['EC: ICT: WS: 2A'],
   },
+  drainageNetworkKm: {
+    unit: 'km',
+    description: 'length of the drainage / storm-water network (sewers and storm drains)',
+    codes: ['EC: ICT: D: 1A'],
+  },
   publicBuildingFloorAreaM2: {
     unit: 'm²',
     description: 'floor area of all public buildings',

@@ -1,6 +1,7 @@
 import type { KpiFormula } from '../kpi-types.ts';
 import { airPollution } from './air-pollution.ts';
 import { buildingManagementSystems } from './building-management-systems.ts';
+import { drainageIctMonitoring } from './drainage-ict-monitoring.ts';
 import { drinkingWaterQuality } from './drinking-water-quality.ts';
 import { dynamicTransportInformation } from './dynamic-transport-information.ts';
 import { electricityConsumption } from './electricity-consumption.ts';
@@ -46,6 +47,7 @@ export const FORMULAS: readonly KpiFormula[] = Object.freeze([
   publicBuildingEnergy,
   buildingManagementSystems,
   solidWasteTreatment,
+  drainageIctMonitoring,
 ]);
 
 const byCode = new Map(FORMULAS.map((f) => [f.code, f]));

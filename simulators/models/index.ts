@@ -10,7 +10,7 @@ import { noiseMonitor } from './noise.ts';
 import { trafficCounter, trafficSignalController } from './traffic.ts';
 import { transitStopDisplay } from './transport.ts';
 import { weighbridge } from './waste.ts';
-import { waterInflowMeter, waterQualitySonde, waterSmartMeter } from './water.ts';
+import { drainageSensor, waterInflowMeter, waterQualitySonde, waterSmartMeter } from './water.ts';
 
 export type { LocalTime, ModelContext, ValueModel } from './model-context.ts';
 export { LocalTimeSource } from './model-context.ts';
@@ -32,6 +32,7 @@ export const valueModels: Readonly<Record<string, ValueModel>> = Object.freeze({
   'heat-meter': heatMeter,
   'building-energy-meter': buildingEnergyMeter,
   weighbridge,
+  'drainage-sensor': drainageSensor,
 });
 
 /** Kinds whose devices can lose supply and report outage_start / restore events. */

@@ -53,3 +53,26 @@ export function waterQualitySonde(ctx: ModelContext): Record<string, number> {
     ph: round(clamp(ph, 0, 14), 2),
   };
 }
+
+/**
+ * Drainage reach: level (m above the invert) and flow (L/s). Dry weather carries the wastewater day curve;
+ * on about one day in five a storm passes over the whole city (the same days for every sensor, as rain
+ * falls on all of it) and the reach fills for a few hours around the storm's hour.
+ */
+export function drainageSensor(ctx: ModelContext): Record<string, number> {
+  const { hour, weekend, dayNumber } = ctx.local;
+  const dryFlowLs = siteValue(ctx.seed, 1, 5, 400);
+  const dry = dryFlowLs * (0.3 + 0.7 * waterDemandShape(hour, weekend));
+  const stormDay = uniformAt(1, 41, dayNumber) < 0.2;
+  const stormHour = 24 * uniformAt(1, 42, dayNumber);
+  const storm = stormDay ? siteValue(ctx.seed, 2, 3, 12) * dryFlowLs * bell(hour, stormHour, 1.2) : 0;
+  const flow = (dry + storm) * jitter(ctx, 43, 0.06);
+  // Level grows with flow to the power 0.4 (a part-full pipe); a reach is 0.3–3 m deep.
+  const depth = siteValue(ctx.seed, 3, 0.3, 3);
+  const level = depth * Math.min(1, 0.08 * (flow / dryFlowLs) ** 0.4);
+  return {
+    level: round(clamp(level, 0, 20), 3),
+    flow: round(clamp(flow, 0, 100_000), 2),
+    battery: battery(ctx),
+  };
+}
