@@ -5,6 +5,7 @@ import { isValidTimeZone } from './city-calendar.ts';
 import { clusterConfigShape, roleList } from './config-cluster.ts';
 import { influxConfigShape } from './config-influx.ts';
 import { lorawanConfigShape } from './config-lorawan.ts';
+import { reportConfigShape } from './config-reports.ts';
 import { CityError } from './errors.ts';
 import { PEAK_WINDOWS_FORM, parsePeakWindows } from './peak-windows.ts';
 
@@ -156,6 +157,7 @@ export const configSchema = z
       .describe('Travel Time Index peak periods, local clock windows on weekdays (Monday to Friday)'),
     ...clusterConfigShape,
     ...lorawanConfigShape,
+    ...reportConfigShape,
   })
   .strict();
 
@@ -219,7 +221,21 @@ function crossFieldProblems(c: z.infer<typeof configSchema>): string[] {
     );
   if (c.store === 'postgres' && c.postgresUrl === undefined)
     problems.push(`${envNameOf('postgresUrl')} is required with ${envNameOf('store')}=postgres`);
-  problems.push(...clusterProblems(c));
+  problems.push(...clusterProblems(c), ...reportProblems(c));
+  return problems;
+}
+
+/** An unsigned report webhook would let anyone who learns the URL post a forged pack: refuse it. */
+function reportProblems(c: z.infer<typeof configSchema>): string[] {
+  const problems: string[] = [];
+  if (c.reportWebhookUrl !== undefined && c.reportWebhookSecret === undefined)
+    problems.push(
+      `${envNameOf('reportWebhookSecret')} is required with ${envNameOf('reportWebhookUrl')}: the receiver checks each body's HMAC-SHA256 with it`,
+    );
+  if (c.reportRetryMinDelayMs > c.reportRetryMaxDelayMs)
+    problems.push(
+      `${envNameOf('reportRetryMinDelayMs')} (${c.reportRetryMinDelayMs}) must not exceed ${envNameOf('reportRetryMaxDelayMs')} (${c.reportRetryMaxDelayMs})`,
+    );
   return problems;
 }
 

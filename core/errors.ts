@@ -230,6 +230,32 @@ export const errorCatalogue = {
     retryable: false,
     message: 'a decoded field is not in the mapping table of the device kind',
   },
+  // report packs (metrics/report-pack): a closed month's files delivered to a folder and a webhook
+  REPORT_MONTH_INVALID: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'a report pack is for a month: YYYY-MM',
+  },
+  REPORT_UNKNOWN_MONTH: {
+    httpStatus: 404,
+    retryable: false,
+    message: 'the month has no report pack and is not closed',
+  },
+  REPORT_MONTH_NOT_CLOSED: {
+    httpStatus: 409,
+    retryable: false,
+    message: 'the month is not closed: its report pack is made when it closes',
+  },
+  REPORT_NO_TARGET: {
+    httpStatus: 409,
+    retryable: false,
+    message: 'no report target is configured (REPORT_DIR, REPORT_WEBHOOK_URL)',
+  },
+  REPORT_DELIVERY_FAILED: {
+    httpStatus: 502,
+    retryable: true,
+    message: 'a report pack could not be delivered to its target',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -61,6 +61,17 @@ export interface KpiRevised {
   causes: ReadonlyArray<{ kind: string }>;
 }
 
+/**
+ * A roll-up version was frozen: version 1 when a period closes, each later one a restatement. Emitted once
+ * per saved version (kpi-revised is per entry), after it is stored.
+ */
+export interface RollupSaved {
+  period: string;
+  version: number;
+  cause: 'closed' | 'restated';
+  at: number;
+}
+
 interface EventMap {
   readings: [ReadingsAccepted];
   refused: [MessageRefused];
@@ -69,6 +80,7 @@ interface EventMap {
   'readings-revised': [ReadingsRevised];
   'kpi-updated': [KpiUpdated];
   'kpi-revised': [KpiRevised];
+  'rollup-saved': [RollupSaved];
 }
 
 /** Event names and their arguments, for code that forwards events generically. */

@@ -29,6 +29,7 @@ import type { MonthClose } from './month-close.ts';
 import { periodFromLabel } from './periods.ts';
 import type { RestatementCause, RestatementRecord, RollupEntry } from './rollup-types.ts';
 import type { Rollups, RollupView, Trend } from './rollups.ts';
+import type { AggregateScores } from './scoring.ts';
 import type { KpiTargets, TargetUpdate, TargetView } from './targets.ts';
 
 export interface KpiListItem {
@@ -51,6 +52,20 @@ export interface KpiListItem {
 export interface Who {
   keyId: string;
   name: string;
+}
+
+/** A roll-up as the exports take it (metrics/exports), with when its version was frozen. */
+export interface ExportInput {
+  cityName: string;
+  period: string;
+  version: number;
+  closed: boolean;
+  /** ISO-8601; null while the period is open */
+  closedAt: string | null;
+  entries: RollupEntry[];
+  findings: ConsistencyFinding[];
+  scores: AggregateScores;
+  generatedAt: number;
 }
 
 const who = (p: Who): string => `${p.name} (${p.keyId})`;
@@ -289,26 +304,52 @@ export class KpiService {
     label: string,
     format: 'csv' | 'xlsx' | 'json',
   ): Promise<{ body: string | Buffer; contentType: string; fileName: string }> {
-    const view = await this.rollup(label);
-    const base = `${this.deps.profile.view().name.replace(/[^A-Za-z0-9-]+/g, '-')}-${view.period}-v${view.version}`;
+    const input = await this.exportInput(label);
+    const base = `${input.cityName.replace(/[^A-Za-z0-9-]+/g, '-')}-${input.period}-v${input.version}`;
     if (format === 'csv')
-      return { body: toCsv(view.entries), contentType: 'text/csv; charset=utf-8', fileName: `${base}.csv` };
-    const input = {
-      cityName: this.deps.profile.view().name,
-      period: view.period,
-      version: view.version,
-      closed: view.closed,
-      entries: view.entries,
-      findings: this.findings(view),
-      scores: view.scores,
-      generatedAt: this.deps.clock.now(),
-    };
+      return { body: toCsv(input.entries), contentType: 'text/csv; charset=utf-8', fileName: `${base}.csv` };
     if (format === 'json')
       return { body: toJson(input), contentType: 'application/json', fileName: `${base}.json` };
     return {
       body: await toXlsx(input),
       contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
       fileName: `${base}.xlsx`,
+    };
+  }
+
+  /**
+   * What every export of a roll-up is made of: its newest version (computed now for an open period), or a
+   * given frozen version of a closed one (null when that version does not exist).
+   */
+  async exportInput(label: string): Promise<ExportInput>;
+  async exportInput(label: string, version: number): Promise<ExportInput | null>;
+  async exportInput(label: string, version?: number): Promise<ExportInput | null> {
+    let view: RollupView;
+    if (version === undefined) view = await this.rollup(label);
+    else {
+      const period = this.deps.rollups.period(label).label;
+      const stored = this.deps.kpiStore.rollupVersion(period, version);
+      if (stored === null) return null;
+      view = {
+        period,
+        version: stored.version,
+        closed: true,
+        closedAt: new Date(stored.closedAt).toISOString(),
+        closedBy: stored.closedBy,
+        entries: stored.entries,
+        scores: this.deps.rollups.scores(stored.entries),
+      };
+    }
+    return {
+      cityName: this.deps.profile.view().name,
+      period: view.period,
+      version: view.version,
+      closed: view.closed,
+      closedAt: view.closedAt ?? null,
+      entries: view.entries,
+      findings: this.findings(view),
+      scores: view.scores,
+      generatedAt: this.deps.clock.now(),
     };
   }
 

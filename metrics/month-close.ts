@@ -2,7 +2,7 @@ import type { CityCalendar } from '../core/city-calendar.ts';
 import type { Clock } from '../core/clock.ts';
 import { CityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { PlatformEvents } from '../core/platform-events.ts';
+import type { PlatformEvents, RollupSaved } from '../core/platform-events.ts';
 import type { DeviceSource } from './kpi-context.ts';
 import { closesAt } from './kpi-status.ts';
 import type { KpiStore } from './kpi-store.ts';
@@ -157,6 +157,7 @@ export class MonthClose {
       };
       kpiStore.saveRollup(rollup);
       out.push(rollup);
+      this.emitSaved({ period: period.label, version: 1, cause: 'closed', at: now });
     }
     const year = period.label.slice(0, 4);
     if (period.kind === 'month' && period.label.endsWith('-12') && kpiStore.latestRollup(year) === null)
@@ -217,12 +218,22 @@ export class MonthClose {
             this.log.error({ err }, 'kpi-revised listener threw');
           }
         }
+        this.emitSaved({ period: label, version, cause: 'restated', at });
       }
     }
     // a closed year holds the month: restate it too (its own entries and versions)
     if (/^\d{4}-\d{2}$/.test(label) && kpiStore.latestRollup(label.slice(0, 4)) !== null)
       out.push(...(await this.restateNow(label.slice(0, 4), codes, causes)));
     return out;
+  }
+
+  /** A listener that throws must not undo a roll-up already stored. */
+  private emitSaved(saved: RollupSaved): void {
+    try {
+      this.deps.events.emit('rollup-saved', saved);
+    } catch (err) {
+      this.log.error({ err }, 'rollup-saved listener threw');
+    }
   }
 
   /** Closed periods that an entry for `label` (a month, quarter or year) can change: those ending after it starts. */

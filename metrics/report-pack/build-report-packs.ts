@@ -1,0 +1,71 @@
+import type { Clock } from '../../core/clock.ts';
+import type { Config } from '../../core/config.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { PlatformEvents } from '../../core/platform-events.ts';
+import type { KpiService } from '../kpi-service.ts';
+import type { KpiStore } from '../kpi-store.ts';
+import { DeliveryStore } from './delivery-store.ts';
+import type { DeliveryTarget } from './delivery-target.ts';
+import { FolderTarget } from './folder-target.ts';
+import { type PackSource, ReportPacks } from './report-packs.ts';
+import type { RetrySettings } from './retry-delivery.ts';
+import { WebhookTarget } from './webhook-target.ts';
+
+/** The packs are made from the same data path as the API's exports (KpiService.exportInput). */
+export function packSourceOf(kpis: { service: KpiService; kpiStore: KpiStore }): PackSource {
+  return {
+    exportInput: (month, version) => kpis.service.exportInput(month, version),
+    latestVersion: (month) => kpis.kpiStore.latestRollup(month)?.version ?? null,
+    closedMonths: () =>
+      kpis.kpiStore
+        .closedPeriods()
+        .map((p) => kpis.kpiStore.latestRollup(p))
+        .filter((r) => r !== null)
+        .map((r) => ({ month: r.period, version: r.version, frozenAt: r.closedAt })),
+  };
+}
+
+export function reportTargetsOf(config: Config, clock: Clock): DeliveryTarget[] {
+  const targets: DeliveryTarget[] = [];
+  if (config.reportDir !== undefined) targets.push(new FolderTarget(config.reportDir));
+  // loadConfig refuses a URL without its secret
+  if (config.reportWebhookUrl !== undefined && config.reportWebhookSecret !== undefined)
+    targets.push(
+      new WebhookTarget({
+        url: config.reportWebhookUrl,
+        secret: config.reportWebhookSecret,
+        timeoutMs: config.reportWebhookTimeoutMs,
+        clock,
+      }),
+    );
+  return targets;
+}
+
+export const retrySettingsOf = (config: Config): RetrySettings => ({
+  retries: config.reportRetryMax,
+  minDelayMs: config.reportRetryMinDelayMs,
+  maxDelayMs: config.reportRetryMaxDelayMs,
+});
+
+/** Opens `<dataDir>/reports.db` and wires the targets of the configuration. Opens no port; start() to run. */
+export function buildReportPacks(deps: {
+  config: Config;
+  kpis: { service: KpiService; kpiStore: KpiStore };
+  events: PlatformEvents;
+  clock: Clock;
+  logger: Logger;
+}): ReportPacks {
+  const { config, clock } = deps;
+  const store = DeliveryStore.open({ dataDir: config.dataDir, now: clock.now() });
+  return new ReportPacks(
+    {
+      source: packSourceOf(deps.kpis),
+      store,
+      targets: reportTargetsOf(config, clock),
+      events: deps.events,
+      clock,
+      logger: deps.logger,
+    },
+    retrySettingsOf(config),
+  );
+}
