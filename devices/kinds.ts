@@ -263,4 +263,17 @@ export const deviceKinds: KindInput[] = [
       reachId: { type: 'string', description: 'network reach code: sensors on one reach (a level and a flow sensor) count its km once' },
     },
   },
+  {
+    id: 'wifi-hotspot',
+    name: 'Public Wi-Fi hotspot',
+    description: 'Access point of the public Wi-Fi network, reporting from its controller; a reading proves it was up (U4SSC EC: ICT: ICT: 5C).',
+    domain: 'ict',
+    intervalSec: 300,
+    metrics: [
+      { name: 'clients', description: 'associated client devices, mean over the interval', unit: 'clients', altUnits: {}, min: 0, max: 5000, aggregation: 'mean' },
+      { name: 'traffic', description: 'data carried during the interval, both directions', unit: 'MB', altUnits: { GB: { factor: 1000 }, kB: { factor: 0.001 } }, min: 0, max: 1_000_000, aggregation: 'sum' },
+    ],
+    events: ['maintenance', 'ap_down', 'ap_up'],
+    attributes: { venue: { type: 'string', description: 'public place served (square, park, library, station...)' } },
+  },
 ];

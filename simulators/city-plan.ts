@@ -44,6 +44,7 @@ const KIND_WEIGHTS: Readonly<Record<string, number>> = {
   'emf-probe': 1,
   weighbridge: 1,
   'drainage-sensor': 2,
+  'wifi-hotspot': 2,
 };
 
 /** Attributes a kind needs (required ones always), with plausible values. */
@@ -79,6 +80,8 @@ function attributesFor(kind: string, rng: Prng, index: number): Record<string, A
       return { publicBuilding: rng.chance(0.5), floorAreaM2: rng.int(400, 20_000), bms: rng.chance(0.4) };
     case 'drainage-sensor':
       return { segmentLengthKm: Math.round(rng.range(0.3, 3) * 100) / 100, reachId: `R-${100 + index}` };
+    case 'wifi-hotspot':
+      return { venue: rng.pick(['square', 'park', 'library', 'station', 'market']) };
     case 'weighbridge':
       // Where a mid-size European city's waste goes: mostly recycled or incinerated, some landfilled.
       return { disposalMethod: rng.pick(['recycling', 'recycling', 'incineration', 'landfill', 'other']) };

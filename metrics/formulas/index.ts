@@ -12,6 +12,7 @@ import { noiseExposure } from './noise-exposure.ts';
 import { outageFrequency } from './outage-frequency.ts';
 import { outageTime } from './outage-time.ts';
 import { publicBuildingEnergy } from './public-building-energy.ts';
+import { publicWifi } from './public-wifi.ts';
 import { renewableEnergy } from './renewable-energy.ts';
 import { residentialThermalEnergy } from './residential-thermal-energy.ts';
 import { smartElectricityMeters } from './smart-electricity-meters.ts';
@@ -48,6 +49,7 @@ export const FORMULAS: readonly KpiFormula[] = Object.freeze([
   buildingManagementSystems,
   solidWasteTreatment,
   drainageIctMonitoring,
+  publicWifi,
 ]);
 
 const byCode = new Map(FORMULAS.map((f) => [f.code, f]));

@@ -5,6 +5,7 @@ import { buildingEnergyMeter } from './building.ts';
 import { electricityFeederMeter, electricitySmartMeter, renewableGenerationMeter } from './electricity.ts';
 import { emfProbe } from './emf.ts';
 import { heatMeter } from './heat.ts';
+import { wifiHotspot } from './ict.ts';
 import { LocalTimeSource, type ValueModel } from './model-context.ts';
 import { noiseMonitor } from './noise.ts';
 import { trafficCounter, trafficSignalController } from './traffic.ts';
@@ -33,6 +34,7 @@ export const valueModels: Readonly<Record<string, ValueModel>> = Object.freeze({
   'building-energy-meter': buildingEnergyMeter,
   weighbridge,
   'drainage-sensor': drainageSensor,
+  'wifi-hotspot': wifiHotspot,
 });
 
 /** Kinds whose devices can lose supply and report outage_start / restore events. */
