@@ -2,7 +2,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { registerBackupCommands } from './backup/command.ts';
 import { citymetricsVersion } from './backup/data-files.ts';
-import { buildRoles } from './cluster/assemble-roles.ts';
 import { type Config, loadConfig } from './core/config.ts';
 import { roleList } from './core/config-cluster.ts';
 import { CityError } from './core/errors.ts';
@@ -10,10 +9,9 @@ import { formatCliError } from './core/format-cli-error.ts';
 import { createLogger } from './core/logger.ts';
 import { setProgressMode } from './core/progress-bar.ts';
 import { registerKeyCommands } from './dashboards/command.ts';
-import { runDemo } from './demo.ts';
 import { registerDeviceCommands } from './devices/command.ts';
 import { registerKpiCommands } from './metrics/command.ts';
-import { buildPlatform, type PlatformAddresses } from './platform.ts';
+import type { PlatformAddresses } from './platform.ts';
 import { registerSimulateCommand } from './simulators/command.ts';
 
 /** How long a graceful stop may take before the process exits anyway (the durable log keeps the rest). */
@@ -65,6 +63,8 @@ function stopOnSignals(
 export async function startPlatform(overrides: Record<string, unknown> = {}) {
   const config = loadConfig(process.env, overrides);
   const logger = await loggerFor(config.logLevel);
+  // Loaded when a command runs it: `--version`, `--help` and the API commands start without the platform.
+  const { buildPlatform } = await import('./platform.ts');
   const platform = await buildPlatform({ config, logger });
   // A configured ADMIN_TOKEN is in force before /readyz first answers ready: its owner already knows it.
   const configured =
@@ -117,6 +117,7 @@ const program = new Command()
  */
 export async function startRoles(config: Config) {
   const logger = await loggerFor(config.logLevel);
+  const { buildRoles } = await import('./cluster/assemble-roles.ts');
   const roles = await buildRoles({ config, logger });
   const configured =
     config.adminToken === undefined || roles.apiKeys === null
@@ -191,6 +192,7 @@ program
   )
   .action(async (opts: { devices: number; speed: number }) => {
     const { platform, addresses, logger } = await startPlatform();
+    const { runDemo } = await import('./demo.ts');
     await runDemo({ platform, addresses, logger, devices: opts.devices, speed: opts.speed });
   });
 

@@ -1,32 +1,23 @@
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadConfig } from '../core/config.ts';
+import { progressBar as drawProgress } from '../core/progress-bar.ts';
 import { type BackupProgress, createBackup } from './create-backup.ts';
 import { restoreBackup } from './restore-backup.ts';
 
 const MIB = 1024 * 1024;
 const mib = (bytes: number): string => (bytes / MIB).toFixed(1);
 
-/** Bytes copied, on stderr: stdout keeps only the result, for scripts. Drawn only on a terminal. */
+/** Bytes copied, on stderr: stdout keeps only the result, for scripts. Drawn on a terminal or with --progress. */
 function progressBar(): BackupProgress {
-  const bar = new SingleBar({
-    stream: process.stderr,
-    format: 'backup |{bar}| {percentage}% {copied}/{size} MiB {file}',
-    hideCursor: true,
-    clearOnComplete: false,
-  });
-  let running = false;
+  const bar = drawProgress('backup |{bar}| {percentage}% {copied}/{size} MiB {file}');
   return {
     start(total) {
-      running = true;
-      bar.start(Math.max(total, 1), 0, { copied: mib(0), size: mib(total), file: '' });
+      bar.start(total, { copied: mib(0), size: mib(total), file: '' });
     },
     update(copied, file) {
-      if (running) bar.update(copied, { copied: mib(copied), file });
+      bar.update(copied, { copied: mib(copied), file });
     },
     stop() {
-      if (!running) return;
-      running = false;
       bar.stop();
     },
   };

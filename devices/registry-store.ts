@@ -182,6 +182,8 @@ export class RegistryStore implements RegistryPersistence {
       lifeHistory: db.prepare<[string], LifeRow>(
         'SELECT * FROM device_life_changes WHERE device_id = ? ORDER BY seq',
       ),
+      removeLife: db.prepare('DELETE FROM device_life_changes WHERE device_id = ?'),
+      remove: db.prepare('DELETE FROM devices WHERE id = ?'),
       credential: db.prepare('UPDATE devices SET credential_hash = ? WHERE id = ?'),
       status: db.prepare('UPDATE devices SET status = ? WHERE id = ?'),
       details: db.prepare(
@@ -278,6 +280,15 @@ export class RegistryStore implements RegistryPersistence {
 
   lifeHistory(id: string): Promise<DeviceLifeChange[]> {
     return settle(() => this.statements.lifeHistory.all(id).map(toLifeChange));
+  }
+
+  remove(id: string): Promise<void> {
+    return settle(() => {
+      this.db.transaction(() => {
+        this.statements.removeLife.run(id);
+        this.statements.remove.run(id);
+      })();
+    });
   }
 
   setCredential(id: string, credentialHash: string): Promise<void> {

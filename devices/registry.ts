@@ -416,6 +416,37 @@ export class DeviceRegistry implements DeviceDirectory {
     return snapshot(entry.record);
   }
 
+  /**
+   * Deletes a device that has stored no reading: a provisioning made by mistake. One with readings is
+   * refused (DEVICES_HAS_READINGS), since the KPIs of its periods count it: it is decommissioned instead.
+   * A connected session is cut at once. Refused (API_CONFLICT) on a store shared by several nodes.
+   */
+  async remove(id: string, options: { hasReadings?: (id: string) => Promise<boolean> } = {}): Promise<void> {
+    this.require(id);
+    if (this.store.remove === undefined || this.store.watch !== undefined)
+      throw new CityError(
+        'API_CONFLICT',
+        `devices cannot be deleted on the shared registry of a cluster (${this.store.location}): decommission ${id} instead`,
+        { field: 'id' },
+      );
+    if (options.hasReadings !== undefined && (await options.hasReadings(id)))
+      throw new CityError(
+        'DEVICES_HAS_READINGS',
+        `device ${id} has stored readings: decommission it instead`,
+        {
+          field: 'id',
+        },
+      );
+    const entry = this.require(id);
+    await this.store.remove(id);
+    this.devices.delete(id);
+    this.indexEui(id, entry.record.devEui, null);
+    this.sortedIds = null;
+    this.cache?.forget(id);
+    this.log.info({ deviceId: id, kind: entry.record.kind }, 'device deleted');
+    this.emitRevoked(id);
+  }
+
   /** The changes of a device's installed interval, oldest first. */
   async lifeHistory(id: string): Promise<DeviceLifeChange[]> {
     this.require(id);

@@ -58,6 +58,12 @@ export interface RegistryPersistence {
   setLife(change: DeviceLifeChange): Promise<void>;
   /** The changes of a device's installed interval, oldest first; empty for an unknown id. */
   lifeHistory(id: string): Promise<DeviceLifeChange[]>;
+  /**
+   * Deletes a device and its interval history, in one transaction; an unknown id changes nothing. Only
+   * stores of one node have it: on a shared store the other nodes would keep the device in memory and
+   * let it log in, so a cluster decommissions instead.
+   */
+  remove?(id: string): Promise<void>;
   /** Many last-seen times in one transaction; a time never moves a stored one backwards. */
   writeLastSeen(entries: Iterable<readonly [id: string, at: number]>): Promise<void>;
   /**

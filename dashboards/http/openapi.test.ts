@@ -33,6 +33,7 @@ describe('OpenAPI document', () => {
       'get /api/devices',
       'get /api/devices/{id}',
       'patch /api/devices/{id}',
+      'delete /api/devices/{id}',
       'post /api/devices/{id}/rotate-password',
       'post /api/devices/{id}/disable',
       'post /api/devices/{id}/enable',

@@ -127,6 +127,27 @@ export function deviceRoutes(deps: DeviceRouteDeps): AnyRoute[] {
       },
     }),
     defineRoute({
+      method: 'delete',
+      path: '/api/devices/:id',
+      summary: 'Delete a device that never stored a reading',
+      description:
+        'For a provisioning made by mistake: the device and its credentials are gone and a connected session is cut. ' +
+        'A device with stored readings is refused (409 DEVICES_HAS_READINGS): decommission it, so that the KPIs of ' +
+        'its periods stay right. Refused on the shared registry of a cluster (409 API_CONFLICT).',
+      tag: 'devices',
+      access: 'admin',
+      params: deviceIdParams,
+      status: 204,
+      otherResponses: { 409: 'DEVICES_HAS_READINGS or API_CONFLICT' },
+      handle: async ({ params }) => {
+        requireDevice(params.id);
+        await registry.remove(params.id, {
+          hasReadings: async (id) => (await store.latest(id)).length > 0,
+        });
+        return undefined;
+      },
+    }),
+    defineRoute({
       method: 'get',
       path: '/api/devices/:id/latest',
       summary: 'Newest value of each metric of a device',
