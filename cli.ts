@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { registerBackupCommands } from './backup/command.ts';
 import { citymetricsVersion } from './backup/data-files.ts';
+import { registerClusterCommand } from './cluster/local/command.ts';
 import { type Config, loadConfig } from './core/config.ts';
 import { roleList } from './core/config-cluster.ts';
 import { CityError } from './core/errors.ts';
@@ -217,6 +218,7 @@ for (const register of [
   registerKeyCommands,
   registerKpiCommands,
   registerBackupCommands,
+  registerClusterCommand,
 ])
   register(program);
 
