@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterRole } from '../../core/config-cluster.ts';
 import { startHaproxy } from './haproxy-server.ts';
@@ -104,6 +104,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const { dir } = options;
   const say = options.onProgress ?? (() => {});
   mkdirSync(join(dir, 'nodes'), { recursive: true });
+  // Run as root, PostgreSQL runs as the `postgres` user, which must be able to pass through this
+  // directory to its own (a private temp dir would stop it); nothing here is listable by others.
+  if (process.getuid?.() === 0) chmodSync(dir, 0o711);
   const started: Array<{ stop(signal?: NodeJS.Signals): Promise<void> }> = [];
   const stopAll = async () => {
     // Reverse order of start: roles drain into the servers before those go.
