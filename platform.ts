@@ -19,6 +19,7 @@ import type { GatewayListeners } from './gateway/listeners.ts';
 import { IngestService } from './ingest/ingest-service.ts';
 import { openSeriesStore } from './ingest/store/open-series-store.ts';
 import { buildKpis } from './metrics/build-kpis.ts';
+import { buildReportPacks } from './metrics/report-pack/build-report-packs.ts';
 import {
   assembleTracked,
   type Closable,
@@ -164,6 +165,9 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
     buildKpis({ config, store, devices: registry, ingest, calendar, events, clock, logger }),
   );
 
+  // Monthly report packs (REPORT_DIR, REPORT_WEBHOOK_URL): built as months close, record in <dataDir>/reports.db.
+  const reports = track(buildReportPacks({ config, kpis, events, clock, logger }));
+
   const { app, attachLive, routes } = buildHttpApp({
     config,
     registry,
@@ -179,6 +183,7 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
     deviceIngest: { sink: ingest, rate: gateway.rateLimiter },
     alerts,
     kpis: kpis.service,
+    reports,
   });
 
   return {
@@ -196,11 +201,14 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
     bridges,
     alerts,
     kpis,
+    reports,
     app,
     /** Every HTTP route as declared (path, method, access): the security matrix is derived from it. */
     routes,
 
     async start(): Promise<PlatformAddresses> {
+      // listening before the scheduler's first close, so no close goes unpacked
+      await reports.start();
       await kpis.start();
       const tls = tlsOf(config);
       listeners = await listenMqtt(gateway, config, tls.mqtt);
@@ -234,6 +242,8 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
           logger.error({ unsaved }, 'values could not be saved at shutdown (they stay in the durable log)');
         await live?.close();
         await alerts.close();
+        // before kpi.db closes: a pack being built reads its roll-up
+        await reports.close();
         await kpis.close();
         await closeHttp(httpServer);
         await store.close();

@@ -29,6 +29,7 @@ import { ingestStatsRoutes } from './routes/ingest-stats.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { kpiRoutes } from './routes/kpis.ts';
 import { manualInputRoutes } from './routes/manual-inputs.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { rollupRoutes } from './routes/rollups.ts';
 import { seriesRoutes } from './routes/series.ts';
 import { targetRoutes } from './routes/targets.ts';
@@ -89,6 +90,7 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
           ...rollupRoutes({ kpis: deps.kpis }),
         ]
       : []),
+    ...(deps.reports ? reportRoutes({ reports: deps.reports }) : []),
     ...ngsiLdRoutes(deps),
   ];
   // Built once at startup: a schema the generator cannot describe fails here, not on the first request.

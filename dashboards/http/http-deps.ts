@@ -9,6 +9,7 @@ import type { KindCatalogue } from '../../devices/kind-catalogue.ts';
 import type { DeviceRegistry } from '../../devices/registry.ts';
 import type { DeviceCounts } from '../../ingest/device-counters.ts';
 import type { KpiService } from '../../metrics/kpi-service.ts';
+import type { ReportPacks } from '../../metrics/report-pack/report-packs.ts';
 import type { AlertEngine } from '../alerts/alert-engine.ts';
 import type { ApiKeyStore } from './api-key-store.ts';
 
@@ -61,6 +62,8 @@ export interface HttpDeps {
   alerts?: AlertEngine;
   /** KPI engine, manual values, profile, targets, roll-ups (metrics/kpi-service.ts); routes only when given. */
   kpis?: KpiService;
+  /** Monthly report packs (metrics/report-pack); the /api/reports routes only when given. */
+  reports?: ReportPacks;
 }
 
 export interface HttpOptions {
