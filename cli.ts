@@ -12,6 +12,7 @@ import { setProgressMode } from './core/progress-bar.ts';
 import { registerKeyCommands } from './dashboards/command.ts';
 import { registerDeviceCommands } from './devices/command.ts';
 import { registerKpiCommands } from './metrics/command.ts';
+import { registerReportCommands } from './metrics/report-pack/command.ts';
 import type { PlatformAddresses } from './platform.ts';
 import { registerSimulateCommand } from './simulators/command.ts';
 
@@ -217,6 +218,7 @@ for (const register of [
   registerDeviceCommands,
   registerKeyCommands,
   registerKpiCommands,
+  registerReportCommands,
   registerBackupCommands,
   registerClusterCommand,
 ])

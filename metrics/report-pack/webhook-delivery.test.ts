@@ -1,64 +1,24 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, type TempDir } from '../../test/helpers/temp-dir.ts';
+import {
+  type Received,
+  webhookReceiver as receiver,
+  signatureValid as validFor,
+  type WebhookReceiver,
+} from '../../test/helpers/webhook-receiver.ts';
 import { packManifestSchema } from './pack-manifest.ts';
 import { type KpiFixture, kpiFixture } from './report-pack-fixture.ts';
 import { WebhookTarget } from './webhook-target.ts';
 
 const SECRET = 'a-shared-secret-of-the-receiver';
 
-interface Received {
-  headers: IncomingMessage['headers'];
-  raw: Buffer;
-}
-
-/**
- * A real HTTP receiver (node:http on an ephemeral port) that answers each request with the next status of
- * its script (the last one repeating), and keeps what it got.
- */
-async function receiver(statuses: number[]) {
-  const got: Received[] = [];
-  const waiting: Array<() => void> = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      got.push({ headers: req.headers, raw: Buffer.concat(chunks) });
-      const status = statuses[Math.min(got.length - 1, statuses.length - 1)]!;
-      res
-        .writeHead(status, { 'content-type': 'text/plain' })
-        .end(status >= 300 ? `no thanks (${status})` : 'ok');
-      for (const w of waiting.splice(0)) w();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hooks/reports?token=hidden`,
-    got,
-    /** resolves once the receiver has had `n` requests */
-    requests: (n: number) =>
-      new Promise<void>((resolve) => {
-        const check = () => (got.length >= n ? resolve() : waiting.push(check));
-        check();
-      }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-/** What a receiver checks: the HMAC-SHA256 of the raw body with the shared secret, in constant time. */
-function signatureValid(r: Received): boolean {
-  const header = String(r.headers['x-citymetrics-signature-256'] ?? '');
-  const expected = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(r.raw).digest('hex')}`);
-  return header.length === expected.length && timingSafeEqual(Buffer.from(header), expected);
-}
+const signatureValid = (r: Received) => validFor(SECRET, r);
 
 describe('report pack to a webhook', () => {
   let dir: TempDir;
   let f: KpiFixture;
-  let hook: Awaited<ReturnType<typeof receiver>> | undefined;
+  let hook: WebhookReceiver | undefined;
 
   beforeEach(async () => {
     dir = makeTempDir('citymetrics-webhook-');
