@@ -89,6 +89,8 @@ CONF
 
   docker-compose config -q
   echo "ci-services: docker-compose.yml is valid ($(docker-compose version --short 2>/dev/null || echo docker-compose))"
+  docker-compose -f docker-compose.cluster.yml config -q
+  echo "ci-services: docker-compose.cluster.yml is valid"
 }
 
 case "${1:-all}" in

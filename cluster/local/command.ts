@@ -64,8 +64,9 @@ function startDemo(cluster: LocalCluster, cliCommand: string[], dir: string, dev
       cluster.info.adminToken,
       '--devices',
       String(devices),
-      '--credentials',
-      join(dir, 'simulator-devices.json'),
+      // kept with the cluster, so a second run reuses the same simulated devices
+      '--fleet',
+      join(dir, 'simulator-fleet.json'),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -28,17 +28,26 @@ export interface HaproxySpec {
    * the process's limit (`ulimit -n`) must be above twice this
    */
   maxconn?: number;
+  /**
+   * A DNS server to resolve node names with while running (Docker's is 127.0.0.11:53): a node that is not
+   * up yet, or comes back with another address, does not stop haproxy from starting or reaching it.
+   */
+  dnsResolver?: string;
 }
 
 /** How often a node is checked, and after how many answers it changes state: out within about 2 s. */
 const CHECK = 'check inter 1s fall 2 rise 2';
 
 export function haproxyConfig(spec: HaproxySpec): string {
+  const dns = spec.dnsResolver === undefined ? '' : ' resolvers dns init-addr last,libc,none';
   const lines = [
     '# The citymetrics cluster behind one address per protocol.',
     'global',
     `  maxconn ${spec.maxconn ?? 8_000}`,
     '',
+    ...(spec.dnsResolver === undefined
+      ? []
+      : ['resolvers dns', `  nameserver dns1 ${spec.dnsResolver}`, '  hold valid 10s', '']),
     'defaults',
     '  timeout connect 5s',
     // A connection refused by a node that just died goes to another one rather than back to the device.
@@ -71,7 +80,7 @@ export function haproxyConfig(spec: HaproxySpec): string {
     '  option httpchk GET /readyz',
     '  http-check expect status 200',
     // A dead or unready edge's sessions are closed: its devices reconnect through haproxy to a live edge.
-    '  default-server on-marked-down shutdown-sessions',
+    `  default-server on-marked-down shutdown-sessions${dns}`,
     ...spec.edges.map((e) => `  server ${e.name} ${e.host}:${e.port} ${CHECK} port ${e.checkPort}`),
     '',
     'frontend api',
@@ -85,6 +94,7 @@ export function haproxyConfig(spec: HaproxySpec): string {
     '  balance roundrobin',
     // socket.io's long-polling handshake must come back to the node that opened it.
     '  cookie CM_API insert indirect nocache httponly',
+    ...(dns === '' ? [] : [`  default-server${dns}`]),
     '  option httpchk GET /readyz',
     '  http-check expect status 200',
     ...spec.apis.map(
@@ -94,3 +104,15 @@ export function haproxyConfig(spec: HaproxySpec): string {
   ];
   return lines.join('\n');
 }
+
+/** The nodes of docker-compose.cluster.yml, by their service names: what `cluster/deploy/haproxy.cfg` holds. */
+export const COMPOSE_HAPROXY: HaproxySpec = {
+  bind: '*',
+  mqttPort: 1883,
+  httpPort: 3000,
+  statsPort: 8404,
+  maxconn: 50_000,
+  dnsResolver: '127.0.0.11:53',
+  edges: [1, 2].map((i) => ({ name: `edge-${i}`, host: `edge-${i}`, port: 1883, checkPort: 3000 })),
+  apis: [1, 2].map((i) => ({ name: `api-${i}`, host: `api-${i}`, port: 3000, checkPort: 3000 })),
+};
