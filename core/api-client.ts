@@ -69,26 +69,61 @@ export interface ApiKeyJson {
   revokedAt: string | null;
 }
 
+interface ListenSettings {
+  httpPort: number | string;
+  httpHost: string;
+  https: boolean;
+  mqttPort: number | string;
+  mqttHost: string;
+}
+
+let processSettings: ListenSettings | undefined;
+
+/** Where the server would listen, read by the server's own loader (CONFIG_FILE included), once per process. */
+function listenSettings(env: NodeJS.ProcessEnv): ListenSettings {
+  if (env === process.env && processSettings !== undefined) return processSettings;
+  let settings: ListenSettings;
+  try {
+    const c = loadConfig(env);
+    settings = {
+      httpPort: c.httpPort,
+      httpHost: c.httpHost,
+      https: c.httpTlsCertFile !== undefined,
+      mqttPort: c.mqttPort,
+      mqttHost: c.mqttHost,
+    };
+  } catch {
+    // A setting the command line does not use may be invalid: the ports alone still say where to look.
+    settings = {
+      httpPort: env.HTTP_PORT || 3000,
+      httpHost: '0.0.0.0',
+      https: false,
+      mqttPort: env.MQTT_PORT || 1883,
+      mqttHost: '0.0.0.0',
+    };
+  }
+  if (env === process.env) processSettings = settings;
+  return settings;
+}
+
+/** A bind address as a host to connect to: a wildcard means this machine. */
+const hostOf = (bind: string): string =>
+  ['0.0.0.0', '::', ''].includes(bind) ? 'localhost' : bind.includes(':') ? `[${bind}]` : bind;
+
 /**
  * Where the API is when nothing says otherwise: CITYMETRICS_API, else the address the server itself would
- * listen on (HTTP_PORT, HTTP_HOST, HTTPS when HTTP_TLS_CERT_FILE is set), read from the same settings.
+ * listen on (HTTP_PORT, HTTP_HOST, HTTPS when HTTP_TLS_CERT_FILE is set).
  */
 export function defaultApiUrl(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CITYMETRICS_API) return env.CITYMETRICS_API;
-  let port: number | string = env.HTTP_PORT ?? 3000;
-  let host = 'localhost';
-  let scheme = 'http';
-  try {
-    // The server's own loader (CONFIG_FILE included), so both agree on the address.
-    const config = loadConfig(env);
-    port = config.httpPort;
-    if (!['0.0.0.0', '::', ''].includes(config.httpHost))
-      host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
-    if (config.httpTlsCertFile !== undefined) scheme = 'https';
-  } catch {
-    // A setting the command line does not use may be invalid: HTTP_PORT alone still says where to look.
-  }
-  return `${scheme}://${host}:${port}`;
+  const s = listenSettings(env);
+  return `${s.https ? 'https' : 'http'}://${hostOf(s.httpHost)}:${s.httpPort}`;
+}
+
+/** The broker the same way: MQTT_PORT and MQTT_HOST of the server's settings. */
+export function defaultMqttUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const s = listenSettings(env);
+  return `mqtt://${hostOf(s.mqttHost)}:${s.mqttPort}`;
 }
 
 const isErrorCode = (code: unknown): code is ErrorCode =>

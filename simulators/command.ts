@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
-import { ApiClient, defaultApiUrl } from '../core/api-client.ts';
+import { ApiClient, defaultApiUrl, defaultMqttUrl } from '../core/api-client.ts';
 import { isValidTimeZone } from '../core/city-calendar.ts';
 import { httpUrl } from '../core/cli-options.ts';
 import { defaultFix } from '../core/error-fixes.ts';
@@ -93,7 +93,12 @@ export function registerSimulateCommand(program: Command): void {
     .description(
       'run virtual city devices against a running platform (provisions them through the API first)',
     )
-    .option('--url <mqtt url>', 'MQTT broker (mqtt:// or ws://)', brokerUrl, 'mqtt://localhost:1883')
+    .option(
+      '--url <mqtt url>',
+      'MQTT broker, mqtt:// or ws:// (default localhost on MQTT_PORT)',
+      brokerUrl,
+      defaultMqttUrl(),
+    )
     .option(
       '--api <http url>',
       'platform API, to check and provision the fleet (default CITYMETRICS_API, else localhost on HTTP_PORT)',

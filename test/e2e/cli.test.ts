@@ -71,7 +71,8 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describe('citymetrics command line', () => {
+// Each test runs the CLI as processes of its own (a second or more each on a busy machine).
+describe('citymetrics command line', { timeout: 120_000 }, () => {
   it('--version prints the package version', async () => {
     const run = await cli(['--version']);
     expect(run.code).toBe(0);
