@@ -276,4 +276,16 @@ export const deviceKinds: KindInput[] = [
     events: ['maintenance', 'ap_down', 'ap_up'],
     attributes: { venue: { type: 'string', description: 'public place served (square, park, library, station...)' } },
   },
+  {
+    id: 'emergency-dispatch',
+    name: 'Emergency dispatch (CAD) feed',
+    description: 'Computer-aided dispatch of an emergency service: calls per interval, and per incident the call and the arrival on scene (AVL or crew status) as events with the incident id in `data.incident` (U4SSC SC: SH: SA: 5A).',
+    domain: 'safety',
+    intervalSec: 300,
+    metrics: [
+      { name: 'calls', description: 'emergency calls received during the interval', unit: 'calls', altUnits: {}, min: 0, max: 10_000, aggregation: 'sum' },
+    ],
+    events: ['incident_call', 'incident_arrival', 'incident_cancel', 'maintenance'],
+    attributes: { service: { type: 'string', description: 'fire, ambulance, police or a combined centre' } },
+  },
 ];

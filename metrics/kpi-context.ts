@@ -3,7 +3,7 @@ import type { DeviceKind } from '../core/device-kind.ts';
 import type { DeviceRecord } from '../core/ports/device-directory.ts';
 import type { Bucket, SeriesQuery, SeriesStore } from '../core/ports/series-store.ts';
 import type { CityProfile } from './city-profile.ts';
-import type { FormulaContext, KpiSettings } from './kpi-types.ts';
+import type { FormulaContext, FormulaEvent, KpiSettings } from './kpi-types.ts';
 import type { ManualInputs } from './manual-inputs.ts';
 
 /** What the engine reads devices and events from (the registry and the ingest service, structurally). */
@@ -16,11 +16,7 @@ export interface DeviceSource {
 }
 
 export interface EventSource {
-  queryEvents(q: { deviceIds?: string[]; types?: string[]; from: number; to: number }): Array<{
-    deviceId: string;
-    type: string;
-    ts: number;
-  }>;
+  queryEvents(q: { deviceIds?: string[]; types?: string[]; from: number; to: number }): FormulaEvent[];
 }
 
 export interface ContextDeps {

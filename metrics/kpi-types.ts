@@ -93,18 +93,21 @@ export interface KpiValue {
   computedAt: number;
 }
 
+/** A device event as formulas read it; `data` is the event's small free-form detail (an incident id). */
+export interface FormulaEvent {
+  deviceId: string;
+  type: string;
+  ts: number;
+  data?: Readonly<Record<string, string | number | boolean | null>> | null;
+}
+
 /** What a formula may read. Everything is read-only. */
 export interface FormulaContext {
   store: SeriesStore;
   calendar: CityCalendar;
   devices(filter?: { kind?: string; district?: string }): DeviceRecord[];
   /** Device events (outage_start, restore...) in [from, to). */
-  events(query: {
-    deviceIds?: string[];
-    types?: string[];
-    from: number;
-    to: number;
-  }): Array<{ deviceId: string; type: string; ts: number }>;
+  events(query: { deviceIds?: string[]; types?: string[]; from: number; to: number }): FormulaEvent[];
   /** A city profile figure effective at a time (population, households, areaKm2...), or null if not entered. */
   profile(
     name: 'population' | 'households' | 'areaKm2' | 'gdp',

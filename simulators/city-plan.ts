@@ -45,6 +45,7 @@ const KIND_WEIGHTS: Readonly<Record<string, number>> = {
   weighbridge: 1,
   'drainage-sensor': 2,
   'wifi-hotspot': 2,
+  'emergency-dispatch': 1,
 };
 
 /** Attributes a kind needs (required ones always), with plausible values. */
@@ -82,6 +83,8 @@ function attributesFor(kind: string, rng: Prng, index: number): Record<string, A
       return { segmentLengthKm: Math.round(rng.range(0.3, 3) * 100) / 100, reachId: `R-${100 + index}` };
     case 'wifi-hotspot':
       return { venue: rng.pick(['square', 'park', 'library', 'station', 'market']) };
+    case 'emergency-dispatch':
+      return { service: rng.pick(['ambulance', 'fire', 'police']) };
     case 'weighbridge':
       // Where a mid-size European city's waste goes: mostly recycled or incinerated, some landfilled.
       return { disposalMethod: rng.pick(['recycling', 'recycling', 'incineration', 'landfill', 'other']) };

@@ -10,7 +10,8 @@ import { Backoff, type BackoffOptions, defaultBackoff } from './backoff.ts';
 import { BoundedQueue } from './bounded-queue.ts';
 import { type DeviceStats, emptyDeviceStats } from './device-stats.ts';
 import { breakJson, FaultInjector, type FaultOptionsInput, faultOptionsSchema } from './faults.ts';
-import { deviceSeed, OUTAGE_KINDS, ValueGenerator } from './models/index.ts';
+import { IncidentProcess } from './incidents.ts';
+import { deviceSeed, INCIDENT_KINDS, OUTAGE_KINDS, ValueGenerator } from './models/index.ts';
 import { OutageProcess, type OutageStep } from './outage.ts';
 import { mixSeed, mulberry32, uniformAt } from './prng.ts';
 
@@ -85,6 +86,7 @@ export class VirtualDevice extends EventEmitter<DeviceEventMap> {
   private readonly generator: ValueGenerator;
   private readonly injector: FaultInjector;
   private readonly outages: OutageProcess | undefined;
+  private readonly incidents: IncidentProcess | undefined;
   private readonly backoff: Backoff;
   private readonly buffer: BoundedQueue<ReadingPayload>;
   private readonly eventBuffer = new BoundedQueue<string>(EVENT_BUFFER_LIMIT);
@@ -113,6 +115,9 @@ export class VirtualDevice extends EventEmitter<DeviceEventMap> {
     this.stats.faults = this.injector.counts;
     this.outages = OUTAGE_KINDS.has(options.kind.id)
       ? new OutageProcess(mulberry32(mixSeed(this.seedValue, 2)), options.outageProbability ?? 0)
+      : undefined;
+    this.incidents = INCIDENT_KINDS.has(options.kind.id)
+      ? new IncidentProcess(mulberry32(mixSeed(this.seedValue, 5)), options.id)
       : undefined;
     this.backoff = new Backoff(
       { ...defaultBackoff, ...options.backoff },
@@ -176,6 +181,8 @@ export class VirtualDevice extends EventEmitter<DeviceEventMap> {
       attributes: this.opts.attributes,
       outage: step.outage,
     });
+    for (const e of this.incidents?.step(values.calls ?? 0) ?? [])
+      this.sendEvent(e.type, tsMs, { incident: e.incident });
     const fresh: ReadingPayload = { ts: this.formatTs(tsMs), seq: this.seq++, values };
     const reading = this.injector.shape(fresh, tsMs, (ms) => this.formatTs(ms), this.connected);
     this.stats.generated++;
@@ -270,9 +277,9 @@ export class VirtualDevice extends EventEmitter<DeviceEventMap> {
     this.emit('published', { readings, backfill, payload });
   }
 
-  private sendEvent(type: string, tsMs: number): void {
+  private sendEvent(type: string, tsMs: number, data?: Record<string, string>): void {
     const ts = this.formatTs(tsMs);
-    const payload = JSON.stringify({ ts, type });
+    const payload = JSON.stringify(data === undefined ? { ts, type } : { ts, type, data });
     this.stats.events[type] = (this.stats.events[type] ?? 0) + 1;
     if (this.connected) this.client?.publish(topicFor(this.id, 'events'), payload, { qos: this.qos });
     else this.eventBuffer.push(payload);

@@ -13,6 +13,7 @@ import {
   type DataQuality,
   DEFAULT_KPI_SETTINGS,
   type FormulaContext,
+  type FormulaEvent,
   type KpiSettings,
   type Period,
 } from '../kpi-types.ts';
@@ -44,7 +45,8 @@ export interface FormulaFixture {
     stepSec: number,
     value: (i: number) => number,
   ): Promise<void>;
-  addEvent(deviceId: string, type: string, ts: number): void;
+  /** `data`: the event's detail, as a device sends it (`{ incident: 'I-1' }`). */
+  addEvent(deviceId: string, type: string, ts: number, data?: FormulaEvent['data']): void;
   setPopulation(value: number, effectiveFrom?: string): void;
   setManual(name: string, value: number, unit: string, dataQuality?: DataQuality): void;
   settings: KpiSettings;
@@ -67,7 +69,7 @@ export function formulaFixture(zone = 'UTC'): FormulaFixture {
   );
   const march = monthPeriod(calendar, '2026-03');
   const devices = new Map<string, DeviceRecord>();
-  const events: Array<{ deviceId: string; type: string; ts: number }> = [];
+  const events: FormulaEvent[] = [];
   const population: Array<{ value: number; effectiveFrom: string }> = [];
   const manual = new Map<
     string,
@@ -147,8 +149,8 @@ export function formulaFixture(zone = 'UTC'): FormulaFixture {
       }
       if (points.length > 0) await writer.write(points);
     },
-    addEvent(deviceId, type, ts) {
-      events.push({ deviceId, type, ts });
+    addEvent(deviceId, type, ts, data) {
+      events.push(data === undefined ? { deviceId, type, ts } : { deviceId, type, ts, data });
     },
     setPopulation(value, effectiveFrom = '2020-01-01T00:00:00Z') {
       population.push({ value, effectiveFrom });

@@ -6,6 +6,7 @@ import { drinkingWaterQuality } from './drinking-water-quality.ts';
 import { dynamicTransportInformation } from './dynamic-transport-information.ts';
 import { electricityConsumption } from './electricity-consumption.ts';
 import { electricitySupplyIctMonitoring } from './electricity-supply-ict-monitoring.ts';
+import { emergencyResponseTime } from './emergency-response-time.ts';
 import { emfExposure } from './emf-exposure.ts';
 import { intersectionControl } from './intersection-control.ts';
 import { noiseExposure } from './noise-exposure.ts';
@@ -50,6 +51,7 @@ export const FORMULAS: readonly KpiFormula[] = Object.freeze([
   solidWasteTreatment,
   drainageIctMonitoring,
   publicWifi,
+  emergencyResponseTime,
 ]);
 
 const byCode = new Map(FORMULAS.map((f) => [f.code, f]));

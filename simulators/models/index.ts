@@ -8,6 +8,7 @@ import { heatMeter } from './heat.ts';
 import { wifiHotspot } from './ict.ts';
 import { LocalTimeSource, type ValueModel } from './model-context.ts';
 import { noiseMonitor } from './noise.ts';
+import { emergencyDispatch } from './safety.ts';
 import { trafficCounter, trafficSignalController } from './traffic.ts';
 import { transitStopDisplay } from './transport.ts';
 import { weighbridge } from './waste.ts';
@@ -35,6 +36,7 @@ export const valueModels: Readonly<Record<string, ValueModel>> = Object.freeze({
   weighbridge,
   'drainage-sensor': drainageSensor,
   'wifi-hotspot': wifiHotspot,
+  'emergency-dispatch': emergencyDispatch,
 });
 
 /** Kinds whose devices can lose supply and report outage_start / restore events. */
@@ -42,6 +44,9 @@ export const OUTAGE_KINDS: ReadonlySet<string> = new Set([
   'electricity-smart-meter',
   'electricity-feeder-meter',
 ]);
+
+/** Kinds whose devices report incidents: `incident_call`, then `incident_arrival` or `incident_cancel`. */
+export const INCIDENT_KINDS: ReadonlySet<string> = new Set(['emergency-dispatch']);
 
 /** The per-device seed: the same run seed and device id always give the same device. */
 export const deviceSeed = (runSeed: number, deviceId: string): number =>
