@@ -16,6 +16,11 @@ import {
   SCHEMA_VERSION as SERIES_SCHEMA_VERSION,
 } from '../ingest/store/sqlite-schema.ts';
 import { KPI_APPLICATION_ID, KPI_FILE_NAME, KPI_SCHEMA_VERSION } from '../metrics/kpi-store-schema.ts';
+import {
+  REPORTS_APPLICATION_ID,
+  REPORTS_FILE_NAME,
+  REPORTS_SCHEMA_VERSION,
+} from '../metrics/report-pack/delivery-schema.ts';
 
 /** One embedded database of the data directory, as this release writes it. */
 export interface DataFile {
@@ -82,6 +87,12 @@ export const DATA_FILES: readonly DataFile[] = [
     what: 'alerts database',
     applicationId: ALERTS_APPLICATION_ID,
     schemaVersion: ALERTS_SCHEMA_VERSION,
+  },
+  {
+    name: REPORTS_FILE_NAME,
+    what: 'report delivery record',
+    applicationId: REPORTS_APPLICATION_ID,
+    schemaVersion: REPORTS_SCHEMA_VERSION,
   },
 ];
 
