@@ -8,7 +8,7 @@ import { roleList } from './core/config-cluster.ts';
 import { CityError } from './core/errors.ts';
 import { formatCliError } from './core/format-cli-error.ts';
 import { createLogger } from './core/logger.ts';
-import { setProgressMode } from './core/progress-bar.ts';
+import { progressBar, setProgressMode } from './core/progress-bar.ts';
 import { registerKeyCommands } from './dashboards/command.ts';
 import { registerDeviceCommands } from './devices/command.ts';
 import { registerKpiCommands } from './metrics/command.ts';
@@ -67,7 +67,22 @@ export async function startPlatform(overrides: Record<string, unknown> = {}) {
   const logger = await loggerFor(config.logLevel);
   // Loaded when a command runs it: `--version`, `--help` and the API commands start without the platform.
   const { buildPlatform } = await import('./platform.ts');
-  const platform = await buildPlatform({ config, logger });
+  // A migration of an older data directory (after an upgrade) shows its progress on a terminal.
+  const migration = progressBar('migrating {file} |{bar}| {value}/{total} rows');
+  let migrating: string | null = null;
+  const platform = await buildPlatform({
+    config,
+    logger,
+    onMigrationProgress: ({ file, done, total }) => {
+      if (migrating !== file) {
+        migration.stop();
+        migrating = file;
+        migration.start(total, { file });
+      }
+      migration.update(done, { file });
+      if (done >= total) migration.stop();
+    },
+  }).finally(() => migration.stop());
   // A configured ADMIN_TOKEN is in force before /readyz first answers ready: its owner already knows it.
   const configured =
     config.adminToken === undefined ? null : await platform.apiKeys.ensureAdmin(config.adminToken);

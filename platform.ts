@@ -17,6 +17,7 @@ import { DeviceRegistry } from './devices/registry.ts';
 import { buildGateway, type Gateway } from './gateway/build-gateway.ts';
 import type { GatewayListeners } from './gateway/listeners.ts';
 import { IngestService } from './ingest/ingest-service.ts';
+import type { MigrationProgress } from './ingest/log-schema.ts';
 import { openSeriesStore } from './ingest/store/open-series-store.ts';
 import { buildKpis } from './metrics/build-kpis.ts';
 import { buildReportPacks } from './metrics/report-pack/build-report-packs.ts';
@@ -35,6 +36,8 @@ export interface PlatformDeps {
   config: Config;
   logger: Logger;
   clock?: Clock;
+  /** Progress of a database migration at start (the durable log's takes seconds for millions of rows). */
+  onMigrationProgress?: MigrationProgress;
 }
 
 export interface PlatformAddresses {
@@ -100,15 +103,18 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
   const store = track(await openSeriesStore({ config, calendar, clock, logger, telemetry }));
   const storeWatch = watchStore(store);
   const ingest = track(
-    await IngestService.open({
-      config,
-      directory: registry,
-      store: storeWatch.store,
-      events,
-      telemetry,
-      logger,
-      clock,
-    }),
+    await IngestService.open(
+      {
+        config,
+        directory: registry,
+        store: storeWatch.store,
+        events,
+        telemetry,
+        logger,
+        clock,
+      },
+      { onMigrationProgress: deps.onMigrationProgress },
+    ),
   );
   const gateway: Gateway = track(
     await buildGateway({ config, directory: registry, ingest, telemetry, events, logger, clock }),

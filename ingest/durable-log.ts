@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.ts';
 import { type PackedPoints, PointPacker } from '../core/packed-points.ts';
 import type { SeriesPoint } from '../core/ports/series-store.ts';
 import type { NormalizedValue } from '../core/reading-schema.ts';
-import { openLogDatabase } from './log-schema.ts';
+import { type MigrationProgress, openLogDatabase } from './log-schema.ts';
 
 export interface DeviceContext {
   deviceId: string;
@@ -66,6 +66,8 @@ export interface DurableLogOptions {
   onCommit?: (batch: CommittedBatch) => void;
   /** Duration of each commit, in seconds (telemetry). */
   onCommitSeconds?: (seconds: number) => void;
+  /** Progress of a schema migration at open (a large log takes seconds). */
+  onMigrationProgress?: MigrationProgress;
 }
 
 interface Pending {
@@ -143,7 +145,11 @@ export class DurableLog {
 
   static open(opts: DurableLogOptions): DurableLog {
     const file = join(opts.dataDir, 'log.db');
-    return new DurableLog(openLogDatabase(file, opts.sync, opts.logger), file, opts);
+    return new DurableLog(
+      openLogDatabase(file, opts.sync, opts.logger, opts.onMigrationProgress),
+      file,
+      opts,
+    );
   }
 
   /** Highest seq committed to `log`. */

@@ -14,6 +14,7 @@ import { type AdmissionRules, admissionRulesOf, admitMessage } from './admit.ts'
 import { DeviceCounters } from './device-counters.ts';
 import { type DeviceEventRecord, DurableLog, type EventQuery } from './durable-log.ts';
 import { type IngestStats, LatencyWindow, RateRing } from './ingest-stats.ts';
+import type { MigrationProgress } from './log-schema.ts';
 import { Materializer, type RetryPolicy } from './materializer.ts';
 import type { ValidatedEvent, ValidatedReadings } from './validate.ts';
 
@@ -41,6 +42,8 @@ export interface IngestServiceOptions {
   closeTimeoutMs?: number;
   /** How often old log rows are pruned (ms); 0 turns the timer off. Default one hour. */
   pruneIntervalMs?: number;
+  /** Progress of the durable log's schema migration, when opening an older log migrates it. */
+  onMigrationProgress?: MigrationProgress;
 }
 
 const ok = (accepted: number): IngestResult => ({ ok: true, accepted });
@@ -92,6 +95,7 @@ export class IngestService implements IngestSink {
       logger: this.logger,
       onCommit: (batch) => this.materializer.accept(batch),
       onCommitSeconds: (s) => telemetry.logCommitSeconds.observe(s),
+      onMigrationProgress: options.onMigrationProgress,
     });
     const batchMaxValues = options.storeBatchMaxValues ?? deps.store.preferredBatchValues;
     this.materializer = new Materializer({

@@ -63,24 +63,53 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) W
 INSERT OR IGNORE INTO meta (key, value) VALUES ('materialized_seq', 0);
 `;
 
+/** Hears a migration's progress: rows copied so far of all rows. Must not throw. */
+export type MigrationProgress = (progress: { file: string; done: number; total: number }) => void;
+
+/** Rows copied per statement during a migration: progress is told between them. */
+const MIGRATION_CHUNK_ROWS = 50_000;
+
 /**
  * Version 1 (a row per value) to 2 (a row per message): each old row becomes a message of one value, seqs
  * unchanged, in one transaction; the old schema stays whole if anything fails.
  */
-function migrateFromVersion1(db: Database.Database, file: string, logger?: Logger): void {
+function migrateFromVersion1(
+  db: Database.Database,
+  file: string,
+  logger?: Logger,
+  onProgress?: MigrationProgress,
+): void {
   const rows = db.prepare('SELECT count(*) FROM log').pluck().get() as number;
   // Seconds for a log of millions of rows, once, at start: said so, or a start looks hung.
   logger?.info({ file, rows }, 'migrating the durable log to schema 2 (a row per message)');
   const started = performance.now();
+  const tell = (done: number): void => {
+    try {
+      onProgress?.({ file, done, total: rows });
+    } catch (err) {
+      logger?.warn({ err }, 'migration progress listener threw');
+    }
+  };
   db.transaction(() => {
-    db.exec(`
-      ALTER TABLE log RENAME TO log_v1;
-      ${LOG_TABLE}
-      INSERT INTO log (seq, n, received_at, device_id, kind, district, vals)
-        SELECT seq, 1, received_at, device_id, kind, district, json_array(json_array(metric, ts, value))
-        FROM log_v1 ORDER BY seq;
-      DROP TABLE log_v1;
-    `);
+    db.exec(`ALTER TABLE log RENAME TO log_v1; ${LOG_TABLE}`);
+    // Copied in seq ranges (seq is the rowid, so each range is a cheap range scan) to tell progress.
+    const copy = db.prepare(
+      `INSERT INTO log (seq, n, received_at, device_id, kind, district, vals)
+         SELECT seq, 1, received_at, device_id, kind, district, json_array(json_array(metric, ts, value))
+         FROM log_v1 WHERE seq > ? ORDER BY seq LIMIT ${MIGRATION_CHUNK_ROWS}`,
+    );
+    const last = db.prepare('SELECT max(seq) FROM log').pluck();
+    let done = 0;
+    let after = Number.MIN_SAFE_INTEGER;
+    tell(0);
+    for (;;) {
+      const copied = copy.run(after).changes;
+      if (copied === 0) break;
+      done += copied;
+      after = last.get() as number;
+      tell(done);
+    }
+    db.exec('DROP TABLE log_v1;');
     db.pragma(`user_version = ${LOG_SCHEMA_VERSION}`);
   })();
   logger?.info({ file, rows, seconds: (performance.now() - started) / 1000 }, 'durable log migrated');
@@ -90,7 +119,12 @@ function migrateFromVersion1(db: Database.Database, file: string, logger?: Logge
  * Opens (or creates) the log file. A file that is not SQLite, belongs to another application or was written
  * by a newer schema is refused with STORE_CORRUPT naming the file, before anything is written to it.
  */
-export function openLogDatabase(file: string, sync: 'normal' | 'full', logger?: Logger): Database.Database {
+export function openLogDatabase(
+  file: string,
+  sync: 'normal' | 'full',
+  logger?: Logger,
+  onMigrationProgress?: MigrationProgress,
+): Database.Database {
   const existed = existsSync(file) && statSync(file).size > 0;
   let db: Database.Database | undefined;
   try {
@@ -123,7 +157,7 @@ export function openLogDatabase(file: string, sync: 'normal' | 'full', logger?: 
     }
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
-    if (existed && version === 1) migrateFromVersion1(db, file, logger);
+    if (existed && version === 1) migrateFromVersion1(db, file, logger, onMigrationProgress);
     db.exec(SCHEMA);
     db.pragma(`application_id = ${LOG_APPLICATION_ID}`);
     db.pragma(`user_version = ${LOG_SCHEMA_VERSION}`);
