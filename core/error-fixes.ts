@@ -47,6 +47,12 @@ const FIXES: Partial<Record<ErrorCode, (c: { api: string }) => string>> = {
   METRICS_IMPORT_INVALID: () => 'correct the rows listed and import the whole sheet again',
   METRICS_PERIOD_NOT_ENDED: () => 'close it after it has ended',
   METRICS_ALREADY_CLOSED: () => 'a closed period is restated, not closed again',
+  REPORT_MONTH_INVALID: () => 'write the month as YYYY-MM',
+  REPORT_MONTH_NOT_CLOSED: () =>
+    'close it first (`citymetrics kpi close <month>`, after it has ended): its pack is made then',
+  REPORT_UNKNOWN_MONTH: () => '`citymetrics report list` shows the months with packs',
+  REPORT_NO_TARGET: () =>
+    'set REPORT_DIR, or REPORT_WEBHOOK_URL with REPORT_WEBHOOK_SECRET, and restart the platform',
 };
 
 /** The fix for a code, or undefined when there is nothing better to say than the message. */

@@ -128,6 +128,11 @@ export class ReportPacks {
   private async buildOwed(): Promise<void> {
     for (const o of this.deps.store.owed()) {
       if (this.abort.signal.aborted) return;
+      // built meanwhile by a send on demand: nothing more is owed
+      if (this.deps.store.hasPack(o.month, o.version)) {
+        this.deps.store.dropOwed(o.month, o.version);
+        continue;
+      }
       const input = await this.deps.source.exportInput(o.month, o.version);
       if (input === null) {
         this.log.warn(

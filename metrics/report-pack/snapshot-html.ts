@@ -40,7 +40,13 @@ function scoreChip(score: GroupScore | undefined): string {
 
 function entryRow(e: RollupEntry): string {
   const reported = e.value !== null && Number.isFinite(e.value);
-  const name = e.dataPoint !== null && e.dataPoint !== e.name ? `${e.name} · ${e.dataPoint}` : e.name;
+  // data points often repeat their KPI's name ("Wireless Broadband Coverage: 3G"): say it once
+  const name =
+    e.dataPoint === null || e.dataPoint === e.name
+      ? e.name
+      : e.dataPoint.startsWith(e.name)
+        ? e.dataPoint
+        : `${e.name} · ${e.dataPoint}`;
   const band =
     reported && e.band !== null
       ? `<span class="chip ${bandClass(e.points)}">${escapeHtml(e.band)}</span>`
@@ -90,7 +96,7 @@ export function snapshotHtml(input: ExportInput, pack: { status: 'final' | 'prov
           const catHtml = [...cats]
             .map(
               ([c, entries]) =>
-                `<article class="category"><h4>${escapeHtml(c)} ${scoreChip(catScore(d, s, c))}</h4><table><thead><tr><th>Code</th><th>KPI</th><th class="num">Value</th><th>Unit</th><th>Band</th><th>Status</th></tr></thead><tbody>${entries.map(entryRow).join('')}</tbody></table></article>`,
+                `<article class="category"><h4>${escapeHtml(c)} ${scoreChip(catScore(d, s, c))}</h4><table><colgroup><col class="c-code"><col><col class="c-value"><col class="c-unit"><col class="c-band"><col class="c-status"></colgroup><thead><tr><th>Code</th><th>KPI</th><th class="num">Value</th><th>Unit</th><th>Band</th><th>Status</th></tr></thead><tbody>${entries.map(entryRow).join('')}</tbody></table></article>`,
             )
             .join('');
           return `<div class="sub-dimension"><h3>${escapeHtml(s)} ${scoreChip(subScore(d, s))}</h3>${catHtml}</div>`;

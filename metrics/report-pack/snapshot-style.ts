@@ -16,7 +16,9 @@ h1 { margin: 0 0 0.3rem; font-size: 1.7rem; }
 .sub-dimension h3 { color: var(--muted); margin: 1rem 0 0.4rem; }
 .category { border: 1px solid var(--line); border-radius: 6px; padding: 0.5rem 0.7rem; margin: 0 0 0.7rem; break-inside: avoid; }
 .category h4 { margin: 0 0 0.3rem; display: flex; justify-content: space-between; }
-table { width: 100%; border-collapse: collapse; font-size: 0.85rem; }
+table { width: 100%; border-collapse: collapse; font-size: 0.85rem; table-layout: fixed; }
+col.c-code { width: 8.5rem; } col.c-value { width: 6.5rem; } col.c-unit { width: 13rem; } col.c-band { width: 6rem; } col.c-status { width: 7.5rem; }
+td { overflow-wrap: anywhere; }
 th { text-align: left; color: var(--muted); font-weight: 600; border-bottom: 1px solid var(--line); }
 td, th { padding: 0.2rem 0.35rem; vertical-align: top; }
 td.code { font-family: ui-monospace, monospace; font-size: 0.75rem; white-space: nowrap; color: var(--muted); }
