@@ -23,7 +23,8 @@ export type Admission =
   | { ok: false; error: CityError; seqs?: number[] };
 
 /**
- * Registered device, decode, validate: what every ingest path (the embedded durable log, the cluster's
+ * Registered device, decode, validate (each timestamp inside the device's installed interval too): what
+ * every ingest path (the embedded durable log, the cluster's
  * JetStream edge) checks before anything is logged, in the same order, so a message is refused with the
  * same code whichever path it took. Returns instead of throwing.
  */
@@ -44,14 +45,14 @@ export function admitMessage(
   if (channel === 'events') {
     const decoded = decodeEvent(payload);
     if (!decoded.ok) return decoded;
-    const valid = validateEvent(decoded.value, device.kind, directory, rules.limits, now);
+    const valid = validateEvent(decoded.value, device.kind, directory, rules.limits, now, device);
     if (!valid.ok) return valid;
     return { ok: true, channel, device, event: valid.value };
   }
   const decoded = decodeReadings(payload, { maxReadings: rules.maxReadingsPerMessage, now });
   if (!decoded.ok) return decoded;
   const seqs = seqsOf(decoded.value.readings);
-  const valid = validateReadings(decoded.value, device.kind, directory, rules.limits, now);
+  const valid = validateReadings(decoded.value, device.kind, directory, rules.limits, now, device);
   if (!valid.ok) return { ...valid, seqs };
   return { ok: true, channel, device, readings: { ...valid.value, seqs } };
 }

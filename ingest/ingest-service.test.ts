@@ -82,6 +82,8 @@ async function setup(
           kind,
           district,
           attributes: kind === 'electricity-feeder-meter' ? { customersServed: 10 } : {},
+          // installed a month before T0: readings stamped before T0 (late, back-filled) fall inside
+          installedAt: T0 - 31 * 86_400_000,
         })
       ).device.id;
     },
@@ -306,6 +308,55 @@ describe('refusals', () => {
       expect(h.ingest.queryEvents({ from: 0, to: T0 + HOUR })).toEqual([]);
     },
   );
+
+  it('refuses readings and events outside the installed interval with their own code, counted per reason and device', async () => {
+    const h = await setup();
+    const { device } = await h.registry.provision({
+      kind: AIR,
+      district: 'Old Town',
+      installedAt: T0 - 3 * HOUR,
+    });
+    await h.registry.decommission(device.id, { at: T0 - HOUR });
+    const send = (ts: number, channel: 'telemetry' | 'events' = 'telemetry') =>
+      h.ingest.submit(
+        device.id,
+        channel,
+        json(channel === 'events' ? { ts, type: 'maintenance' } : { ts, values: { pm25: 4 } }),
+      );
+    const outcomes = [
+      await send(T0 - 4 * HOUR), // before its installation
+      await send(T0 - 3 * HOUR), // its first instant: inside
+      await send(T0 - HOUR - 1), // its last millisecond: inside
+      await send(T0 - HOUR), // its removal: outside (the end is exclusive)
+      await send(T0 - 30 * 60_000, 'events'),
+    ];
+    expect(outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual([
+      'INGEST_OUTSIDE_INSTALLATION',
+      'ok',
+      'ok',
+      'INGEST_OUTSIDE_INSTALLATION',
+      'INGEST_OUTSIDE_INSTALLATION',
+    ]);
+    const first = outcomes[0]!;
+    if (first.ok) throw new Error('refused above');
+    expect(first.error).toMatchObject({ field: 'ts', retryable: false });
+    expect(first.error.message).toContain(
+      `[${new Date(T0 - 3 * HOUR).toISOString()}, ${new Date(T0 - HOUR).toISOString()})`,
+    );
+    await h.ingest.drain();
+    expect(h.ingest.stats().refused).toEqual({ total: 3, byReason: { INGEST_OUTSIDE_INSTALLATION: 3 } });
+    expect(h.ingest.devices.get(device.id)?.refused).toEqual({
+      total: 3,
+      byReason: { INGEST_OUTSIDE_INSTALLATION: 3 },
+    });
+    const stored = await h.store.aggregate({
+      scope: { device: device.id },
+      metric: 'pm25',
+      from: 0,
+      to: T0 + HOUR,
+    });
+    expect(stored?.count).toBe(2);
+  });
 
   it('countRefusal counts gateway refusals in the same place', async () => {
     const h = await setup();

@@ -1,7 +1,9 @@
 import type { MetricSpec } from '../core/device-kind.ts';
 import { CityError, type ErrorCode } from '../core/errors.ts';
 import type { DeviceDirectory } from '../core/ports/device-directory.ts';
+import type { DeviceLife } from '../core/ports/registry-persistence.ts';
 import type { DeviceEventPayload, NormalizedValue } from '../core/reading-schema.ts';
+import { describeLife, isInstalledAt } from '../devices/device-life.ts';
 import type { Decoded, DecodedReadings } from './decode.ts';
 
 export interface TimeLimits {
@@ -52,8 +54,18 @@ export function parseTimestamp(ts: string | number): number {
   return ms > MIN_PLAUSIBLE_TS ? ms : Number.NaN;
 }
 
-/** The ts checks shared by readings and events; returns the epoch ms or the refusal. */
-function checkTs(ts: string | number, field: string, limits: TimeLimits, now: number): number | CityError {
+/**
+ * The ts checks shared by readings and events; returns the epoch ms or the refusal. With the device's
+ * installed interval, a timestamp outside it is refused: a reading from before the device was installed or
+ * after its removal belongs to no period's device set, so no KPI could count it consistently.
+ */
+function checkTs(
+  ts: string | number,
+  field: string,
+  limits: TimeLimits,
+  now: number,
+  life?: DeviceLife,
+): number | CityError {
   const ms = parseTimestamp(ts);
   if (Number.isNaN(ms)) {
     return new CityError(
@@ -82,6 +94,12 @@ function checkTs(ts: string | number, field: string, limits: TimeLimits, now: nu
       },
     );
   }
+  if (life !== undefined && !isInstalledAt(life, ms))
+    return new CityError(
+      'INGEST_OUTSIDE_INSTALLATION',
+      `timestamp ${new Date(ms).toISOString()} is outside the device's installed interval ${describeLife(life)}`,
+      { field },
+    );
   return ms;
 }
 
@@ -95,6 +113,8 @@ export function validateReadings(
   directory: Pick<DeviceDirectory, 'metric'>,
   limits: TimeLimits,
   now: number,
+  /** the device's installed interval: readings stamped outside it are refused */
+  life?: DeviceLife,
 ): Decoded<ValidatedReadings> {
   const values: NormalizedValue[] = [];
   const readings = decoded.readings;
@@ -102,7 +122,7 @@ export function validateReadings(
   for (let i = 0; i < readings.length; i++) {
     const reading = readings[i]!;
     const prefix = indexed ? `[${i}].` : '';
-    const ts = checkTs(reading.ts, `${prefix}ts`, limits, now);
+    const ts = checkTs(reading.ts, `${prefix}ts`, limits, now, life);
     if (typeof ts !== 'number') return { ok: false, error: ts };
     for (const name in reading.values) {
       const raw = reading.values[name]!;
@@ -162,12 +182,13 @@ export function validateEvent(
   directory: Pick<DeviceDirectory, 'kind'>,
   limits: TimeLimits,
   now: number,
+  life?: DeviceLife,
 ): Decoded<ValidatedEvent> {
   const kind = directory.kind(kindId);
   if (kind === undefined || !kind.events.includes(event.type)) {
     return refuse('INGEST_UNKNOWN_EVENT', `event type ${event.type} is not declared by ${kindId}`, 'type');
   }
-  const ts = checkTs(event.ts, 'ts', limits, now);
+  const ts = checkTs(event.ts, 'ts', limits, now, life);
   if (typeof ts !== 'number') return { ok: false, error: ts };
   return { ok: true, value: { type: event.type, ts, data: event.data ?? null } };
 }

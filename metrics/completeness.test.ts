@@ -12,12 +12,23 @@ const period = { start: 0, end: 24 * H };
 
 describe('completeness', () => {
   it.each([
-    ['whole period, 1 h interval', { createdAt: -H }, 3600, undefined, 24],
-    ['created half way', { createdAt: 12 * H }, 3600, undefined, 12],
-    ['created after the period', { createdAt: 25 * H }, 3600, undefined, 0],
-    ['running period clipped to now', { createdAt: 0 }, 60, 6 * H, 360],
-    ['now after the end changes nothing', { createdAt: 0 }, 900, 48 * H, 96],
-    ['partial interval does not count', { createdAt: 0 }, 3600 * 5, undefined, 4],
+    ['whole period, 1 h interval', { installedAt: -H, removedAt: null }, 3600, undefined, 24],
+    ['installed half way', { installedAt: 12 * H, removedAt: null }, 3600, undefined, 12],
+    ['installed after the period', { installedAt: 25 * H, removedAt: null }, 3600, undefined, 0],
+    ['running period clipped to now', { installedAt: 0, removedAt: null }, 60, 6 * H, 360],
+    ['now after the end changes nothing', { installedAt: 0, removedAt: null }, 900, 48 * H, 96],
+    ['partial interval does not count', { installedAt: 0, removedAt: null }, 3600 * 5, undefined, 4],
+    // 10 h installed (06:00 to 16:00) at a 15 min interval: 10 × 4 = 40
+    [
+      'installed and removed inside the period',
+      { installedAt: 6 * H, removedAt: 16 * H },
+      900,
+      undefined,
+      40,
+    ],
+    ['removed before the period', { installedAt: -48 * H, removedAt: -H }, 3600, undefined, 0],
+    // removed at 20:00, now 08:00: owed from 00:00 to 08:00 only
+    ['removal after now in a running period', { installedAt: 0, removedAt: 20 * H }, 3600, 8 * H, 8],
   ])('%s', (_name, device, intervalSec, now, expected) => {
     expect(expectedReadings(device, intervalSec, period, now)).toBe(expected);
   });

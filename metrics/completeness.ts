@@ -13,17 +13,19 @@ export interface SeriesCount {
 }
 
 /**
- * Readings a device should have sent in a period: the overlap of [period.start, period.end) with
- * [createdAt, ∞), clipped to `now` for a running period, divided by the kind's interval (whole readings).
+ * Readings a device should have sent in a period: the overlap of [period.start, period.end) with its
+ * installed interval [installedAt, removedAt), clipped to `now` for a running period, divided by the
+ * kind's interval (whole readings). A device removed mid-period owes readings only until its removal.
  */
 export function expectedReadings(
-  device: { createdAt: number },
+  device: { installedAt: number; removedAt: number | null },
   intervalSec: number,
   period: Pick<Period, 'start' | 'end'>,
   now?: number,
 ): number {
-  const from = Math.max(period.start, device.createdAt);
-  const to = now === undefined ? period.end : Math.min(period.end, now);
+  const from = Math.max(period.start, device.installedAt);
+  let to = now === undefined ? period.end : Math.min(period.end, now);
+  if (device.removedAt !== null) to = Math.min(to, device.removedAt);
   if (to <= from || intervalSec <= 0) return 0;
   return Math.floor((to - from) / (intervalSec * 1000));
 }
@@ -53,8 +55,8 @@ export function kpiCompleteness(series: readonly SeriesCount[]): number {
 /**
  * The completeness a KPI value reports, from the device series its formula counted (lineage series of
  * scope `device`):
- * - series counted but no reading owed by any (devices installed after the period, a period before any
- *   device): null, nothing was expected;
+ * - series counted but no reading owed by any (devices installed after the period or removed before
+ *   it, a period before any device): null, nothing was expected;
  * - no series at all: null for a KPI obtained from sensors (no device to read), else the formula's figure
  *   (a value resting on registry counts and manual inputs only, where readings are not the measure);
  * - otherwise the formula's completeness.

@@ -5,9 +5,9 @@ import type { Period } from './kpi-types.ts';
  * Whether a KPI value is final: the one rule every surface (API, live page, roll-ups, exports) reads, so
  * that a tile, a roll-up and a spreadsheet of the same month never disagree.
  *
- * - `no-data-expected`: no reading was owed for the period (no device installed, or installed after it)
- *   and none came. Nothing expected is not complete: never final. A value from readings nobody owed is
- *   provisional.
+ * - `no-data-expected`: no reading was owed for the period (no device's installed interval overlaps it)
+ *   and none came. Nothing expected is not complete: never final. A value from readings nobody owed (a
+ *   device installed for less than one reporting interval of the period) is provisional.
  * - `final`: the period has closed (its grace period for late data has passed, or its roll-up has been
  *   frozen on demand) and its completeness meets the capture threshold, with no input that is itself
  *   provisional (a manual figure carried forward from an earlier period).
@@ -47,8 +47,9 @@ export function kpiStatus(
     /** null: no reading was expected */
     completeness: number | null;
     /**
-     * A value came out all the same: readings nobody was owed (stamped before their device was provisioned,
-     * a back-fill). That is not "no data": it is provisional, never final.
+     * A value came out all the same: readings nobody was owed (inside an installed interval shorter than
+     * one reporting interval; ingest refuses readings outside it). That is not "no data": it is
+     * provisional, never final.
      */
     hasValue?: boolean;
     /** an input is itself provisional (a manual figure carried forward) */

@@ -72,11 +72,12 @@ export class MonthClose {
     const { calendar } = this.deps;
     let first = Number.POSITIVE_INFINITY;
     const all = this.deps.devices.all?.(); // one pass; paging a big registry costs O(n²/page)
-    if (all !== undefined) for (const d of all) first = Math.min(first, d.createdAt);
+    // from the earliest installation: a back-filled device owes months before it was provisioned
+    if (all !== undefined) for (const d of all) first = Math.min(first, d.installedAt);
     else
       for (let offset = 0; ; offset += 1000) {
         const page = this.deps.devices.list({ limit: 1000, offset });
-        for (const d of page.items) first = Math.min(first, d.createdAt);
+        for (const d of page.items) first = Math.min(first, d.installedAt);
         if (page.items.length < 1000) break;
       }
     if (!Number.isFinite(first)) return [];

@@ -82,7 +82,8 @@ async function setup(ingestOptions: IngestServiceOptions = {}): Promise<Harness>
     engine: undefined as unknown as AlertEngine,
     changes: [],
     async device(district = 'Old Town') {
-      return (await registry.provision({ kind: AIR, district })).device.id;
+      // installed an hour before T0: the tests send readings stamped minutes before it
+      return (await registry.provision({ kind: AIR, district, installedAt: T0 - 3_600_000 })).device.id;
     },
     async send(deviceId, ts, values) {
       const result = await ingest.submit(deviceId, 'telemetry', Buffer.from(JSON.stringify({ ts, values })));

@@ -34,6 +34,8 @@ describe('OpenAPI document', () => {
       'get /api/devices/{id}',
       'patch /api/devices/{id}',
       'delete /api/devices/{id}',
+      'post /api/devices/{id}/decommission',
+      'get /api/devices/{id}/life',
       'post /api/devices/{id}/rotate-password',
       'post /api/devices/{id}/disable',
       'post /api/devices/{id}/enable',

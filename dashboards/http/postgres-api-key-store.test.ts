@@ -71,6 +71,7 @@ describe.skipIf(binDir === null)('PostgresApiKeyStore on PostgreSQL 15', () => {
       'api_keys',
       'citymetrics_access_schema',
       'citymetrics_registry_schema',
+      'device_life_changes',
       'devices',
     ]);
   });

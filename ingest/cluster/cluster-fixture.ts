@@ -16,6 +16,8 @@ import { jetStreamLogOptions } from './log-options.ts';
 
 export const T0 = Date.UTC(2026, 2, 15, 12, 0, 0);
 export const AIR = 'air-quality-station';
+/** The devices were installed a month before T0: the readings, stamped before T0, fall inside. */
+export const INSTALLED = T0 - 31 * 86_400_000;
 
 /** One reading of two values; `i` makes it distinct (ts) and `value` overrides both values (a revision). */
 export const reading = (i: number, value: number = i): Buffer =>
@@ -77,7 +79,16 @@ export function edgeFixture(
     async devices(n) {
       const ids: string[] = [];
       for (let i = 0; i < n; i++)
-        ids.push((await registry.provision({ kind: AIR, district: `D${i % 3}`, attributes: {} })).device.id);
+        ids.push(
+          (
+            await registry.provision({
+              kind: AIR,
+              district: `D${i % 3}`,
+              attributes: {},
+              installedAt: INSTALLED,
+            })
+          ).device.id,
+        );
       return ids;
     },
     async close() {

@@ -76,8 +76,8 @@ export const airPollution: KpiFormula = {
         const b = await run.deviceAggregate(s, p.metric);
         if (b !== null && b.count > 0) means.push(b.sum / b.count);
       }
-      // The city series, for lineage: its expected readings sum those of the stations above.
-      await run.cityAggregate(p.metric);
+      // The city series of these stations, for lineage: its expected readings sum theirs.
+      run.cityAggregate(p.metric);
       const completeness = run.metricCompleteness(p.metric);
       if (completeness !== null && completeness < threshold)
         run.note(`${p.name}: capture ${(completeness * 100).toFixed(1)} % below ${threshold * 100} %`);

@@ -1,5 +1,6 @@
 import type { DeviceRecord } from '../../core/ports/device-directory.ts';
 import type { Bucket } from '../../core/ports/series-store.ts';
+import { overlap } from '../../devices/device-life.ts';
 import { KindCatalogue } from '../../devices/kind-catalogue.ts';
 import { getKpi, type Obtained } from '../catalogue/catalogue.ts';
 import { expectedReadings, kpiCompleteness } from '../completeness.ts';
@@ -44,6 +45,8 @@ export class FormulaRun {
   private readonly series: SeriesUse[] = [];
   /** device series that count for completeness (city/district series used for a value are lineage only) */
   private readonly counted: SeriesUse[] = [];
+  /** the aggregate of each counted series, by its index in `counted` */
+  private readonly buckets: Array<Bucket | null> = [];
   private readonly deviceIds = new Set<string>();
   private readonly manualInputs: Lineage['manualInputs'] = [];
   private readonly registryCounts: Record<string, number> = {};
@@ -69,28 +72,39 @@ export class FormulaRun {
   }
 
   /**
-   * Active devices of a kind installed before the period ends, sorted by id, optionally filtered by their
-   * attributes. Disabled devices are left out: they neither count as installed nor owe readings.
+   * The period's device set for a kind: active devices whose installed interval [installedAt, removedAt)
+   * overlaps the period (a device provisioned later but installed earlier, a device removed during the
+   * period or since: they count for the periods they were installed in), sorted by id, optionally filtered
+   * by their attributes. Disabled devices are left out: they neither count as installed nor owe readings.
+   * Every series and completeness figure of a formula is read over this one set.
    */
   devices(kind: string, where: (d: DeviceRecord) => boolean = () => true): DeviceRecord[] {
     return this.ctx
       .devices({ kind })
-      .filter((d) => d.status === 'active' && d.createdAt < this.period.end && where(d))
+      .filter((d) => d.status === 'active' && overlap(d, this.period) !== null && where(d))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  /** The aggregate of one device series over the period, recorded with its expected readings. */
+  /**
+   * The aggregate of one device series over the part of the period it was installed for, recorded with
+   * its expected readings (readings outside the interval, kept after a forced change, are not counted).
+   */
   async deviceAggregate(device: DeviceRecord, metric: string): Promise<Bucket | null> {
-    const b = await this.ctx.store.aggregate({
-      scope: { device: device.id },
-      metric,
-      from: this.period.start,
-      to: this.period.end,
-    });
+    const range = overlap(device, this.period);
+    const b =
+      range === null
+        ? null
+        : await this.ctx.store.aggregate({
+            scope: { device: device.id },
+            metric,
+            from: range.start,
+            to: range.end,
+          });
     const expected = expectedReadings(device, this.intervalSec(device.kind), this.period, this.ctx.now);
     const use = seriesUse('device', device.id, metric, b, expected);
     this.series.push(use);
     this.counted.push(use);
+    this.buckets.push(b);
     this.deviceIds.add(device.id);
     return b;
   }
@@ -109,17 +123,20 @@ export class FormulaRun {
     let expected = 0;
     for (const w of within) {
       expected += expectedReadings(device, interval, w, this.ctx.now);
+      const range = overlap(device, w);
+      if (range === null) continue;
       const b = await this.ctx.store.aggregate({
         scope: { device: device.id },
         metric,
-        from: w.start,
-        to: w.end,
+        from: range.start,
+        to: range.end,
       });
       if (b !== null) merged = merged === null ? b : mergeBuckets(merged, b);
     }
     const use = seriesUse('device', device.id, metric, merged, expected);
     this.series.push(use);
     this.counted.push(use);
+    this.buckets.push(merged);
     this.deviceIds.add(device.id);
     return merged;
   }
@@ -140,28 +157,32 @@ export class FormulaRun {
   }
 
   /**
-   * The city series of a metric (all devices reporting it), for lineage only: completeness comes from the
-   * device series of the same metric read before, whose expected readings it sums.
+   * The city series of a metric over the period's device set, for lineage: the merge of the device series
+   * of that metric read before (never the store's city-wide series, which would hold readings of devices
+   * outside the set), with their expected readings summed. Completeness comes from the device series.
    */
-  async cityAggregate(metric: string): Promise<Bucket | null> {
-    const expected = this.counted.filter((s) => s.metric === metric).reduce((n, s) => n + s.expected, 0);
-    const b = await this.ctx.store.aggregate({
-      scope: { city: true },
-      metric,
-      from: this.period.start,
-      to: this.period.end,
-    });
-    this.series.push(seriesUse('city', '', metric, b, expected));
-    return b;
+  cityAggregate(metric: string): Bucket | null {
+    let expected = 0;
+    let merged: Bucket | null = null;
+    for (const [i, s] of this.counted.entries()) {
+      if (s.metric !== metric) continue;
+      expected += s.expected;
+      const b = this.buckets[i] ?? null;
+      if (b !== null) merged = merged === null ? { ...b, t: this.period.start } : mergeBuckets(merged, b);
+    }
+    this.series.push(seriesUse('city', '', metric, merged, expected));
+    return merged;
   }
 
-  /** Hour buckets of a device series, already recorded through deviceAggregate for completeness. */
+  /** Hour buckets of a device series while it was installed, recorded through deviceAggregate already. */
   async hourBuckets(device: DeviceRecord, metric: string): Promise<Bucket[]> {
+    const range = overlap(device, this.period);
+    if (range === null) return [];
     return this.ctx.store.query({
       scope: { device: device.id },
       metric,
-      from: this.period.start,
-      to: this.period.end,
+      from: range.start,
+      to: range.end,
       step: 'hour',
     });
   }

@@ -124,7 +124,12 @@ export const noiseExposure: KpiFormula = {
       const total = await run.deviceAggregate(m, 'laeq');
       if (total === null) continue;
       const hours = await run.hourBuckets(m, energyMetric('laeq'));
-      const owed = new Map([...periodHours].filter(([t]) => t + HOUR_MS > m.createdAt));
+      // hours the monitor was installed for, at least in part
+      const owed = new Map(
+        [...periodHours].filter(
+          ([t]) => t + HOUR_MS > m.installedAt && (m.removedAt === null || t < m.removedAt),
+        ),
+      );
       const level = monitorLevel(hours, owed, HOUR_MS / 1000 / run.intervalSec(m.kind));
       if (level === null) {
         missingEnergy++;

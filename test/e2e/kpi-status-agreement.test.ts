@@ -50,7 +50,12 @@ describe('KPI status agreement across surfaces', () => {
 
   beforeAll(async () => {
     t = await startTestPlatform({ cityTimezone: ZONE, kpiCloseGraceDays: 5 }, clock);
-    const { id } = await t.provision('noise-monitor', 'centre', { residentsExposed: 10 });
+    const { id } = await t.provision(
+      'noise-monitor',
+      'centre',
+      { residentsExposed: 10 },
+      new Date(INSTALLED).toISOString(),
+    );
     const series = (from: number, n: number) =>
       Array.from({ length: n }, (_, i) => ({
         deviceId: id,

@@ -19,10 +19,16 @@ export interface TestPlatform {
     body?: unknown,
     token?: string,
   ): Promise<{ status: number; body: T }>;
+  /**
+   * Provisions through the API. `installedAt` (ISO) defaults to as far back as the late window reaches
+   * from the clock's now, so that a test may stamp readings anywhere ingest takes them; a test about KPI
+   * completeness or the installed interval passes its own.
+   */
   provision(
     kind: string,
     district: string,
     attributes?: Record<string, string | number | boolean>,
+    installedAt?: string,
   ): Promise<{ id: string; password: string }>;
   connect(id: string, password: string, options?: IClientOptions): Promise<MqttClient>;
   close(): Promise<void>;
@@ -56,11 +62,12 @@ export async function startTestPlatform(
     adminToken: admin.token,
     dataDir: dir,
     api: (method, path, body, token) => api(method, path, body, token),
-    async provision(kind, district, attributes) {
+    async provision(kind, district, attributes, installedAt) {
       const res = await api<{ id: string; password: string }>('POST', '/api/devices', {
         kind,
         district,
         ...(attributes ? { attributes } : {}),
+        installedAt: installedAt ?? new Date(clock.now() - config.ingestLateWindowMs).toISOString(),
       });
       if (res.status !== 201) throw new Error(`provision failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;

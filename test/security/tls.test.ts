@@ -113,7 +113,12 @@ describe.runIf(opensslPresent)('TLS by configuration', () => {
     const created = await https('/api/devices', {
       ca,
       method: 'POST',
-      body: { kind: 'noise-monitor', district: 'Old Town' },
+      // installed a minute ago: the reading below is stamped five seconds back
+      body: {
+        kind: 'noise-monitor',
+        district: 'Old Town',
+        installedAt: new Date(Date.now() - 60_000).toISOString(),
+      },
     });
     expect(created.status).toBe(201);
     const dev = JSON.parse(created.body) as { id: string; password: string };

@@ -1,10 +1,14 @@
 import { CityError } from '../../../core/errors.ts';
 import type { SeriesStore } from '../../../core/ports/series-store.ts';
+import { storedReadingsIn } from '../../../devices/device-life.ts';
 import type { KindCatalogue } from '../../../devices/kind-catalogue.ts';
-import type { DeviceRegistry } from '../../../devices/registry.ts';
+import type { DeviceRegistry, LifeChangeOptions } from '../../../devices/registry.ts';
 import { type AnyRoute, defineRoute } from '../define-route.ts';
+import type { Principal } from '../roles.ts';
 import { deviceIdParams, toIso } from '../schemas/common.ts';
 import {
+  decommissionBodySchema,
+  deviceLifeHistorySchema,
   deviceListQuerySchema,
   deviceListSchema,
   deviceSchema,
@@ -13,6 +17,7 @@ import {
   provisionBodySchema,
   provisionedSchema,
   toDeviceJson,
+  toLifeChangeJson,
   updateBodySchema,
 } from '../schemas/devices.ts';
 
@@ -30,6 +35,14 @@ export function deviceRoutes(deps: DeviceRouteDeps): AnyRoute[] {
     if (!record) throw new CityError('DEVICES_NOT_FOUND', `device ${id} is not registered`, { field: 'id' });
     return record;
   };
+  /** Who changes an interval, and how the readings it would leave outside are counted. */
+  const lifeOptions = (principal: Principal | null): LifeChangeOptions => ({
+    by: `${principal?.name ?? 'unknown'} (${principal?.keyId ?? 'unknown'})`,
+    storedReadings: (id, ranges) => {
+      const kind = registry.kind(requireDevice(id).kind);
+      return kind === undefined ? Promise.resolve(0) : storedReadingsIn(store, kind, id, ranges);
+    },
+  });
   return [
     defineRoute({
       method: 'post',
@@ -73,16 +86,57 @@ export function deviceRoutes(deps: DeviceRouteDeps): AnyRoute[] {
     defineRoute({
       method: 'patch',
       path: '/api/devices/:id',
-      summary: 'Change name, district, location or attributes',
-      description: 'Attributes are merged; an attribute set to null is removed.',
+      summary: 'Change name, district, location, attributes or the installed interval',
+      description:
+        'Attributes are merged; an attribute set to null is removed. A new installedAt or removedAt is ' +
+        'recorded in the device history and restates the closed months it reaches; one that would leave ' +
+        'stored readings outside the interval is refused (409 DEVICES_LIFE_EXCLUDES_READINGS) unless ' +
+        '`force` is true.',
       tag: 'devices',
       access: 'admin',
       params: deviceIdParams,
       body: updateBodySchema,
       response: deviceSchema,
-      handle: async ({ params, body }) => {
+      handle: async ({ params, body, principal }) => {
         requireDevice(params.id);
-        return toDeviceJson(await registry.update(params.id, body));
+        return toDeviceJson(await registry.update(params.id, body, lifeOptions(principal)));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/devices/:id/decommission',
+      summary: 'Decommission a device',
+      description:
+        'Its installed interval ends at `at` (default now); its credentials stop working and it is ' +
+        'disconnected. The device, its readings and history stay, and it counts in the periods it was ' +
+        'installed for. 409 when already removed.',
+      tag: 'devices',
+      access: 'admin',
+      params: deviceIdParams,
+      body: decommissionBodySchema,
+      response: deviceSchema,
+      handle: async ({ params, body, principal }) => {
+        requireDevice(params.id);
+        return toDeviceJson(await registry.decommission(params.id, body, lifeOptions(principal)));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/devices/:id/life',
+      summary: 'Installed interval and its history',
+      description: 'Every change of installedAt and removedAt, oldest first: who, when, before and after.',
+      tag: 'devices',
+      access: 'viewer',
+      params: deviceIdParams,
+      response: deviceLifeHistorySchema,
+      handle: async ({ params }) => {
+        const device = requireDevice(params.id);
+        return {
+          deviceId: device.id,
+          installedAt: toIso(device.installedAt),
+          removedAt: device.removedAt === null ? null : toIso(device.removedAt),
+          changes: (await registry.lifeHistory(device.id)).map(toLifeChangeJson),
+        };
       },
     }),
     defineRoute({

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { DeviceRecord } from '../../../core/ports/device-directory.ts';
+import type { DeviceLifeChange } from '../../../core/ports/registry-persistence.ts';
 import {
   attributeValueSchema,
+  decommissionInputSchema,
   deviceIdSchema,
   listFilterSchema,
   locationSchema,
@@ -29,6 +31,12 @@ export const deviceSchema = z
     status: z.enum(['active', 'disabled']),
     online: z.boolean().meta({ description: 'connected to the broker now' }),
     createdAt: isoInstant,
+    installedAt: isoInstant.meta({
+      description: 'start of the installed interval: readings stamped before it are refused',
+    }),
+    removedAt: isoInstant.nullable().meta({
+      description: 'end of the installed interval (exclusive), null while installed',
+    }),
     lastSeenAt: isoInstant.nullable().meta({ description: 'last accepted message, null if never' }),
   })
   .meta({ id: 'Device' });
@@ -46,7 +54,40 @@ export const toDeviceJson = (r: DeviceRecord): DeviceJson => ({
   status: r.status,
   online: r.online,
   createdAt: toIso(r.createdAt),
+  installedAt: toIso(r.installedAt),
+  removedAt: toIsoOrNull(r.removedAt),
   lastSeenAt: toIsoOrNull(r.lastSeenAt),
+});
+
+export const decommissionBodySchema = decommissionInputSchema.meta({ id: 'DecommissionDevice' });
+
+const lifeSchema = z.object({ installedAt: isoInstant, removedAt: isoInstant.nullable() });
+
+export const deviceLifeHistorySchema = z
+  .object({
+    deviceId: deviceIdSchema,
+    installedAt: isoInstant,
+    removedAt: isoInstant.nullable(),
+    changes: z.array(
+      z.object({
+        at: isoInstant,
+        by: z.string().meta({ description: 'the API key that made the change: name (id)' }),
+        action: z.enum(['update', 'decommission']),
+        before: lifeSchema,
+        after: lifeSchema,
+        forced: z.boolean().meta({ description: 'made although it left stored readings outside' }),
+      }),
+    ),
+  })
+  .meta({ id: 'DeviceLifeHistory' });
+
+export const toLifeChangeJson = (c: DeviceLifeChange) => ({
+  at: toIso(c.at),
+  by: c.by,
+  action: c.action,
+  before: { installedAt: toIso(c.before.installedAt), removedAt: toIsoOrNull(c.before.removedAt) },
+  after: { installedAt: toIso(c.after.installedAt), removedAt: toIsoOrNull(c.after.removedAt) },
+  forced: c.forced,
 });
 
 export const provisionBodySchema = provisionInputSchema.meta({ id: 'ProvisionDevice' });

@@ -93,6 +93,8 @@ describe.skipIf(binary === null)(
                 kind: 'air-quality-station',
                 district: i < 2 ? 'north' : 'south',
                 attributes: {},
+                // the readings go back 10 hours from T0
+                installedAt: T0 - 86_400_000,
               })
             ).device.id,
           );
