@@ -65,9 +65,14 @@ export async function loadFleet(options: FleetOptions): Promise<Fleet> {
       throw new CityError(
         'API_UNAUTHENTICATED',
         stored.length === 0
-          ? `provisioning ${options.devices} devices needs an admin API key`
+          ? `provisioning ${options.devices} device(s) needs an admin API key`
           : `${options.file} holds ${stored.length} devices; provisioning ${more} more needs an admin API key`,
-        { fix: `${defaultFix('API_UNAUTHENTICATED')}; or ask for --devices ${stored.length}` },
+        {
+          fix:
+            stored.length === 0
+              ? defaultFix('API_UNAUTHENTICATED')
+              : `${defaultFix('API_UNAUTHENTICATED')}; or run the ${stored.length} stored devices with --devices ${stored.length}`,
+        },
       );
     // Without a key the platform cannot be asked: the broker's answer to the first device will tell.
     return { devices: wanted, reused: wanted.length, replaced: 0, added: 0 };
