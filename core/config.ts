@@ -150,6 +150,20 @@ export const configSchema = z
       .describe('least time between two data-driven recomputes of the running KPI periods (ms)'),
     kpiNoiseThresholdDb: z.coerce.number().positive().default(55).describe('Noise Exposure threshold, dB(A)'),
     kpiEmfLimitVm: z.coerce.number().positive().default(28).describe('EMF Exposure reference level, V/m'),
+    kpiBroadbandLteMinDbm: z.coerce
+      .number()
+      .min(-156)
+      .max(-31)
+      .default(-110)
+      .describe('Wireless Broadband Coverage: 4G (LTE RSRP) a probe location needs to count as covered, dBm'),
+    kpiBroadbandUmtsMinDbm: z.coerce
+      .number()
+      .min(-140)
+      .max(-20)
+      .default(-100)
+      .describe(
+        'Wireless Broadband Coverage: 3G (UMTS RSCP) a probe location needs to count as covered, dBm',
+      ),
     ttiPeakWindows: z
       .string()
       .default('07:00-09:00,16:30-18:30')

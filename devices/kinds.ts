@@ -288,4 +288,19 @@ export const deviceKinds: KindInput[] = [
     events: ['incident_call', 'incident_arrival', 'incident_cancel', 'maintenance'],
     attributes: { service: { type: 'string', description: 'fire, ambulance, police or a combined centre' } },
   },
+  {
+    id: 'broadband-probe',
+    name: 'Mobile broadband probe',
+    description: 'Fixed probe measuring mobile network signal per layer at its location; no signal of a layer is reported as the floor of its range (U4SSC EC: ICT: ICT: 4C).',
+    domain: 'ict',
+    intervalSec: 900,
+    metrics: [
+      { name: 'samples', description: 'radio measurements taken during the interval (the probe is live)', unit: 'samples', altUnits: {}, min: 0, max: 100_000, aggregation: 'sum' },
+      { name: 'rsrp', description: '4G LTE reference signal received power, best cell', unit: 'dBm', altUnits: {}, min: -156, max: -31, aggregation: 'mean' },
+      { name: 'rscp', description: '3G UMTS received signal code power, best cell', unit: 'dBm', altUnits: {}, min: -140, max: -20, aggregation: 'mean' },
+      { name: 'throughput', description: 'downlink throughput of a test transfer', unit: 'Mbit/s', altUnits: { 'kbit/s': { factor: 0.001 } }, min: 0, max: 10_000, aggregation: 'mean' },
+    ],
+    events: ['maintenance'],
+    attributes: { operator: { type: 'string', description: 'mobile network measured (a probe per operator at one site)' } },
+  },
 ];

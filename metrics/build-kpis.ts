@@ -53,6 +53,7 @@ export function kpiSettingsOf(config: Config): KpiSettings {
     closeGraceDays: config.kpiCloseGraceDays,
     noiseThresholdDb: config.kpiNoiseThresholdDb,
     emfLimitVm: config.kpiEmfLimitVm,
+    broadband: { rsrpMinDbm: config.kpiBroadbandLteMinDbm, rscpMinDbm: config.kpiBroadbandUmtsMinDbm },
     // loadConfig refused a list that does not parse.
     ttiPeakWindows: parsePeakWindows(config.ttiPeakWindows) ?? DEFAULT_KPI_SETTINGS.ttiPeakWindows,
   };

@@ -141,6 +141,11 @@ export interface KpiSettings {
   noiseThresholdDb: number;
   /** EMF reference level (ICNIRP 1998 general public, ~28 V/m at 10–400 MHz; default 28 V/m) */
   emfLimitVm: number;
+  /**
+   * Wireless Broadband Coverage: the mean signal a probe location needs for a layer to count as covering it
+   * (4G LTE RSRP, 3G UMTS RSCP; dBm; defaults -110 and -100, the usual outdoor service edges)
+   */
+  broadband: { rsrpMinDbm: number; rscpMinDbm: number };
   /** Travel Time Index peak periods: local clock windows on weekdays (TTI_PEAK_WINDOWS) */
   ttiPeakWindows: readonly ClockWindow[];
   /** Drinking water compliance: free chlorine range mg/L, turbidity max NTU, pH range */
@@ -152,6 +157,7 @@ export const DEFAULT_KPI_SETTINGS: KpiSettings = {
   closeGraceDays: 5,
   noiseThresholdDb: 55,
   emfLimitVm: 28,
+  broadband: { rsrpMinDbm: -110, rscpMinDbm: -100 },
   ttiPeakWindows: [
     { startMin: 7 * 60, endMin: 9 * 60 },
     { startMin: 16 * 60 + 30, endMin: 18 * 60 + 30 },

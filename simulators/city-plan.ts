@@ -46,6 +46,7 @@ const KIND_WEIGHTS: Readonly<Record<string, number>> = {
   'drainage-sensor': 2,
   'wifi-hotspot': 2,
   'emergency-dispatch': 1,
+  'broadband-probe': 2,
 };
 
 /** Attributes a kind needs (required ones always), with plausible values. */
@@ -85,6 +86,8 @@ function attributesFor(kind: string, rng: Prng, index: number): Record<string, A
       return { venue: rng.pick(['square', 'park', 'library', 'station', 'market']) };
     case 'emergency-dispatch':
       return { service: rng.pick(['ambulance', 'fire', 'police']) };
+    case 'broadband-probe':
+      return { operator: rng.pick(['operator A', 'operator B']) };
     case 'weighbridge':
       // Where a mid-size European city's waste goes: mostly recycled or incinerated, some landfilled.
       return { disposalMethod: rng.pick(['recycling', 'recycling', 'incineration', 'landfill', 'other']) };

@@ -24,6 +24,7 @@ import { travelTimeIndex } from './travel-time-index.ts';
 import { waterConsumption } from './water-consumption.ts';
 import { waterSupplyIctMonitoring } from './water-supply-ict-monitoring.ts';
 import { waterSupplyLoss } from './water-supply-loss.ts';
+import { wirelessBroadbandCoverage } from './wireless-broadband-coverage.ts';
 
 /** Every KPI citymetrics computes, one formula per KPI code (catalogue `obtained` other than 'manual'). */
 export const FORMULAS: readonly KpiFormula[] = Object.freeze([
@@ -52,6 +53,7 @@ export const FORMULAS: readonly KpiFormula[] = Object.freeze([
   drainageIctMonitoring,
   publicWifi,
   emergencyResponseTime,
+  wirelessBroadbandCoverage,
 ]);
 
 const byCode = new Map(FORMULAS.map((f) => [f.code, f]));

@@ -5,7 +5,7 @@ import { buildingEnergyMeter } from './building.ts';
 import { electricityFeederMeter, electricitySmartMeter, renewableGenerationMeter } from './electricity.ts';
 import { emfProbe } from './emf.ts';
 import { heatMeter } from './heat.ts';
-import { wifiHotspot } from './ict.ts';
+import { broadbandProbe, wifiHotspot } from './ict.ts';
 import { LocalTimeSource, type ValueModel } from './model-context.ts';
 import { noiseMonitor } from './noise.ts';
 import { emergencyDispatch } from './safety.ts';
@@ -37,6 +37,7 @@ export const valueModels: Readonly<Record<string, ValueModel>> = Object.freeze({
   'drainage-sensor': drainageSensor,
   'wifi-hotspot': wifiHotspot,
   'emergency-dispatch': emergencyDispatch,
+  'broadband-probe': broadbandProbe,
 });
 
 /** Kinds whose devices can lose supply and report outage_start / restore events. */
