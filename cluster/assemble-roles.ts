@@ -165,6 +165,10 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
   let stopping: Promise<void> | null = null;
   let started = false;
 
+  // An edge alone serves from its in-memory registry and logs to JetStream: PostgreSQL gone, it keeps
+  // authenticating and acknowledging (it misses registry changes until the feed is back, then re-reads
+  // everything), so haproxy must not take it out of service. Any other role needs PostgreSQL to work.
+  const degradable: ReadonlySet<string> = new Set(roles.every((r) => r === 'edge') ? ['postgres'] : []);
   const readiness = (): RoleReadiness => {
     const checks: Record<string, boolean> = {
       listening: started,
@@ -178,12 +182,14 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
     const writerHealth = writer?.health();
     if (writerHealth !== undefined) checks.writer = writerHealth.ok;
     if (kpi !== null) checks.kpiLock = kpi.leadership.connected;
-    const failing = Object.keys(checks).filter((k) => !checks[k]);
+    const failing = Object.keys(checks).filter((k) => !checks[k] && !degradable.has(k));
+    const degraded = Object.keys(checks).filter((k) => !checks[k] && degradable.has(k));
     return {
       ready: failing.length === 0,
       roles,
       checks,
       failing,
+      ...(degraded.length > 0 ? { degraded } : {}),
       ...(kpi !== null ? { kpi: { state: kpi.leadership.state, detail: kpi.leadership.detail } } : {}),
       ...(writerHealth !== undefined ? { writer: writerHealth } : {}),
       ...(gateway !== null && sink !== null

@@ -4,6 +4,7 @@ import type { Config } from '../core/config.ts';
 import { roleList } from '../core/config-cluster.ts';
 import { CityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { handlePoolErrors } from '../core/pg-pool-errors.ts';
 
 /** How long the first connection to NATS or PostgreSQL may take before the start fails (ms). */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -99,7 +100,8 @@ export async function openPgProbe(url: string, logger: Logger): Promise<PgProbe>
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     application_name: 'citymetrics-probe',
   });
-  pool.on('error', () => {});
+  // Its failures are what it reports through ok(); a lost connection is simply asked again.
+  handlePoolErrors(pool, () => {});
   try {
     await pool.query('SELECT 1');
   } catch (err) {

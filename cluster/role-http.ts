@@ -7,6 +7,8 @@ export interface RoleReadiness {
   roles: string[];
   checks: Record<string, boolean>;
   failing: string[];
+  /** Checks that fail without making the process unready (an edge without PostgreSQL serves from cache). */
+  degraded?: string[];
   /** Present with the kpi role: only the leader computes and closes months. */
   kpi?: { state: 'leader' | 'standby' | 'stopped'; detail: string | null };
   writer?: unknown;

@@ -10,6 +10,7 @@ import {
   pgDatabaseOf,
   pgNumberTypes,
 } from '../core/pg-component-schema.ts';
+import { handlePoolErrors } from '../core/pg-pool-errors.ts';
 import type { AttributeValue, DeviceRecord, DeviceStatus } from '../core/ports/device-directory.ts';
 import type {
   DeviceLifeChange,
@@ -141,7 +142,7 @@ export class PostgresRegistryStore implements RegistryPersistence {
     database: string,
   ) {
     this.location = `postgres:${database}`;
-    pool.on('error', (err) => this.log.warn({ err: err.message }, 'PostgreSQL idle connection lost'));
+    handlePoolErrors(pool, (err) => this.log.warn({ err: err.message }, 'PostgreSQL connection lost'));
   }
 
   /**

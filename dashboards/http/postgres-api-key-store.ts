@@ -10,6 +10,7 @@ import {
   pgDatabaseOf,
   pgNumberTypes,
 } from '../../core/pg-component-schema.ts';
+import { handlePoolErrors } from '../../core/pg-pool-errors.ts';
 import type { ApiKeyPersistence, ApiKeyRow, RevokeOutcome } from '../../core/ports/api-key-persistence.ts';
 
 export const PG_ACCESS_SCHEMA_VERSION = 1;
@@ -81,7 +82,7 @@ export class PostgresApiKeyStore implements ApiKeyPersistence {
     database: string,
   ) {
     this.location = `postgres:${database}`;
-    pool.on('error', (err) => this.log.warn({ err: err.message }, 'PostgreSQL idle connection lost'));
+    handlePoolErrors(pool, (err) => this.log.warn({ err: err.message }, 'PostgreSQL connection lost'));
   }
 
   /** Connects, creates or checks the schema (STORE_CORRUPT for another version), starts the change feed. */

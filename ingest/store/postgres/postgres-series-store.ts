@@ -2,6 +2,7 @@ import pg from 'pg';
 import { type Clock, systemClock } from '../../../core/clock.ts';
 import { CityError } from '../../../core/errors.ts';
 import type { Logger } from '../../../core/logger.ts';
+import { handlePoolErrors } from '../../../core/pg-pool-errors.ts';
 import type {
   Bucket,
   DeviceAggregateQuery,
@@ -77,7 +78,11 @@ export class PostgresSeriesStore implements SeriesStore {
     private readonly clock: Clock,
   ) {
     this.writes = new SerialWrites('PostgreSQL', opts.maxPendingPoints ?? 100_000);
-    pool.on('error', (err) => this.failed(err, 'idle connection lost'));
+  }
+
+  /** A connection of the pool failed (the server went away): said once, the next write retries. */
+  connectionLost(err: Error): void {
+    this.failed(err, 'connection lost');
   }
 
   /**
@@ -93,9 +98,9 @@ export class PostgresSeriesStore implements SeriesStore {
       application_name: 'citymetrics',
       types,
     });
-    // Until the store exists, an idle connection's failure has nobody to tell; open() reports its own.
-    const early = () => undefined;
-    pool.on('error', early);
+    // Until the store exists, a connection's failure has nobody to tell; open() reports its own.
+    let store: PostgresSeriesStore | null = null;
+    handlePoolErrors(pool, (err) => store?.connectionLost(err));
     try {
       const client = await pool.connect();
       try {
@@ -112,8 +117,8 @@ export class PostgresSeriesStore implements SeriesStore {
           day: horizon('day'),
         };
         const log = opts.logger.child({ component: 'series-store', store: 'postgres' });
-        pool.off('error', early);
-        return new PostgresSeriesStore(pool, opts, horizons, log, opts.clock ?? systemClock);
+        store = new PostgresSeriesStore(pool, opts, horizons, log, opts.clock ?? systemClock);
+        return store;
       } finally {
         client.release();
       }
