@@ -111,6 +111,9 @@ async function seedCityFigures(
     ['waterSupplyZonesTotal', Math.max(1, count('water-inflow-meter') + 1), 'zones'],
     ['publicBuildingFloorAreaM2', 120_000, 'm²'],
     ['drainageNetworkKm', Math.max(1, Math.round(drainageKm * 6)), 'km'],
+    // A European grid mix and a gas-fired heat network, in kg CO2e per kWh delivered.
+    ['emissionFactorElectricity', 0.25, 'kg CO2e/kWh'],
+    ['emissionFactorHeat', 0.2, 'kg CO2e/kWh'],
   ];
   await service.enterValues(
     inputs.map(([code, value, unit]) => ({

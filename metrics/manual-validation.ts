@@ -49,6 +49,16 @@ export const FORMULA_INPUTS: Readonly<
     description: 'length of the drainage / storm-water network (sewers and storm drains)',
     codes: ['EC: ICT: D: 1A'],
   },
+  emissionFactorElectricity: {
+    unit: 'kg CO2e/kWh',
+    description: 'grid electricity emission factor (location-based), with its source',
+    codes: ['EN: EN: AQ: 2C'],
+  },
+  emissionFactorHeat: {
+    unit: 'kg CO2e/kWh',
+    description: 'emission factor of the district heat delivered, with its source',
+    codes: ['EN: EN: AQ: 2C'],
+  },
   publicBuildingFloorAreaM2: {
     unit: 'm²',
     description: 'floor area of all public buildings',

@@ -54,7 +54,7 @@ describe('KPI catalogue', () => {
     expect(cat.get('SC: SH: SI: 3C')?.obtained).toBe('manual');
     expect(cat.get('EN: EN: AQ: 1C')?.dataPoints).toEqual(['PM2.5', 'PM10', 'NO2', 'SO2', 'O3']);
     expect(cat.get('EN: EN: AQ: 1C')?.unit).toBe('µg/m³');
-    expect(listKpis({ obtained: 'sensor' }).length + listKpis({ obtained: 'mixed' }).length).toBe(26);
+    expect(listKpis({ obtained: 'sensor' }).length + listKpis({ obtained: 'mixed' }).length).toBe(27);
     expect(listKpis({ dimension: 'Environment', level: 'core' }).every((k) => k.code.startsWith('EN:'))).toBe(
       true,
     );

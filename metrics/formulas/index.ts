@@ -8,6 +8,7 @@ import { electricityConsumption } from './electricity-consumption.ts';
 import { electricitySupplyIctMonitoring } from './electricity-supply-ict-monitoring.ts';
 import { emergencyResponseTime } from './emergency-response-time.ts';
 import { emfExposure } from './emf-exposure.ts';
+import { ghgEmissions } from './ghg-emissions.ts';
 import { intersectionControl } from './intersection-control.ts';
 import { noiseExposure } from './noise-exposure.ts';
 import { outageFrequency } from './outage-frequency.ts';
@@ -54,6 +55,7 @@ export const FORMULAS: readonly KpiFormula[] = Object.freeze([
   publicWifi,
   emergencyResponseTime,
   wirelessBroadbandCoverage,
+  ghgEmissions,
 ]);
 
 const byCode = new Map(FORMULAS.map((f) => [f.code, f]));

@@ -47,7 +47,7 @@ describe('KPI API', () => {
     expect(all.body.items[0]!.current['month-to-date']?.period).toBe('2026-04-mtd');
     const manual = await t.api<{ items: Item[] }>('GET', '/api/kpis?obtained=manual');
     expect(manual.body.items.every((k) => k.obtained === 'manual')).toBe(true);
-    expect(manual.body.items).toHaveLength(65);
+    expect(manual.body.items).toHaveLength(64);
     const bad = await t.api<{ error: { code: string } }>('GET', '/api/kpis/XX-YY-1C');
     expect(bad.body.error.code).toBe('METRICS_UNKNOWN_KPI');
   });
