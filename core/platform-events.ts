@@ -57,7 +57,7 @@ export interface KpiRevised {
   oldValue: number | null;
   newValue: number | null;
   cause: string;
-  /** what changed, specifically (metrics RestatementCause: late-data, revision, manual-input, city-profile, target) */
+  /** what changed, specifically (metrics RestatementCause: late-data, revision, manual-input, city-profile, target, device-life) */
   causes: ReadonlyArray<{ kind: string }>;
 }
 

@@ -41,6 +41,8 @@ export interface Kpis {
   kpiStore: KpiStore;
   /** Starts listening to ingest, computes the running values once, starts the month-close scheduler. */
   start(): Promise<void>;
+  /** Resolves once the restatements of device interval changes so far are done. */
+  lifeChangesSettled(): Promise<void>;
   /** Stops the scheduler and the engine, then closes kpi.db. */
   close(): Promise<void>;
 }
@@ -114,6 +116,8 @@ export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
     clock,
     logger,
   });
+  let lifeChanges: Promise<void> = Promise.resolve();
+  let unwatchLife: (() => void) | undefined;
   let closed: Promise<void> | null = null;
   return {
     service,
@@ -122,12 +126,26 @@ export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
     kpiStore,
     async start() {
       engine.start();
+      // One change after another, so that the restatements of two quick changes come in their order.
+      unwatchLife = deps.devices.onLifeChanged?.((change) => {
+        lifeChanges = lifeChanges
+          .then(() => service.deviceLifeChanged(change))
+          .catch((err: unknown) =>
+            logger.error(
+              { err, deviceId: change.deviceId },
+              'restatement after a device interval change failed',
+            ),
+          );
+      });
       await engine.computeAll();
       monthClose.start();
       void monthClose.tick().catch((err: unknown) => logger.error({ err }, 'month close failed'));
     },
+    lifeChangesSettled: () => lifeChanges,
     close() {
       closed ??= (async () => {
+        unwatchLife?.();
+        await lifeChanges;
         await monthClose.stop();
         await engine.stop();
         kpiStore.close();

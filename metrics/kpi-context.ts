@@ -13,6 +13,15 @@ export interface DeviceSource {
   all?(): DeviceRecord[];
   get(id: string): DeviceRecord | undefined;
   kind(kindId: string): DeviceKind | undefined;
+  /** Called when a device's installed interval changed (the registry's): closed months are restated. */
+  onLifeChanged?(
+    listener: (change: {
+      deviceId: string;
+      kind: string;
+      before: { installedAt: number; removedAt: number | null };
+      after: { installedAt: number; removedAt: number | null };
+    }) => void,
+  ): () => void;
 }
 
 export interface EventSource {

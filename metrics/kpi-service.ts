@@ -13,7 +13,7 @@ import {
 import type { ConsistencyFinding } from './exports/index.ts';
 import { consistencyReport, toCsv, toJson, toXlsx } from './exports/index.ts';
 import { parseManualSheetOffThread } from './exports/parse-sheet-off-thread.ts';
-import { FORMULAS } from './formulas/index.ts';
+import { FORMULAS, formulasForKind } from './formulas/index.ts';
 import { CURRENT_KINDS, type CurrentKind, type KpiEngine } from './kpi-engine.ts';
 import type { KpiStore, ManualValueRecord } from './kpi-store.ts';
 import type { Lineage } from './kpi-types.ts';
@@ -287,6 +287,36 @@ export class KpiService {
       for (const p of kpiStore.closedPeriods()) await monthClose.restate(p, new Set([def.code]), causes);
     await engine.flush();
     return view;
+  }
+
+  /**
+   * A device's installed interval changed: the KPIs fed by its kind are recomputed, and the closed months
+   * from the earliest instant the change moved on are restated (cause `device-life`), since their device
+   * sets and owed readings changed. An unchanged month makes no version.
+   */
+  async deviceLifeChanged(change: {
+    deviceId: string;
+    kind: string;
+    before: { installedAt: number; removedAt: number | null };
+    after: { installedAt: number; removedAt: number | null };
+  }): Promise<void> {
+    const { before, after } = change;
+    const moved: number[] = [];
+    if (before.installedAt !== after.installedAt) moved.push(before.installedAt, after.installedAt);
+    if (before.removedAt !== after.removedAt)
+      for (const t of [before.removedAt, after.removedAt]) if (t !== null) moved.push(t);
+    if (moved.length === 0) return;
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    const cause: RestatementCause = {
+      kind: 'device-life',
+      device: change.deviceId,
+      oldInstalledAt: iso(before.installedAt)!,
+      newInstalledAt: iso(after.installedAt)!,
+      oldRemovedAt: iso(before.removedAt),
+      newRemovedAt: iso(after.removedAt),
+    };
+    const label = this.deps.monthClose.monthLabel(Math.min(...moved));
+    await this.afterChange([{ label, cause }], new Set(formulasForKind(change.kind).map((f) => f.code)));
   }
 
   rollup(label: string): Promise<RollupView> {

@@ -209,6 +209,35 @@ describe('restatement causes', () => {
     );
   });
 
+  it('device life: a closed month is restated when a device interval it holds changes, old and new named', async () => {
+    const { device } = await registry.provision({ kind: 'water-smart-meter', district: 'centre' });
+    // February in Paris: 28 days of 96 quarter hours, 0.01 m³ each
+    await send(points(device.id, 'water-smart-meter', 'volume', FEB_1, Array(28 * 96).fill(0.01), 15 * MIN));
+    await kpis.service.updateProfile({ population: 1000, effectiveFrom: '2026-01-01' }, analyst);
+    await closeFebruary();
+    const before = kpis.kpiStore.latestRollup('2026-02')!.entries.find((e) => e.code === WATER)!.value!;
+    expect(before).toBeCloseTo(0.96, 9); // 28 × 96 × 0.01 m³ × 1000 L ÷ 1000 ÷ 28 days
+    // Removed at 15 February 00:00 in Paris: the 14 days before count, 14 × 96 × 0.01 m³.
+    const removedAt = Date.parse('2026-02-14T23:00:00Z');
+    await registry.update(device.id, { removedAt }, { by: 'ops (k9)' });
+    await kpis.lifeChangesSettled();
+    const cause = {
+      kind: 'device-life',
+      device: device.id,
+      oldInstalledAt: new Date(FEB_1).toISOString(),
+      newInstalledAt: new Date(FEB_1).toISOString(),
+      oldRemovedAt: null,
+      newRemovedAt: '2026-02-14T23:00:00.000Z',
+    };
+    const row = kpis.kpiStore.restatements('2026-02').find((r) => r.code === WATER);
+    expect(row).toMatchObject({ causes: [cause], version: 2 });
+    expect(row!.newValue).toBeCloseTo((14 * 96 * 0.01 * 1000) / 1000 / 28, 9); // 0.48
+    expect(row!.cause).toBe(
+      `device ${device.id} installed interval changed: [2026-01-31T23:00:00.000Z, open) → [2026-01-31T23:00:00.000Z, 2026-02-14T23:00:00.000Z)`,
+    );
+    expect(revised.filter((e) => e.code === WATER).map((e) => e.causes)).toEqual([[cause]]);
+  });
+
   it('target: a closed month is re-scored in a new version, the old and new target named', async () => {
     await kpis.service.setTarget(ICT, { value: 100, source: 'city plan 2025' }, analyst);
     await kpis.service.enterValues(

@@ -65,6 +65,16 @@ export type RestatementCause =
       dataPoint: string | null;
       oldTarget: number | null;
       newTarget: number | null;
+    }
+  | {
+      /** a device's installed interval changed: the device sets of the periods it reaches changed */
+      kind: 'device-life';
+      device: string;
+      /** ISO instants; removedAt null while installed */
+      oldInstalledAt: string;
+      newInstalledAt: string;
+      oldRemovedAt: string | null;
+      newRemovedAt: string | null;
     };
 
 /** Devices named in a cause at most (the count is always exact). */
@@ -89,6 +99,8 @@ function describeCause(c: RestatementCause): string {
       return `city profile changed: ${c.field} ${nr(c.oldValue)} → ${nr(c.newValue)} from ${c.effectiveFrom}`;
     case 'target':
       return `target changed: ${c.code}${c.dataPoint ? ` (${c.dataPoint})` : ''} ${nr(c.oldTarget)} → ${nr(c.newTarget)}`;
+    case 'device-life':
+      return `device ${c.device} installed interval changed: [${c.oldInstalledAt}, ${c.oldRemovedAt ?? 'open'}) → [${c.newInstalledAt}, ${c.newRemovedAt ?? 'open'})`;
   }
 }
 

@@ -144,7 +144,7 @@ export const rollupSchema = z
 
 export const restatementCauseSchema = z
   .looseObject({
-    kind: z.enum(['late-data', 'revision', 'manual-input', 'city-profile', 'target']),
+    kind: z.enum(['late-data', 'revision', 'manual-input', 'city-profile', 'target', 'device-life']),
   })
   .meta({
     id: 'RestatementCause',
