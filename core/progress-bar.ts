@@ -37,7 +37,9 @@ export function progressBar(format: string, stream: NodeJS.WriteStream = process
     format,
     hideCursor: tty,
     noTTYOutput: !tty,
-    clearOnComplete: false,
+    // On a terminal the last state stays and the bar ends its line; off one every state already ended its
+    // line, and "clearing" (a no-op there) keeps a blank line out of the output.
+    clearOnComplete: !tty,
     barCompleteChar: '=',
     barIncompleteChar: ' ',
   });
@@ -54,8 +56,6 @@ export function progressBar(format: string, stream: NodeJS.WriteStream = process
       if (!running) return;
       running = false;
       bar.stop();
-      // On a terminal the bar leaves the cursor at its end: the next output starts on its own line.
-      if (tty) stream.write('\n');
     },
   };
 }
