@@ -149,6 +149,35 @@ describe('value models', () => {
   });
 });
 
+describe('value models of waste, drainage, ICT and safety kinds', () => {
+  it('weighbridges weigh nothing when closed, hotspots are busier at lunch than before dawn', () => {
+    expect(fleetMean('weighbridge', 'tonnage', at('2026-03-15T10:00'))).toBe(0); // a Sunday
+    expect(fleetMean('weighbridge', 'tonnage', at('2026-03-10T22:00'))).toBe(0);
+    expect(fleetMean('weighbridge', 'tonnage', at('2026-03-10T10:00'))).toBeGreaterThan(0);
+    expect(fleetMean('wifi-hotspot', 'clients', at('2026-03-10T13:00'))).toBeGreaterThan(
+      5 * fleetMean('wifi-hotspot', 'clients', at('2026-03-10T04:00')),
+    );
+  });
+
+  it('drainage flow rises on storm days; a probe site without 3G reports the RSCP floor', () => {
+    const days = Array.from({ length: 60 }, (_, d) => at('2026-03-01T12:00') + d * 86_400_000);
+    const flows = days.map((ts) => fleetMean('drainage-sensor', 'flow', ts, 10));
+    expect(Math.max(...flows)).toBeGreaterThan(2 * Math.min(...flows));
+    let floor = 0;
+    for (let d = 0; d < 50; d++) {
+      const v = gen.generate({
+        kind: 'broadband-probe',
+        seed: deviceSeed(3, `p${d}`),
+        ts: at('2026-03-10T12:00'),
+        intervalSec: 900,
+      });
+      if (v.rscp === -140) floor++;
+    }
+    expect(floor).toBeGreaterThan(0);
+    expect(floor).toBeLessThan(25);
+  });
+});
+
 describe('prng', () => {
   it('repeats for a seed and spreads uniformly', () => {
     const a = mulberry32(hashString('seed'));
