@@ -49,6 +49,8 @@ export interface DeviceJson {
   status: string;
   online: boolean;
   createdAt: string;
+  installedAt: string;
+  removedAt: string | null;
   lastSeenAt: string | null;
 }
 
@@ -59,6 +61,8 @@ export interface ProvisionBody {
   location?: { lat: number; lon: number };
   attributes?: Record<string, string | number | boolean>;
   devEui?: string;
+  /** ISO; default the provisioning time */
+  installedAt?: string;
 }
 
 export interface ApiKeyJson {

@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type ApiOptions, apiClientFor, printJson, withApiOptions } from '../core/cli-options.ts';
 import { CityError } from '../core/errors.ts';
 import { deviceKinds } from './kinds.ts';
+import { registerLifeCommands } from './life-command.ts';
 
 /**
  * `citymetrics devices ...`: provisioning from the command line. It goes through the REST API of a running
@@ -43,6 +44,7 @@ export function registerDeviceCommands(program: Command): void {
     .option('--lat <deg>', 'latitude', number)
     .option('--lon <deg>', 'longitude', number)
     .option('--attr <name=value>', 'asset attribute, repeatable (e.g. segmentLengthKm=1.2)', parseAttribute)
+    .option('--installed-at <iso>', 'start of the installed interval (default now; earlier to back-fill)')
     .action(
       async (
         o: ApiOptions & {
@@ -52,6 +54,7 @@ export function registerDeviceCommands(program: Command): void {
           lat?: number;
           lon?: number;
           attr?: Record<string, string | number | boolean>;
+          installedAt?: string;
         },
       ) => {
         printJson(
@@ -61,10 +64,13 @@ export function registerDeviceCommands(program: Command): void {
             ...(o.name ? { name: o.name } : {}),
             ...(o.lat !== undefined && o.lon !== undefined ? { location: { lat: o.lat, lon: o.lon } } : {}),
             ...(o.attr ? { attributes: o.attr } : {}),
+            ...(o.installedAt ? { installedAt: o.installedAt } : {}),
           }),
         );
       },
     );
+
+  registerLifeCommands(devices, withApi);
 
   withApi(devices.command('list'))
     .description('list devices with online state and last seen')
