@@ -46,6 +46,10 @@ describe('completeness', () => {
     expect(valueCompleteness([], 1, 'sensor')).toBeNull();
     expect(valueCompleteness([], 1, 'mixed')).toBe(1);
     expect(valueCompleteness([dev(24), dev(0)], 0.5, 'sensor')).toBe(0.5);
+    // a registry KPI of kinds no device has: no value, nothing to count from, so nothing expected
+    expect(valueCompleteness([], 1, 'registry', false)).toBeNull();
+    expect(valueCompleteness([], 1, 'registry', true)).toBe(1);
+    expect(valueCompleteness([], null, 'mixed')).toBeNull();
   });
 
   it('per KPI: an over-reporting device cannot hide a silent one', () => {

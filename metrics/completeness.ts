@@ -57,17 +57,21 @@ export function kpiCompleteness(series: readonly SeriesCount[]): number {
  * scope `device`):
  * - series counted but no reading owed by any (devices installed after the period or removed before
  *   it, a period before any device): null, nothing was expected;
- * - no series at all: null for a KPI obtained from sensors (no device to read), else the formula's figure
- *   (a value resting on registry counts and manual inputs only, where readings are not the measure);
+ * - no series at all: null for a KPI obtained from sensors (no device to read) or with no value (nothing
+ *   to count from), else the formula's figure (a value resting on registry counts and manual inputs only,
+ *   where readings are not the measure);
  * - otherwise the formula's completeness.
  */
 export function valueCompleteness(
   series: readonly Pick<SeriesUse, 'scope' | 'expected'>[],
   formulaCompleteness: number | null,
   obtained: 'sensor' | 'registry' | 'manual' | 'mixed',
+  hasValue = true,
 ): number | null {
   if (formulaCompleteness === null) return null;
   const counted = series.filter((s) => s.scope === 'device');
+  // No device series and no value: nothing to count from (a registry KPI of kinds no device has).
+  if (counted.length === 0 && !hasValue) return null;
   if (counted.length === 0) return obtained === 'sensor' ? null : formulaCompleteness;
   const expected = counted.reduce((n, s) => n + Math.max(0, s.expected), 0);
   return expected <= 0 ? null : formulaCompleteness;

@@ -67,7 +67,7 @@ async function computeValue(
     const { provisional: _formulaView, ...r } = await formula.compute(ctx, period);
     computed = {
       ...r,
-      completeness: valueCompleteness(r.lineage.series, r.completeness, def.obtained),
+      completeness: valueCompleteness(r.lineage.series, r.completeness, def.obtained, r.value !== null),
       computedAt,
     };
   } catch (err) {

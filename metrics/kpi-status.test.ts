@@ -38,6 +38,17 @@ describe('kpiStatus', () => {
     );
   });
 
+  it('no value ("NR") is never final, however complete and closed', () => {
+    // every reading in, but an input missing (the population of a per-capita KPI)
+    expect(kpiStatus({ period: march, completeness: 1, hasValue: false }, rule, APRIL_6, true)).toBe(
+      'provisional',
+    );
+    expect(kpiStatus({ period: march, completeness: 0.5, hasValue: false }, rule, APRIL_6)).toBe(
+      'provisional',
+    );
+    expect(kpiStatus({ period: march, completeness: 0.95, hasValue: true }, rule, APRIL_6)).toBe('final');
+  });
+
   it('a running period is provisional however complete; a carried-forward input too', () => {
     const mtd = monthToDate(calendar, Date.parse('2026-03-15T12:00:00Z'));
     expect(kpiStatus({ period: mtd, completeness: 1 }, rule, APRIL_6 * 2, true)).toBe('provisional');

@@ -60,6 +60,8 @@ export function kpiStatus(
   frozen = false,
 ): KpiStatus {
   if (value.completeness === null) return value.hasValue === true ? 'provisional' : 'no-data-expected';
+  // No value ("NR") is never final: readings or an input (the population, say) are still missing.
+  if (value.hasValue === false) return 'provisional';
   if (!isClosed(rule, value.period, now, frozen)) return 'provisional';
   if (value.inputsProvisional === true) return 'provisional';
   return value.completeness >= rule.captureThreshold ? 'final' : 'provisional';

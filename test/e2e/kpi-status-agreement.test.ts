@@ -65,6 +65,10 @@ describe('KPI status agreement across surfaces', () => {
         ts: from + i * MIN,
         value: 60,
       }));
+    // The population Noise Exposure is a share of: without it the value is NR, which is never final.
+    expect(
+      (await t.api('PUT', '/api/city-profile', { population: 1_000, effectiveFrom: '2020-01-01' })).status,
+    ).toBe(200);
     clock.set(NOW);
     await t.platform.store.write([
       ...series(INSTALLED, 240),
