@@ -64,6 +64,9 @@ function startDemo(cluster: LocalCluster, cliCommand: string[], dir: string, dev
       cluster.info.adminToken,
       '--devices',
       String(devices),
+      // as `npm run demo`: thirty times the kinds' real intervals, so the page moves at once
+      '--speed',
+      '30',
       // kept with the cluster, so a second run reuses the same simulated devices
       '--fleet',
       join(dir, 'simulator-fleet.json'),
