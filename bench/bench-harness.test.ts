@@ -1,5 +1,9 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
+import { describeDisk, probeDisk } from './disk-probe.ts';
 import { LatencyHistogram } from './histogram.ts';
 import { encodePublish, encodeTopic, type Incoming, PacketReader } from './mqtt-wire.ts';
 import { buildPayload, sendTimeOf, valuePool } from './payload.ts';
@@ -157,5 +161,21 @@ describe('histogram and window counter', () => {
     const r = c.report();
     expect(r).toMatchObject({ totalMessages: 5, messages: 3, onTime: 2, values: 15 });
     expect(LatencyHistogram.fromWire(r.latency).count).toBe(3);
+  });
+});
+
+describe('disk probe', () => {
+  it('reports fsync and write figures for the directory and leaves nothing behind', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-disk-'));
+    try {
+      const d = probeDisk(dir, { fsyncs: 3, writeMib: 1 });
+      expect(d.fsyncs).toBe(3);
+      expect(d.fsyncP99Us).toBeGreaterThanOrEqual(d.fsyncP50Us);
+      expect(Number.isFinite(d.writeMBps) && d.writeMBps > 0).toBe(true);
+      expect(describeDisk(d)).toContain(dir);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { ConnectionsResult } from './connections.ts';
+import { type DiskProbe, describeDisk } from './disk-probe.ts';
 import type { PeriodsResult } from './periods.ts';
 import type { ThroughputResult } from './throughput.ts';
 
@@ -9,6 +10,8 @@ export interface Machine {
   node: string;
   platform: string;
   command: string;
+  /** the data directory's disk, measured at start (absent in results from before it was measured) */
+  disk?: DiskProbe;
 }
 
 export interface BenchResults {
@@ -137,6 +140,7 @@ export function renderMarkdown(res: BenchResults): string {
     `Machine: ${m.cpus} cores (${m.cpuModel}), ${m.memoryGb.toFixed(1)} GB RAM, Node ${m.node}, ${m.platform}. ` +
       `Command: \`${m.command}\`. Took ${res.durationSec.toFixed(0)} s.`,
   );
+  if (m.disk !== undefined) out.push(`Disk: ${describeDisk(m.disk)}.`);
   out.push(
     `Load: ${res.settings.devices} publishing connections (raw MQTT over loopback, one child process), ` +
       `${res.settings.payloadBytes}-byte air-quality readings of ${res.settings.valuesPerReading} values, seed ${res.settings.seed}; ` +

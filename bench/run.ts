@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type ConnectionsResult, openFileLimit, runConnections } from './connections.ts';
+import { describeDisk, probeDisk } from './disk-probe.ts';
 import { forkChild } from './ipc.ts';
 import type { DeviceLogin } from './load-generator.ts';
 import { buildPayload, DEFAULT_SEED, VALUES_PER_READING, valuePool } from './payload.ts';
@@ -80,9 +81,11 @@ async function main(): Promise<void> {
     platform: `${process.platform} ${process.arch}`,
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
   };
+  const disk = probeDisk(workDir, quick ? { fsyncs: 50, writeMib: 16 } : { fsyncs: 200, writeMib: 128 });
   log(
     `citymetrics bench (${quick ? 'quick' : 'full'}): ${machine.cpus} cores, ${machine.memoryGb.toFixed(1)} GB, Node ${machine.node}`,
   );
+  log(describeDisk(disk));
   log(SUSTAINED_DEFINITION);
 
   // Two registries: the throughput scenarios see a city of exactly the publishing devices; the connection
@@ -158,7 +161,7 @@ async function main(): Promise<void> {
     startedAt: new Date(started).toISOString(),
     durationSec: (Date.now() - started) / 1000,
     mode: quick ? 'quick' : 'full',
-    machine,
+    machine: { ...machine, disk },
     settings: {
       ...settings,
       workDir: undefined,
