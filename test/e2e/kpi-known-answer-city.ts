@@ -26,7 +26,8 @@ export interface Reading {
 
 export interface DeviceEvent {
   ts: number;
-  type: 'outage_start' | 'restore';
+  type: 'outage_start' | 'restore' | 'incident_call' | 'incident_arrival' | 'incident_cancel';
+  data?: { incident: string };
 }
 
 export interface GeneratedCity {
@@ -67,6 +68,9 @@ export const CITY_FACTS = {
     waterMetersTotal: { value: 5, unit: 'meters' },
     waterSupplyZonesTotal: { value: 2, unit: 'zones' },
     publicBuildingFloorAreaM2: { value: 8000, unit: 'm²' },
+    drainageNetworkKm: { value: 30, unit: 'km' },
+    emissionFactorElectricity: { value: 0.3, unit: 'kg CO2e/kWh' },
+    emissionFactorHeat: { value: 0.2, unit: 'kg CO2e/kWh' },
   },
 } as const;
 
@@ -244,6 +248,68 @@ export const DEVICE_SPECS: DeviceSpec[] = [
     intervalSec: 900,
     values: (_i, _ts, r) => ({ energy: round3(8 + 12 * r()) }),
   },
+  {
+    key: 'wb-landfill',
+    kind: 'weighbridge',
+    district: 'north',
+    attributes: { disposalMethod: 'landfill' },
+    intervalSec: 3600,
+    values: (_i, ts, r) => ({ tonnage: hourOfDay(ts) >= 6 && hourOfDay(ts) < 18 ? round3(1 + 4 * r()) : 0 }),
+  },
+  {
+    key: 'wb-recycling',
+    kind: 'weighbridge',
+    district: 'centre',
+    attributes: { disposalMethod: 'recycling' },
+    intervalSec: 3600,
+    values: (_i, _ts, r) => ({ tonnage: round3(0.5 + 2 * r()) }),
+  },
+  ...[1, 2].map(
+    (n): DeviceSpec => ({
+      key: `drain${n}`,
+      kind: 'drainage-sensor',
+      district: 'centre',
+      // a level and a flow sensor on one 1.5 km reach: its km count once
+      attributes: { segmentLengthKm: 1.5, reachId: 'R1' },
+      intervalSec: 300,
+      values: (_i, _ts, r): Record<string, number> =>
+        n === 1 ? { level: round3(0.2 + 0.3 * r()) } : { flow: round3(20 + 60 * r()) },
+    }),
+  ),
+  ...[1, 2].map(
+    (n): DeviceSpec => ({
+      key: `wifi${n}`,
+      kind: 'wifi-hotspot',
+      district: n === 1 ? 'centre' : 'north',
+      attributes: { venue: n === 1 ? 'square' : 'library' },
+      intervalSec: 300,
+      values: (_i, _ts, r) => ({ clients: Math.floor(30 * r()) }),
+    }),
+  ),
+  {
+    key: 'probe-good',
+    kind: 'broadband-probe',
+    district: 'centre',
+    attributes: {},
+    intervalSec: 900,
+    values: (_i, _ts, r) => ({ samples: 90, rsrp: round3(-95 + 10 * r()), rscp: round3(-97 + 5 * r()) }),
+  },
+  {
+    key: 'probe-edge',
+    kind: 'broadband-probe',
+    district: 'north',
+    attributes: {},
+    intervalSec: 900,
+    values: (_i, _ts, r) => ({ samples: 90, rsrp: round3(-118 + 3 * r()), rscp: -140 }),
+  },
+  {
+    key: 'cad1',
+    kind: 'emergency-dispatch',
+    district: 'centre',
+    attributes: { service: 'ambulance' },
+    intervalSec: 300,
+    values: (_i, _ts, r) => ({ calls: r() < 0.02 ? 1 : 0 }),
+  },
 ];
 
 /**
@@ -305,6 +371,21 @@ export function generateCity(start: number, end: number, seed: number): Generate
   events.set('feeder2', [
     { ts: at(25, 9), type: 'outage_start' },
     { ts: at(25, 9) + 95 * 60_000, type: 'restore' },
+  ]);
+  const incident = (incident: string, type: DeviceEvent['type'], ts: number): DeviceEvent => ({
+    ts,
+    type,
+    data: { incident },
+  });
+  events.set('cad1', [
+    incident('I-1', 'incident_call', at(2, 10)),
+    incident('I-1', 'incident_arrival', at(2, 10) + 9.5 * 60_000),
+    incident('I-2', 'incident_call', at(12, 3)),
+    incident('I-2', 'incident_arrival', at(12, 3) + 14 * 60_000),
+    incident('I-3', 'incident_call', at(20, 18)),
+    incident('I-3', 'incident_arrival', at(20, 18) + 6 * 60_000),
+    incident('I-4', 'incident_call', at(27, 7)),
+    incident('I-4', 'incident_cancel', at(27, 7) + 2 * 60_000),
   ]);
   return { specs: DEVICE_SPECS, kept, batches, events, afterClose };
 }

@@ -118,8 +118,8 @@ export function expectedKpis(
   const customers: Record<string, number> = { feeder1: 500, feeder2: 300 };
   let interrupted = 0;
   let customerMinutes = 0;
-  for (const [key, evs] of city.events) {
-    const sorted = [...evs].sort((a, b) => a.ts - b.ts);
+  for (const key of ['feeder1', 'feeder2']) {
+    const sorted = [...(city.events.get(key) ?? [])].sort((a, b) => a.ts - b.ts);
     // each interruption once, in the month it began, with its whole duration; a month's SAIFI annualised
     for (let i = 0; i + 1 < sorted.length; i += 2) {
       if (sorted[i]!.ts < month.start || sorted[i]!.ts >= month.end) continue;
@@ -155,6 +155,42 @@ export function expectedKpis(
   const buildingKwh = sum(values('bem-bms', 'energy')) + sum(values('bem-plain', 'energy'));
   out.set('EN: E: E: 4A', (buildingKwh * annual) / (2000 + 3000));
   out.set('EC: I: B: 2A', (2000 / inputs.publicBuildingFloorAreaM2.value) * 100);
+
+  // EN: EN: WA: 1C tonnes by disposal method over all tonnes weighed
+  const landfill = sum(values('wb-landfill', 'tonnage'));
+  const recycled = sum(values('wb-recycling', 'tonnage'));
+  const waste: Array<[string, number]> = [
+    ['Landfill', landfill],
+    ['Burnt (open)', 0],
+    ['Incinerated', 0],
+    ['Open dump', 0],
+    ['Recycled', recycled],
+    ['Other', 0],
+  ];
+  for (const [dp, t] of waste) out.set(`EN: EN: WA: 1C|${dp}`, (t / (landfill + recycled)) * 100);
+  // EC: ICT: D: 1A one 1.5 km reach with two sensors
+  out.set('EC: ICT: D: 1A', (1.5 / inputs.drainageNetworkKm.value) * 100);
+  // EC: ICT: ICT: 5C both hotspots reported
+  out.set('EC: ICT: ICT: 5C', ['wifi1', 'wifi2'].filter((k) => kept(k).length > 0).length);
+  // EC: ICT: ICT: 4C live probes whose mean signal reaches −100 dBm (3G RSCP) / −110 dBm (4G RSRP)
+  const probeKeys = ['probe-good', 'probe-edge'];
+  const coveredBy = (metric: string, min: number) =>
+    (probeKeys.filter((k) => (mean(values(k, metric)) ?? -999) >= min).length / probeKeys.length) * 100;
+  out.set('EC: ICT: ICT: 4C|Wireless Broadband Coverage: 3G', coveredBy('rscp', -100));
+  out.set('EC: ICT: ICT: 4C|Wireless Broadband Coverage: 4G', coveredBy('rsrp', -110));
+  // SC: SH: SA: 5A mean minutes call → arrival; the cancelled incident has none
+  const calls = new Map<string, number>();
+  const responses: number[] = [];
+  for (const e of city.events.get('cad1') ?? []) {
+    if (e.type === 'incident_call') calls.set(e.data!.incident, e.ts);
+    if (e.type === 'incident_arrival') responses.push((e.ts - calls.get(e.data!.incident)!) / 60_000);
+  }
+  out.set('SC: SH: SA: 5A', mean(responses));
+  // EN: EN: AQ: 2C feeder kWh and heat kWh × their factors, t per capita, annualised
+  const kgCo2e =
+    consumed * inputs.emissionFactorElectricity.value +
+    sum(values('heat1', 'energy')) * inputs.emissionFactorHeat.value;
+  out.set('EN: EN: AQ: 2C', ((kgCo2e / 1000) * annual) / pop);
   return { values: out, airCompleteness };
 }
 

@@ -133,7 +133,7 @@ export async function runKnownAnswerCity({ zone, label, seed, hours }: KnownAnsw
         (e) => e.code === code && (dp === undefined ? e.dataPoint === null : e.dataPoint === dp),
       );
     };
-    expect(expected.size).toBe(25); // 21 KPIs, Air Pollution as its five data points
+    expect(expected.size).toBe(37); // 27 KPIs: Air Pollution five data points, Solid Waste six, Wireless Broadband two
     for (const [key, value] of expected) near(find(live.body.entries, key)?.value, value, key);
     near(find(live.body.entries, 'EN: EN: AQ: 1C|PM2.5')?.completeness, airCompleteness, 'air completeness');
 
