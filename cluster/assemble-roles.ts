@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { CityCalendar } from '../core/city-calendar.ts';
@@ -40,7 +41,10 @@ import {
   tlsOf,
 } from '../platform-listen.ts';
 import { openNatsLink, openPgProbe, postgresStartError } from './cluster-links.ts';
+import { publishDeviceStatus } from './device-status-link.ts';
 import { buildKpiRole } from './kpi-role.ts';
+import { buildLiveRelay } from './live-relay.ts';
+import { countAcceptedPerDevice } from './relayed-counters.ts';
 import { type RoleReadiness, roleHttpHandler } from './role-http.ts';
 
 export interface RolesDeps {
@@ -76,6 +80,8 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
   const logger = deps.logger.child({ roles: roles.join(',') });
   // loadConfig refuses a role without POSTGRES_URL and NATS_URL.
   const pgUrl = config.postgresUrl ?? '';
+  // Names this process in what it publishes, so that its own live relay skips what it announced already.
+  const origin = randomUUID();
   const telemetry = createTelemetry();
   const events = new PlatformEvents();
   const calendar = new CityCalendar(config.cityTimezone);
@@ -137,7 +143,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
     sink = track(
       buildJetStreamIngestSink(
         { nc: nats.nc, directory: registry, events, telemetry, logger, clock },
-        { log, rules: admissionRulesOf(config), publishTimeoutMs: config.edgePublishTimeoutMs },
+        { log, rules: admissionRulesOf(config), publishTimeoutMs: config.edgePublishTimeoutMs, origin },
       ),
     );
   const gateway: Gateway | null =
@@ -156,7 +162,21 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
       : null;
   const kpi =
     has('kpi') && store !== null && registry !== null
-      ? track(buildKpiRole({ config, nc: nats.nc, log, store, registry, calendar, events, clock, logger }))
+      ? track(buildKpiRole({ config, store, registry, calendar, events, clock, logger }))
+      : null;
+  const stopStatus =
+    gateway !== null
+      ? publishDeviceStatus({ nc: nats.nc, events, logger }, { subjectPrefix: log.subjectPrefix, origin })
+      : null;
+  // The live page and the KPI engine hear every edge through the relay, on a connection of its own.
+  const relayLink =
+    has('api') || has('kpi') ? track(await openNatsLink(config, logger, `citymetrics live relay`)) : null;
+  const relay =
+    relayLink !== null
+      ? buildLiveRelay(
+          { nc: relayLink.nc, events, telemetry, logger },
+          { subjectPrefix: log.subjectPrefix, origin },
+        )
       : null;
 
   let listeners: GatewayListeners | null = null;
@@ -182,6 +202,8 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
     const writerHealth = writer?.health();
     if (writerHealth !== undefined) checks.writer = writerHealth.ok;
     if (kpi !== null) checks.kpiLock = kpi.leadership.connected;
+    // Best-effort: a relay that falls behind is reported, not a reason to leave haproxy's rotation.
+    const liveRelay = relay?.stats();
     const failing = Object.keys(checks).filter((k) => !checks[k] && !degradable.has(k));
     const degraded = Object.keys(checks).filter((k) => !checks[k] && degradable.has(k));
     return {
@@ -192,6 +214,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
       ...(degraded.length > 0 ? { degraded } : {}),
       ...(kpi !== null ? { kpi: { state: kpi.leadership.state, detail: kpi.leadership.detail } } : {}),
       ...(writerHealth !== undefined ? { writer: writerHealth } : {}),
+      ...(liveRelay !== undefined ? { liveRelay } : {}),
       ...(gateway !== null && sink !== null
         ? { edge: { connectedDevices: gateway.connectedDevices(), pendingPublishes: sink.stats().pending } }
         : {}),
@@ -199,9 +222,12 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
   };
 
   let app: ReturnType<typeof buildHttpApp> | null = null;
+  let stopCounting: (() => void) | null = null;
   if (has('api') && registry !== null && apiKeys !== null && store !== null && sink !== null) {
-    // This node's own counters: readings sent over HTTP to it. Edges count theirs on their /metrics.
+    // Accepted messages per device from every edge (through the relay) and this node's HTTP ingest; what
+    // was received, refused or stored is counted where it happened (docs/cluster.md, "Live page").
     const counters = new DeviceCounters();
+    stopCounting = countAcceptedPerDevice(events, counters);
     const ingest: IngestStatsSource = { stats: () => ({ ...sink.stats(), backlog: 0 }), devices: counters };
     app = buildHttpApp({
       config,
@@ -250,6 +276,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
     async start(): Promise<RolesAddresses> {
       const tls = tlsOf(config);
       await writer?.start();
+      relay?.start();
       await kpi?.start();
       if (gateway !== null) listeners = await listenMqtt(gateway, config, tls.mqtt);
       httpServer = createHttpServer(
@@ -274,16 +301,21 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
         if (retentionTimer !== null) clearInterval(retentionTimer);
         await gateway?.close();
         await listeners?.close();
+        // After the gateway closed: its devices going offline are told too.
+        stopStatus?.();
         await sink?.close();
         const handed = await writer?.close();
         if (handed !== undefined && handed.handedBack > 0)
           logger.warn({ handedBack: handed.handedBack }, 'messages handed back to the stream at shutdown');
         await kpi?.close();
+        await relay?.close();
+        stopCounting?.();
         await live?.close();
         await closeHttp(httpServer);
         await store?.close();
         await registry?.close();
         await apiKeys?.close();
+        await relayLink?.close();
         await nats.close();
         await probe.close();
         lock?.close();

@@ -1,5 +1,3 @@
-import type { EventEmitter } from 'node:events';
-import type { NatsConnection, Subscription } from 'nats';
 import type { CityCalendar } from '../core/city-calendar.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
@@ -7,15 +5,11 @@ import type { Logger } from '../core/logger.ts';
 import type { PlatformEvents } from '../core/platform-events.ts';
 import type { SeriesStore } from '../core/ports/series-store.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
-import { decodeReadingsMessage } from '../ingest/cluster/log-message.ts';
-import type { JetStreamLogOptions } from '../ingest/cluster/log-options.ts';
 import { buildKpis, type Kpis } from '../metrics/build-kpis.ts';
 import { AdvisoryLeadership } from './kpi-leadership.ts';
 
 export interface KpiRoleDeps {
   config: Config;
-  nc: NatsConnection;
-  log: Readonly<JetStreamLogOptions>;
   store: SeriesStore;
   registry: DeviceRegistry;
   calendar: CityCalendar;
@@ -26,15 +20,14 @@ export interface KpiRoleDeps {
 
 /**
  * The kpi role: the KPI engine and the month close run on the leader only (AdvisoryLeadership); a standby
- * holds nothing open but its lock connection. The engine recomputes when readings arrive: here it hears
- * them from the readings subjects (a plain NATS subscription, no consumer: a missed one only delays a
- * recompute, the stored series are the truth). Device events are not read yet, so the event-based KPIs
- * (outages) see none in cluster mode.
+ * holds nothing open but its lock connection. The engine recomputes when readings and device events
+ * arrive: the process's live relay (live-relay.ts) announces those of every edge on `events` (best-effort:
+ * a missed one only delays a recompute, the stored series are the truth). Device events are not stored
+ * yet, so the event-based KPIs (outages) read none in cluster mode.
  */
 export function buildKpiRole(deps: KpiRoleDeps) {
   const logger = deps.logger.child({ role: 'kpi' });
   let kpis: Kpis | null = null;
-  let readings: Subscription | null = null;
 
   const lead = async () => {
     kpis = buildKpis({
@@ -47,31 +40,10 @@ export function buildKpiRole(deps: KpiRoleDeps) {
       clock: deps.clock,
       logger,
     });
-    readings = deps.nc.subscribe(`${deps.log.subjectPrefix}.readings.*`, {
-      callback: (err, msg) => {
-        if (err !== null) return;
-        const points = decodeReadingsMessage(msg.data);
-        const first = points?.[0];
-        if (points === null || first === undefined) return;
-        const { deviceId, kind, district } = first;
-        try {
-          (deps.events as EventEmitter).emit('readings', {
-            deviceId,
-            kind,
-            district,
-            values: points.map(({ metric, ts, value }) => ({ metric, ts, value })),
-          });
-        } catch (listenerErr) {
-          logger.error({ err: listenerErr }, 'platform event listener threw');
-        }
-      },
-    });
     await kpis.start();
   };
 
   const stepDown = async () => {
-    readings?.unsubscribe();
-    readings = null;
     const running = kpis;
     kpis = null;
     await running?.close();

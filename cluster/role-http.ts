@@ -13,6 +13,8 @@ export interface RoleReadiness {
   kpi?: { state: 'leader' | 'standby' | 'stopped'; detail: string | null };
   writer?: unknown;
   edge?: { connectedDevices: number; pendingPublishes: number };
+  /** With the api or kpi role: the relay of other nodes' messages to this node's live events. */
+  liveRelay?: { pending: number; pendingBytes: number; relayed: number; dropped: number; slow: boolean };
 }
 
 /**

@@ -91,6 +91,28 @@ export function createTelemetry() {
       labelNames: ['route', 'status'] as const,
       registers: [registry],
     }),
+    liveRelayed: new Counter({
+      name: 'citymetrics_live_relayed_total',
+      help: 'Cluster: messages of other nodes announced on this node (readings, events, status)',
+      labelNames: ['channel'] as const,
+      registers: [registry],
+    }),
+    liveRelayDropped: new Counter({
+      name: 'citymetrics_live_relay_dropped_total',
+      help: 'Cluster: messages of other nodes not announced here, by reason (pending-limit, undecodable)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    liveRelayPending: new Gauge({
+      name: 'citymetrics_live_relay_pending',
+      help: 'Cluster: messages received from NATS and not yet announced on this node',
+      registers: [registry],
+    }),
+    liveRelaySlow: new Gauge({
+      name: 'citymetrics_live_relay_slow',
+      help: 'Cluster: 1 while this node drops live messages because it falls behind (slow consumer)',
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { JetStreamClient, NatsConnection, PubAck } from 'nats';
+import { headers, type JetStreamClient, type MsgHdrs, type NatsConnection, type PubAck } from 'nats';
 import type { Clock } from '../../core/clock.ts';
 import { CityError, type ErrorCode } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -15,6 +15,7 @@ import {
   encodeReadings,
   eventMessageId,
   eventsSubject,
+  ORIGIN_HEADER,
   readingsMessageId,
   readingsSubject,
   shardOf,
@@ -39,6 +40,8 @@ export interface JetStreamSinkOptions {
   publishTimeoutMs?: number;
   /** Publishes awaiting their acknowledgement; past it messages are refused, retryable. Default 20 000. */
   maxPendingPublishes?: number;
+  /** This process's id, sent in the Citymetrics-Origin header so that its own live relay skips them. */
+  origin?: string;
 }
 
 export interface JetStreamSinkStats {
@@ -67,6 +70,7 @@ export class JetStreamIngestSink implements IngestSink {
   private readonly logger: Logger;
   private readonly publishTimeoutMs: number;
   private readonly maxPending: number;
+  private readonly origin: string | undefined;
   private pending = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
   private closing = false;
@@ -85,6 +89,7 @@ export class JetStreamIngestSink implements IngestSink {
     this.logger = deps.logger.child({ component: 'ingest-jetstream' });
     this.publishTimeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
     this.maxPending = options.maxPendingPublishes ?? DEFAULT_MAX_PENDING;
+    this.origin = options.origin;
     this.acceptedRate = new RateRing(deps.clock);
     this.refusedRate = new RateRing(deps.clock);
   }
@@ -161,13 +166,23 @@ export class JetStreamIngestSink implements IngestSink {
   private async publish(subject: string, data: Uint8Array, msgID: string): Promise<PubAck | CityError> {
     this.pending++;
     try {
-      return await this.js.publish(subject, data, { msgID, timeout: this.publishTimeoutMs });
+      return await this.js.publish(subject, data, {
+        msgID,
+        timeout: this.publishTimeoutMs,
+        ...(this.origin === undefined ? {} : { headers: this.originHeaders() }),
+      });
     } catch (err) {
       this.logger.warn({ err, subject }, 'JetStream publish not acknowledged');
       return logUnavailable(err, `publish to ${subject}`);
     } finally {
       this.pending--;
     }
+  }
+
+  private originHeaders(): MsgHdrs {
+    const h = headers();
+    h.set(ORIGIN_HEADER, this.origin ?? '');
+    return h;
   }
 
   private countAccepted(readings: number, values: number, duplicate: boolean): void {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { DeviceEventAccepted } from '../../core/platform-events.ts';
 import type { SeriesPoint } from '../../core/ports/series-store.ts';
 import type { NormalizedValue } from '../../core/reading-schema.ts';
 import type { DeviceContext, EventEntry } from '../durable-log.ts';
@@ -74,15 +75,44 @@ export function encodeEvent(entry: EventEntry): Uint8Array {
   return Buffer.from(JSON.stringify({ v: FORMAT, d: deviceId, k: kind, s: district, e: { type, ts, data } }));
 }
 
+/**
+ * Header naming the process that published a message. A process that relays the log's messages to its own
+ * live page skips those it published itself: it announced them when JetStream acknowledged them.
+ */
+export const ORIGIN_HEADER = 'Citymetrics-Origin';
+
+const eventMessage = z.object({
+  v: z.literal(FORMAT),
+  d: z.string(),
+  k: z.string(),
+  s: z.string(),
+  e: z.object({
+    type: z.string(),
+    ts: z.number(),
+    data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullable(),
+  }),
+});
+
+const parseJson = (data: Uint8Array): unknown => {
+  try {
+    return JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+};
+
+/** The event of an events message (as the 'device-event' platform event carries it), or null. */
+export function decodeEventMessage(data: Uint8Array): DeviceEventAccepted | null {
+  const parsed = eventMessage.safeParse(parseJson(data));
+  if (!parsed.success) return null;
+  const { d, k, s, e } = parsed.data;
+  const event = { deviceId: d, kind: k, district: s, type: e.type, ts: e.ts };
+  return e.data === null ? event : { ...event, data: e.data };
+}
+
 /** The series points of a readings message, or null when it is not one this version can read. */
 export function decodeReadingsMessage(data: Uint8Array): SeriesPoint[] | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
-  } catch {
-    return null;
-  }
-  const parsed = readingsMessage.safeParse(raw);
+  const parsed = readingsMessage.safeParse(parseJson(data));
   if (!parsed.success) return null;
   const { d, k, s, x } = parsed.data;
   return x.map(([metric, ts, value]) => ({ deviceId: d, kind: k, district: s, metric, ts, value }));

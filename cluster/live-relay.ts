@@ -1,0 +1,202 @@
+import type { EventEmitter } from 'node:events';
+import type { Msg, NatsConnection, Subscription } from 'nats';
+import type { Logger } from '../core/logger.ts';
+import type { PlatformEventMap, PlatformEvents } from '../core/platform-events.ts';
+import type { Telemetry } from '../core/telemetry.ts';
+import { decodeEventMessage, decodeReadingsMessage, ORIGIN_HEADER } from '../ingest/cluster/log-message.ts';
+import { decodeStatus, statusSubjects } from './device-status-link.ts';
+
+export interface LiveRelayDeps {
+  /** A connection of the relay's own: NATS cuts a slow consumer's connection, which must not be the edge's. */
+  nc: NatsConnection;
+  events: PlatformEvents;
+  telemetry: Telemetry;
+  logger: Logger;
+}
+
+export interface LiveRelayOptions {
+  subjectPrefix: string;
+  /** This process's id: what it published it announced itself when JetStream acknowledged it. */
+  origin: string;
+  /** Messages received and not yet announced, past which new ones are dropped. Default 10 000. */
+  maxPendingMessages?: number;
+  /** The same bound in bytes of message data. Default 16 MiB. */
+  maxPendingBytes?: number;
+  /** Messages announced per turn of the event loop before yielding to I/O. Default 500. */
+  batchMessages?: number;
+  /** Message ids remembered to skip a QoS 1 resend the stream dropped as a duplicate. Default 20 000. */
+  recentIds?: number;
+}
+
+export interface LiveRelayStats {
+  pending: number;
+  pendingBytes: number;
+  relayed: number;
+  dropped: number;
+  /** Dropping now: messages arrive faster than this node announces them. Clears once it caught up. */
+  slow: boolean;
+}
+
+type Channel = 'readings' | 'events' | 'status';
+interface Pending {
+  channel: Channel;
+  data: Uint8Array;
+}
+
+const MSG_ID_HEADER = 'Nats-Msg-Id';
+
+/**
+ * Cluster mode: the readings, device events and device statuses that reach other nodes, announced on this
+ * node's PlatformEvents exactly as its own ingest announces them ('readings', 'device-event',
+ * 'device-status'), so its live page and per-device counters see every edge.
+ *
+ * A core NATS subscription, no consumer: live events are best-effort and the store is the truth. Core
+ * subscribers see every publish on the stream's subjects, including a resend the stream drops as a
+ * duplicate, so message ids seen lately are remembered and a repeat skipped. The NATS callback only
+ * checks headers and queues the message; decoding and the listeners run in batches that yield to I/O, and
+ * the queue is bounded (count and bytes): past it messages are dropped and counted
+ * (`citymetrics_live_relay_dropped_total{reason="pending-limit"}`), so a node that falls behind neither
+ * grows its memory nor stops reading its socket (which would make the server buffer, then cut it).
+ */
+export function buildLiveRelay(deps: LiveRelayDeps, options: LiveRelayOptions) {
+  const logger = deps.logger.child({ component: 'live-relay' });
+  const maxMessages = options.maxPendingMessages ?? 10_000;
+  const maxBytes = options.maxPendingBytes ?? 16 * 1024 * 1024;
+  const batch = options.batchMessages ?? 500;
+  const maxIds = options.recentIds ?? 20_000;
+  const { telemetry } = deps;
+  const queue: Pending[] = [];
+  let head = 0;
+  let pendingBytes = 0;
+  let relayed = 0;
+  let dropped = 0;
+  let slow = false;
+  let scheduled: NodeJS.Immediate | null = null;
+  // Insertion-ordered: the oldest id goes first once the bound is reached.
+  const recent = new Set<string>();
+  const subs: Subscription[] = [];
+
+  const drop = (reason: 'pending-limit' | 'undecodable'): void => {
+    dropped++;
+    telemetry.liveRelayDropped.inc({ reason });
+  };
+
+  const emit = <K extends keyof PlatformEventMap>(name: K, ...args: PlatformEventMap[K]): void => {
+    try {
+      (deps.events as EventEmitter).emit(name, ...args);
+    } catch (err) {
+      logger.error({ err, event: name }, 'platform event listener threw');
+    }
+  };
+
+  /** Emits the message's platform event; false when it does not decode. */
+  const announce = (p: Pending): boolean => {
+    if (p.channel === 'readings') {
+      const points = decodeReadingsMessage(p.data);
+      const first = points?.[0];
+      if (points === null || first === undefined) return false;
+      const { deviceId, kind, district } = first;
+      const values = points.map(({ metric, ts, value }) => ({ metric, ts, value }));
+      emit('readings', { deviceId, kind, district, values });
+      return true;
+    }
+    if (p.channel === 'events') {
+      const event = decodeEventMessage(p.data);
+      if (event !== null) emit('device-event', event);
+      return event !== null;
+    }
+    const status = decodeStatus(p.data);
+    if (status !== null) emit('device-status', status);
+    return status !== null;
+  };
+
+  const drain = (): void => {
+    scheduled = null;
+    const end = Math.min(queue.length, head + batch);
+    for (; head < end; head++) {
+      const p = queue[head] as Pending;
+      pendingBytes -= p.data.byteLength;
+      if (announce(p)) {
+        relayed++;
+        telemetry.liveRelayed.inc({ channel: p.channel });
+      } else drop('undecodable');
+    }
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+      pendingBytes = 0;
+      if (slow) logger.info({ dropped }, 'live relay caught up');
+      slow = false;
+      telemetry.liveRelaySlow.set(0);
+    } else {
+      // Compacted now and then, so the consumed part of the array does not linger.
+      if (head >= batch * 4) {
+        queue.splice(0, head);
+        head = 0;
+      }
+      scheduled = setImmediate(drain);
+    }
+    telemetry.liveRelayPending.set(queue.length - head);
+  };
+
+  const offer = (channel: Channel, msg: Msg): void => {
+    const h = msg.headers;
+    if (h?.get(ORIGIN_HEADER) === options.origin) return;
+    const id = h?.get(MSG_ID_HEADER) ?? '';
+    if (id !== '' && recent.has(id)) return;
+    if (queue.length - head >= maxMessages || pendingBytes + msg.data.byteLength > maxBytes) {
+      if (!slow) logger.warn({ pending: queue.length - head, pendingBytes }, 'live relay falls behind');
+      slow = true;
+      telemetry.liveRelaySlow.set(1);
+      drop('pending-limit');
+      return;
+    }
+    if (id !== '') {
+      recent.add(id);
+      if (recent.size > maxIds) recent.delete(recent.values().next().value as string);
+    }
+    queue.push({ channel, data: msg.data });
+    pendingBytes += msg.data.byteLength;
+    scheduled ??= setImmediate(drain);
+  };
+
+  const subscribe = (subject: string, channel: Channel): void => {
+    subs.push(
+      deps.nc.subscribe(subject, {
+        // Never throws: a NATS callback that threw would reach the connection's error path.
+        callback: function relayMessage(err, msg) {
+          if (err !== null) return;
+          try {
+            offer(channel, msg);
+          } catch (offerErr) {
+            logger.error({ err: offerErr }, 'live relay failed on a message');
+          }
+        },
+      }),
+    );
+  };
+
+  return {
+    start(): void {
+      if (subs.length > 0) return;
+      subscribe(`${options.subjectPrefix}.readings.*`, 'readings');
+      subscribe(`${options.subjectPrefix}.events.*`, 'events');
+      subscribe(statusSubjects(options.subjectPrefix), 'status');
+    },
+    stats(): LiveRelayStats {
+      return { pending: queue.length - head, pendingBytes, relayed, dropped, slow };
+    },
+    /** Unsubscribes and forgets what was not announced yet (best-effort: the store has it). */
+    async close(): Promise<void> {
+      for (const s of subs.splice(0)) s.unsubscribe();
+      if (scheduled !== null) clearImmediate(scheduled);
+      scheduled = null;
+      queue.length = 0;
+      head = 0;
+      pendingBytes = 0;
+      telemetry.liveRelayPending.set(0);
+    },
+  };
+}
+
+export type LiveRelay = ReturnType<typeof buildLiveRelay>;
