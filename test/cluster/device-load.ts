@@ -36,6 +36,7 @@ export async function provisionDevices(c: ClusterApi, n: number): Promise<Device
   const out: Device[] = [];
   for (let i = 0; i < n; i++) {
     const res = await call<Device>(c, 'POST', '/api/devices', {
+      installedAt: new Date(Date.now() - 7 * 86_400_000).toISOString(), // readings go back as far as the late window
       kind: 'air-quality-station',
       district: 'D1',
     });

@@ -99,6 +99,7 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
 
     const provision = async () => {
       const res = await api.proc.api<{ id: string; password: string }>('POST', '/api/devices', {
+        installedAt: new Date(Date.now() - 7 * 86_400_000).toISOString(), // readings go back as far as the late window
         kind: 'air-quality-station',
         district: 'D1',
       });

@@ -79,6 +79,7 @@ describe('citymetrics backup and restore', () => {
     const devices: FleetDevice[] = [];
     for (let i = 0; i < DEVICES; i++) {
       const res = await p.api<FleetDevice>('POST', '/api/devices', {
+        installedAt: new Date(Date.now() - 7 * 86_400_000).toISOString(), // readings go back as far as the late window
         kind: 'noise-monitor',
         district: `D${i % 2}`,
       });

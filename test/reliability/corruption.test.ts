@@ -51,6 +51,7 @@ describe('a damaged or foreign file in DATA_DIR', () => {
     await p.start();
     // A device and a reading, so each file holds real pages beyond its header.
     const dev = await p.api<{ id: string }>('POST', '/api/devices', {
+      installedAt: new Date(Date.now() - 7 * 86_400_000).toISOString(), // readings go back as far as the late window
       kind: 'noise-monitor',
       district: 'Old Town',
     });

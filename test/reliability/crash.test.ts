@@ -31,6 +31,7 @@ describe('crash (SIGKILL mid-stream) and restart', () => {
     const devices: FleetDevice[] = [];
     for (let i = 0; i < DEVICES; i++) {
       const res = await platform.api<FleetDevice>('POST', '/api/devices', {
+        installedAt: new Date(Date.now() - 7 * 86_400_000).toISOString(), // readings go back as far as the late window
         kind: 'noise-monitor',
         district: `D${i % 4}`,
       });

@@ -28,6 +28,7 @@ describe('graceful stop under load', () => {
     const devices: FleetDevice[] = [];
     for (let i = 0; i < 16; i++) {
       const res = await platform.api<FleetDevice>('POST', '/api/devices', {
+        installedAt: new Date(Date.now() - 7 * 86_400_000).toISOString(), // readings go back as far as the late window
         kind: 'noise-monitor',
         district: 'Old Town',
       });

@@ -44,8 +44,14 @@ describe('overload burst', () => {
     const devices: LoadDevice[] = [];
     for (let i = 0; i < DEVICES; i++) {
       devices.push(
-        (await p.api<LoadDevice>('POST', '/api/devices', { kind: 'noise-monitor', district: `D${i % 5}` }))
-          .body,
+        (
+          await p.api<LoadDevice>('POST', '/api/devices', {
+            kind: 'noise-monitor',
+            district: `D${i % 5}`,
+            // the load is stamped from a day back
+            installedAt: new Date(Date.now() - 7 * 86_400_000).toISOString(),
+          })
+        ).body,
       );
     }
     load = await connectLoad(p.mqttUrl, devices);
@@ -67,8 +73,13 @@ describe('overload burst', () => {
     expect(await settle(load)).toBe(true);
 
     // Recovery: a device that was not part of the burst is served at once.
-    const fresh = (await p.api<LoadDevice>('POST', '/api/devices', { kind: 'noise-monitor', district: 'D0' }))
-      .body;
+    const fresh = (
+      await p.api<LoadDevice>('POST', '/api/devices', {
+        kind: 'noise-monitor',
+        district: 'D0',
+        installedAt: new Date(Date.now() - 7 * 86_400_000).toISOString(),
+      })
+    ).body;
     const freshLoad = await connectLoad(p.mqttUrl, [fresh]);
     const after = await runPhase(freshLoad, { ratePerSec: 50, durationMs: 400, window: 10, tsOf });
     expect(await settle(freshLoad)).toBe(true);

@@ -37,6 +37,7 @@ async function stopsGracefully(platform: PlatformProcess, dir: TempDir): Promise
   const kpis = await platform.api<unknown[]>('GET', '/api/kpis');
   expect(kpis.status).toBe(200);
   const device = await platform.api<{ id: string; password: string }>('POST', '/api/devices', {
+    installedAt: new Date(Date.now() - 7 * 86_400_000).toISOString(), // readings go back as far as the late window
     kind: 'noise-monitor',
     district: 'Old Town',
   });
