@@ -8,7 +8,7 @@ import { decodeStatus, statusSubjects } from './device-status-link.ts';
 
 export interface LiveRelayDeps {
   /** A connection of the relay's own: NATS cuts a slow consumer's connection, which must not be the edge's. */
-  nc: NatsConnection;
+  nc: Pick<NatsConnection, 'subscribe'>;
   events: PlatformEvents;
   telemetry: Telemetry;
   logger: Logger;
