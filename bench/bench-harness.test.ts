@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
+import { type ClusterComparison, type ClusterStep, renderCluster } from './cluster-report.ts';
+import { childArgs, compareRounds, median, renderCompare } from './compare.ts';
 import { describeDisk, probeDisk } from './disk-probe.ts';
 import { LatencyHistogram } from './histogram.ts';
 import { encodePublish, encodeTopic, type Incoming, PacketReader } from './mqtt-wire.ts';
@@ -177,5 +179,75 @@ describe('disk probe', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('--compare', () => {
+  it("takes the median of each build's rounds and the ratio other / current", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+    expect(median([])).toBeNull();
+    const r = (max: number, p99: number) => ({
+      'citymetrics QoS 1': { maxPerSec: max, p50Ms: 2, p99Ms: p99, pubackP99Ms: null },
+    });
+    const rows = compareRounds(
+      [r(1000, 10), r(3000, 30), r(2000, 20)],
+      [r(1000, 40), r(1000, 40), r(9000, 40)],
+    );
+    const max = rows.find((x) => x.metric === 'max sustained readings/s')!;
+    expect([max.current, max.other, max.ratio]).toEqual([2000, 1000, 0.5]);
+    expect(rows.find((x) => x.metric === 'p99 publish→consumer ms')!.ratio).toBe(2);
+    // a figure neither build has is left out
+    expect(rows.some((x) => x.metric === 'p99 PUBACK ms')).toBe(false);
+    expect(renderCompare('v1', 3, rows)).toContain(
+      '| citymetrics QoS 1 | max sustained readings/s | 2,000 | 1,000 | 0.50 × |',
+    );
+  });
+
+  it('runs scenario 3 at QoS 1 unless told otherwise', () => {
+    expect(childArgs(['--quick'])).toEqual(['--quick', '--only', 'citymetrics', '--qos', '1']);
+    expect(childArgs(['--only', 'aedes', '--qos', '0'])).toEqual(['--only', 'aedes', '--qos', '0']);
+  });
+});
+
+describe('cluster report', () => {
+  const step = (offered: number, sustained: boolean): ClusterStep => ({
+    offered,
+    windowMs: 1000,
+    ackedPerSec: offered,
+    storedPerSec: offered,
+    allStored: sustained,
+    sustained,
+    reasons: sustained ? [] : ['stored 900 ms after the window'],
+    pubackP50Ms: 1,
+    pubackP99Ms: 12,
+  });
+  it('prints both systems, the first failed step with its reason, the ratio and the CPU per role', () => {
+    const c: ClusterComparison = {
+      counts: { edge: 2, writer: 2 },
+      single: {
+        maxSustained: step(2000, true),
+        moderate: step(125, true),
+        steps: [step(2000, true), step(4000, false)],
+        cpu: [{ group: 'single', processes: 1, cpuUsPerReading: 150, cpuPercent: 30 }],
+      },
+      cluster: {
+        maxSustained: step(250, true),
+        moderate: step(125, true),
+        steps: [step(250, true), step(500, false)],
+        cpu: [
+          { group: 'edge', processes: 2, cpuUsPerReading: 1000, cpuPercent: 25 },
+          { group: 'writer', processes: 2, cpuUsPerReading: 2000, cpuPercent: 50 },
+        ],
+      },
+      throughputRatio: 0.125,
+    };
+    const md = renderCluster(c);
+    expect(md).toContain(
+      '| cluster | first failed | 500 | 500 | 500 | no: stored 900 ms after the window | 1.0 / 12 |',
+    );
+    expect(md).toContain('0.13 ×');
+    expect(md).toContain('| edge | 2 | 1,000 | 25 |');
+    expect(md).toContain('| cluster total | | 3,000 | |');
   });
 });

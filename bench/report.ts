@@ -1,3 +1,4 @@
+import { type ClusterComparison, renderCluster } from './cluster-report.ts';
 import type { ConnectionsResult } from './connections.ts';
 import { type DiskProbe, describeDisk } from './disk-probe.ts';
 import type { PeriodsResult } from './periods.ts';
@@ -25,6 +26,8 @@ export interface BenchResults {
   skipped: Array<{ scenario: string; reason: string }>;
   connections: ConnectionsResult[];
   periods: PeriodsResult | null;
+  /** `--cluster`: the cluster beside the single process (absent in older results) */
+  cluster?: ClusterComparison | null;
   ratios: Ratio[];
   targets: TargetCheck[];
 }
@@ -45,6 +48,7 @@ const LABEL: Record<string, string> = {
   aedes: '1. bare aedes (counts only)',
   mosquitto: '2. mosquitto + Node subscriber',
   citymetrics: '3. citymetrics (full pipeline)',
+  cluster: '3c. citymetrics cluster vs single process',
 };
 
 const n0 = (x: number | null | undefined): string =>
@@ -198,6 +202,10 @@ export function renderMarkdown(res: BenchResults): string {
         );
       }
     }
+    out.push('');
+  }
+  if (res.cluster !== undefined && res.cluster !== null) {
+    out.push(renderCluster(res.cluster));
     out.push('');
   }
   if (res.periods !== null) {

@@ -3,6 +3,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { ClusterComparison } from './cluster-report.ts';
 import { type ConnectionsResult, openFileLimit, runConnections } from './connections.ts';
 import { describeDisk, probeDisk } from './disk-probe.ts';
 import { forkChild } from './ipc.ts';
@@ -17,7 +18,8 @@ import type { TargetKind } from './targets/target.ts';
 import { runThroughput, type ThroughputResult, type ThroughputSettings } from './throughput.ts';
 
 /**
- * `npm run bench [-- --quick] [-- --only aedes,mosquitto,citymetrics,connections,periods] [-- --qos 0|1]`
+ * `npm run bench [-- --quick] [-- --only aedes,mosquitto,citymetrics,connections,periods,cluster] [-- --qos 0|1]
+ *   [-- --cluster] [-- --compare <git-rev> [--rounds N]]`
  *
  * The side-by-side benchmark (bench/README.md): each system under test in its own process, the load
  * generator in another, on loopback; prints a markdown table and writes bench/results/<timestamp>.json.
@@ -30,12 +32,16 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     qos: { type: 'string' },
     devices: { type: 'string' },
+    cluster: { type: 'boolean', default: false },
+    compare: { type: 'string' },
+    rounds: { type: 'string' },
   },
   allowPositionals: false,
 });
 
 const quick = opts.quick === true;
 const only = new Set((opts.only ?? 'aedes,mosquitto,citymetrics,connections,periods').split(','));
+if (opts.cluster === true) only.add('cluster');
 const qosLevels = (opts.qos ?? '0,1').split(',').map(Number) as Array<0 | 1>;
 const devices = Number(opts.devices ?? 100);
 
@@ -102,7 +108,7 @@ async function main(): Promise<void> {
     );
     return made;
   };
-  if (only.has('citymetrics')) logins = await provision(template, devices);
+  if (only.has('citymetrics') || only.has('cluster')) logins = await provision(template, devices);
   if (only.has('connections')) {
     // 50 000 requested connections cannot all exist here if the open-file limit is lower: provision what fits.
     const limit = openFileLimit();
@@ -136,6 +142,28 @@ async function main(): Promise<void> {
       log(`  (${((Date.now() - t) / 1000).toFixed(1)} s)`);
     }
     await sharedTarget?.close();
+  }
+  let cluster: ClusterComparison | null = null;
+  if (only.has('cluster')) {
+    const { CLUSTER_FULL, CLUSTER_QUICK, missingClusterServers, runClusterComparison } = await import(
+      './cluster-scenario.ts'
+    );
+    const missing = missingClusterServers();
+    if (missing.length > 0) {
+      const reason = missing.join('; ');
+      log(`cluster scenario skipped: ${reason}`);
+      skipped.push({ scenario: 'cluster', reason });
+    } else {
+      log('scenario cluster vs single process, QoS 1');
+      const t = Date.now();
+      cluster = await runClusterComparison(
+        gen,
+        { devices, logins, registryTemplate: template, workDir },
+        quick ? CLUSTER_QUICK : CLUSTER_FULL,
+        log,
+      );
+      log(`  (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    }
   }
   await gen.close();
 
@@ -177,6 +205,7 @@ async function main(): Promise<void> {
     skipped,
     connections,
     periods,
+    cluster,
     ratios,
     targets,
   };
@@ -190,11 +219,40 @@ async function main(): Promise<void> {
   log(`results: ${file}`);
 }
 
-main()
-  .catch((err: unknown) => {
-    process.stderr.write(
-      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exitCode = 1;
-  })
-  .finally(() => rmSync(workDir, { recursive: true, force: true }));
+/** `--compare <rev>`: this process only orchestrates; each build runs the bench in a child of its own. */
+function withoutCompareOptions(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--compare' || a === '--rounds') i++;
+    else if (!a.startsWith('--compare=') && !a.startsWith('--rounds=')) out.push(a);
+  }
+  return out;
+}
+
+if (opts.compare !== undefined) {
+  rmSync(workDir, { recursive: true, force: true });
+  const rounds = Number(opts.rounds ?? 3);
+  import('./compare.ts')
+    .then(({ runCompare }) =>
+      runCompare(
+        opts.compare!,
+        Number.isInteger(rounds) && rounds > 0 ? rounds : 3,
+        withoutCompareOptions(process.argv.slice(2)),
+        log,
+      ),
+    )
+    .catch((err: unknown) => {
+      process.stderr.write(`bench --compare failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    });
+} else {
+  main()
+    .catch((err: unknown) => {
+      process.stderr.write(
+        `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
+      process.exitCode = 1;
+    })
+    .finally(() => rmSync(workDir, { recursive: true, force: true }));
+}
