@@ -307,6 +307,8 @@ async function runCluster(
     });
   };
   process.once('SIGINT', onSigint);
+  // The nodes' logs are kept when the cluster does not come up: they say why.
+  let keepDir = false;
   try {
     const t = Date.now();
     cluster = await startLocalCluster({
@@ -315,6 +317,9 @@ async function runCluster(
       cliCommand: ['--import', 'tsx', join(ROOT, 'cli.ts')],
       env: { LOG_LEVEL: 'warn', DEVICE_RATE_LIMIT_PER_SEC: '1000000' },
       onProgress: (m) => log(`  cluster: ${m}`),
+    }).catch((err: unknown) => {
+      keepDir = true;
+      throw new Error(`the cluster did not come up: ${err instanceof Error ? err.message : String(err)}`);
     });
     const info = cluster.info;
     log(
@@ -340,7 +345,7 @@ async function runCluster(
     process.off('SIGINT', onSigint);
     await gen.call('disconnect').catch(() => {});
     await (cluster as LocalCluster | null)?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
