@@ -176,6 +176,19 @@ export function registerSimulateCommand(program: Command): void {
     });
 }
 
+/**
+ * How far before now the devices' readings can be stamped: the late and clock-skew faults send readings
+ * from before the run, and a reading before its device's installation is refused, so a fleet provisioned
+ * now is installed that long ago (plus a minute for clocks that differ); without those faults, a minute.
+ */
+export function lookBackMs(
+  opts: Pick<SimulateCommandOptions, 'faultLate' | 'lateBy' | 'faultClockSkew' | 'clockSkew'>,
+): number {
+  const late = opts.faultLate > 0 ? opts.lateBy : 0;
+  const skew = opts.faultClockSkew > 0 && opts.clockSkew < 0 ? -opts.clockSkew : 0;
+  return (Math.max(late, skew) + 60) * 1000;
+}
+
 /** The fleet of the fleet file, checked against the platform; only missing devices are provisioned. */
 async function fleetFor(opts: SimulateCommandOptions): Promise<DeviceCredential[]> {
   const file = opts.fleet ?? opts.credentials ?? defaultFleetFile();
@@ -190,6 +203,7 @@ async function fleetFor(opts: SimulateCommandOptions): Promise<DeviceCredential[
       devices: opts.devices,
       client,
       plan: () => planCity({ devices: opts.devices, districts: opts.districts, seed: opts.seed }),
+      installedAt: Date.now() - lookBackMs(opts),
       onProgress: (done, total) => {
         if (!started) bar.start(total);
         started = true;

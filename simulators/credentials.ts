@@ -67,6 +67,8 @@ export interface ProvisionOptions {
   plan: readonly PlannedDevice[];
   /** Requests in flight at once. */
   concurrency?: number;
+  /** installedAt of every device (ms); default the provisioning time */
+  installedAt?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -79,7 +81,10 @@ export async function provisionDevices(options: ProvisionOptions): Promise<Devic
     while (next < options.plan.length) {
       const index = next++;
       const item = options.plan[index]!;
-      const created = await options.client.provisionDevice(item);
+      const installedAt = options.installedAt;
+      const created = await options.client.provisionDevice(
+        installedAt === undefined ? item : { ...item, installedAt: new Date(installedAt).toISOString() },
+      );
       results[index] = {
         id: created.id,
         password: created.password,

@@ -31,6 +31,8 @@ export interface FleetOptions {
   client: ApiClient | null;
   /** The city to provision from when the file holds fewer devices than wanted (called only then). */
   plan: () => readonly PlannedDevice[];
+  /** When devices provisioned now were installed (ms): early enough for the oldest reading they send. */
+  installedAt?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -85,6 +87,7 @@ export async function loadFleet(options: FleetOptions): Promise<Fleet> {
   const made = await provisionDevices({
     client: options.client,
     plan: toProvision,
+    ...(options.installedAt !== undefined ? { installedAt: options.installedAt } : {}),
     onProgress: options.onProgress,
   });
   const devices = [...wanted];

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../core/api-client.ts';
 import { isCityError } from '../../core/errors.ts';
 import { planCity } from '../../simulators/city-plan.ts';
+import { lookBackMs } from '../../simulators/command.ts';
 import { readCredentialsFile } from '../../simulators/credentials.ts';
 import { loadFleet } from '../../simulators/fleet.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform-harness.ts';
@@ -58,6 +59,28 @@ describe('the simulator fleet file', () => {
     const smaller = await loadFleet({ file, devices: 2, client, plan: plan(2) });
     expect(smaller.devices.map((d) => d.id)).toEqual(bigger.devices.slice(0, 2).map((d) => d.id));
     expect(readCredentialsFile(file)).toHaveLength(5);
+  });
+
+  it('provisions a fleet installed early enough for the late and clock-skew faults it will send', async () => {
+    // an hour late at most, or ten minutes behind: installed that long ago plus a minute
+    const faults = { faultLate: 0.1, lateBy: 3600, faultClockSkew: 0.2, clockSkew: -600 };
+    expect(lookBackMs(faults)).toBe(3_660_000);
+    expect(lookBackMs({ ...faults, faultLate: 0 })).toBe(660_000);
+    expect(lookBackMs({ ...faults, faultLate: 0, clockSkew: 600 })).toBe(60_000);
+    const installedAt = Date.parse('2026-01-01T00:00:00Z');
+    const fleet = await loadFleet({
+      file: join(dir, 'late.json'),
+      devices: 2,
+      client,
+      plan: plan(2),
+      installedAt,
+    });
+    for (const d of fleet.devices) {
+      const got = (await client.listDevices({ q: d.id })).items.find((x) => x.id === d.id) as
+        | { installedAt?: string }
+        | undefined;
+      expect(got?.installedAt, d.id).toBe(new Date(installedAt).toISOString());
+    }
   });
 
   it('without a key uses the stored devices unchecked and refuses to provision', async () => {
