@@ -35,7 +35,7 @@ export interface SystemFigures {
   /** at half the cluster's maximum (half the start rate if it sustained none), the same rate for both */
   moderate: ClusterStep | null;
   steps: ClusterStep[];
-  /** over the step at the maximum sustained rate */
+  /** over the step at the maximum sustained rate (the first step if none was sustained) */
   cpu: ProcessGroupCpu[];
 }
 
@@ -90,7 +90,7 @@ export function renderCluster(c: ClusterComparison): string {
   out.push(`| cluster total | | ${n0(total)} | |`);
   out.push('');
   out.push(
-    'CPU is read from /proc (utime + stime) of each process over the step at the maximum sustained rate, divided by the readings stored in it; PostgreSQL includes its backends.',
+    'CPU is read from /proc (utime + stime) of each process over the step at the maximum sustained rate (the first step if none was), divided by the readings stored in it; PostgreSQL includes its backends.',
   );
   return out.join('\n');
 }
