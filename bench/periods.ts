@@ -14,6 +14,8 @@ import { DurableLog } from '../ingest/durable-log.ts';
 import { SqliteSeriesStore } from '../ingest/store/sqlite-series-store.ts';
 import { buildKpis } from '../metrics/build-kpis.ts';
 import { loadCatalogue } from '../metrics/catalogue/catalogue.ts';
+import { attributesFor } from '../simulators/city-plan.ts';
+import { mulberry32 } from '../simulators/prng.ts';
 
 /**
  * Scenario 'periods': a city of 1 000 devices of every kind with a year of roll-ups, then the time to
@@ -88,6 +90,7 @@ export async function runPeriods(
   try {
     const t0 = performance.now();
     const kindList = kinds.list();
+    const rng = mulberry32(7);
     const devices = [];
     for (let i = 0; i < DEVICES; i += 100) {
       const batch = Array.from({ length: Math.min(100, DEVICES - i) }, (_, k) => {
@@ -95,7 +98,8 @@ export async function runPeriods(
         return registry.provision({
           kind: kind.id,
           district: DISTRICTS[(i + k) % DISTRICTS.length]!,
-          attributes: ATTRIBUTES[kind.id] ?? {},
+          // what the kind requires, as the simulated city gives it, with the figures this scenario fixes
+          attributes: { ...attributesFor(kind.id, rng, i + k), ...(ATTRIBUTES[kind.id] ?? {}) },
         });
       });
       devices.push(...(await Promise.all(batch)).map((r) => r.device));

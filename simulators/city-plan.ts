@@ -50,7 +50,7 @@ const KIND_WEIGHTS: Readonly<Record<string, number>> = {
 };
 
 /** Attributes a kind needs (required ones always), with plausible values. */
-function attributesFor(kind: string, rng: Prng, index: number): Record<string, AttributeValue> {
+export function attributesFor(kind: string, rng: Prng, index: number): Record<string, AttributeValue> {
   switch (kind) {
     case 'noise-monitor':
       return { residentsExposed: rng.int(300, 6000) };

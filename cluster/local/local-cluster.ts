@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterRole } from '../../core/config-cluster.ts';
 import { startHaproxy } from './haproxy-server.ts';
@@ -199,7 +200,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       await startNode(first);
     }
     say(`starting ${rest.map((n) => n.info.name).join(', ')}`);
-    await Promise.all(rest.map(startNode));
+    // As many at once as there are spare cores: loading a role takes a core for seconds, and on a small
+    // machine starting them all together only makes each late for its readiness deadline.
+    const queue = [...rest];
+    const lanes = Math.max(1, availableParallelism() - 1);
+    await Promise.all(
+      Array.from({ length: Math.min(lanes, queue.length) }, async () => {
+        for (let n = queue.shift(); n !== undefined; n = queue.shift()) await startNode(n);
+      }),
+    );
     const edges = nodes.filter((n) => n.info.role === 'edge');
     const apis = nodes.filter((n) => n.info.role === 'api');
     const portOf = (url: string) => Number(new URL(url).port);
