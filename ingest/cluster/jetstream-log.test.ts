@@ -136,7 +136,12 @@ describe.skipIf(binary === null)('JetStream log on a nats-server', () => {
       async () => (await edge.sink.submit(id!, 'telemetry', reading(1))).ok,
     );
     await until('the writer to store both readings', async () => (await pointCount(store)) === 2);
-    expect(writer.health().stored.duplicates).toBe(0);
+    // A SIGKILLed server may forget a message id (and the writer's ack) it had not fsynced: a resend can
+    // then reach the writer twice. It is counted as a duplicate, never stored as a second point.
+    const { duplicates, inserted } = writer.health().stored;
+    expect(await pointCount(store)).toBe(2);
+    // values: what was inserted is the two readings' values, a second copy of either only a duplicate
+    expect(duplicates).toBeLessThanOrEqual(inserted);
   }, 60_000);
 
   it('refuses a stream made with another shard count, naming the fix; concurrent creation is fine', async () => {
