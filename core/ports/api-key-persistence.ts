@@ -1,6 +1,6 @@
 /**
- * Where API keys are kept: the embedded SQLite file or a PostgreSQL database shared by several nodes.
- * Both pass the contract suite in test/contracts/api-key-store.contract.ts. Only salted hashes are
+ * Where API keys (and the per-role tile layouts of the operations page) are kept: the embedded SQLite
+ * file or a PostgreSQL database shared by several nodes. Both pass the contract suite in test/contracts/api-key-store.contract.ts. Only salted hashes are
  * stored; verification and its cache live above, in ApiKeyStore.
  *
  * Errors: `insert` of an id already stored rejects with CityError API_CONFLICT, whatever the backend.
@@ -24,6 +24,21 @@ export type RevokeOutcome =
   /** it is the last valid admin key: revoking it would lock everyone out of key and device management */
   | { outcome: 'last-admin' };
 
+/**
+ * The KPI tiles one role sees on the overview, in order, as an admin saved them. Kept beside the keys: a
+ * layout belongs to a role, and roles are what this store knows.
+ */
+export interface TileLayoutRow {
+  /** 'viewer' | 'operator' | 'analyst' | 'admin' (checked by the backend) */
+  role: string;
+  /** official KPI codes, in tile order */
+  codes: string[];
+  /** who saved it: key name and id */
+  updatedBy: string;
+  /** epoch ms */
+  updatedAt: number;
+}
+
 export interface ApiKeyPersistence {
   readonly location: string;
   get(id: string): Promise<ApiKeyRow | undefined>;
@@ -45,5 +60,11 @@ export interface ApiKeyPersistence {
    * feed (anything may have changed). Returns the unsubscribe function.
    */
   watch?(listener: (keyId: string | null) => void): () => void;
+  /** The role's saved tile layout, or undefined when none was saved. */
+  getTileLayout(role: string): Promise<TileLayoutRow | undefined>;
+  /** Saves (replaces) the role's tile layout. */
+  putTileLayout(row: TileLayoutRow): Promise<void>;
+  /** Removes the role's layout (back to the default); true when there was one. */
+  deleteTileLayout(role: string): Promise<boolean>;
   close(): Promise<void>;
 }

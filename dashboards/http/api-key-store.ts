@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { CityError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { ApiKeyPersistence, ApiKeyRow } from '../../core/ports/api-key-persistence.ts';
+import type { ApiKeyPersistence, ApiKeyRow, TileLayoutRow } from '../../core/ports/api-key-persistence.ts';
 import { decoyHash, generateSecret, hashSecret, verifySecret } from '../../core/secret-hash.ts';
 import { isRole, type Principal, type Role } from './roles.ts';
 import { SqliteApiKeyStore } from './sqlite-api-key-store.ts';
@@ -138,6 +138,29 @@ export class ApiKeyStore {
     this.logger.info({ keyId: id }, 'api key revoked');
     this.emitRevoked(id);
     return toInfo(result.row);
+  }
+
+  /** The tile layout saved for a role, or null (the page then shows the default headline tiles). */
+  async tileLayout(role: Role): Promise<TileLayoutRow | null> {
+    return (await this.store.getTileLayout(role)) ?? null;
+  }
+
+  /** Saves a role's tile layout (the route checked the codes and the admin role). */
+  async setTileLayout(role: Role, codes: readonly string[], by: { keyId: string; name: string }) {
+    const row: TileLayoutRow = {
+      role,
+      codes: [...codes],
+      updatedBy: `${by.name} (${by.keyId})`,
+      updatedAt: this.clock.now(),
+    };
+    await this.store.putTileLayout(row);
+    this.logger.info({ role, tiles: codes.length, keyId: by.keyId }, 'tile layout saved');
+    return row;
+  }
+
+  /** Drops a role's saved layout: it sees the default again. */
+  async resetTileLayout(role: Role): Promise<boolean> {
+    return this.store.deleteTileLayout(role);
   }
 
   onRevoked(listener: (keyId: string) => void): () => void {

@@ -33,6 +33,7 @@ import { reportRoutes } from './routes/reports.ts';
 import { rollupRoutes } from './routes/rollups.ts';
 import { seriesRoutes } from './routes/series.ts';
 import { targetRoutes } from './routes/targets.ts';
+import { tileLayoutRoutes } from './routes/tile-layouts.ts';
 
 export const API_VERSION = '0.1.0';
 const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
@@ -87,6 +88,7 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
           ...manualInputRoutes({ kpis: deps.kpis }),
           ...cityProfileRoutes({ kpis: deps.kpis }),
           ...targetRoutes({ kpis: deps.kpis }),
+          ...tileLayoutRoutes({ apiKeys: deps.apiKeys, catalogue: deps.kpis.deps.catalogue }),
           ...rollupRoutes({ kpis: deps.kpis }),
         ]
       : []),

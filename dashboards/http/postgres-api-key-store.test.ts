@@ -73,7 +73,22 @@ describe.skipIf(binDir === null)('PostgresApiKeyStore on PostgreSQL 15', () => {
       'citymetrics_registry_schema',
       'device_life_changes',
       'devices',
+      'tile_layouts',
     ]);
+  });
+
+  it('brings a version-1 schema (keys only) forward to tile layouts, keeping the keys', async () => {
+    const url = await freshDatabase();
+    const first = await node(url);
+    await first.ensureAdmin('a-configured-admin-token-1234');
+    await first.close();
+    await server.query('DROP TABLE tile_layouts; UPDATE citymetrics_access_schema SET version = 1', url);
+    const keys = await node(url);
+    expect(await keys.authenticate('a-configured-admin-token-1234')).toMatchObject({ role: 'admin' });
+    await keys.setTileLayout('viewer', ['EN: EN: AQ: 1C'], { keyId: 'admin', name: 'admin' });
+    expect((await keys.tileLayout('viewer'))?.codes).toEqual(['EN: EN: AQ: 1C']);
+    const version = await server.query('SELECT version FROM citymetrics_access_schema', url);
+    expect(version.rows).toEqual([{ version: PG_ACCESS_SCHEMA_VERSION }]);
   });
 
   describe('two nodes on one database', () => {

@@ -11,17 +11,31 @@ import {
   pgNumberTypes,
 } from '../../core/pg-component-schema.ts';
 import { handlePoolErrors } from '../../core/pg-pool-errors.ts';
-import type { ApiKeyPersistence, ApiKeyRow, RevokeOutcome } from '../../core/ports/api-key-persistence.ts';
+import type {
+  ApiKeyPersistence,
+  ApiKeyRow,
+  RevokeOutcome,
+  TileLayoutRow,
+} from '../../core/ports/api-key-persistence.ts';
 
-export const PG_ACCESS_SCHEMA_VERSION = 1;
+export const PG_ACCESS_SCHEMA_VERSION = 2;
 /** Where nodes announce a key revoked or re-hashed: `<origin>:<key id>`. */
 export const PG_ACCESS_CHANNEL = 'citymetrics_api_keys';
+
+/** The KPI tiles each role sees on the overview, in order (schema version 2). */
+const TILE_LAYOUTS_DDL = `
+    CREATE TABLE tile_layouts (
+      role text PRIMARY KEY CHECK (role IN ('viewer', 'operator', 'analyst', 'admin')),
+      codes jsonb NOT NULL,
+      updated_by text NOT NULL,
+      updated_at bigint NOT NULL
+    );`;
 
 const SCHEMA: PgComponentSchema = {
   what: 'access keys',
   versionTable: 'citymetrics_access_schema',
   version: PG_ACCESS_SCHEMA_VERSION,
-  tables: ['api_keys'],
+  tables: ['api_keys', 'tile_layouts'],
   lock: 0x434d414b,
   ddl: `
     CREATE TABLE api_keys (
@@ -31,7 +45,9 @@ const SCHEMA: PgComponentSchema = {
       key_hash text NOT NULL,
       created_at bigint NOT NULL,
       revoked_at bigint
-    );`,
+    );
+    ${TILE_LAYOUTS_DDL}`,
+  migrations: { 1: TILE_LAYOUTS_DDL },
 };
 
 export interface PostgresApiKeyStoreOptions {
@@ -199,6 +215,35 @@ export class PostgresApiKeyStore implements ApiKeyPersistence {
       } finally {
         client.release(broken);
       }
+    });
+  }
+
+  async getTileLayout(role: string): Promise<TileLayoutRow | undefined> {
+    const { rows } = await this.pool.query<{
+      role: string;
+      codes: string[];
+      updated_by: string;
+      updated_at: number;
+    }>('SELECT * FROM tile_layouts WHERE role = $1', [role]);
+    const r = rows[0];
+    return r && { role: r.role, codes: r.codes, updatedBy: r.updated_by, updatedAt: r.updated_at };
+  }
+
+  putTileLayout(row: TileLayoutRow): Promise<void> {
+    return this.write(async () => {
+      await this.pool.query(
+        `INSERT INTO tile_layouts (role, codes, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (role) DO UPDATE SET codes = excluded.codes, updated_by = excluded.updated_by,
+           updated_at = excluded.updated_at`,
+        [row.role, JSON.stringify(row.codes), row.updatedBy, row.updatedAt],
+      );
+    });
+  }
+
+  deleteTileLayout(role: string): Promise<boolean> {
+    return this.write(async () => {
+      const { rowCount } = await this.pool.query('DELETE FROM tile_layouts WHERE role = $1', [role]);
+      return (rowCount ?? 0) > 0;
     });
   }
 

@@ -1,12 +1,17 @@
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { CityError } from '../../core/errors.ts';
-import type { ApiKeyPersistence, ApiKeyRow, RevokeOutcome } from '../../core/ports/api-key-persistence.ts';
+import type {
+  ApiKeyPersistence,
+  ApiKeyRow,
+  RevokeOutcome,
+  TileLayoutRow,
+} from '../../core/ports/api-key-persistence.ts';
 import { openCitymetricsDb } from '../../core/sqlite-file.ts';
 
 /** 'CMAK': citymetrics access keys. */
 export const ACCESS_APPLICATION_ID = 0x434d414b;
-export const ACCESS_SCHEMA_VERSION = 1;
+export const ACCESS_SCHEMA_VERSION = 2;
 export const ACCESS_FILE_NAME = 'access.db';
 
 interface KeyRow {
@@ -27,8 +32,22 @@ const toRow = (r: KeyRow): ApiKeyRow => ({
   revokedAt: r.revoked_at,
 });
 
+interface LayoutRow {
+  role: string;
+  codes: string;
+  updated_by: string;
+  updated_at: number;
+}
+
+const toLayout = (r: LayoutRow): TileLayoutRow => ({
+  role: r.role,
+  codes: JSON.parse(r.codes) as string[],
+  updatedBy: r.updated_by,
+  updatedAt: r.updated_at,
+});
+
 /**
- * API keys in `<dataDir>/access.db`. Each method does its SQL synchronously when called and returns a
+ * API keys and the per-role tile layouts in `<dataDir>/access.db`. Each method does its SQL synchronously when called and returns a
  * settled promise, so a key created or revoked is on disk when the call returns, and close() has closed
  * the file when it returns.
  */
@@ -108,6 +127,31 @@ export class SqliteApiKeyStore implements ApiKeyPersistence {
     );
   }
 
+  getTileLayout(role: string): Promise<TileLayoutRow | undefined> {
+    return settle(() => {
+      const row = this.db.prepare('SELECT * FROM tile_layouts WHERE role = ?').get(role) as
+        | LayoutRow
+        | undefined;
+      return row && toLayout(row);
+    });
+  }
+
+  putTileLayout(row: TileLayoutRow): Promise<void> {
+    return settle(() => {
+      this.db
+        .prepare(
+          `INSERT INTO tile_layouts (role, codes, updated_by, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (role) DO UPDATE SET codes = excluded.codes, updated_by = excluded.updated_by,
+             updated_at = excluded.updated_at`,
+        )
+        .run(row.role, JSON.stringify(row.codes), row.updatedBy, row.updatedAt);
+    });
+  }
+
+  deleteTileLayout(role: string): Promise<boolean> {
+    return settle(() => this.db.prepare('DELETE FROM tile_layouts WHERE role = ?').run(role).changes > 0);
+  }
+
   close(): Promise<void> {
     return settle(() => {
       if (this.db.open) this.db.close();
@@ -143,6 +187,17 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
         key_hash TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         revoked_at INTEGER
+      ) STRICT;
+    `);
+  },
+  // 2: the KPI tiles each role sees on the overview (codes: JSON array, in order)
+  (db) => {
+    db.exec(`
+      CREATE TABLE tile_layouts (
+        role TEXT PRIMARY KEY CHECK (role IN ('viewer', 'operator', 'analyst', 'admin')),
+        codes TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
       ) STRICT;
     `);
   },

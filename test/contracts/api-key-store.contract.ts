@@ -106,5 +106,37 @@ export function apiKeyStoreContract(name: string, open: OpenApiKeyStore): void {
       expect(await store.get('admin')).toMatchObject({ keyHash: 'second', role: 'admin', revokedAt: null });
       expect((await store.revoke('a2', T0 + 4)).outcome).toBe('revoked');
     });
+
+    it('keeps one tile layout per role, replaced whole, in order, and deletable', async () => {
+      const store = await fresh();
+      expect(await store.getTileLayout('viewer')).toBeUndefined();
+      const first = {
+        role: 'viewer',
+        codes: ['EN: EN: AQ: 1C', 'EN: EN: EQ: 2A'],
+        updatedBy: 'a',
+        updatedAt: T0,
+      };
+      await store.putTileLayout(first);
+      await store.putTileLayout({ ...first, role: 'operator', codes: ['EC: I: T: 5A'] });
+      expect(await store.getTileLayout('viewer')).toEqual(first);
+      const second = {
+        ...first,
+        codes: ['EN: EN: EQ: 2A', 'EC: I: WS: 3C', 'EN: EN: AQ: 1C'],
+        updatedAt: T0 + 1,
+      };
+      await store.putTileLayout(second);
+      expect(await store.getTileLayout('viewer')).toEqual(second);
+      expect((await store.getTileLayout('operator'))?.codes).toEqual(['EC: I: T: 5A']);
+      expect(await store.deleteTileLayout('viewer')).toBe(true);
+      expect(await store.deleteTileLayout('viewer')).toBe(false);
+      expect(await store.getTileLayout('viewer')).toBeUndefined();
+    });
+
+    it('refuses a tile layout for a role it does not know', async () => {
+      const store = await fresh();
+      const bad = { role: 'superuser', codes: [], updatedBy: 'a', updatedAt: T0 };
+      expect(await rejection(store.putTileLayout(bad))).toBeTruthy();
+      expect(await store.getTileLayout('superuser')).toBeUndefined();
+    });
   });
 }
