@@ -73,17 +73,43 @@ export interface Load {
   /** acknowledged so far, all devices */
   acked(): number;
   reconnects(): number;
+  /**
+   * What the devices heard on their errors topic as final refusals, by code. A finally refused reading is acknowledged too (MQTT
+   * 3.1.1 has no negative PUBACK): the check counts it as a failure, never as a reading to wait for.
+   */
+  refusals(): Record<string, number>;
   /** Stops publishing, waits for what is in flight, disconnects; the acknowledged ts per device. */
   stop(): Promise<Map<string, Set<number>>>;
 }
 
+/** Where a load's simulated minutes begin: far enough back for minutes of load, inside the late window. */
+export const loadStart = (): number => Date.now() - 2 * DAY;
+
 /**
- * Each device publishes a reading a simulated minute apart (from a day ago), at most 20 unacknowledged
- * at once, reconnecting every 250 ms when cut: a device waits when the cluster does, as a real one does.
+ * Each device publishes a reading a simulated minute apart (from `start`, see loadStart), at most 20
+ * unacknowledged at once, reconnecting every 250 ms when cut: a device waits when the cluster does, as a
+ * real one does. A device whose next minute would be in the future stops: a reading the platform refuses
+ * as ahead of its clock is acknowledged and never stored, which the check would take for a lost one.
  */
 export async function startLoad(c: ClusterApi, devices: readonly Device[], start: number): Promise<Load> {
   const acked = new Map<string, Set<number>>(devices.map((d) => [d.id, new Set()]));
+  const refusals: Record<string, number> = {};
   const clients = await Promise.all(devices.map((d) => login(c.mqtt, d)));
+  await Promise.all(
+    clients.map((client, i) => client.subscribeAsync(topicFor(devices[i]!.id, 'errors'), { qos: 1 })),
+  );
+  for (const client of clients)
+    client.on('message', (topic, payload) => {
+      if (!topic.endsWith('/errors')) return;
+      let report: { code?: unknown; retryable?: unknown } = { code: 'unreadable' };
+      try {
+        report = JSON.parse(payload.toString());
+      } catch {}
+      // A retryable refusal is not acknowledged: the device resends, and the check waits for that reading.
+      if (report.retryable === true) return;
+      const code = String(report.code);
+      refusals[code] = (refusals[code] ?? 0) + 1;
+    });
   let publishing = true;
   let reconnects = 0;
   const loops = devices.map(async (d, i) => {
@@ -95,6 +121,7 @@ export async function startLoad(c: ClusterApi, devices: readonly Device[], start
     const inFlight: Promise<void>[] = [];
     for (let n = 0; publishing; n++) {
       const ts = start + n * MINUTE + i;
+      if (ts > Date.now() - MINUTE) break;
       inFlight.push(
         new Promise<void>((resolve) => {
           const body = JSON.stringify({ ts, values: { pm25: 10 + (n % 7) } });
@@ -113,6 +140,7 @@ export async function startLoad(c: ClusterApi, devices: readonly Device[], start
   return {
     acked: () => [...acked.values()].reduce((s, a) => s + a.size, 0),
     reconnects: () => reconnects,
+    refusals: () => ({ ...refusals }),
     async stop() {
       publishing = false;
       await Promise.all(loops);

@@ -8,7 +8,7 @@ import { ROOT } from '../reliability/platform-process.ts';
 import { natsServerBinary } from '../servers/nats.ts';
 import { postgresBinDir } from '../servers/postgres.ts';
 import { findServerBinary } from '../servers/process-server.ts';
-import { expectStoredOnce, provisionDevices, startLoad } from './device-load.ts';
+import { expectStoredOnce, loadStart, provisionDevices, startLoad } from './device-load.ts';
 import { until } from './role-process.ts';
 
 /**
@@ -23,7 +23,6 @@ const haproxy = findServerBinary('/usr/sbin/haproxy', 'haproxy');
 const ready = natsServerBinary() !== null && postgresBinDir() !== null && haproxy !== null;
 
 const DEVICES = 12;
-const MINUTE = 60_000;
 
 let dir: TempDir;
 let launcher: ChildProcess;
@@ -110,7 +109,7 @@ describe.skipIf(!ready)('npm run cluster: a whole cluster on one machine, broken
 
   it('kill -9 an edge under QoS 1 load: devices reconnect through haproxy, every acknowledged reading is stored once', async () => {
     const devices = await provisionDevices(info, DEVICES);
-    const start = Date.now() - 24 * 60 * MINUTE;
+    const start = loadStart();
     const load = await startLoad(info, devices, start);
     await until('load flowing', () => load.acked() > 200, 60_000);
     const victim = info.nodes.find((n) => n.name === 'edge-1')!;
@@ -121,6 +120,7 @@ describe.skipIf(!ready)('npm run cluster: a whole cluster on one machine, broken
     const reconnects = load.reconnects();
     const acked = await load.stop();
     expect(reconnects).toBeGreaterThan(0);
+    expect(load.refusals(), 'readings refused for good').toEqual({});
     await expectStoredOnce(info, acked, start);
   }, 300_000);
 
@@ -166,7 +166,7 @@ describe.skipIf(!ready)('cluster outages under QoS 1 load through haproxy', () =
 
   it('PostgreSQL restarted: the edges keep acknowledging, the writers catch up, nothing lost or doubled', async () => {
     const devices = await provisionDevices(cluster.info, 8);
-    const start = Date.now() - 24 * 60 * MINUTE;
+    const start = loadStart();
     const load = await startLoad(cluster.info, devices, start);
     await until('load flowing', () => load.acked() > 150, 60_000);
     await cluster.postgres.stop('SIGINT');
@@ -195,15 +195,16 @@ describe.skipIf(!ready)('cluster outages under QoS 1 load through haproxy', () =
     await cluster.postgres.start();
     await until('the writer ready again', async () => (await readyz(writer)).status === 200, 60_000);
     const acked = await load.stop();
+    expect(load.refusals(), 'readings refused for good').toEqual({});
     await expectStoredOnce(cluster.info, acked, start);
   }, 300_000);
 
   // Skipped: in the last runs, after the node came back, some acknowledged readings were still not stored
   // 90 s later (1 476 awaited for one device); whether the writers' pull consumers stall after the failover
   // or readings are lost is not established yet. It passed when the live relay did not exist.
-  it.skip('one NATS node of three stopped for 30 s: publishing goes on, the node catches up, nothing lost or doubled', async () => {
+  it('one NATS node of three stopped for 30 s: publishing goes on, the node catches up, nothing lost or doubled', async () => {
     const devices = await provisionDevices(cluster.info, 8);
-    const start = Date.now() - 24 * 60 * MINUTE;
+    const start = loadStart();
     const load = await startLoad(cluster.info, devices, start);
     await until('load flowing', () => load.acked() > 150, 60_000);
     const node = cluster.nats[0]!;
@@ -218,6 +219,7 @@ describe.skipIf(!ready)('cluster outages under QoS 1 load through haproxy', () =
     const afterStart = load.acked();
     await until('acknowledgements after it is back', () => load.acked() > afterStart + 100, 60_000);
     const acked = await load.stop();
+    expect(load.refusals(), 'readings refused for good').toEqual({});
     await expectStoredOnce(cluster.info, acked, start);
     for (const n of cluster.info.nodes) expect((await readyz(n.http)).status, n.name).toBe(200);
   }, 300_000);
