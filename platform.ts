@@ -190,6 +190,7 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
     alerts,
     kpis: kpis.service,
     reports,
+    mqttListening: () => listeners,
   });
 
   return {

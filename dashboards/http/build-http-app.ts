@@ -19,6 +19,8 @@ import type { HttpDeps, HttpOptions } from './http-deps.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { cityProfileRoutes } from './routes/city-profile.ts';
+import { deviceBulkRoutes } from './routes/device-bulk.ts';
+import { deviceConnectionRoutes } from './routes/device-connection.ts';
 import { deviceCounterRoutes } from './routes/device-counters.ts';
 import { DEVICE_PAYLOAD_PATH, deviceIngestRoutes } from './routes/device-ingest.ts';
 import { deviceKindRoutes } from './routes/device-kinds.ts';
@@ -74,7 +76,9 @@ export function buildHttpApp(deps: HttpDeps, options: HttpOptions = {}): HttpApp
       openApiDocument: () => document,
     }),
     ...deviceKindRoutes(deps),
+    ...deviceBulkRoutes({ ...deps, bodyLimitBytes: deps.config.httpBodyLimitBytes }),
     ...deviceRoutes(deps),
+    ...deviceConnectionRoutes(deps),
     ...deviceIngestRoutes({ ...deps, limiter }),
     ...districtRoutes(deps),
     ...seriesRoutes({ ...deps, maxBuckets: options.maxSeriesBuckets ?? 10_000 }),

@@ -44,6 +44,9 @@ export interface Readiness {
   checks: Record<string, boolean>;
 }
 
+/** The MQTT ports this process listens on (an ephemeral 0 resolved), null before it listens. */
+export type MqttListening = () => { tcpPort: number; tlsPort: number | null; wsPort: number | null } | null;
+
 export interface HttpDeps {
   config: Config;
   registry: DeviceRegistry;
@@ -64,6 +67,8 @@ export interface HttpDeps {
   kpis?: KpiService;
   /** Monthly report packs (metrics/report-pack); the /api/reports routes only when given. */
   reports?: ReportPacks;
+  /** The broker's listeners in this process; absent (an API-only node): the configured MQTT ports are told. */
+  mqttListening?: MqttListening;
 }
 
 export interface HttpOptions {

@@ -30,6 +30,7 @@ describe('OpenAPI document', () => {
     const expected = [
       'get /api/device-kinds',
       'post /api/devices',
+      'post /api/devices/bulk',
       'get /api/devices',
       'get /api/devices/{id}',
       'patch /api/devices/{id}',
@@ -40,6 +41,7 @@ describe('OpenAPI document', () => {
       'post /api/devices/{id}/disable',
       'post /api/devices/{id}/enable',
       'get /api/devices/{id}/latest',
+      'get /api/devices/{id}/connection',
       'get /api/devices/{id}/counters',
       'post /api/devices/{id}/telemetry',
       'post /api/devices/{id}/events',

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { CityError } from '../../../core/errors.ts';
-import { MANUAL_SHEET_MAX_BYTES } from '../../../metrics/exports/index.ts';
+import { MANUAL_SHEET_MAX_BYTES, manualSheetTemplate } from '../../../metrics/exports/index.ts';
 import type { KpiService } from '../../../metrics/kpi-service.ts';
 import { FORMULA_INPUTS } from '../../../metrics/manual-validation.ts';
 import { type AnyRoute, defineRoute } from '../define-route.ts';
@@ -9,6 +9,16 @@ import { inputBodySchema, inputNameParams, manualRecordSchema, toIsoRecord } fro
 import { byPrincipal } from './kpis.ts';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+const templateQuerySchema = z.object({ format: z.enum(['csv', 'xlsx']).default('csv') }).strict();
+
+export const manualListQuerySchema = z
+  .object({
+    subjectType: z.enum(['kpi', 'input']).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
 
 /** Reads a raw request body (the JSON parser leaves other content types unread), bounded. */
 export async function readRawBody(req: Request, limit: number): Promise<Buffer> {
@@ -26,6 +36,49 @@ export async function readRawBody(req: Request, limit: number): Promise<Buffer> 
 export function manualInputRoutes(deps: { kpis: KpiService }): AnyRoute[] {
   const { kpis } = deps;
   return [
+    defineRoute({
+      method: 'get',
+      path: '/api/manual-inputs',
+      summary: 'Current manual values',
+      description:
+        'The entries in force (a later entry for the same KPI, data point and period supersedes an earlier one), newest first, paged.',
+      tag: 'kpis',
+      access: 'viewer',
+      query: manualListQuerySchema,
+      response: z
+        .object({
+          items: z.array(manualRecordSchema),
+          total: z.number().int().meta({ description: 'entries before paging' }),
+        })
+        .meta({ id: 'ManualValueList' }),
+      handle: ({ query }) => {
+        const all = kpis.deps.kpiStore
+          .currentManualValues(query.subjectType)
+          .sort((a, b) => b.enteredAt - a.enteredAt || b.id - a.id);
+        return {
+          items: all.slice(query.offset, query.offset + query.limit).map(toIsoRecord),
+          total: all.length,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/manual-inputs/template',
+      summary: 'The import sheet template',
+      description:
+        'The header, one example row and the KPIs entered by hand with their units and data points (CSV: as # lines; XLSX: on the second sheet).',
+      tag: 'kpis',
+      access: 'viewer',
+      query: templateQuerySchema,
+      responseContent: { 'text/csv': { schema: z.string() }, [XLSX_TYPE]: { schema: z.string() } },
+      handle: async ({ query, res }) => {
+        const body = query.format === 'csv' ? manualSheetTemplate('csv') : await manualSheetTemplate('xlsx');
+        res.set('content-type', query.format === 'csv' ? 'text/csv; charset=utf-8' : XLSX_TYPE);
+        res.set('content-disposition', `attachment; filename="manual-inputs-template.${query.format}"`);
+        res.status(200).send(body);
+        return undefined;
+      },
+    }),
     defineRoute({
       method: 'post',
       path: '/api/manual-inputs/import',
