@@ -107,7 +107,7 @@ export class CityProfile {
   }
 
   /** Records the given fields as effective from one date; earlier entries stay for earlier periods. */
-  update(input: ProfileUpdate, enteredBy: string): CityProfileView {
+  async update(input: ProfileUpdate, enteredBy: string): Promise<CityProfileView> {
     const now = this.deps.clock.now();
     const from = input.effectiveFrom ?? this.deps.calendar.local(now).toISODate()!;
     const local = DateTime.fromISO(from, { zone: this.deps.calendar.zone });
@@ -135,7 +135,7 @@ export class CityProfile {
       throw new CityError('API_VALIDATION', 'nothing to update: give at least one profile field', {
         field: 'body',
       });
-    this.deps.kpiStore.addProfile(rows);
+    await this.deps.kpiStore.addProfile(rows);
     return this.view(now);
   }
 

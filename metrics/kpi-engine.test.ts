@@ -65,7 +65,7 @@ describe('KpiEngine', () => {
       logger,
     });
     // Noise Exposure is a share of the population: the 10 residents of the one monitor are the city.
-    kpis.kpiStore.addProfile([
+    await kpis.kpiStore.addProfile([
       {
         field: 'population',
         value: 10,

@@ -206,7 +206,7 @@ export class KpiService {
     if (problems.length > 0) throw problemsError(problems, reqs.length > 1);
     await this.checkConsistency(valid, reqs);
     const causes = valid.map((v) => ({ label: v.period, cause: this.manualCause(v) }));
-    const added = this.deps.kpiStore.addManualValues(valid);
+    const added = await this.deps.kpiStore.addManualValues(valid);
     await this.afterChange(
       causes,
       new Set(
@@ -249,7 +249,7 @@ export class KpiService {
     const fromMs = DateTime.fromISO(from, { zone: this.deps.calendar.zone }).toMillis();
     // the figures as they stood for the periods the update reaches, before it
     const before = Number.isFinite(fromMs) ? this.deps.profile.view(fromMs) : null;
-    const view = this.deps.profile.update(update, who(by));
+    const view = await this.deps.profile.update(update, who(by));
     const causes: RestatementCause[] = [];
     for (const field of ['name', 'currency', ...PROFILE_FIGURES] as const) {
       const next = update[field];
@@ -275,7 +275,7 @@ export class KpiService {
     const { targets, kpiStore, monthClose, engine } = this.deps;
     const rows: Array<string | null> = def.dataPoints.length > 1 ? [...def.dataPoints] : [null];
     const before = rows.map((dp) => targets.valueFor(def.code, dp));
-    const view = targets.set(def, input, by.name);
+    const view = await targets.set(def, input, by.name);
     const causes: RestatementCause[] = [];
     rows.forEach((dataPoint, i) => {
       const newTarget = targets.valueFor(def.code, dataPoint);

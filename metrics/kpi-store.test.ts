@@ -39,10 +39,10 @@ describe('KpiStore', () => {
   });
   afterEach(() => dir.remove());
 
-  it('keeps manual history: a new entry supersedes the current one, never updates it', () => {
+  it('keeps manual history: a new entry supersedes the current one, never updates it', async () => {
     const store = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
-    const [first] = store.addManualValues([entry()]);
-    const [second] = store.addManualValues([entry({ value: 93, enteredAt: T0 + 1 })]);
+    const [first] = await store.addManualValues([entry()]);
+    const [second] = await store.addManualValues([entry({ value: 93, enteredAt: T0 + 1 })]);
     expect(store.currentManualValues('kpi').map((m) => m.value)).toEqual([93]);
     const history = store.manualHistory('kpi', 'EC: ICT: ICT: 1C');
     expect(history.map((m) => [m.value, m.supersededBy])).toEqual([
@@ -56,9 +56,9 @@ describe('KpiStore', () => {
     reopened.close();
   });
 
-  it('stores roll-up versions with their restatements and finds the newest after reopening', () => {
+  it('stores roll-up versions with their restatements and finds the newest after reopening', async () => {
     const store = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
-    store.saveRollup({
+    await store.saveRollup({
       period: '2026-02',
       version: 1,
       closedAt: T0,
@@ -67,7 +67,7 @@ describe('KpiStore', () => {
       causes: [],
       entries: [],
     });
-    store.saveRollup(
+    await store.saveRollup(
       {
         period: '2026-02',
         version: 2,
@@ -116,10 +116,10 @@ describe('KpiStore', () => {
     reopened.close();
   });
 
-  it('migrates a schema 1 file: its versions and restatements keep, with no structured causes', () => {
+  it('migrates a schema 1 file: its versions and restatements keep, with no structured causes', async () => {
     const store = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
     const v1 = { period: '2026-02', version: 1, closedAt: T0, closedBy: 'scheduler', cause: 'closed' };
-    store.saveRollup({ ...v1, causes: [], entries: [] });
+    await store.saveRollup({ ...v1, causes: [], entries: [] });
     store.close();
     // what a release before structured causes left on disk
     const db = new Database(dir.file(KPI_FILE_NAME));
@@ -131,7 +131,7 @@ describe('KpiStore', () => {
     reopened.close();
   });
 
-  it('refuses a foreign SQLite file and a damaged one with STORE_CORRUPT, leaving them untouched', () => {
+  it('refuses a foreign SQLite file and a damaged one with STORE_CORRUPT, leaving them untouched', async () => {
     const foreign = new Database(dir.file('kpi.db'));
     foreign.exec('CREATE TABLE other (x)');
     foreign.close();
@@ -164,7 +164,7 @@ describe('manual values: validation and resolution', () => {
     source: 'NSO',
   };
 
-  it('accepts a valid entry, by compact code, and normalises the unit', () => {
+  it('accepts a valid entry, by compact code, and normalises the unit', async () => {
     const r = validateEntry(catalogue, { ...base, unit: 'percent' }, 1, who);
     expect(r.ok && r.value).toMatchObject({
       subject: 'EC: ICT: ICT: 1C',
@@ -174,7 +174,7 @@ describe('manual values: validation and resolution', () => {
     });
   });
 
-  it('names every bad field with its own code', () => {
+  it('names every bad field with its own code', async () => {
     const r = validateEntry(
       catalogue,
       { ...base, period: '2025-13', unit: 'km', dataQuality: 'guess', source: ' ' },
@@ -191,7 +191,7 @@ describe('manual values: validation and resolution', () => {
     ]);
   });
 
-  it('refuses a share above 100 % and a sensor-derived KPI without override', () => {
+  it('refuses a share above 100 % and a sensor-derived KPI without override', async () => {
     const high = validateEntry(catalogue, { ...base, value: 120 }, 1, who);
     expect(!high.ok && high.problems[0]!.code).toBe('METRICS_VALUE_OUT_OF_RANGE');
     const sensor = validateEntry(
@@ -210,14 +210,14 @@ describe('manual values: validation and resolution', () => {
     expect(ok.ok && ok.value).toMatchObject({ override: true, dataPoint: 'PM2.5', unit: 'µg/m³' });
   });
 
-  it('resolves month, then quarter, then year, then carries the newest earlier entry forward', () => {
+  it('resolves month, then quarter, then year, then carries the newest earlier entry forward', async () => {
     const dir = makeTempDir('citymetrics-kpi-');
     const store = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
     const calendar = new CityCalendar('Europe/Paris');
     const manual = new ManualInputs({ kpiStore: store, calendar });
     const input = (period: string, value: number) =>
       entry({ subjectType: 'input', subject: 'majorStreetKm', unit: 'km', period, value });
-    store.addManualValues([
+    await store.addManualValues([
       input('2024', 100),
       input('2026', 120),
       input('2026-Q1', 125),
@@ -237,7 +237,7 @@ describe('manual values: validation and resolution', () => {
 });
 
 describe('city profile and targets', () => {
-  it('serves the figure effective at each instant, in the city zone', () => {
+  it('serves the figure effective at each instant, in the city zone', async () => {
     const dir = makeTempDir('citymetrics-kpi-');
     const kpiStore = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
     const calendar = new CityCalendar('Europe/Paris');
@@ -248,8 +248,8 @@ describe('city profile and targets', () => {
       clock,
       defaults: { name: 'Demo', timeZone: 'Europe/Paris' },
     });
-    profile.update({ population: 100_000, effectiveFrom: '2020-01-01' }, 'a');
-    profile.update(
+    await profile.update({ population: 100_000, effectiveFrom: '2020-01-01' }, 'a');
+    await profile.update(
       { population: 104_000, households: 50_000, effectiveFrom: '2026-01-01', name: 'Lyon' },
       'a',
     );
@@ -262,13 +262,13 @@ describe('city profile and targets', () => {
       timeZone: 'Europe/Paris',
       population: { value: 104_000 },
     });
-    expect(() => profile.update({ population: -1 }, 'a')).toThrow(
+    await expect(profile.update({ population: -1 }, 'a')).rejects.toThrow(
       expect.objectContaining({ code: 'API_VALIDATION' }),
     );
 
     const targets = new KpiTargets({ kpiStore, catalogue: loadCatalogue(), clock });
     expect(targets.valueFor('EN: EN: AQ: 1C', 'PM2.5')).toBe(5);
-    targets.set(
+    await targets.set(
       loadCatalogue().get('EN: EN: AQ: 1C')!,
       { dataPoints: { 'PM2.5': 10 }, source: 'EU 2030' },
       'a',

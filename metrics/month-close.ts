@@ -156,9 +156,12 @@ export class MonthClose {
         causes: [],
         entries,
       };
-      kpiStore.saveRollup(rollup);
-      out.push(rollup);
-      this.emitSaved({ period: period.label, version: 1, cause: 'closed', at: now });
+      // Another node (a kpi leader before a takeover, an api node) may have closed it a moment ago: a
+      // period version is written once, and theirs stands.
+      if (await kpiStore.saveRollup(rollup)) {
+        out.push(rollup);
+        this.emitSaved({ period: period.label, version: 1, cause: 'closed', at: now });
+      } else if (strict) throw new CityError('METRICS_ALREADY_CLOSED', `${period.label} is closed already`);
     }
     const year = period.label.slice(0, 4);
     if (period.kind === 'month' && period.label.endsWith('-12') && kpiStore.latestRollup(year) === null)
@@ -170,6 +173,7 @@ export class MonthClose {
     label: string,
     codes: ReadonlySet<string> | null,
     causes: readonly RestatementCause[],
+    attempt = 1,
   ): Promise<RestatementRecord[]> {
     const { rollups, kpiStore, clock, events } = this.deps;
     const cause = describeCauses(causes);
@@ -200,7 +204,7 @@ export class MonthClose {
         return next;
       });
       if (out.length > 0) {
-        kpiStore.saveRollup(
+        const saved = await kpiStore.saveRollup(
           {
             period: label,
             version,
@@ -212,6 +216,15 @@ export class MonthClose {
           },
           out,
         );
+        // Another node restated it first (this copy was a version behind): compare again with theirs.
+        if (!saved) {
+          if (attempt >= 5)
+            throw new CityError(
+              'API_CONFLICT',
+              `${label}: restatement lost ${attempt} races for the next version; retried on the next change`,
+            );
+          return this.restateNow(label, codes, causes, attempt + 1);
+        }
         for (const r of out) {
           try {
             events.emit('kpi-revised', { ...r });

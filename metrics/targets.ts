@@ -60,7 +60,7 @@ export class KpiTargets {
     };
   }
 
-  set(def: KpiDefinition, input: TargetUpdate, setBy: string): TargetView {
+  async set(def: KpiDefinition, input: TargetUpdate, setBy: string): Promise<TargetView> {
     if (input.value === undefined && input.dataPoints === undefined)
       throw new CityError('API_VALIDATION', 'give value or dataPoints', { field: 'value' });
     const setAt = this.deps.clock.now();
@@ -89,7 +89,7 @@ export class KpiTargets {
         });
       records.push({ code: def.code, dataPoint: name, value, source: input.source, setBy, setAt });
     }
-    this.deps.kpiStore.setTargets(records);
+    await this.deps.kpiStore.setTargets(records);
     return this.view(def.code);
   }
 }
