@@ -1,137 +1,17 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CityCalendar } from '../../core/city-calendar.ts';
 import { ManualClock } from '../../core/clock.ts';
-import { testConfig } from '../../core/config.ts';
 import type { CityError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { PlatformEvents } from '../../core/platform-events.ts';
-import { createTelemetry } from '../../core/telemetry.ts';
 import { KindCatalogue } from '../../devices/kind-catalogue.ts';
-import { DeviceRegistry } from '../../devices/registry.ts';
-import { IngestService, type IngestServiceOptions } from '../../ingest/ingest-service.ts';
-import { SqliteSeriesStore } from '../../ingest/store/sqlite-series-store.ts';
-import { makeTempDir, type TempDir } from '../../test/helpers/temp-dir.ts';
+import { closeAlertHarnesses, MIN, setup, T0, webhookReceiver } from '../../test/helpers/alert-harness.ts';
+import { makeTempDir } from '../../test/helpers/temp-dir.ts';
 import { AlertEngine } from './alert-engine.ts';
-import type { Alert } from './alert-types.ts';
 
-const T0 = Date.UTC(2026, 10, 12, 8, 0, 0);
-const MIN = 60_000;
-const AIR = 'air-quality-station';
 const logger = silentLogger();
 
-interface Harness {
-  dir: TempDir;
-  clock: ManualClock;
-  events: PlatformEvents;
-  kinds: KindCatalogue;
-  registry: DeviceRegistry;
-  store: SqliteSeriesStore;
-  ingest: IngestService;
-  engine: AlertEngine;
-  changes: Alert[];
-  device(district?: string): Promise<string>;
-  send(deviceId: string, ts: number, values: Record<string, number>): Promise<void>;
-  reopenEngine(): void;
-  close(): Promise<void>;
-}
-
-const open: Harness[] = [];
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
-});
-
-async function setup(ingestOptions: IngestServiceOptions = {}): Promise<Harness> {
-  const dir = makeTempDir('cm-alerts-');
-  const clock = new ManualClock(T0);
-  const config = testConfig({ dataDir: dir.path, logFlushIntervalMs: 1 });
-  const kinds = new KindCatalogue();
-  const registry = DeviceRegistry.open({ dataDir: dir.path, kinds, clock, logger, scryptCost: 1024 });
-  const store = SqliteSeriesStore.open({
-    file: dir.file('series.db'),
-    calendar: new CityCalendar('UTC'),
-    retention: { rawDays: 35, minuteDays: 14, hourDays: 400, dayDays: 3660 },
-    logger,
-    clock,
-  });
-  const events = new PlatformEvents();
-  const ingest = await IngestService.open(
-    { config, directory: registry, store, events, telemetry: createTelemetry(), logger, clock },
-    { pruneIntervalMs: 0, ...ingestOptions },
-  );
-  const makeEngine = () => {
-    const engine = AlertEngine.open(
-      { dataDir: dir.path, cityName: 'Test City', events, registry, kinds, ingest, clock, logger },
-      { checkIntervalMs: 0, webhook: { timeoutMs: 2_000 } },
-    );
-    engine.onChange((a) => h.changes.push(a));
-    return engine;
-  };
-  const h: Harness = {
-    dir,
-    clock,
-    events,
-    kinds,
-    registry,
-    store,
-    ingest,
-    engine: undefined as unknown as AlertEngine,
-    changes: [],
-    async device(district = 'Old Town') {
-      // installed an hour before T0: the tests send readings stamped minutes before it
-      return (await registry.provision({ kind: AIR, district, installedAt: T0 - 3_600_000 })).device.id;
-    },
-    async send(deviceId, ts, values) {
-      const result = await ingest.submit(deviceId, 'telemetry', Buffer.from(JSON.stringify({ ts, values })));
-      expect(result.ok).toBe(true);
-    },
-    reopenEngine() {
-      void h.engine.close();
-      h.engine = makeEngine();
-    },
-    async close() {
-      await h.engine.close();
-      await ingest.close();
-      await store.close();
-      registry.close();
-      dir.remove();
-    },
-  };
-  h.engine = makeEngine();
-  open.push(h);
-  return h;
-}
-
-/** A webhook receiver on an ephemeral port; resolves each body in arrival order. */
-async function webhookReceiver(): Promise<{ url: string; next(): Promise<{ event: string; alert: Alert }> }> {
-  const queue: Array<{ event: string; alert: Alert }> = [];
-  const waiting: Array<(b: { event: string; alert: Alert }) => void> = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      res.end('ok');
-      const parsed = JSON.parse(body) as { event: string; alert: Alert };
-      const w = waiting.shift();
-      if (w) w(parsed);
-      else queue.push(parsed);
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hook`,
-    next: () => {
-      const ready = queue.shift();
-      return ready ? Promise.resolve(ready) : new Promise((r) => waiting.push(r));
-    },
-  };
-}
+afterEach(closeAlertHarnesses);
 
 describe('series threshold', () => {
   it('opens after the condition held for the duration by reading time, is acknowledged, then clears', async () => {
@@ -149,6 +29,7 @@ describe('series threshold', () => {
           op: '>',
           value: 25,
           forMinutes: 60,
+          clearForMinutes: 0,
         },
         webhookUrl: hook.url,
       },
@@ -196,7 +77,14 @@ describe('series threshold', () => {
     h.engine.createRule(
       {
         name: 'NO2',
-        condition: { kind: 'series-threshold', scope: 'device', metric: 'no2', op: '>', value: 100 },
+        condition: {
+          kind: 'series-threshold',
+          scope: 'device',
+          metric: 'no2',
+          op: '>',
+          value: 100,
+          forMinutes: 0,
+        },
       },
       'ops',
     );
@@ -217,7 +105,15 @@ describe('state survives a restart', () => {
     h.engine.createRule(
       {
         name: 'NO2',
-        condition: { kind: 'series-threshold', scope: 'city', metric: 'no2', op: '>', value: 100 },
+        condition: {
+          kind: 'series-threshold',
+          scope: 'city',
+          metric: 'no2',
+          op: '>',
+          value: 100,
+          forMinutes: 0,
+          clearForMinutes: 0,
+        },
       },
       'ops',
     );

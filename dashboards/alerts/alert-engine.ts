@@ -13,6 +13,7 @@ import { type AlertQuery, AlertStore } from './alert-store.ts';
 import {
   type Alert,
   type AlertRule,
+  inClearZone,
   type KpiThreshold,
   type RuleInput,
   ruleInputSchema,
@@ -121,6 +122,7 @@ export class AlertEngine {
       condition: parsed.condition,
       webhookUrl: parsed.webhookUrl ?? null,
       enabled: parsed.enabled,
+      repeatWindowMinutes: parsed.repeatWindowMinutes,
       createdBy,
       createdAt: this.deps.clock.now(),
     };
@@ -202,6 +204,12 @@ export class AlertEngine {
       if (c.periodKind !== update.periodKind) continue;
       if (typeof value !== 'number') continue; // not reported: nothing to compare
       const holds = compare(c, value);
+      if (!holds && !inClearZone(c, value)) {
+        // Between the threshold and its clearing margin: an open alert stays open, none opens.
+        const alert = this.active.get(key(rule.id, update.code));
+        if (alert) alert.lastValue = value;
+        continue;
+      }
       this.apply(
         rule,
         update.code,
@@ -362,6 +370,9 @@ export class AlertEngine {
         current.lastValue = value;
         return;
       }
+      const now = this.deps.clock.now();
+      const repeat = this.reopen(rule, subject, value, message, now);
+      if (repeat) return;
       const alert: Alert = {
         id: this.store.newId('a'),
         ruleId: rule.id,
@@ -373,7 +384,9 @@ export class AlertEngine {
         value,
         lastValue: value,
         state: 'open',
-        openedAt: this.deps.clock.now(),
+        openedAt: now,
+        repeatCount: 0,
+        lastOpenedAt: now,
         acknowledgedBy: null,
         acknowledgedAt: null,
         clearedAt: null,
@@ -387,6 +400,41 @@ export class AlertEngine {
     } else if (current) {
       this.clearAlert(current, 'condition', value);
     }
+  }
+
+  /**
+   * Reopens the alert of (rule, subject) cleared within the rule's repeat window, as one more repeat of it:
+   * a condition that comes and goes is one alert with a count, not a new alert each time. The webhook hears
+   * it open again (it heard it clear). False when there is none to reopen.
+   */
+  private reopen(
+    rule: AlertRule,
+    subject: string,
+    value: number,
+    message: () => string,
+    now: number,
+  ): boolean {
+    if (!(rule.repeatWindowMinutes > 0)) return false;
+    const last = this.store.lastCleared(rule.id, subject, now - rule.repeatWindowMinutes * 60_000);
+    if (last === undefined || last.clearedBy?.startsWith('rule deleted')) return false;
+    last.state = 'open';
+    last.message = message();
+    last.lastValue = value;
+    last.repeatCount += 1;
+    last.lastOpenedAt = now;
+    last.acknowledgedBy = null;
+    last.acknowledgedAt = null;
+    last.clearedAt = null;
+    last.clearedBy = null;
+    this.store.updateAlert(last);
+    this.active.set(key(rule.id, subject), last);
+    this.log.info(
+      { alertId: last.id, ruleId: rule.id, subject, repeatCount: last.repeatCount },
+      'alert opened again (repeat)',
+    );
+    this.emit(last);
+    if (rule.webhookUrl) this.webhook.notify(rule.webhookUrl, 'opened', last, this.deps.cityName);
+    return true;
   }
 
   private clearAlert(alert: Alert, by: string, value: number | null): void {

@@ -12,7 +12,7 @@ import { type Alert, type AlertRule, type AlertState, ruleConditionSchema } from
 
 /** 'CMAL': citymetrics alerts. */
 export const ALERTS_APPLICATION_ID = 0x434d414c;
-export const ALERTS_SCHEMA_VERSION = 1;
+export const ALERTS_SCHEMA_VERSION = 2;
 
 interface RuleRow {
   id: string;
@@ -21,6 +21,7 @@ interface RuleRow {
   condition: string;
   webhook_url: string | null;
   enabled: number;
+  repeat_window_minutes: number;
   created_by: string;
   created_at: number;
 }
@@ -37,6 +38,8 @@ interface AlertRow {
   last_value: number | null;
   state: string;
   opened_at: number;
+  repeat_count: number;
+  last_opened_at: number | null;
   acknowledged_by: string | null;
   acknowledged_at: number | null;
   cleared_at: number | null;
@@ -67,8 +70,9 @@ export class AlertStore {
   insertRule(rule: AlertRule): void {
     this.db
       .prepare(
-        `INSERT INTO alert_rules (id, name, severity, condition, webhook_url, enabled, created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO alert_rules (id, name, severity, condition, webhook_url, enabled, repeat_window_minutes,
+           created_by, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         rule.id,
@@ -77,6 +81,7 @@ export class AlertStore {
         JSON.stringify(rule.condition),
         rule.webhookUrl,
         rule.enabled ? 1 : 0,
+        rule.repeatWindowMinutes,
         rule.createdBy,
         rule.createdAt,
       );
@@ -95,21 +100,37 @@ export class AlertStore {
     this.db
       .prepare(
         `INSERT INTO alerts (id, rule_id, rule_name, severity, subject, subject_kind, message, value, last_value,
-           state, opened_at, acknowledged_by, acknowledged_at, cleared_at, cleared_by)
+           state, opened_at, repeat_count, last_opened_at, acknowledged_by, acknowledged_at, cleared_at, cleared_by)
          VALUES (@id, @ruleId, @ruleName, @severity, @subject, @subjectKind, @message, @value, @lastValue,
-           @state, @openedAt, @acknowledgedBy, @acknowledgedAt, @clearedAt, @clearedBy)`,
+           @state, @openedAt, @repeatCount, @lastOpenedAt, @acknowledgedBy, @acknowledgedAt, @clearedAt,
+           @clearedBy)`,
       )
       .run(alert);
   }
 
-  /** Writes the mutable fields of an alert (state, acknowledgement, clearance, last value). */
+  /** Writes the mutable fields of an alert (state, acknowledgement, clearance, last value, repeats). */
   updateAlert(alert: Alert): void {
     this.db
       .prepare(
-        `UPDATE alerts SET state = @state, last_value = @lastValue, acknowledged_by = @acknowledgedBy,
+        `UPDATE alerts SET state = @state, message = @message, last_value = @lastValue,
+           repeat_count = @repeatCount, last_opened_at = @lastOpenedAt, acknowledged_by = @acknowledgedBy,
            acknowledged_at = @acknowledgedAt, cleared_at = @clearedAt, cleared_by = @clearedBy WHERE id = @id`,
       )
       .run(alert);
+  }
+
+  /**
+   * The alert of (rule, subject) cleared most recently, at or after `since` (epoch ms): the one a reopening
+   * within the rule's repeat window continues. One indexed read, and only when an alert is about to open.
+   */
+  lastCleared(ruleId: string, subject: string, since: number): Alert | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT * FROM alerts WHERE rule_id = ? AND subject = ? AND state = 'cleared' AND cleared_at >= ?
+         ORDER BY cleared_at DESC LIMIT 1`,
+      )
+      .get(ruleId, subject, since) as AlertRow | undefined;
+    return row && toAlert(row);
   }
 
   getAlert(id: string): Alert | undefined {
@@ -162,6 +183,7 @@ function toRule(row: RuleRow, file: string): AlertRule {
     condition: parsed.data,
     webhookUrl: row.webhook_url,
     enabled: row.enabled === 1,
+    repeatWindowMinutes: row.repeat_window_minutes,
     createdBy: row.created_by,
     createdAt: row.created_at,
   };
@@ -179,6 +201,8 @@ const toAlert = (row: AlertRow): Alert => ({
   lastValue: row.last_value,
   state: row.state as AlertState,
   openedAt: row.opened_at,
+  repeatCount: row.repeat_count,
+  lastOpenedAt: row.last_opened_at ?? row.opened_at,
   acknowledgedBy: row.acknowledged_by,
   acknowledgedAt: row.acknowledged_at,
   clearedAt: row.cleared_at,
@@ -220,6 +244,16 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
         cleared_by TEXT
       ) STRICT;
       CREATE INDEX alerts_by_state ON alerts (state, opened_at);
+    `);
+  },
+  // Repeats: a rule's repeat window, an alert's repeat count and latest opening. Rules and alerts of
+  // version 1 had neither: they get the default window and no repeat.
+  (db) => {
+    db.exec(`
+      ALTER TABLE alert_rules ADD COLUMN repeat_window_minutes INTEGER NOT NULL DEFAULT 60;
+      ALTER TABLE alerts ADD COLUMN repeat_count INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE alerts ADD COLUMN last_opened_at INTEGER;
+      CREATE INDEX alerts_by_subject ON alerts (rule_id, subject, cleared_at);
     `);
   },
 ];

@@ -12,6 +12,42 @@ const op = z
   .meta({ description: 'the condition holds while the value is above (>) or below (<)' });
 const label = z.string().trim().min(1).max(64);
 
+/**
+ * What keeps an alert from flapping when a value hovers around its threshold, unless a rule says otherwise:
+ * it opens once the condition has held `forMinutes`, clears only once the value has been back past the
+ * threshold by `clearMarginShare` of it (hysteresis) for `clearForMinutes`, and one that opens again within
+ * `repeatWindowMinutes` of its clearing is the same alert once more (a repeat, counted), not a new one.
+ */
+export const ALERT_TIMING_DEFAULTS = Object.freeze({
+  forMinutes: 5,
+  clearForMinutes: 5,
+  clearMarginShare: 0.05,
+  repeatWindowMinutes: 60,
+});
+
+const WEEK_MINUTES = 7 * 24 * 60;
+const clearMargin = z
+  .number()
+  .finite()
+  .min(0)
+  .optional()
+  .meta({
+    description: `hysteresis, in the metric's unit: an alert clears only once the value is this far back past the threshold (default ${ALERT_TIMING_DEFAULTS.clearMarginShare * 100} % of the threshold's size)`,
+  });
+
+/** The clearing margin of a threshold rule: its own, else the default share of the threshold. */
+export const clearMarginOf = (c: { value: number; clearMargin?: number | undefined }): number =>
+  c.clearMargin ?? Math.abs(c.value) * ALERT_TIMING_DEFAULTS.clearMarginShare;
+
+/** Whether a value is back past the threshold by the margin (where an active alert may clear). */
+export function inClearZone(
+  c: { op: '>' | '<'; value: number; clearMargin?: number | undefined },
+  v: number,
+): boolean {
+  const margin = clearMarginOf(c);
+  return c.op === '>' ? v <= c.value - margin : v >= c.value + margin;
+}
+
 export const seriesThresholdSchema = z
   .object({
     kind: z.literal('series-threshold'),
@@ -22,14 +58,14 @@ export const seriesThresholdSchema = z
     metric: metricName,
     op,
     value: z.number().finite(),
-    forMinutes: z
-      .number()
-      .min(0)
-      .max(7 * 24 * 60)
-      .default(0)
-      .meta({
-        description: 'how long the condition must hold, by reading timestamps, before an alert opens',
-      }),
+    forMinutes: z.number().min(0).max(WEEK_MINUTES).default(ALERT_TIMING_DEFAULTS.forMinutes).meta({
+      description: 'how long the condition must hold, by reading timestamps, before an alert opens',
+    }),
+    clearForMinutes: z.number().min(0).max(WEEK_MINUTES).default(ALERT_TIMING_DEFAULTS.clearForMinutes).meta({
+      description:
+        'how long the value must stay back past the threshold and its margin, by reading timestamps, before an alert clears',
+    }),
+    clearMargin,
     district: label.optional().meta({ description: 'only this district (scope district or device)' }),
     device: z.string().max(64).optional().meta({ description: 'only this device (scope device)' }),
   })
@@ -42,6 +78,7 @@ export const kpiThresholdSchema = z
     periodKind: z.enum(['month-to-date', 'year-to-date', 'rolling-12-months']).default('month-to-date'),
     op,
     value: z.number().finite(),
+    clearMargin,
   })
   .strict();
 
@@ -92,6 +129,16 @@ export const ruleInputSchema = z
       .optional()
       .meta({ description: 'POSTed a JSON body when an alert of this rule opens and when it clears' }),
     enabled: z.boolean().default(true),
+    repeatWindowMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(WEEK_MINUTES)
+      .default(ALERT_TIMING_DEFAULTS.repeatWindowMinutes)
+      .meta({
+        description:
+          'an alert of the same subject that opens again within this many minutes of clearing is reopened as a repeat (counted), not a new alert; 0 = always a new alert',
+      }),
   })
   .strict()
   .meta({ id: 'AlertRuleInput' });
@@ -108,6 +155,8 @@ export interface AlertRule {
   condition: RuleCondition;
   webhookUrl: string | null;
   enabled: boolean;
+  /** A reopening within this many minutes of the clearing is a repeat of the same alert. */
+  repeatWindowMinutes: number;
   createdBy: string;
   /** epoch ms */
   createdAt: number;
@@ -129,8 +178,12 @@ export interface Alert {
   value: number | null;
   lastValue: number | null;
   state: AlertState;
-  /** epoch ms */
+  /** epoch ms: when it first opened */
   openedAt: number;
+  /** Times it opened again within the rule's repeat window after clearing (0: never). */
+  repeatCount: number;
+  /** epoch ms: when it last opened (openedAt until it repeats) */
+  lastOpenedAt: number;
   acknowledgedBy: string | null;
   acknowledgedAt: number | null;
   clearedAt: number | null;

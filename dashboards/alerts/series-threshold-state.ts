@@ -1,8 +1,11 @@
-import type { SeriesThreshold } from './alert-types.ts';
+import { inClearZone, type SeriesThreshold } from './alert-types.ts';
 
 /**
  * Running state of one series-threshold rule: per subject (a device, a district or the city), since when
- * the condition has held. Time is the readings' own timestamps, never the wall clock: a back-filled hour of
+ * the condition has held and, once an alert is open, since when the value has been back past the threshold
+ * by the rule's clearing margin. An alert opens after `forMinutes` of the condition and clears after
+ * `clearForMinutes` in the clearing zone; between the threshold and the margin nothing changes, so a value
+ * hovering around the threshold neither opens nor clears alerts at every reading. Time is the readings' own timestamps, never the wall clock: a back-filled hour of
  * readings that stayed above the threshold opens the alert exactly as a live hour would, and a stalled
  * device does not "hold" a condition it no longer reports.
  *
@@ -22,6 +25,13 @@ interface Holding {
   since: number | null;
   /** Latched once the duration was met, so the alert is opened once per episode. */
   fired: boolean;
+  /** Since when the value has been in the clearing zone (past the threshold by the margin). */
+  clearSince: number | null;
+  /**
+   * A clear was told for the current quiet stretch. Starts false so that the first one is told even when
+   * this state never opened the alert: after a restart the engine holds alerts opened before it.
+   */
+  clearTold: boolean;
   lastTs: number;
 }
 
@@ -85,25 +95,37 @@ export class SeriesThresholdState {
         this.ignored++;
         return null;
       }
-      h = { since: null, fired: false, lastTs: ts };
+      h = { since: null, fired: false, clearSince: null, clearTold: false, lastTs: ts };
       this.holding.set(subject, h);
     } else if (ts < h.lastTs) {
       return null; // a late reading does not rewrite the episode
     }
     h.lastTs = ts;
     const holds = r.op === '>' ? value > r.value : value < r.value;
-    if (!holds) {
-      h.since = null;
-      h.fired = false;
-      return { kind: 'clear', subject, value };
+    if (holds) {
+      h.clearSince = null;
+      h.since ??= ts;
+      if (h.fired) return { kind: 'update', subject, value };
+      if (ts - h.since >= r.forMinutes * 60_000) {
+        h.fired = true;
+        h.clearTold = false;
+        return { kind: 'open', subject, value, since: h.since };
+      }
+      return null;
     }
-    h.since ??= ts;
-    if (h.fired) return { kind: 'update', subject, value };
-    if (ts - h.since >= r.forMinutes * 60_000) {
-      h.fired = true;
-      return { kind: 'open', subject, value, since: h.since };
+    // The condition broke: an alert not yet open needs a whole new `forMinutes`.
+    h.since = null;
+    if (!inClearZone(r, value)) {
+      h.clearSince = null;
+      return h.fired ? { kind: 'update', subject, value } : null;
     }
-    return null;
+    h.clearSince ??= ts;
+    if (ts - h.clearSince < r.clearForMinutes * 60_000)
+      return h.fired ? { kind: 'update', subject, value } : null;
+    if (!h.fired && h.clearTold) return null;
+    h.fired = false;
+    h.clearTold = true;
+    return { kind: 'clear', subject, value };
   }
 
   /** Subjects tracked (for tests and bounds). */

@@ -27,7 +27,15 @@ describe('alert routes', () => {
     const rule = {
       name: 'NO2 high',
       severity: 'critical',
-      condition: { kind: 'series-threshold', scope: 'district', metric: 'no2', op: '>', value: 200 },
+      // Opens at the first reading above (the default waits 5 minutes of reading time).
+      condition: {
+        kind: 'series-threshold',
+        scope: 'district',
+        metric: 'no2',
+        op: '>',
+        value: 200,
+        forMinutes: 0,
+      },
     };
     expect((await t.api('POST', '/api/alert-rules', rule, viewer)).status).toBe(403);
     const created = await t.api<{ id: string; createdBy: string }>(

@@ -24,7 +24,11 @@ export const alertSchema = z
     value: z.number().nullable().meta({ description: 'the value that opened the alert' }),
     lastValue: z.number().nullable(),
     state: z.enum(['open', 'acknowledged', 'cleared']),
-    openedAt: isoInstant,
+    openedAt: isoInstant.meta({ description: 'when it first opened' }),
+    repeatCount: z.number().int().min(0).meta({
+      description: "times it opened again within the rule's repeat window after clearing",
+    }),
+    lastOpenedAt: isoInstant.meta({ description: 'when it last opened (openedAt until it repeats)' }),
     acknowledgedBy: z.string().nullable(),
     acknowledgedAt: isoInstant.nullable(),
     clearedAt: isoInstant.nullable(),
@@ -40,6 +44,7 @@ export const alertRuleSchema = z
     condition: ruleConditionSchema,
     webhookUrl: z.string().nullable(),
     enabled: z.boolean(),
+    repeatWindowMinutes: z.number().int().min(0),
     createdBy: z.string(),
     createdAt: isoInstant,
   })
@@ -58,6 +63,7 @@ const alertListQuery = z
 export const toAlertJson = (a: Alert) => ({
   ...a,
   openedAt: toIso(a.openedAt),
+  lastOpenedAt: toIso(a.lastOpenedAt),
   acknowledgedAt: toIsoOrNull(a.acknowledgedAt),
   clearedAt: toIsoOrNull(a.clearedAt),
 });

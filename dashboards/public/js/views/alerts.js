@@ -2,11 +2,29 @@
 // are offered the actions; viewers see the lists only.
 
 import { api, can } from '../api.js';
-import { dateTime, el, relativeTime } from '../dom.js';
+import { dateTime, el, number, relativeTime } from '../dom.js';
 import { loadAlerts, state } from '../live.js';
 
 /** Alert times arrive as ISO strings from the API and as epoch ms from the live push. */
 export const toMs = (v) => (typeof v === 'number' ? v : v ? Date.parse(v) : null);
+
+/** 3 min, 2 h 05 min, 1 d 4 h: how long an alert has been (or was) active. */
+export function formatDuration(ms) {
+  if (ms === null || !Number.isFinite(ms) || ms < 0) return '';
+  const min = Math.floor(ms / 60_000);
+  if (min < 1) return 'under a minute';
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 24) return `${h} h ${String(min % 60).padStart(2, '0')} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+/**
+ * Since it first opened, until it cleared (or now): a repeated alert counts from its first opening, as its
+ * repeats are one episode of one condition.
+ */
+export const alertDuration = (a, now = Date.now()) =>
+  (a.state === 'cleared' ? (toMs(a.clearedAt) ?? now) : now) - toMs(a.openedAt);
 
 export function alertRow(a, { compact = false, onChange } = {}) {
   const actions = el('span', { class: 'actions' });
@@ -32,7 +50,9 @@ export function alertRow(a, { compact = false, onChange } = {}) {
       ? `acknowledged by ${a.acknowledgedBy} ${relativeTime(toMs(a.acknowledgedAt))}`
       : a.state === 'cleared'
         ? `cleared ${a.clearedBy === 'condition' ? 'by itself' : `by ${a.clearedBy}`} ${relativeTime(toMs(a.clearedAt))}`
-        : `opened ${relativeTime(toMs(a.openedAt))}`;
+        : `opened ${relativeTime(toMs(a.lastOpenedAt ?? a.openedAt))}`;
+  const repeats = a.repeatCount ?? 0;
+  const duration = formatDuration(alertDuration(a));
   return el(
     'li',
     { class: `alert sev-${a.severity} state-${a.state}`, 'data-alert-id': a.id, 'data-state': a.state },
@@ -50,6 +70,24 @@ export function alertRow(a, { compact = false, onChange } = {}) {
         el('span', { class: `state state-${a.state}` }, a.state),
         ' · ',
         who,
+        duration
+          ? el(
+              'span',
+              { 'data-field': 'duration' },
+              ` · ${a.state === 'cleared' ? 'lasted' : 'active for'} ${duration}`,
+            )
+          : null,
+        repeats > 0
+          ? el(
+              'span',
+              {
+                class: 'repeats',
+                'data-field': 'repeats',
+                title: `opened again ${repeats} time(s) within the rule's repeat window, first ${dateTime(toMs(a.openedAt))}`,
+              },
+              ` · repeated ${repeats}×`,
+            )
+          : null,
       ),
     ),
     actions,
@@ -73,12 +111,15 @@ const CONDITION_FIELDS = {
     ['op', 'select', ['>', '<']],
     ['value', 'number', '25'],
     ['forMinutes', 'number', '60'],
+    ['clearForMinutes', 'number', ''],
+    ['clearMargin', 'number', ''],
     ['district', 'text', ''],
   ],
   'kpi-threshold': [
     ['code', 'text', 'EN-EN-AQ-1C'],
     ['op', 'select', ['>', '<']],
     ['value', 'number', ''],
+    ['clearMargin', 'number', ''],
   ],
   'stale-device': [
     ['intervals', 'number', '5'],
@@ -104,6 +145,13 @@ function ruleForm(onCreated) {
     ...['warning', 'critical', 'info'].map((s) => el('option', { value: s }, s)),
   );
   const webhook = el('input', { name: 'webhookUrl', type: 'url', placeholder: 'https://… (optional)' });
+  const repeatWindow = el('input', {
+    name: 'repeatWindowMinutes',
+    type: 'number',
+    min: '0',
+    step: '1',
+    placeholder: '60 (default)',
+  });
   const drawFields = () =>
     fields.replaceChildren(
       ...CONDITION_FIELDS[kind.value].map(([field, type, def]) =>
@@ -131,6 +179,12 @@ function ruleForm(onCreated) {
     el('label', null, 'kind', kind),
     el('label', null, 'severity', severity),
     fields,
+    el(
+      'label',
+      { title: 'a reopening within this many minutes of clearing counts as a repeat' },
+      'repeat window (min)',
+      repeatWindow,
+    ),
     el('label', null, 'webhook', webhook),
     el('button', { type: 'submit' }, 'Create rule'),
     error,
@@ -139,6 +193,7 @@ function ruleForm(onCreated) {
     event.preventDefault();
     const condition = { kind: kind.value };
     for (const input of fields.querySelectorAll('input, select')) {
+      // Left empty: the rule takes the default (open after 5 min, clear after 5 min past a 5 % margin).
       if (input.value === '') continue;
       condition[input.name] = input.type === 'number' ? Number(input.value) : input.value;
     }
@@ -149,6 +204,7 @@ function ruleForm(onCreated) {
           name: name.value,
           severity: severity.value,
           condition,
+          ...(repeatWindow.value === '' ? {} : { repeatWindowMinutes: Number(repeatWindow.value) }),
           ...(webhook.value ? { webhookUrl: webhook.value } : {}),
         },
       });
@@ -179,6 +235,19 @@ const describe = (c) => {
   }
 };
 
+/** When an alert of the rule clears and when a reopening is a repeat (the rule's hysteresis). */
+function timing(r) {
+  const c = r.condition;
+  const parts = [];
+  if (c.kind === 'series-threshold' || c.kind === 'kpi-threshold') {
+    const margin = c.clearMargin ?? Math.abs(c.value) * 0.05;
+    const back = c.op === '>' ? `≤ ${number(c.value - margin, 2)}` : `≥ ${number(c.value + margin, 2)}`;
+    parts.push(`${back}${c.clearForMinutes ? ` for ${c.clearForMinutes} min` : ''}`);
+  }
+  parts.push(r.repeatWindowMinutes > 0 ? `repeats within ${r.repeatWindowMinutes} min` : 'no repeats');
+  return parts.join(' · ');
+}
+
 export function alertsView(root) {
   const active = el('ul', { class: 'alert-list', 'data-testid': 'active-alerts' });
   const recent = el('ul', { class: 'alert-list' });
@@ -205,6 +274,7 @@ export function alertsView(root) {
           el('td', null, el('span', { class: `sev sev-${r.severity}` }, r.severity)),
           el('td', null, r.name),
           el('td', null, describe(r.condition)),
+          el('td', { class: 'muted small', 'data-field': 'timing' }, timing(r)),
           el('td', { class: 'muted' }, r.webhookUrl ? 'webhook' : ''),
           el('td', { class: 'muted' }, `${r.createdBy}`),
           el(
@@ -230,7 +300,7 @@ export function alertsView(root) {
       ),
     );
     if (res.items.length === 0)
-      rules.append(el('tr', null, el('td', { colspan: 6, class: 'muted' }, 'No rules yet.')));
+      rules.append(el('tr', null, el('td', { colspan: 7, class: 'muted' }, 'No rules yet.')));
   }
   root.append(
     el(
@@ -249,7 +319,7 @@ export function alertsView(root) {
         el(
           'thead',
           null,
-          el('tr', null, ...['', 'Name', 'Condition', '', 'By', ''].map((h) => el('th', null, h))),
+          el('tr', null, ...['', 'Name', 'Condition', 'Clears', '', 'By', ''].map((h) => el('th', null, h))),
         ),
         rules,
       ),
@@ -265,7 +335,7 @@ export function alertsView(root) {
       if (!topics.has('alerts')) return;
       const items = [...state.alerts.values()]
         .filter((a) => a.state !== 'cleared')
-        .sort((a, b) => toMs(b.openedAt) - toMs(a.openedAt));
+        .sort((a, b) => toMs(b.lastOpenedAt ?? b.openedAt) - toMs(a.lastOpenedAt ?? a.openedAt));
       active.replaceChildren(
         ...(items.length === 0
           ? [el('li', { class: 'muted' }, 'No active alerts.')]
