@@ -3,7 +3,7 @@ import type { KpiDefinition } from './catalogue/catalogue.ts';
 import { valueCompleteness } from './completeness.ts';
 import { worstQuality } from './data-quality.ts';
 import { formulaFor } from './formulas/index.ts';
-import { kpiStatus, type StatusRule } from './kpi-status.ts';
+import { kpiVerdict, type StatusRule } from './kpi-status.ts';
 import type { DataPointValue, FormulaContext, KpiValue, Lineage, Period } from './kpi-types.ts';
 import type { ManualInputs, ResolvedManual } from './manual-inputs.ts';
 
@@ -36,7 +36,7 @@ export async function computeKpi(
   frozen = false,
 ): Promise<KpiValue> {
   const { inputsProvisional, ...v } = await computeValue(deps, ctx, def, period, computedAt);
-  const status = kpiStatus(
+  const { status, reason } = kpiVerdict(
     {
       period,
       completeness: v.completeness,
@@ -47,7 +47,7 @@ export async function computeKpi(
     computedAt,
     frozen,
   );
-  return { ...v, status, provisional: status !== 'final' };
+  return { ...v, status, statusReason: reason, provisional: status !== 'final' };
 }
 
 type Unstated = Omit<KpiValue, 'status' | 'provisional'> & { inputsProvisional?: boolean };

@@ -15,6 +15,14 @@ import { consistencyReport, toCsv, toJson, toXlsx } from './exports/index.ts';
 import { parseManualSheetOffThread } from './exports/parse-sheet-off-thread.ts';
 import { FORMULAS, formulasForKind } from './formulas/index.ts';
 import { CURRENT_KINDS, type CurrentKind, type KpiEngine } from './kpi-engine.ts';
+import {
+  closesAt,
+  describeVerdict,
+  type KpiStatus,
+  kpiVerdict,
+  type StatusReason,
+  type StatusVerdict,
+} from './kpi-status.ts';
 import type { KpiStore, ManualValueRecord } from './kpi-store.ts';
 import type { Lineage } from './kpi-types.ts';
 import { type KpiValueView, type ScoreSummary, scoreSummary, toView } from './kpi-views.ts';
@@ -26,7 +34,7 @@ import {
   validateEntry,
 } from './manual-validation.ts';
 import type { MonthClose } from './month-close.ts';
-import { periodFromLabel } from './periods.ts';
+import { isCalendarPeriod, periodFromLabel } from './periods.ts';
 import type { RestatementCause, RestatementRecord, RollupEntry } from './rollup-types.ts';
 import type { Rollups, RollupView, Trend } from './rollups.ts';
 import type { AggregateScores } from './scoring.ts';
@@ -144,7 +152,11 @@ export class KpiService {
     return { ...this.item(def), definition: def, closed };
   }
 
-  /** Why a value is what it is: the value and its lineage for a period label (default: month to date). */
+  /**
+   * Why a value is what it is: the value and its lineage for a period label (default: month to date),
+   * with its status and the reason for it in words (the rule of kpi-status.ts, with this city's capture
+   * threshold and grace days).
+   */
   async lineage(param: string, periodLabel?: string) {
     const def = this.requireKpi(param);
     const { engine, kpiStore, calendar, clock } = this.deps;
@@ -157,17 +169,44 @@ export class KpiService {
       throw new CityError('METRICS_PERIOD_INVALID', `not a period label: ${periodLabel}`, {
         field: 'period',
       });
+    const rule = engine.statusRule();
     const stored = kpiStore.latestRollup(period.label);
+    const statusOf = (v: {
+      completeness: number | null;
+      status: KpiStatus;
+      statusReason?: StatusReason;
+      value: number | null;
+    }) => {
+      const input = { period, completeness: v.completeness, hasValue: v.value !== null };
+      let verdict: StatusVerdict =
+        v.statusReason === undefined
+          ? kpiVerdict(input, rule, now, stored !== null)
+          : { status: v.status, reason: v.statusReason };
+      // the one input a stored entry does not keep: a carried-forward manual figure made it provisional
+      if (verdict.status !== v.status && v.status === 'provisional')
+        verdict = { status: 'provisional', reason: 'input-provisional' };
+      return {
+        status: v.status,
+        statusReason: verdict.reason,
+        statusWhy: describeVerdict(verdict, input, rule),
+        captureThreshold: rule.captureThreshold,
+        closesAt: isCalendarPeriod(period)
+          ? new Date(closesAt(calendar, period, rule.graceDays)).toISOString()
+          : null,
+      };
+    };
     if (stored !== null) {
       const entries = stored.entries.filter((e) => e.code === def.code);
+      const first = entries[0];
       return {
         code: def.code,
         period: period.label,
         closed: true,
         version: stored.version,
-        value: entries[0]?.value ?? null,
+        value: first?.value ?? null,
+        ...(first === undefined ? {} : statusOf(first)),
         entries: entries.map(({ lineage: _l, ...e }) => e),
-        lineage: (entries[0]?.lineage ?? null) as Lineage | null,
+        lineage: (first?.lineage ?? null) as Lineage | null,
       };
     }
     const v = (await engine.computePeriod(period, new Set([def.code]))).get(def.code)!;
@@ -177,6 +216,7 @@ export class KpiService {
       closed: false,
       version: 0,
       value: v.value,
+      ...statusOf(v),
       view: toView(v),
       lineage: v.lineage,
     };

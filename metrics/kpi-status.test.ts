@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CityCalendar } from '../core/city-calendar.ts';
-import { closesAt, isClosed, kpiStatus } from './kpi-status.ts';
+import { closesAt, describeVerdict, isClosed, kpiStatus, kpiVerdict } from './kpi-status.ts';
 import { monthPeriod, monthToDate } from './periods.ts';
 
 const calendar = new CityCalendar('Europe/Paris');
@@ -54,6 +54,58 @@ describe('kpiStatus', () => {
     expect(kpiStatus({ period: mtd, completeness: 1 }, rule, APRIL_6 * 2, true)).toBe('provisional');
     expect(kpiStatus({ period: march, completeness: 1, inputsProvisional: true }, rule, APRIL_6)).toBe(
       'provisional',
+    );
+  });
+});
+
+describe('kpiVerdict: the status with its reason', () => {
+  const mtd = monthToDate(calendar, Date.parse('2026-03-15T12:00:00Z'));
+  it.each([
+    ['closed and complete', { period: march, completeness: 0.95 }, APRIL_6, 'final', 'complete'],
+    ['closed but incomplete', { period: march, completeness: 0.5 }, APRIL_6, 'provisional', 'below-capture'],
+    [
+      'within the grace period',
+      { period: march, completeness: 1 },
+      APRIL_6 - 1,
+      'provisional',
+      'grace-period',
+    ],
+    ['month to date', { period: mtd, completeness: 1 }, APRIL_6, 'provisional', 'running-period'],
+    [
+      'not reported',
+      { period: march, completeness: 1, hasValue: false },
+      APRIL_6,
+      'provisional',
+      'not-reported',
+    ],
+    [
+      'carried-forward input',
+      { period: march, completeness: 1, inputsProvisional: true },
+      APRIL_6,
+      'provisional',
+      'input-provisional',
+    ],
+    [
+      'nothing owed, a value',
+      { period: march, completeness: null, hasValue: true },
+      APRIL_6,
+      'provisional',
+      'unowed-readings',
+    ],
+    ['nothing owed', { period: march, completeness: null }, APRIL_6, 'no-data-expected', 'nothing-expected'],
+  ] as const)('%s → %s (%s)', (_name, input, now, status, reason) => {
+    expect(kpiVerdict(input, rule, now)).toEqual({ status, reason });
+    expect(kpiStatus(input, rule, now)).toBe(status);
+  });
+
+  it('says why in words, with the figures that decide it', () => {
+    const low = { period: march, completeness: 0.84 };
+    expect(describeVerdict(kpiVerdict(low, rule, APRIL_6), low, rule)).toBe(
+      'completeness 84 % is below the capture threshold 90 %',
+    );
+    const early = { period: march, completeness: 1 };
+    expect(describeVerdict(kpiVerdict(early, rule, APRIL_6 - 1), early, rule)).toContain(
+      'closes on 2026-04-06',
     );
   });
 });

@@ -3,7 +3,7 @@ import type { DeviceKind } from '../core/device-kind.ts';
 import type { ClockWindow } from '../core/peak-windows.ts';
 import type { DeviceRecord } from '../core/ports/device-directory.ts';
 import type { SeriesStore } from '../core/ports/series-store.ts';
-import type { KpiStatus } from './kpi-status.ts';
+import type { KpiStatus, StatusReason } from './kpi-status.ts';
 
 /**
  * The shapes every KPI formula, the KPI engine, the KPI store and the exports share.
@@ -86,6 +86,8 @@ export interface KpiValue {
   completeness: number | null;
   /** final, provisional or no data expected (kpi-status.ts: the one rule) */
   status: KpiStatus;
+  /** which branch of the rule decided the status (absent on values stored before it was recorded) */
+  statusReason?: StatusReason;
   /** status is not final */
   provisional: boolean;
   source: 'sensor' | 'registry' | 'manual' | 'mixed' | 'override';
@@ -178,7 +180,7 @@ export interface KpiFormula {
     ctx: FormulaContext,
     period: Period,
   ): Promise<
-    Omit<KpiValue, 'computedAt' | 'provisional' | 'status' | 'completeness'> & {
+    Omit<KpiValue, 'computedAt' | 'provisional' | 'status' | 'statusReason' | 'completeness'> & {
       /** null: nothing was owed of what decides the value (no station measures the headline pollutant) */
       completeness: number | null;
       provisional?: boolean;

@@ -1,5 +1,5 @@
 import { compactCode, type KpiDefinition } from './catalogue/catalogue.ts';
-import type { KpiStatus } from './kpi-status.ts';
+import type { KpiStatus, StatusReason } from './kpi-status.ts';
 import type { DataQuality, KpiValue } from './kpi-types.ts';
 import type { RollupEntry } from './rollup-types.ts';
 import { bandOf, scoreKpi, scoreKpiValue } from './scoring.ts';
@@ -16,6 +16,8 @@ export interface KpiValueView {
   completeness: number | null;
   /** the server's verdict (kpi-status.ts); the live page shows it as given */
   status: KpiStatus;
+  /** which branch of the rule decided it (kpi-status.ts) */
+  statusReason?: StatusReason;
   provisional: boolean;
   source: KpiValue['source'];
   computedAt: string;
@@ -35,6 +37,7 @@ export const toView = (v: KpiValue): KpiValueView => ({
   dataQuality: v.dataQuality,
   completeness: v.completeness,
   status: v.status,
+  ...(v.statusReason === undefined ? {} : { statusReason: v.statusReason }),
   provisional: v.provisional,
   source: v.source,
   computedAt: new Date(v.computedAt).toISOString(),

@@ -16,7 +16,10 @@ import type {
 } from '../kpi-types.ts';
 
 /** What a formula returns (the engine stamps computedAt and may force provisional for open periods). */
-export type FormulaResult = Omit<KpiValue, 'computedAt' | 'provisional' | 'status' | 'completeness'> & {
+export type FormulaResult = Omit<
+  KpiValue,
+  'computedAt' | 'provisional' | 'status' | 'statusReason' | 'completeness'
+> & {
   /** null: nothing was owed of what decides the value */
   completeness: number | null;
   provisional: boolean;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isValidTimeZone } from '../../../core/city-calendar.ts';
 import { rollupEntryJsonSchema } from '../../../metrics/exports/json-export.ts';
 import 'zod-openapi';
-import { KPI_STATUSES } from '../../../metrics/kpi-status.ts';
+import { KPI_STATUSES, STATUS_REASONS } from '../../../metrics/kpi-status.ts';
 import { DATA_QUALITY_CLASSES } from '../../../metrics/kpi-types.ts';
 
 /** KPI, manual-value, profile, target and roll-up schemas of the API. */
@@ -45,6 +45,10 @@ export const kpiValueViewSchema = z
     status: z.enum(KPI_STATUSES).meta({
       description:
         'final only once the period has closed (end + KPI_CLOSE_GRACE_DAYS, or closed on demand) with completeness at or above KPI_CAPTURE_THRESHOLD; running periods are always provisional',
+    }),
+    statusReason: z.enum(STATUS_REASONS).optional().meta({
+      description:
+        'which branch of the rule decided the status: running-period and grace-period (not closed yet), below-capture, input-provisional, not-reported, unowed-readings, nothing-expected; complete is final',
     }),
     provisional: z.boolean().meta({ description: 'status is not final' }),
     source: z.enum(['sensor', 'registry', 'manual', 'mixed', 'override']),
