@@ -1,5 +1,5 @@
 // citymetrics operations page: plain JavaScript modules, no build step, no external resources.
-// Views are chosen by the URL hash (#/overview, #/devices, #/series, #/snapshot/2026-11, #/alerts, #/keys).
+// Views are chosen by the URL hash (#/overview, #/devices, #/series, #/snapshot/2026-11, #/alerts, #/manual, #/keys).
 
 import { can, setKey, setRole } from './js/api.js';
 import { $, clockTime, el, setTimezone } from './js/dom.js';
@@ -7,6 +7,7 @@ import { connect, loadAlerts, loadDevices, loadKpis, onDirty, state } from './js
 import { alertsView } from './js/views/alerts.js';
 import { devicesView } from './js/views/devices.js';
 import { keysView } from './js/views/keys.js';
+import { manualView } from './js/views/manual.js';
 import { overviewView } from './js/views/overview.js';
 import { seriesView } from './js/views/series.js';
 import { snapshotView } from './js/views/snapshot.js';
@@ -18,6 +19,7 @@ const VIEWS = {
   series: seriesView,
   snapshot: snapshotView,
   alerts: alertsView,
+  manual: manualView,
   keys: keysView,
 };
 const MIN_ROLE = { keys: 'admin' };

@@ -1,14 +1,99 @@
+// @ts-check
 // Device health: online/offline, last seen, reading rate, refused messages by reason, battery and signal
 // where reported. Search and filters go to the API, which pages (a city may have tens of thousands).
+// For admins, the fleet's administration: provision one device or a CSV of them, edit, disable, new
+// password, decommission. Other roles see none of it; the API refuses them regardless.
 
 import { api, can } from '../api.js';
+import { bulkProvision } from '../devices/bulk-provision.js';
+import { credentialsCard } from '../devices/credentials.js';
+import { deviceEditor } from '../devices/device-editor.js';
+import { provisionForm } from '../devices/provision-form.js';
 import { el, number, relativeTime } from '../dom.js';
+import { failure } from '../files.js';
 import { readingRate, state } from '../live.js';
 import { deviceState } from '../map.js';
 
 const PAGE = 50;
 
+/**
+ * @param {HTMLElement} root
+ * @returns {{ update(topics: Set<string>): void, destroy(): void }}
+ */
 export function devicesView(root) {
+  const admin = can('admin');
+  // Passwords shown once stay above everything until hidden; the open form or editor sits below them.
+  const secrets = el('div', { class: 'secrets' });
+  const panel = el('div', { class: 'panel-slot' });
+  const loadError = el('p', { class: 'error', role: 'alert', 'data-testid': 'devices-error' });
+  /** @param {Element | null} content */
+  const showPanel = (content) => panel.replaceChildren(...(content ? [content] : []));
+  /** @param {{ id: string, kind: string, name: string }} device @param {string} password @param {string} what */
+  const showPassword = (device, password, what) => secrets.prepend(credentialsCard(device, password, what));
+  /** @param {any} device @param {string} [notice] */
+  function openEditor(device, notice) {
+    showPanel(
+      deviceEditor(
+        device,
+        {
+          onChanged: (changed, text) => {
+            state.devices.set(changed.id, { ...state.devices.get(changed.id), ...changed });
+            openEditor(changed, text);
+            load().catch(showLoadError);
+          },
+          onPassword: (d, password) => showPassword(d, password, 'new password'),
+          onClose: () => showPanel(null),
+        },
+        notice,
+      ),
+    );
+  }
+  const toolbar = admin
+    ? el(
+        'div',
+        { class: 'filters', 'data-testid': 'device-admin' },
+        el(
+          'button',
+          {
+            type: 'button',
+            'data-action': 'provision-device',
+            onclick: () =>
+              showPanel(
+                provisionForm({
+                  onProvisioned: (device, password) => {
+                    showPassword(device, password, 'provisioned');
+                    showPanel(null);
+                    load().catch(showLoadError);
+                  },
+                  onClose: () => showPanel(null),
+                }),
+              ),
+          },
+          'Provision a device',
+        ),
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'ghost',
+            'data-action': 'bulk-provision',
+            onclick: () =>
+              showPanel(
+                bulkProvision({
+                  onProvisioned: () => load().catch(showLoadError),
+                  onClose: () => showPanel(null),
+                }),
+              ),
+          },
+          'Provision from a CSV',
+        ),
+      )
+    : null;
+  /** @param {unknown} err */
+  function showLoadError(err) {
+    loadError.textContent = `The devices could not be loaded: ${failure(err)}`;
+  }
+
   const q = el('input', {
     type: 'search',
     placeholder: 'Search id or name',
@@ -40,10 +125,14 @@ export function devicesView(root) {
   const prev = el('button', { type: 'button', class: 'ghost' }, '‹ Previous');
   const next = el('button', { type: 'button', class: 'ghost' }, 'Next ›');
   let offset = 0;
+  /** @type {{ items: any[], total: number }} */
   let page = { items: [], total: 0 };
-  let timer = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
 
   root.append(
+    secrets,
+    panel,
     el(
       'section',
       { class: 'card' },
@@ -51,8 +140,10 @@ export function devicesView(root) {
         'div',
         { class: 'card-head' },
         el('h2', null, 'Device health'),
+        toolbar,
         el('div', { class: 'filters' }, q, kind, district, online),
       ),
+      loadError,
       el(
         'div',
         { class: 'table-wrap' },
@@ -93,6 +184,7 @@ export function devicesView(root) {
     if (district.value) params.set('district', district.value);
     if (online.value) params.set('online', online.value);
     page = await api(`/api/devices?${params}`);
+    loadError.textContent = '';
     for (const d of page.items) {
       const known = state.devices.get(d.id);
       const lastSeen = d.lastSeenAt ? Date.parse(d.lastSeenAt) : null;
@@ -107,29 +199,37 @@ export function devicesView(root) {
     clearTimeout(timer);
     timer = setTimeout(() => {
       offset = 0;
-      load().catch(() => {});
+      load().catch(showLoadError);
     }, 200);
   };
   q.addEventListener('input', reload);
   for (const s of [kind, district, online]) s.addEventListener('change', reload);
   prev.addEventListener('click', () => {
     offset = Math.max(0, offset - PAGE);
-    load().catch(() => {});
+    load().catch(showLoadError);
   });
   next.addEventListener('click', () => {
     offset += PAGE;
-    load().catch(() => {});
+    load().catch(showLoadError);
   });
 
+  /** @param {any} d @param {boolean} enable */
   async function setEnabled(d, enable) {
-    await api(`/api/devices/${encodeURIComponent(d.id)}/${enable ? 'enable' : 'disable'}`, {
-      method: 'POST',
-    });
-    await load();
+    try {
+      await api(`/api/devices/${encodeURIComponent(d.id)}/${enable ? 'enable' : 'disable'}`, {
+        method: 'POST',
+      });
+    } catch (err) {
+      loadError.textContent = `${d.name} could not be ${enable ? 'enabled' : 'disabled'}: ${failure(err)}`;
+      return;
+    }
+    await load().catch(showLoadError);
   }
 
   // Device ids whose counters are open, and the last answer for each.
+  /** @type {Map<string, any>} */
   const opened = new Map();
+  /** @param {string} id */
   async function toggleCounters(id) {
     if (opened.has(id)) opened.delete(id);
     else {
@@ -138,15 +238,16 @@ export function devicesView(root) {
       try {
         opened.set(id, await api(`/api/devices/${encodeURIComponent(id)}/counters`));
       } catch (err) {
-        opened.set(id, { error: err.message || String(err) });
+        opened.set(id, { error: failure(err) });
       }
     }
     render();
   }
 
+  /** @param {string} id */
   function countersRow(id) {
     const c = opened.get(id);
-    const cell = (text) => el('td', { colspan: 10, class: 'small' }, text);
+    const cell = (/** @type {string} */ text) => el('td', { colspan: 10, class: 'small' }, text);
     if (c === null) return el('tr', { class: 'counters' }, cell('Loading counters…'));
     if (c.error)
       return el('tr', { class: 'counters' }, el('td', { colspan: 10, class: 'bad small' }, c.error));
@@ -171,7 +272,7 @@ export function devicesView(root) {
     body.replaceChildren(
       ...page.items.flatMap((item) => {
         const d = state.devices.get(item.id) || item;
-        const s = d.status === 'disabled' ? 'offline' : deviceState(d, now);
+        const s = d.status === 'disabled' || d.removedAt ? 'offline' : deviceState(d, now);
         const latest = state.latest.get(d.id);
         const refused = state.activity.get(d.id)?.refused || {};
         const refusedText = Object.entries(refused)
@@ -192,7 +293,15 @@ export function devicesView(root) {
           ),
           el('td', null, state.kinds.get(d.kind)?.name || d.kind),
           el('td', null, d.district),
-          el('td', null, d.status === 'disabled' ? 'disabled' : relativeTime(d.lastSeen, now)),
+          el(
+            'td',
+            null,
+            d.removedAt
+              ? 'decommissioned'
+              : d.status === 'disabled'
+                ? 'disabled'
+                : relativeTime(d.lastSeen, now),
+          ),
           el('td', { class: 'num' }, rate === null ? '–' : number(rate, 0)),
           el('td', { class: refusedText ? 'bad small' : 'muted' }, refusedText || '–'),
           el('td', { class: 'num' }, battery ? `${number(battery.value, 0)} %` : '–'),
@@ -211,7 +320,7 @@ export function devicesView(root) {
               },
               'Counters',
             ),
-            can('admin')
+            admin
               ? el(
                   'button',
                   {
@@ -221,6 +330,18 @@ export function devicesView(root) {
                     onclick: () => setEnabled(d, d.status === 'disabled'),
                   },
                   d.status === 'disabled' ? 'Enable' : 'Disable',
+                )
+              : null,
+            admin
+              ? el(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'ghost small',
+                    'data-action': 'manage-device',
+                    onclick: () => openEditor(item),
+                  },
+                  'Manage',
                 )
               : null,
           ),
@@ -238,7 +359,7 @@ export function devicesView(root) {
     next.disabled = offset + PAGE >= page.total;
   }
 
-  load().catch(() => {});
+  load().catch(showLoadError);
   let lastPaint = 0;
   return {
     update(topics) {
