@@ -57,6 +57,23 @@ export interface Lineage {
   manualInputs: Array<{ name: string; value: number; unit: string; source: string; effectiveFrom?: string }>;
   registryCounts?: Record<string, number>;
   notes?: string[];
+  /**
+   * Quantities measured on a sample of meters and scaled up to all of them (the value is then an estimate,
+   * its class at best estimation-with-assumptions): `factor` = `total` ÷ `sampled`, `total` being the
+   * manual input named `totalFrom`.
+   */
+  estimates?: SampleEstimate[];
+}
+
+export interface SampleEstimate {
+  /** what was scaled up, e.g. `delivered volume` */
+  quantity: string;
+  /** meters that reported in the period */
+  sampled: number;
+  /** all meters of the city (the manual input) */
+  total: number;
+  factor: number;
+  totalFrom: string;
 }
 
 export interface DataPointValue {

@@ -65,6 +65,17 @@ const lineageSchema = z.object({
   ),
   registryCounts: z.record(z.string(), z.number()).optional(),
   notes: z.array(z.string()).optional(),
+  estimates: z
+    .array(
+      z.object({
+        quantity: z.string(),
+        sampled: z.number(),
+        total: z.number(),
+        factor: z.number(),
+        totalFrom: z.string(),
+      }),
+    )
+    .optional(),
 });
 
 export const rollupEntryJsonSchema = z.object({
@@ -145,6 +156,7 @@ function lineageJson(l: Lineage | null): z.infer<typeof lineageSchema> | null {
   };
   if (l.registryCounts !== undefined) out.registryCounts = { ...l.registryCounts };
   if (l.notes !== undefined) out.notes = [...l.notes];
+  if (l.estimates !== undefined) out.estimates = l.estimates.map((e) => ({ ...e }));
   return out;
 }
 

@@ -30,6 +30,20 @@ describe('EN: E: E: 2C Electricity Consumption', () => {
     expect(v.lineage.manualInputs).toEqual([expect.objectContaining({ name: 'population', value: 1000 })]);
   });
 
+  it('feeders of a part of the city: scaled up to all feeders, an estimate in the lineage', async () => {
+    const day = monthToDate(fx.calendar, fx.march.start + DAY);
+    fx.addDevice('feeder-1', 'electricity-feeder-meter', { customersServed: 100 });
+    await fx.writeSeries('feeder-1', 'energy', day.start, 288, 300, () => 10); // 2880 kWh
+    fx.setPopulation(1000);
+    fx.setManual('electricityFeedersTotal', 3, 'feeders', 'accurate-measurement');
+    const v = await electricityConsumption.compute(fx.ctx, day);
+    expect(v.value).toBeCloseTo(((2880 * 3) / 1000) * 365.2425, 9);
+    expect(v.lineage.estimates).toEqual([
+      { quantity: 'energy delivered', sampled: 1, total: 3, factor: 3, totalFrom: 'electricityFeedersTotal' },
+    ]);
+    expect(v.dataQuality).toBe('estimation-with-assumptions');
+  });
+
   it('falls back to customer smart meters; no population → NR with a note', async () => {
     const year = yearPeriod(fx.calendar, 2026);
     fx.addDevice('meter-1', 'electricity-smart-meter');

@@ -12,6 +12,7 @@ import type {
   KpiValue,
   Lineage,
   Period,
+  SampleEstimate,
   SeriesUse,
 } from '../kpi-types.ts';
 
@@ -55,6 +56,7 @@ export class FormulaRun {
   private readonly registryCounts: Record<string, number> = {};
   private readonly notes: string[] = [];
   private readonly quality: QualityInput[] = [];
+  private readonly estimates: SampleEstimate[] = [];
 
   constructor(
     readonly ctx: FormulaContext,
@@ -148,15 +150,19 @@ export class FormulaRun {
   async sumOf(
     devices: readonly DeviceRecord[],
     metric: string,
-  ): Promise<{ total: number | null; perDevice: Map<string, Bucket | null> }> {
+  ): Promise<{ total: number | null; perDevice: Map<string, Bucket | null>; reporting: number }> {
     const perDevice = new Map<string, Bucket | null>();
     let total: number | null = null;
+    let reporting = 0;
     for (const d of devices) {
       const b = await this.deviceAggregate(d, metric);
       perDevice.set(d.id, b);
-      if (b !== null) total = (total ?? 0) + b.sum;
+      if (b !== null) {
+        total = (total ?? 0) + b.sum;
+        reporting++;
+      }
     }
-    return { total, perDevice };
+    return { total, perDevice, reporting };
   }
 
   /**
@@ -233,6 +239,26 @@ export class FormulaRun {
       p.dataQuality === undefined ? { source: 'profile' } : { source: 'profile', dataQuality: p.dataQuality },
     );
     return p.value;
+  }
+
+  /**
+   * The factor that scales a quantity measured on `sampled` meters up to all the city's meters, the manual
+   * input `totalName` (water customers, feeders): total ÷ sampled, recorded as an estimate in the lineage
+   * (and the value's class is then at best an estimation). 1 when the input is not entered or the sample is
+   * the whole, and null when no meter of the sample reported (nothing to scale).
+   */
+  sampleFactor(quantity: string, sampled: number, totalName: string, unit: string): number | null {
+    const m = this.ctx.manualInput(totalName, this.period);
+    if (m === null || !(m.value > sampled)) return 1;
+    if (sampled <= 0) return null;
+    this.manualInputs.push({ name: totalName, value: m.value, unit: m.unit, source: m.source });
+    if (m.dataQuality !== undefined) this.quality.push({ source: 'manual', dataQuality: m.dataQuality });
+    const factor = m.value / sampled;
+    this.estimates.push({ quantity, sampled, total: m.value, factor, totalFrom: totalName });
+    this.assume(
+      `estimate: ${quantity} of the ${sampled} ${unit} that reported, scaled up to all ${m.value} (${totalName}) × ${factor.toFixed(4)}`,
+    );
+    return factor;
   }
 
   /** A stand-in the formula had to make: noted, and the value's class is at best an estimation. */
@@ -321,6 +347,7 @@ export class FormulaRun {
     };
     if (Object.keys(this.registryCounts).length > 0) out.registryCounts = this.registryCounts;
     if (this.notes.length > 0) out.notes = this.notes;
+    if (this.estimates.length > 0) out.estimates = this.estimates;
     return out;
   }
 }

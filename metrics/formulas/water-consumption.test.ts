@@ -20,10 +20,26 @@ describe('EN: EN: WS: 2C Water Consumption', () => {
     fx.setManual('waterMetersTotal', 10, 'meters');
     const v = await waterConsumption.compute(fx.ctx, twoDays);
     expect(v.unit).toBe('litres per capita per day');
-    expect(v.value).toBeCloseTo(3840 / 4 / 2, 9);
+    // 2 of 10 customers metered: their 3840 L stand for 5 × as much.
+    expect(v.value).toBeCloseTo((3840 * 5) / 4 / 2, 9);
     expect(v.completeness).toBeCloseTo(288 / 384, 12);
     expect(v.provisional).toBe(true);
-    expect(v.lineage.notes).toContain('smart meters cover 2 of 10 water meters: the others are not measured');
+    expect(v.lineage.estimates).toEqual([
+      { quantity: 'consumption', sampled: 2, total: 10, factor: 5, totalFrom: 'waterMetersTotal' },
+    ]);
+    expect(v.dataQuality).toBe('estimation-with-assumptions');
+    expect(v.lineage.manualInputs.map((m) => m.name)).toContain('waterMetersTotal');
+  });
+
+  it('every customer metered: the sum as it is, not an estimate', async () => {
+    const day = monthToDate(fx.calendar, fx.march.start + DAY);
+    fx.addDevice('wm-1', 'water-smart-meter');
+    await fx.writeSeries('wm-1', 'volume', day.start, 96, 900, () => 0.01);
+    fx.setPopulation(2);
+    fx.setManual('waterMetersTotal', 1, 'meters');
+    const v = await waterConsumption.compute(fx.ctx, day);
+    expect(v.value).toBeCloseTo(960 / 2, 9);
+    expect(v.lineage.estimates).toBeUndefined();
   });
 
   it('a Paris March has 31 local days despite the DST hour', async () => {

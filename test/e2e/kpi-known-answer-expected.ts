@@ -84,7 +84,10 @@ export function expectedKpis(
   );
 
   // water
-  const delivered = sum(values('wmeter1', 'volume')) + sum(values('wmeter2', 'volume'));
+  // 2 smart meters of waterMetersTotal customers: their volume scaled up to all customers (an estimate)
+  const delivered =
+    (sum(values('wmeter1', 'volume')) + sum(values('wmeter2', 'volume'))) *
+    (inputs.waterMetersTotal.value / 2);
   const input = sum(values('inflow1', 'volume'));
   out.set('EN: EN: WS: 2C', (delivered * 1000) / pop / month.days);
   out.set('EC: I: WS: 3C', Math.max(0, ((input - delivered) / input) * 100));
@@ -111,8 +114,10 @@ export function expectedKpis(
   }
   out.set('EN: EN: WS: 1C', (compliant / hours.size) * 100);
 
-  // electricity: feeders measure consumption
-  const consumed = sum(values('feeder1', 'energy')) + sum(values('feeder2', 'energy'));
+  // electricity: feeders measure consumption; 2 of electricityFeedersTotal feeders, scaled up to all
+  const consumed =
+    (sum(values('feeder1', 'energy')) + sum(values('feeder2', 'energy'))) *
+    (inputs.electricityFeedersTotal.value / 2);
   out.set('EN: E: E: 2C', (consumed * annual) / pop);
   out.set('EN: E: E: 1C', Math.min(100, (sum(values('pv1', 'energy')) / consumed) * 100));
   const customers: Record<string, number> = { feeder1: 500, feeder2: 300 };
