@@ -1,9 +1,20 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform-harness.ts';
-import { type Browser, HAVE_CHROMIUM, launchBrowser, screenshot, signIn, WIDE } from './browser-harness.ts';
+import { findServerBinary } from '../servers/process-server.ts';
+import {
+  type Browser,
+  HAVE_CHROMIUM,
+  launchBrowser,
+  screenshot,
+  signIn,
+  TABLET,
+  WIDE,
+} from './browser-harness.ts';
 
 /**
  * Device administration and manual inputs on the operations page, in a real browser against the whole
@@ -134,6 +145,23 @@ describe.skipIf(!HAVE_CHROMIUM)('devices and manual inputs on the operations pag
       .toEqual([expect.objectContaining({ metric: 'pm25', value: 17.5 })]);
     await client.endAsync(true);
 
+    // The snippet itself, run as shown: Debian's mosquitto_pub publishes the kind's example reading.
+    const mosquittoPub = findServerBinary('/usr/bin/mosquitto_pub', 'mosquitto-clients');
+    if (mosquittoPub !== null) {
+      await promisify(execFile)('bash', ['-c', text], { timeout: 10_000 });
+      await expect
+        .poll(
+          async () =>
+            (
+              await t.api<{ values: Array<{ metric: string; value: number }> }>(
+                'GET',
+                `/api/devices/${id}/latest`,
+              )
+            ).body.values,
+        )
+        .toEqual([expect.objectContaining({ metric: 'pm25', value: 100 })]);
+    }
+
     await page.locator(`tr[data-device="${id}"]`).waitFor();
     await screenshot(page, 'devices-admin');
     await page.close();
@@ -255,6 +283,10 @@ describe.skipIf(!HAVE_CHROMIUM)('devices and manual inputs on the operations pag
     // once: the page has forgotten them
     expect(await save.isDisabled()).toBe(true);
     await screenshot(page, 'devices-bulk');
+    // On a tablet the forms and tables reflow (wide tables scroll inside their card, never the page).
+    await page.setViewportSize(TABLET);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(TABLET.width);
+    await screenshot(page, 'devices-bulk-tablet');
     await page.close();
   });
 
@@ -345,6 +377,8 @@ describe.skipIf(!HAVE_CHROMIUM)('devices and manual inputs on the operations pag
       .toBe('1 value imported.');
     await page.locator('[data-testid=manual-values] tr', { hasText: 'census 2024' }).waitFor();
     await screenshot(page, 'manual-inputs');
+    await page.setViewportSize(TABLET);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(TABLET.width);
     await page.close();
   });
 

@@ -1,17 +1,19 @@
+// @ts-check
 // REST calls with the signed-in key. Errors carry the catalogue code of the API's error body.
 
 const ROLES = ['viewer', 'operator', 'analyst', 'admin'];
+/** @type {string | null} */
 let key = null;
 let role = 'viewer';
 
-export const setKey = (k) => {
+export const setKey = (/** @type {string | null} */ k) => {
   key = k;
 };
-export const setRole = (r) => {
+export const setRole = (/** @type {string} */ r) => {
   role = r;
 };
 export const getRole = () => role;
-/** What the signed-in key may do: the page offers nothing its role cannot do. */
+/** What the signed-in key may do: the page offers nothing its role cannot do. @param {string} needed */
 export const can = (needed) => ROLES.indexOf(role) >= ROLES.indexOf(needed);
 
 export class ApiError extends Error {
@@ -93,7 +95,10 @@ async function send(path, init) {
   );
 }
 
-/** GET that answers null on 404 (an API part not present in this deployment, or nothing for that period). */
+/**
+ * GET that answers null on 404 (an API part not present in this deployment, or nothing for that period).
+ * @param {string} path
+ */
 export async function apiOptional(path) {
   try {
     return await api(path);

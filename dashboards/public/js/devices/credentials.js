@@ -33,17 +33,21 @@ function exampleValues(kindId) {
 }
 
 /**
- * A shell line that publishes one reading now, QoS 1 (the broker acknowledges once it is logged).
+ * A shell line that publishes one reading now, QoS 1 (the broker acknowledges once it is logged). Over TLS
+ * when the broker offers it: the password then never crosses the network in clear.
  * @param {Connection} conn
  * @param {string} password
  * @param {string} kindId
+ * @returns {string | null} null when this API node knows no MQTT port
  */
 export function mosquittoSnippet(conn, password, kindId) {
   const values = JSON.stringify(exampleValues(kindId)).replace(/"/g, '\\"');
-  const port = conn.ports.mqtt ?? conn.ports.mqtts;
-  const tls = conn.ports.mqtt === null && conn.ports.mqtts !== null ? ' --capath /etc/ssl/certs' : '';
+  const tls = conn.ports.mqtts !== null;
+  const port = tls ? conn.ports.mqtts : conn.ports.mqtt;
+  if (port === null) return null;
   return [
-    `mosquitto_pub -h ${brokerHost(conn)} -p ${port}${tls} -q 1 \\`,
+    // a broker certificate from a private CA: --cafile its-ca.pem instead of --capath
+    `mosquitto_pub -h ${brokerHost(conn)} -p ${port}${tls ? ' --capath /etc/ssl/certs' : ''} -q 1 \\`,
     `  -i ${conn.clientId} -u ${conn.username} -P '${password}' \\`,
     `  -t ${conn.topics.telemetry} \\`,
     `  -m "{\\"ts\\": $(date +%s%3N), \\"values\\": ${values}}"`,
@@ -113,19 +117,21 @@ export function credentialsCard(device, password, what) {
   api(`/api/devices/${encodeURIComponent(device.id)}/connection`)
     .then((/** @type {Connection} */ conn) => {
       const text = mosquittoSnippet(conn, password, device.kind);
-      snippet.textContent = text;
-      snippet.dataset.host = brokerHost(conn);
-      snippet.dataset.port = String(conn.ports.mqtt ?? conn.ports.mqtts);
-      copy.disabled = false;
       download.disabled = false;
+      download.addEventListener('click', () =>
+        saveFile(credentialsFile(conn, password), `${device.id}-credentials.json`),
+      );
+      if (text === null) {
+        snippet.textContent = `This API node knows no MQTT port: ask the operators where the broker listens. Topic: ${conn.topics.telemetry}`;
+        return;
+      }
+      snippet.textContent = text;
+      copy.disabled = false;
       copy.addEventListener('click', async () => {
         status.textContent = (await copyText(text))
           ? 'Copied.'
           : 'Copying was refused by the browser: select the text instead.';
       });
-      download.addEventListener('click', () =>
-        saveFile(credentialsFile(conn, password), `${device.id}-credentials.json`),
-      );
     })
     .catch((err) => {
       snippet.textContent = '';

@@ -1,9 +1,16 @@
+// @ts-check
 // API keys (admin only): list, create (the key is shown once), revoke. The router shows this view only to
 // admins; the API refuses everyone else regardless.
 
 import { api } from '../api.js';
 import { dateTime, el } from '../dom.js';
+import { failure } from '../files.js';
 
+/**
+ * @typedef {{ id: string, name: string, role: string, createdAt: string, revokedAt: string | null }} Key
+ */
+
+/** @param {HTMLElement} root */
 export function keysView(root) {
   const body = el('tbody');
   const shown = el('p', { class: 'new-key', hidden: true });
@@ -23,10 +30,14 @@ export function keysView(root) {
     error,
   );
 
+  /** @param {unknown} err */
+  function showLoadError(err) {
+    error.textContent = `The keys could not be loaded: ${failure(err)}`;
+  }
   async function load() {
     const res = await api('/api/keys');
     body.replaceChildren(
-      ...res.items.map((k) =>
+      ...res.items.map((/** @type {Key} */ k) =>
         el(
           'tr',
           { class: k.revokedAt ? 'muted' : '' },
@@ -45,16 +56,17 @@ export function keysView(root) {
       ),
     );
   }
+  /** @param {Key} k */
   async function revoke(k) {
     if (!window.confirm(`Revoke key "${k.name}"? Its sessions end at once.`)) return;
     try {
       await api(`/api/keys/${encodeURIComponent(k.id)}`, { method: 'DELETE' });
     } catch (err) {
-      error.textContent = err.message;
+      error.textContent = `Not revoked: ${failure(err)}`;
     }
-    load();
+    load().catch(showLoadError);
   }
-  form.addEventListener('submit', async (event) => {
+  form.addEventListener('submit', async (/** @type {SubmitEvent} */ event) => {
     event.preventDefault();
     try {
       const created = await api('/api/keys', {
@@ -65,9 +77,9 @@ export function keysView(root) {
       shown.replaceChildren('New key (shown once, copy it now): ', el('code', null, created.key));
       name.value = '';
       error.textContent = '';
-      load();
+      load().catch(showLoadError);
     } catch (err) {
-      error.textContent = err.message;
+      error.textContent = `Not created: ${failure(err)}`;
     }
   });
   root.append(
@@ -89,6 +101,6 @@ export function keysView(root) {
       shown,
     ),
   );
-  load().catch((err) => (error.textContent = err.message));
+  load().catch(showLoadError);
   return {};
 }
