@@ -93,6 +93,66 @@ describe('GET /api/series', () => {
     expect(city.body.points.map((p) => [p.t, p.count, p.max])).toEqual([['2026-02-28T23:00:00.000Z', 4, 40]]);
   });
 
+  it('keeps kinds that share a metric name apart: energy of customer meters is not energy generated', async () => {
+    const m1 = (await h.registry.provision({ kind: 'electricity-smart-meter', district: 'Harbour' })).device.id;
+    const m2 = (await h.registry.provision({ kind: 'electricity-smart-meter', district: 'Docks' })).device.id;
+    const g = (await h.registry.provision({ kind: 'renewable-generation-meter', district: 'Harbour' })).device
+      .id;
+    const energy = (deviceId: string, kind: string, district: string, iso: string, value: number) => ({
+      deviceId,
+      kind,
+      district,
+      metric: 'energy',
+      ts: at(iso),
+      value,
+    });
+    await h.store.write([
+      energy(m1, 'electricity-smart-meter', 'Harbour', '2026-03-02T10:05:00Z', 1),
+      energy(m1, 'electricity-smart-meter', 'Harbour', '2026-03-02T11:05:00Z', 3),
+      energy(m2, 'electricity-smart-meter', 'Docks', '2026-03-02T10:10:00Z', 2),
+      energy(g, 'renewable-generation-meter', 'Harbour', '2026-03-02T10:15:00Z', 900),
+    ]);
+    const range = 'from=2026-03-02T10:00:00Z&to=2026-03-02T12:00:00Z&step=hour';
+    // Without a kind the city mean would mix 1, 2 and 900 kWh of different things: refused.
+    const mixed = await series(`city&metric=energy&${range}`);
+    expect([mixed.status, mixed.body.error.code, mixed.body.error.field]).toEqual([
+      400,
+      'API_VALIDATION',
+      'kind',
+    ]);
+    expect(mixed.body.error.message).toContain('renewable-generation-meter');
+    const customers = await series(`city&kind=electricity-smart-meter&metric=energy&${range}`);
+    expect(customers.status).toBe(200);
+    expect(customers.body).toMatchObject({ scope: { city: true }, kind: 'electricity-smart-meter', unit: 'kWh' });
+    expect(customers.body.points).toEqual([
+      { t: '2026-03-02T10:00:00.000Z', count: 2, mean: 1.5, min: 1, max: 2 },
+      { t: '2026-03-02T11:00:00.000Z', count: 1, mean: 3, min: 3, max: 3 },
+    ]);
+    const generated = await series(`city&kind=renewable-generation-meter&metric=energy&${range}`);
+    expect(generated.body.points).toEqual([
+      { t: '2026-03-02T10:00:00.000Z', count: 1, mean: 900, min: 900, max: 900 },
+    ]);
+    // A district narrows the kind to its devices.
+    const harbour = await series(`district=Harbour&kind=electricity-smart-meter&metric=energy&${range}`);
+    expect(harbour.body.points.map((p) => [p.count, p.max])).toEqual([
+      [1, 1],
+      [1, 3],
+    ]);
+    // A metric all kinds mean alike (battery charge) still merges without a kind.
+    const battery = await series('city&metric=battery&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z');
+    expect(battery.status).toBe(200);
+    const wrong = [
+      [`city&kind=no-such-kind&metric=energy&${range}`, 'kind'],
+      [`device=${m1}&kind=renewable-generation-meter&metric=energy&${range}`, 'kind'],
+      [`district=Docks&kind=renewable-generation-meter&metric=energy&${range}`, 'kind'],
+      [`city&kind=air-quality-station&metric=energy&${range}`, 'metric'],
+    ];
+    for (const [query, field] of wrong) {
+      const res = await series(query!);
+      expect([query, res.status, res.body.error?.field]).toEqual([query, 400, field]);
+    }
+  });
+
   it('refuses what it cannot answer, with the field at fault', async () => {
     const cases: Array<[string, number, string, string | undefined]> = [
       [

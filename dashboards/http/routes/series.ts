@@ -8,6 +8,7 @@ import type { DeviceRegistry } from '../../../devices/registry.ts';
 import { deviceIdSchema, districtSchema } from '../../../devices/registry-schema.ts';
 import { type AnyRoute, defineRoute } from '../define-route.ts';
 import { isoInstant, toIso } from '../schemas/common.ts';
+import { kindBuckets } from './series-by-kind.ts';
 
 const STEP_MS: Readonly<Record<Step, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
@@ -16,6 +17,14 @@ export const seriesQuerySchema = z
     device: deviceIdSchema.optional().meta({ description: 'one device' }),
     district: districtSchema.optional().meta({ description: 'all devices of a district' }),
     city: z.enum(['', 'true']).optional().meta({ description: 'the whole city (`?city` or `?city=true`)' }),
+    kind: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,63}$/, 'a device kind id such as electricity-smart-meter')
+      .optional()
+      .meta({
+        description:
+          'only devices of this kind; needed in a district or the city when kinds there report the metric with different meanings (energy of customer meters, feeders and generation)',
+      }),
     metric: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'a metric name such as pm25'),
     from: z.iso.datetime({ offset: true }).meta({ description: 'inclusive, ISO-8601' }),
     to: z.iso.datetime({ offset: true }).meta({ description: 'exclusive, ISO-8601' }),
@@ -45,6 +54,7 @@ export const seriesSchema = z
       z.object({ city: z.literal(true) }),
     ]),
     metric: z.string(),
+    kind: z.string().optional().meta({ description: 'the device kind asked for' }),
     unit: z.string(),
     averaging: z.enum(['arithmetic', 'energetic']).meta({
       description:
@@ -81,7 +91,7 @@ interface SeriesRouteDeps {
 export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
   const { registry, kinds, store } = deps;
 
-  /** Kinds that may report into the scope: the metric must belong to one of them. */
+  /** Kinds that may report into the scope (narrowed to `kind` when given): the metric must belong to one. */
   const kindsOf = (scope: SeriesScope): Set<string> => {
     if ('device' in scope) {
       const device = registry.get(scope.device);
@@ -106,7 +116,7 @@ export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
       method: 'get',
       path: '/api/series',
       summary: 'Aggregates of a metric over time',
-      description: `Exactly one of device, district or city. At most ${deps.maxBuckets} buckets per request. The mean of a sound level (dB, dB(A)) is its energetic mean (LAeq of the bucket), of anything else the arithmetic mean.`,
+      description: `Exactly one of device, district or city, optionally narrowed to one device kind (needed where kinds report the metric with different meanings). At most ${deps.maxBuckets} buckets per request. The mean of a sound level (dB, dB(A)) is its energetic mean (LAeq of the bucket), of anything else the arithmetic mean.`,
       tag: 'series',
       access: 'viewer',
       query: seriesQuerySchema,
@@ -128,12 +138,18 @@ export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
             { field: 'step' },
           );
         }
-        let unit: string | undefined;
-        for (const kindId of kindsOf(scope)) {
-          unit = kinds.metric(kindId, query.metric)?.unit;
-          if (unit !== undefined) break;
-        }
-        if (unit === undefined) {
+        const kind = query.kind;
+        if (kind !== undefined && kinds.get(kind) === undefined)
+          throw new CityError('API_VALIDATION', `no device kind "${kind}"`, { field: 'kind' });
+        const inScope = [...kindsOf(scope)].filter((k) => kind === undefined || k === kind);
+        if (kind !== undefined && inScope.length === 0)
+          throw new CityError('API_VALIDATION', `no device of kind ${kind} in this scope`, { field: 'kind' });
+        const specs = inScope.flatMap((k) => {
+          const spec = kinds.metric(k, query.metric);
+          return spec === undefined ? [] : [{ kind: k, spec }];
+        });
+        const first = specs[0];
+        if (first === undefined) {
           throw new CityError(
             'API_VALIDATION',
             `no device kind in this scope reports metric "${query.metric}"`,
@@ -142,13 +158,36 @@ export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
             },
           );
         }
+        // Kinds may share a metric name for different quantities (energy consumed by customers, delivered
+        // by feeders, generated): one mean over them means nothing, so the caller picks the kind.
+        const meanings = new Set(specs.map((s) => `${s.spec.unit}\u0000${s.spec.description}`));
+        if (kind === undefined && meanings.size > 1 && !('device' in scope)) {
+          throw new CityError(
+            'API_VALIDATION',
+            `metric "${query.metric}" means different things for ${specs.map((s) => s.kind).join(', ')}: give kind`,
+            { field: 'kind', details: { kinds: specs.map((s) => s.kind) } },
+          );
+        }
+        const unit = first.spec.unit;
         const q = { scope, metric: query.metric, from, to, step: query.step };
-        const points = await store.query(q);
+        // A kind in a district or the city is merged from its devices; a device of that kind is the device.
+        const read = (metric: string): Promise<Bucket[]> =>
+          kind === undefined || 'device' in scope
+            ? store.query({ ...q, metric })
+            : kindBuckets(store, registry, {
+                kind,
+                metric,
+                from,
+                to,
+                step: query.step,
+                ...('district' in scope ? { district: scope.district } : {}),
+              });
+        const points = await read(query.metric);
         const energetic = isSoundLevelUnit(unit);
         // Decibels average by their energy: the companion series of a sound level (core/sound-level.ts)
         // holds 10^(L/10), and its bucket mean gives the level exactly at any step and scope.
         const energy = energetic
-          ? new Map((await store.query({ ...q, metric: energyMetric(query.metric) })).map((b) => [b.t, b]))
+          ? new Map((await read(energyMetric(query.metric))).map((b) => [b.t, b]))
           : new Map<number, Bucket>();
         const meanOf = (b: Bucket): number => {
           const e = energy.get(b.t);
@@ -158,6 +197,7 @@ export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
         return {
           scope,
           metric: query.metric,
+          ...(kind !== undefined ? { kind } : {}),
           unit,
           averaging: energetic ? ('energetic' as const) : ('arithmetic' as const),
           step: query.step,
