@@ -94,7 +94,8 @@ describe('GET /api/series', () => {
   });
 
   it('keeps kinds that share a metric name apart: energy of customer meters is not energy generated', async () => {
-    const m1 = (await h.registry.provision({ kind: 'electricity-smart-meter', district: 'Harbour' })).device.id;
+    const m1 = (await h.registry.provision({ kind: 'electricity-smart-meter', district: 'Harbour' })).device
+      .id;
     const m2 = (await h.registry.provision({ kind: 'electricity-smart-meter', district: 'Docks' })).device.id;
     const g = (await h.registry.provision({ kind: 'renewable-generation-meter', district: 'Harbour' })).device
       .id;
@@ -123,7 +124,11 @@ describe('GET /api/series', () => {
     expect(mixed.body.error.message).toContain('renewable-generation-meter');
     const customers = await series(`city&kind=electricity-smart-meter&metric=energy&${range}`);
     expect(customers.status).toBe(200);
-    expect(customers.body).toMatchObject({ scope: { city: true }, kind: 'electricity-smart-meter', unit: 'kWh' });
+    expect(customers.body).toMatchObject({
+      scope: { city: true },
+      kind: 'electricity-smart-meter',
+      unit: 'kWh',
+    });
     expect(customers.body.points).toEqual([
       { t: '2026-03-02T10:00:00.000Z', count: 2, mean: 1.5, min: 1, max: 2 },
       { t: '2026-03-02T11:00:00.000Z', count: 1, mean: 3, min: 3, max: 3 },

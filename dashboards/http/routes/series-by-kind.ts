@@ -48,9 +48,11 @@ export async function kindBuckets(
   const merged = new Map<number, Bucket>();
   for (let i = 0; i < ids.length; i += PARALLEL) {
     const parts = await Promise.all(
-      ids.slice(i, i + PARALLEL).map((device) =>
-        store.query({ scope: { device }, metric: q.metric, from: q.from, to: q.to, step: q.step }),
-      ),
+      ids
+        .slice(i, i + PARALLEL)
+        .map((device) =>
+          store.query({ scope: { device }, metric: q.metric, from: q.from, to: q.to, step: q.step }),
+        ),
     );
     for (const buckets of parts) for (const b of buckets) mergeBucket(merged, b);
   }
