@@ -69,6 +69,7 @@ describe('OpenAPI document', () => {
       'device',
       'district',
       'city',
+      'kind',
       'metric',
       'from',
       'to',
