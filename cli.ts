@@ -136,10 +136,14 @@ export async function startRoles(config: Config) {
   const logger = await loggerFor(config.logLevel);
   const { buildRoles } = await import('./cluster/assemble-roles.ts');
   const roles = await buildRoles({ config, logger });
-  const configured =
-    config.adminToken === undefined || roles.apiKeys === null
-      ? null
-      : await roles.apiKeys.ensureAdmin(config.adminToken);
+  let configured: Awaited<ReturnType<NonNullable<typeof roles.apiKeys>['ensureAdmin']>> | null = null;
+  try {
+    if (config.adminToken !== undefined && roles.apiKeys !== null)
+      configured = await roles.apiKeys.ensureAdmin(config.adminToken, { replace: config.adminTokenReplace });
+  } catch (err) {
+    await roles.stop().catch(() => {});
+    throw err;
+  }
   let addresses: Awaited<ReturnType<typeof roles.start>>;
   try {
     addresses = await roles.start();

@@ -30,6 +30,9 @@ import { logUnavailable } from '../ingest/cluster/nats-errors.ts';
 import { ensureReadingsStream } from '../ingest/cluster/readings-stream.ts';
 import { DeviceCounters } from '../ingest/device-counters.ts';
 import { openSeriesStore } from '../ingest/store/open-series-store.ts';
+import { buildKpis } from '../metrics/build-kpis.ts';
+import { KpiStore } from '../metrics/kpi-store.ts';
+import { PostgresKpiRecords } from '../metrics/postgres-kpi-records.ts';
 import {
   assembleTracked,
   type Closable,
@@ -137,6 +140,15 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
     has('writer') || has('api') || has('kpi')
       ? track(await openSeriesStore({ config, calendar, clock, logger, telemetry }))
       : null;
+  const kpiStore =
+    has('kpi') || has('api')
+      ? track(
+          await KpiStore.openOn(
+            await openPg('KPI records', () => PostgresKpiRecords.open({ url: pgUrl, logger })),
+            logger,
+          ),
+        )
+      : null;
 
   let sink: JetStreamIngestSink | null = null;
   if (registry !== null && (has('edge') || has('api')))
@@ -161,8 +173,29 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
         )
       : null;
   const kpi =
-    has('kpi') && store !== null && registry !== null
-      ? track(buildKpiRole({ config, store, registry, calendar, events, clock, logger }))
+    has('kpi') && store !== null && registry !== null && kpiStore !== null
+      ? track(buildKpiRole({ config, store, registry, kpiStore, calendar, events, clock, logger }))
+      : null;
+  // The api nodes compute the running values themselves, from the shared series and KPI records, to
+  // answer without asking the leader; months are closed by the kpi leader alone.
+  const apiKpis =
+    has('api') && store !== null && registry !== null && kpiStore !== null
+      ? track(
+          buildKpis(
+            {
+              config,
+              store,
+              devices: registry,
+              kpiStore,
+              ingest: { queryEvents: () => [] },
+              calendar,
+              events,
+              clock,
+              logger,
+            },
+            { scheduleCloses: false },
+          ),
+        )
       : null;
   const stopStatus =
     gateway !== null
@@ -238,6 +271,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
       telemetry,
       events,
       apiKeys,
+      ...(apiKpis !== null ? { kpis: apiKpis.service } : {}),
       logger,
       clock,
       readiness: () => readiness(),
@@ -278,6 +312,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
       await writer?.start();
       relay?.start();
       await kpi?.start();
+      await apiKpis?.start();
       if (gateway !== null) listeners = await listenMqtt(gateway, config, tls.mqtt);
       httpServer = createHttpServer(
         roleHttpHandler({ readiness, telemetry, app: app?.app ?? null }),
@@ -308,11 +343,13 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
         if (handed !== undefined && handed.handedBack > 0)
           logger.warn({ handedBack: handed.handedBack }, 'messages handed back to the stream at shutdown');
         await kpi?.close();
+        await apiKpis?.close();
         await relay?.close();
         stopCounting?.();
         await live?.close();
         await closeHttp(httpServer);
         await store?.close();
+        await kpiStore?.close();
         await registry?.close();
         await apiKeys?.close();
         await relayLink?.close();

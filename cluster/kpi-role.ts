@@ -6,12 +6,15 @@ import type { PlatformEvents } from '../core/platform-events.ts';
 import type { SeriesStore } from '../core/ports/series-store.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import { buildKpis, type Kpis } from '../metrics/build-kpis.ts';
+import type { KpiStore } from '../metrics/kpi-store.ts';
 import { AdvisoryLeadership } from './kpi-leadership.ts';
 
 export interface KpiRoleDeps {
   config: Config;
   store: SeriesStore;
   registry: DeviceRegistry;
+  /** The KPI records on PostgreSQL, shared with the standby and the api nodes; its owner closes it. */
+  kpiStore: KpiStore;
   calendar: CityCalendar;
   events: PlatformEvents;
   clock: Clock;
@@ -22,8 +25,10 @@ export interface KpiRoleDeps {
  * The kpi role: the KPI engine and the month close run on the leader only (AdvisoryLeadership); a standby
  * holds nothing open but its lock connection. The engine recomputes when readings and device events
  * arrive: the process's live relay (live-relay.ts) announces those of every edge on `events` (best-effort:
- * a missed one only delays a recompute, the stored series are the truth). Device events are not stored
- * yet, so the event-based KPIs (outages) read none in cluster mode.
+ * a missed one only delays a recompute, the stored series are the truth). Closed months, manual values,
+ * targets and the city profile are in PostgreSQL: a standby that takes over closes the next month on the
+ * same records, and a month one leader closed is never closed again. Device events are not stored yet, so
+ * the event-based KPIs (outages) read none in cluster mode.
  */
 export function buildKpiRole(deps: KpiRoleDeps) {
   const logger = deps.logger.child({ role: 'kpi' });
@@ -34,6 +39,7 @@ export function buildKpiRole(deps: KpiRoleDeps) {
       config: deps.config,
       store: deps.store,
       devices: deps.registry,
+      kpiStore: deps.kpiStore,
       ingest: { queryEvents: () => [] },
       calendar: deps.calendar,
       events: deps.events,

@@ -78,4 +78,10 @@ export const clusterConfigShape = {
   kpiLeaderRetryMs: positiveInt
     .default(2_000)
     .describe('kpi: a standby tries to take the leader lock this often'),
+  adminTokenReplace: z
+    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+    .default(false)
+    .describe(
+      "api: let this node's ADMIN_TOKEN replace the admin key the cluster holds (a rotation); otherwise a different one is refused at start",
+    ),
 };

@@ -27,11 +27,21 @@ export interface KpisDeps {
   clock: Clock;
   logger: Logger;
   catalogue?: KpiCatalogue;
+  /**
+   * The KPI records to use (PostgreSQL, shared by the nodes of a cluster); its owner closes it. Without
+   * one, `<dataDir>/kpi.db` is opened and closed with the rest.
+   */
+  kpiStore?: KpiStore;
 }
 
 export interface KpisOptions {
   /** Month-close scheduler period (ms). Default one minute. */
   closeCheckIntervalMs?: number;
+  /**
+   * Whether this process closes months when they are due (default true). A cluster's api nodes do not:
+   * the kpi leader does; they still restate a closed month that a value entered through them changes.
+   */
+  scheduleCloses?: boolean;
 }
 
 export interface Kpis {
@@ -66,7 +76,8 @@ export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
   const { config, calendar, clock, events } = deps;
   const logger = deps.logger.child({ component: 'kpis' });
   const catalogue = deps.catalogue ?? loadCatalogue();
-  const kpiStore = KpiStore.open({ dataDir: config.dataDir, logger });
+  const ownsStore = deps.kpiStore === undefined;
+  const kpiStore = deps.kpiStore ?? KpiStore.open({ dataDir: config.dataDir, logger });
   const profile = new CityProfile({
     kpiStore,
     calendar,
@@ -118,6 +129,7 @@ export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
   });
   let lifeChanges: Promise<void> = Promise.resolve();
   let unwatchLife: (() => void) | undefined;
+  let unwatchRecords: (() => void) | undefined;
   let closed: Promise<void> | null = null;
   return {
     service,
@@ -137,7 +149,10 @@ export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
             ),
           );
       });
+      // Another node entered a value, set a target or closed a month: recompute with what it wrote.
+      unwatchRecords = kpiStore.onExternalChange(() => engine.invalidate(catalogue.kpis.map((d) => d.code)));
       await engine.computeAll();
+      if (options.scheduleCloses === false) return;
       monthClose.start();
       void monthClose.tick().catch((err: unknown) => logger.error({ err }, 'month close failed'));
     },
@@ -145,10 +160,11 @@ export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
     close() {
       closed ??= (async () => {
         unwatchLife?.();
+        unwatchRecords?.();
         await lifeChanges;
         await monthClose.stop();
         await engine.stop();
-        kpiStore.close();
+        if (ownsStore) await kpiStore.close();
       })();
       return closed;
     },

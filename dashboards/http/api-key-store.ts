@@ -90,17 +90,26 @@ export class ApiKeyStore {
   /**
    * Makes sure an admin can sign in. With a configured token it is (re-)registered as key `admin`; without,
    * if no valid admin key exists, one is generated and returned ONCE for the caller to print.
+   *
+   * `replace: false` (a cluster's api nodes share one key store) refuses a configured token that differs
+   * from a valid admin key already there: otherwise each node started with its own token would silently
+   * lock out the admins of the nodes started before it.
    */
-  async ensureAdmin(configuredToken?: string): Promise<{ created: boolean; token?: string }> {
+  async ensureAdmin(
+    configuredToken?: string,
+    options: { replace?: boolean } = {},
+  ): Promise<{ created: boolean; token?: string }> {
     if (configuredToken !== undefined) {
       const row = await this.store.get(ADMIN_KEY_ID);
-      if (
-        row &&
-        row.revokedAt === null &&
-        row.role === 'admin' &&
-        (await verifySecret(configuredToken, row.keyHash))
-      )
-        return { created: false };
+      const valid = row !== undefined && row.revokedAt === null && row.role === 'admin';
+      if (valid && (await verifySecret(configuredToken, row.keyHash))) return { created: false };
+      if (valid && options.replace === false)
+        throw new CityError(
+          'CONFIG_INVALID',
+          'ADMIN_TOKEN differs from the admin key the other api nodes registered: give every api node the ' +
+            'same ADMIN_TOKEN, or set ADMIN_TOKEN_REPLACE=true on one node to make this token the admin key',
+          { field: 'ADMIN_TOKEN' },
+        );
       await this.putAdmin(configuredToken);
       this.logger.info('configured admin token registered');
       return { created: true };

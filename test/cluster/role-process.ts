@@ -19,10 +19,12 @@ export interface ReadyBody {
   kpi?: { state: 'leader' | 'standby' | 'stopped' };
 }
 
+/** `env.ADMIN_TOKEN`, when given, is the token the process is started with and calls its API with. */
 export async function roleProcess(roles: string, env: Record<string, string>): Promise<RoleProcess> {
   const dir = makeTempDir('cm-role-');
   const proc = new PlatformProcess(dir.path, await freePorts(), env, {
     command: ['--import', 'tsx', join(ROOT, 'cli.ts'), 'start', '--roles', roles],
+    ...(env.ADMIN_TOKEN !== undefined ? { adminToken: env.ADMIN_TOKEN } : {}),
   });
   return {
     proc,

@@ -180,6 +180,70 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
     expect((await standby.readyz()).body.checks.kpiLock).toBe(true);
   }, 120_000);
 
+  it('kpi and api nodes share the KPI records: a value entered on one api node is served by the other, a month closes once, and survives a takeover', async () => {
+    // The api nodes of one cluster share one admin token (a different one is refused: see below).
+    const env = await clusterEnv({
+      KPI_LEADER_RETRY_MS: '300',
+      ADMIN_TOKEN: `cluster-admin-${'t'.repeat(24)}`,
+    });
+    const [api1, api2] = [await start('api', env), await start('api', env)];
+    const [a, b] = [await start('kpi', env), await start('kpi', env)];
+    const code = encodeURIComponent('EC: ICT: ICT: 1C');
+    const year = String(new Date().getUTCFullYear() - 1);
+    const entered = await api1.proc.api('POST', `/api/kpis/${code}/values`, {
+      period: year,
+      value: 91.5,
+      unit: '%',
+      dataQuality: 'extrapolated-survey',
+      source: 'national statistics office',
+    });
+    expect(entered.status).toBe(201);
+    // what the api node computes for that year, with the records it holds
+    const yearValue = async (api: RoleProcess) =>
+      (await api.proc.api<{ value: number | null }>('GET', `/api/kpis/${code}/lineage?period=${year}`)).body
+        .value;
+    await until('the other api node to serve the value', async () => (await yearValue(api2)) === 91.5);
+
+    // A month long past: closed on demand through one api node, refused as closed through the other.
+    const month = `${year}-06`;
+    const closed = await api2.proc.api<{ closed: Array<{ period: string; version: number }> }>(
+      'POST',
+      `/api/rollups/${month}/close`,
+    );
+    expect(closed.status).toBe(201);
+    expect(closed.body.closed).toEqual([expect.objectContaining({ period: month, version: 1 })]);
+    await until('the close to reach the other api node', async () => {
+      const again = await api1.proc.api<{ error?: { code: string } }>('POST', `/api/rollups/${month}/close`);
+      return again.status === 409 && again.body.error?.code === 'METRICS_ALREADY_CLOSED';
+    });
+
+    const [leader, standby] = (await a.readyz()).body.kpi?.state === 'leader' ? [a, b] : [b, a];
+    await leader.proc.kill('SIGKILL');
+    await until(
+      'the standby to lead',
+      async () => (await standby.readyz()).body.kpi?.state === 'leader',
+      20_000,
+    );
+    const rows = await pg.query(
+      `SELECT period, version FROM kpi_rollups WHERE period = '${month}' ORDER BY version`,
+      env.POSTGRES_URL,
+    );
+    expect(rows.rows).toEqual([{ period: month, version: 1 }]);
+    const versions = await api1.proc.api<{ versions: Array<{ version: number }> }>(
+      'GET',
+      `/api/rollups/${month}/versions`,
+    );
+    expect(versions.body.versions.map((v) => v.version)).toEqual([1]);
+    expect(await yearValue(api1)).toBe(91.5);
+    const listed = await api2.proc.api<{ items: Array<{ value: number; source: string }> }>(
+      'GET',
+      '/api/manual-inputs',
+    );
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({ value: 91.5, source: 'national statistics office' }),
+    ]);
+  }, 180_000);
+
   it('refuses to start, with the code and the setting to fix, when NATS or PostgreSQL is unreachable or the stream was made otherwise', async () => {
     const env = await clusterEnv();
     const failed = async (roles: string, extra: Record<string, string>) => {
@@ -205,5 +269,19 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
     expect(await failed('api', { STORE: 'sqlite' })).toMatch(
       /CONFIG_INVALID: .*STORE=sqlite cannot be shared by the api/s,
     );
+    // A second api node with another ADMIN_TOKEN would lock the first one's admins out: refused.
+    const api = await start('api', env);
+    expect(await failed('api', { ADMIN_TOKEN: `another-admin-${'x'.repeat(24)}` })).toMatch(
+      /CONFIG_INVALID: ADMIN_TOKEN differs from the admin key the other api nodes registered/,
+    );
+    expect((await api.proc.api('GET', '/api/devices')).status).toBe(200);
+    // unless asked to: a rotation
+    const rotated = await start('api', {
+      ...env,
+      ADMIN_TOKEN: `rotated-admin-${'r'.repeat(24)}`,
+      ADMIN_TOKEN_REPLACE: 'true',
+    });
+    expect((await rotated.proc.api('GET', '/api/devices')).status).toBe(200);
+    expect((await api.proc.api('GET', '/api/devices')).status).toBe(401);
   }, 120_000);
 });

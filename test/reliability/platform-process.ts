@@ -34,12 +34,15 @@ export interface Exit {
 export interface ProcessOptions {
   /** What follows `node`, run in the repository root. Default: tsx on cli.ts, `start`. */
   command?: string[];
-  /** false: no ADMIN_TOKEN, so the platform generates an admin key and prints it. Default true. */
-  adminToken?: boolean;
+  /**
+   * false: no ADMIN_TOKEN, so the platform generates an admin key and prints it; a string: that token (the
+   * api nodes of one cluster share one). Default: a token of this process's own.
+   */
+  adminToken?: boolean | string;
 }
 
 export class PlatformProcess {
-  readonly adminToken = `admin-${'k'.repeat(16)}-${process.pid}-${Date.now()}`;
+  readonly adminToken: string;
   private child: ChildProcess | null = null;
   private exited: Promise<Exit> = Promise.resolve({ code: null, signal: null });
   /** Everything the processes wrote, stdout and stderr (bounded). */
@@ -50,7 +53,12 @@ export class PlatformProcess {
     readonly ports: PlatformPorts,
     private readonly env: Record<string, string> = {},
     private readonly options: ProcessOptions = {},
-  ) {}
+  ) {
+    this.adminToken =
+      typeof options.adminToken === 'string'
+        ? options.adminToken
+        : `admin-${'k'.repeat(16)}-${process.pid}-${Date.now()}`;
+  }
 
   /** The pid of the running process (what a supervisor would signal), undefined when none runs. */
   get pid(): number | undefined {
