@@ -68,7 +68,10 @@ export const deviceKinds: KindInput[] = [
       battery,
     ],
     events: ['calibration', 'maintenance'],
-    attributes: { residentsExposed: { type: 'number', description: 'residents living within the area the monitor represents', unit: 'inhabitants' } },
+    attributes: {
+      residentsExposed: { type: 'number', description: 'residents living within the area the monitor represents', unit: 'inhabitants' },
+      roadside: { type: 'boolean', description: 'beside a main road (true) or in a residential background (false); simulated levels follow it' },
+    },
   },
   {
     id: 'water-inflow-meter',
@@ -81,6 +84,7 @@ export const deviceKinds: KindInput[] = [
       { name: 'pressure', description: 'line pressure', unit: 'bar', altUnits: { kPa: { factor: 0.01 } }, min: 0, max: 40, aggregation: 'mean' },
     ],
     events: ['maintenance', 'leak_alarm'],
+    attributes: { residentsServed: { type: 'number', description: 'residents supplied through this inflow (its zone); simulated flows follow it', unit: 'inhabitants' } },
   },
   {
     id: 'water-smart-meter',

@@ -8,18 +8,22 @@ import { annualFactor, FormulaRun } from './formula-run.ts';
  *
  * Inputs: `energy` (kWh per interval) of electricity-feeder-meter devices, or of electricity-smart-meter
  * devices when no feeder is registered (see electricity-total.ts); population from the city profile.
- * Periods shorter than a year are annualised (annualFactor).
+ * Periods shorter than a year are annualised (annualFactor), from the first installation when every meter
+ * was installed after the period began (FormulaRun.measuredFrom).
  */
 export const electricityConsumption: KpiFormula = {
   code: 'EN: E: E: 2C',
-  version: '1',
+  version: '2',
   description: 'Σ feeder (else customer smart meter) kWh ÷ population, annualised',
   inputKinds: ['electricity-feeder-meter', 'electricity-smart-meter'],
   async compute(ctx, period) {
     const run = new FormulaRun(ctx, period, electricityConsumption);
     const kwh = await electricityConsumed(run);
     const population = run.population();
-    const value = kwh === null || population === null ? null : (kwh * annualFactor(run)) / population;
+    const feeders = run.devices('electricity-feeder-meter');
+    const meters = feeders.length > 0 ? feeders : run.devices('electricity-smart-meter');
+    const factor = annualFactor(run, run.measuredFrom(meters));
+    const value = kwh === null || population === null ? null : (kwh * factor) / population;
     return run.finish(value);
   },
 };

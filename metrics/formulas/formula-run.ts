@@ -261,6 +261,25 @@ export class FormulaRun {
     return factor;
   }
 
+  /**
+   * The start of the stretch a per-day or per-year rate is measured over: the period's start, or, where
+   * every one of `devices` was installed after it began (meters rolled out mid-month, a demo started
+   * today), the first installation among them, noted. Dividing by the whole period would understate the
+   * rate by the days no meter existed; completeness already owes readings only from installation.
+   */
+  measuredFrom(devices: readonly DeviceRecord[]): number {
+    let from: number | null = null;
+    for (const d of devices) {
+      const o = overlap(d, this.period);
+      if (o !== null && (from === null || o.start < from)) from = o.start;
+    }
+    if (from === null || from <= this.period.start) return this.period.start;
+    this.note(
+      `rate over the stretch measured, since ${new Date(from).toISOString()}: no meter was installed earlier in the period`,
+    );
+    return from;
+  }
+
   /** A stand-in the formula had to make: noted, and the value's class is at best an estimation. */
   assume(text: string, quality: DataQuality = 'estimation-with-assumptions'): void {
     this.note(text);
@@ -397,12 +416,10 @@ const YEAR_DAYS = 365.2425;
  * annualised: value × (mean Gregorian year ÷ period length in local days). A year and a rolling 12 months
  * are taken as they are. Adds a lineage note when it scales.
  */
-export function annualFactor(run: FormulaRun): number {
+export function annualFactor(run: FormulaRun, from: number = run.period.start): number {
   const { kind } = run.period;
-  if (kind === 'year' || kind === 'rolling-12-months') return 1;
-  const days = run.ctx.calendar
-    .local(run.period.end)
-    .diff(run.ctx.calendar.local(run.period.start), 'days').days;
+  if ((kind === 'year' || kind === 'rolling-12-months') && from <= run.period.start) return 1;
+  const days = run.ctx.calendar.local(run.period.end).diff(run.ctx.calendar.local(from), 'days').days;
   if (!(days > 0)) return Number.NaN;
   run.note(
     `annualised: × ${(YEAR_DAYS / days).toFixed(4)} (${YEAR_DAYS} days ÷ ${days.toFixed(3)} days in the period)`,
@@ -410,9 +427,9 @@ export function annualFactor(run: FormulaRun): number {
   return YEAR_DAYS / days;
 }
 
-/** Length of the period in local calendar days (DST days count as one day). */
-export function periodLocalDays(run: FormulaRun): number {
-  return run.ctx.calendar.local(run.period.end).diff(run.ctx.calendar.local(run.period.start), 'days').days;
+/** Length of the period (from `from`, default its start) in local calendar days (DST days count as one). */
+export function periodLocalDays(run: FormulaRun, from: number = run.period.start): number {
+  return run.ctx.calendar.local(run.period.end).diff(run.ctx.calendar.local(from), 'days').days;
 }
 
 /** A numeric device attribute, or undefined when absent or not a finite number. */

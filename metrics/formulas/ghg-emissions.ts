@@ -30,7 +30,7 @@ import { annualFactor, FormulaRun } from './formula-run.ts';
  */
 export const ghgEmissions: KpiFormula = {
   code: 'EN: EN: AQ: 2C',
-  version: '1',
+  version: '2',
   description:
     'partial (metered energy only, not a GPC inventory): (electricity kWh × emissionFactorElectricity + heat kWh × emissionFactorHeat) ÷ 1000 ÷ population, annualised',
   inputKinds: ['electricity-feeder-meter', 'electricity-smart-meter', 'heat-meter'],
@@ -74,6 +74,12 @@ export const ghgEmissions: KpiFormula = {
     run.assume(
       'partial: scope 2 emissions of the metered electricity and heat only, not a GPC inventory (no fuel combustion, transport, waste, industry or land use): below the city total',
     );
-    return run.finish(((kgCo2e / 1000) * annualFactor(run)) / population);
+    const metered = [
+      ...(run.devices('electricity-feeder-meter').length > 0
+        ? run.devices('electricity-feeder-meter')
+        : run.devices('electricity-smart-meter')),
+      ...heatMeters,
+    ];
+    return run.finish(((kgCo2e / 1000) * annualFactor(run, run.measuredFrom(metered))) / population);
   },
 };

@@ -11,7 +11,7 @@ import { annualFactor, boolAttr, FormulaRun, numAttr } from './formula-run.ts';
  */
 export const publicBuildingEnergy: KpiFormula = {
   code: 'EN: E: E: 4A',
-  version: '1',
+  version: '2',
   description: 'Σ public-building meter kWh ÷ Σ their floor area m², annualised',
   inputKinds: ['building-energy-meter'],
   async compute(ctx, period) {
@@ -26,7 +26,8 @@ export const publicBuildingEnergy: KpiFormula = {
       withArea.reduce((a, d) => a + (numAttr(d, 'floorAreaM2') ?? 0), 0),
     );
     const kwh = (await run.sumOf(withArea, 'energy')).total;
-    const value = kwh === null || !(area > 0) ? null : (kwh * annualFactor(run)) / area;
+    const value =
+      kwh === null || !(area > 0) ? null : (kwh * annualFactor(run, run.measuredFrom(withArea))) / area;
     return run.finish(value);
   },
 };

@@ -14,7 +14,7 @@ const GJ_PER_KWH = 0.0036;
  */
 export const residentialThermalEnergy: KpiFormula = {
   code: 'EN: E: E: 3C',
-  version: '1',
+  version: '2',
   description: 'Σ residential heat-meter kWh × 0.0036 GJ/kWh ÷ population, annualised',
   inputKinds: ['heat-meter'],
   async compute(ctx, period) {
@@ -24,8 +24,8 @@ export const residentialThermalEnergy: KpiFormula = {
     run.note('district heat through heat meters only: fuels burnt in homes are not metered');
     const kwh = (await run.sumOf(meters, 'energy')).total;
     const population = run.population();
-    const value =
-      kwh === null || population === null ? null : (kwh * GJ_PER_KWH * annualFactor(run)) / population;
+    const factor = annualFactor(run, run.measuredFrom(meters));
+    const value = kwh === null || population === null ? null : (kwh * GJ_PER_KWH * factor) / population;
     return run.finish(value);
   },
 };

@@ -42,6 +42,20 @@ describe('EN: EN: WS: 2C Water Consumption', () => {
     expect(v.lineage.estimates).toBeUndefined();
   });
 
+  it('meters all installed after the period began: litres per day over the days since', async () => {
+    // The tenth of March, ten days into the month: a city (or a demo) whose meters came today.
+    const now = fx.march.start + 10 * DAY;
+    const mtd = monthToDate(fx.calendar, now);
+    const installedAt = now - DAY;
+    fx.addDevice('wm-1', 'water-smart-meter', {}, { installedAt });
+    await fx.writeSeries('wm-1', 'volume', installedAt, 96, 900, () => 0.01); // 960 L in one day
+    fx.setPopulation(2);
+    fx.ctx.now = now;
+    const v = await waterConsumption.compute(fx.ctx, mtd);
+    expect(v.value).toBeCloseTo(960 / 2, 6);
+    expect(v.lineage.notes?.some((n) => n.startsWith('rate over the stretch measured'))).toBe(true);
+  });
+
   it('a Paris March has 31 local days despite the DST hour', async () => {
     fx.addDevice('wm-1', 'water-smart-meter');
     await fx.writeSeries('wm-1', 'volume', fx.march.start, 31, 86_400 - 120, () => 0.31);

@@ -10,7 +10,8 @@ import { FormulaRun, periodLocalDays } from './formula-run.ts';
  * customer meters) exceeds the smart meters that reported, their volume is scaled up by waterMetersTotal ÷
  * reporting meters, as a sample of the customers: the value is then an estimate (lineage `estimates`, class
  * at best estimation-with-assumptions). Dividing a sample's use by the whole population would report a
- * fraction of the real figure.
+ * fraction of the real figure. Meters all installed after the period began: the days from the first
+ * installation (FormulaRun.measuredFrom).
  */
 export const waterConsumption: KpiFormula = {
   code: 'EN: EN: WS: 2C',
@@ -26,7 +27,7 @@ export const waterConsumption: KpiFormula = {
     const factor = run.sampleFactor('consumption', metered.reporting, 'waterMetersTotal', 'customer meters');
     const m3 = metered.total === null || factor === null ? null : metered.total * factor;
     const population = run.population();
-    const days = periodLocalDays(run);
+    const days = periodLocalDays(run, run.measuredFrom(meters));
     const value = m3 === null || population === null || !(days > 0) ? null : (m3 * 1000) / population / days;
     return run.finish(value);
   },

@@ -4,11 +4,19 @@ import { bell, clamp, jitter, round, siteValue } from './model-context.ts';
 
 /**
  * Environmental noise, LAeq per interval in dB(A): ~40–48 at night, ~60 by day, ~68–72 at a busy
- * street's rush hours (EU END day/night indicators are computed from these by the platform).
+ * street's rush hours (EU END day/night indicators are computed from these by the platform). A monitor
+ * marked `roadside` sits by a main road (Lden about 60–66 dB); `roadside: false` in a residential
+ * background (Lden about 45–53 dB, under the EU 55 dB); unmarked, somewhere between.
  */
 export function noiseMonitor(ctx: ModelContext): Record<string, number> {
   const { hour, weekend } = ctx.local;
-  const street = siteValue(ctx.seed, 1, -6, 4);
+  const roadside = ctx.attributes.roadside;
+  const street =
+    roadside === true
+      ? siteValue(ctx.seed, 1, 0, 5)
+      : roadside === false
+        ? siteValue(ctx.seed, 1, -16, -8)
+        : siteValue(ctx.seed, 1, -6, 4);
   const night = bell(hour, 3.5, 2.5);
   const rush = (weekend ? 0.3 : 1) * (bell(hour, 8, 1.3) + bell(hour, 17.5, 1.7));
   const dayLevel = 59 + (hour >= 7 && hour < 22 ? 2 : 0);

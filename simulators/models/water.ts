@@ -15,11 +15,41 @@ export function waterDemandShape(hour: number, weekend: boolean): number {
   return 0.95 + 0.9 * morning + 0.6 * evening + 0.15 * bell(hour, 13, 2) - 0.6 * night;
 }
 
-/** District inflow: m³ per interval. The minimum night flow includes a constant leakage share. */
+/** A household's use relative to waterDemandShape: nearly nothing at night (the network's night flow is leakage). */
+const householdNightQuiet = (hour: number): number => 1 - 0.9 * bell(hour, 3, 2.2);
+
+/** Mean over a day's hours of a shape (for weekdays and weekends). */
+const dailyMean = (shape: (hour: number, weekend: boolean) => number, weekend: boolean): number => {
+  let sum = 0;
+  for (let m = 0; m < 24 * 60; m += 5) sum += shape(m / 60, weekend);
+  return sum / (24 * 12);
+};
+
+/** Mean litres per person per day of the household meter model (its siteValue range 100–160). */
+const HOUSEHOLD_LITRES_PER_PERSON_DAY = 130;
+const DEMAND_MEAN = [false, true].map((w) => dailyMean(waterDemandShape, w));
+const HOUSEHOLD_MEAN = [false, true].map((w) =>
+  dailyMean((h, we) => waterDemandShape(h, we) * householdNightQuiet(h), w),
+);
+
+/**
+ * District inflow: m³ per interval. The minimum night flow includes a constant leakage share. With
+ * `residentsServed` the zone's flow is what its households use on average (as the household meter model
+ * draws it) plus the leakage share, so that the inflow and the customer meters of one simulated city agree;
+ * without it a site size is drawn.
+ */
 export function waterInflowMeter(ctx: ModelContext): Record<string, number> {
   const { hour, weekend } = ctx.local;
-  const meanFlowM3h = siteValue(ctx.seed, 1, 80, 600);
   const leakage = siteValue(ctx.seed, 2, 0.08, 0.25);
+  const served = numberAttr(ctx.attributes, 'residentsServed', 0);
+  const w = weekend ? 1 : 0;
+  const meanFlowM3h =
+    served > 0
+      ? (served * HOUSEHOLD_LITRES_PER_PERSON_DAY * (HOUSEHOLD_MEAN[w]! / DEMAND_MEAN[w]!)) /
+        1000 /
+        24 /
+        (1 - leakage)
+      : siteValue(ctx.seed, 1, 80, 600);
   const demand = waterDemandShape(hour, weekend);
   const flowM3h = meanFlowM3h * (leakage + (1 - leakage) * demand) * jitter(ctx, 31, 0.04);
   const volume = (flowM3h * ctx.intervalSec) / 3600;
@@ -36,7 +66,7 @@ export function waterSmartMeter(ctx: ModelContext): Record<string, number> {
   // One household in ten has a dripping tap or running toilet: a few litres an hour, day and night.
   const leakLh = uniformAt(ctx.seed, 33) < 0.1 ? siteValue(ctx.seed, 3, 1, 8) : 0;
   const shape = waterDemandShape(hour, weekend);
-  const nightQuiet = 1 - 0.9 * bell(hour, 3, 2.2);
+  const nightQuiet = householdNightQuiet(hour);
   const litresPerHour = ((residents * litresPerPersonDay) / 24) * shape * nightQuiet * jitter(ctx, 34, 0.35);
   const volume = ((litresPerHour + leakLh) * ctx.intervalSec) / 3600 / 1000;
   return { volume: round(clamp(volume, 0, 1000), 4), battery: battery(ctx), rssi: rssi(ctx) };
