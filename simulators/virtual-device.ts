@@ -177,7 +177,9 @@ export class VirtualDevice extends EventEmitter<DeviceEventMap> {
       kind: this.opts.kind.id,
       seed: this.seedValue,
       ts: tsMs,
-      intervalSec: this.opts.kind.intervalSec,
+      // What a reading covers is the time since the previous one: a fleet sped up reports more often, each
+      // reading a shorter interval's volume or energy, so that a day of readings still adds up to a day.
+      intervalSec: this.opts.intervalMs > 0 ? this.opts.intervalMs / 1000 : this.opts.kind.intervalSec,
       attributes: this.opts.attributes,
       outage: step.outage,
     });

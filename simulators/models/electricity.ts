@@ -22,7 +22,8 @@ export function electricitySmartMeter(ctx: ModelContext): Record<string, number>
   const kw = meanKw * residentialLoadShape(hour, weekend, dayOfYear) * jitter(ctx, 41, 0.3);
   const voltage = 230 * (1 + 0.012 * gaussianAt(ctx.seed, 42, Math.floor(ctx.ts / 1000)));
   return {
-    energy: round(clamp((kw * ctx.intervalSec) / 3600, 0, 10_000), 4),
+    // To the watt-hour's tenth: a sped-up fleet's readings cover seconds.
+    energy: round(clamp((kw * ctx.intervalSec) / 3600, 0, 10_000), 5),
     supply: 1,
     voltage: round(clamp(voltage, 0, 500), 1),
   };

@@ -31,7 +31,7 @@ export function broadbandProbe(ctx: ModelContext): Record<string, number> {
   const load = 1 - 0.4 * bell(ctx.local.hour, 20, 2.5);
   const throughput = 150 * quality * load * jitter(ctx, 133, 0.2);
   return {
-    samples: Math.round(ctx.intervalSec / 10),
+    samples: Math.max(1, Math.round(ctx.intervalSec / 10)),
     rsrp: round(clamp(rsrp, -156, -31), 1),
     rscp: round(clamp(rscp, -140, -20), 1),
     throughput: round(clamp(throughput, 0, 10_000), 2),

@@ -69,7 +69,8 @@ export function waterSmartMeter(ctx: ModelContext): Record<string, number> {
   const nightQuiet = householdNightQuiet(hour);
   const litresPerHour = ((residents * litresPerPersonDay) / 24) * shape * nightQuiet * jitter(ctx, 34, 0.35);
   const volume = ((litresPerHour + leakLh) * ctx.intervalSec) / 3600 / 1000;
-  return { volume: round(clamp(volume, 0, 1000), 4), battery: battery(ctx), rssi: rssi(ctx) };
+  // To the millilitre: a sped-up fleet's readings cover seconds, a fraction of a litre.
+  return { volume: round(clamp(volume, 0, 1000), 6), battery: battery(ctx), rssi: rssi(ctx) };
 }
 
 /** Drinking-water quality: steady values with small sensor noise (chlorine mg/L, turbidity NTU, pH). */
