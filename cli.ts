@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { registerBackupCommands } from './backup/command.ts';
 import { citymetricsVersion } from './backup/data-files.ts';
 import { registerClusterCommand } from './cluster/local/command.ts';
+import { registerMigrateCommand } from './cluster/migrate/command.ts';
 import { type Config, loadConfig } from './core/config.ts';
 import { roleList } from './core/config-cluster.ts';
 import { CityError } from './core/errors.ts';
@@ -240,6 +241,7 @@ for (const register of [
   registerReportCommands,
   registerBackupCommands,
   registerClusterCommand,
+  registerMigrateCommand,
 ])
   register(program);
 
