@@ -1,12 +1,15 @@
 // citymetrics operations page: plain JavaScript modules, no build step, no external resources.
-// Views are chosen by the URL hash (#/overview, #/devices, #/series, #/snapshot/2026-11, #/alerts, #/manual, #/keys).
+// Views are chosen by the URL hash (#/overview, #/devices, #/series, #/snapshot/2026-11, #/kpi/EN-EN-AQ-1C,
+// #/alerts, #/manual, #/keys).
 
 import { can, setKey, setRole } from './js/api.js';
 import { $, clockTime, el, setTimezone } from './js/dom.js';
+import { loadTileLayout } from './js/kpi-tiles.js';
 import { connect, loadAlerts, loadDevices, loadKpis, onDirty, state } from './js/live.js';
 import { alertsView } from './js/views/alerts.js';
 import { devicesView } from './js/views/devices.js';
 import { keysView } from './js/views/keys.js';
+import { kpiView } from './js/views/kpi.js';
 import { manualView } from './js/views/manual.js';
 import { overviewView } from './js/views/overview.js';
 import { seriesView } from './js/views/series.js';
@@ -18,6 +21,7 @@ const VIEWS = {
   devices: devicesView,
   series: seriesView,
   snapshot: snapshotView,
+  kpi: kpiView,
   alerts: alertsView,
   manual: manualView,
   keys: keysView,
@@ -76,7 +80,7 @@ async function start(key) {
       for (const link of $('nav').querySelectorAll('[data-min-role]'))
         link.hidden = !can(link.dataset.minRole);
       if (!current) {
-        Promise.all([loadDevices(), loadAlerts(), loadKpis()])
+        Promise.all([loadDevices(), loadAlerts(), loadKpis(), loadTileLayout()])
           .catch((err) => setConnection(`cannot load: ${err.message}`, 'down'))
           .finally(route);
       } else route();
@@ -98,8 +102,12 @@ function route() {
   if (!state.hello) return;
   const [, name = 'overview', ...rest] = (location.hash || '#/overview').split('/');
   const viewName = VIEWS[name] ? name : 'overview';
+  // a KPI page is reached from the overview's tiles and the snapshot's rows
+  const navName = viewName === 'kpi' ? 'overview' : viewName;
   for (const link of $('nav').querySelectorAll('a'))
-    link.classList.toggle('active', link.dataset.view === viewName);
+    link.classList.toggle('active', link.dataset.view === navName);
+  // a new page opens at its top (the KPI page is reached from the bottom of the snapshot)
+  if (current && current.name !== viewName) window.scrollTo(0, 0);
   current?.instance.destroy?.();
   const root = $('view');
   root.hidden = false;

@@ -19,6 +19,7 @@ export const state = {
   alerts: new Map(), // id → alert (active ones, and those cleared while the page is open)
   kpis: new Map(), // code → KPI item of GET /api/kpis
   kpiAvailable: null, // null unknown, false: no KPI engine in this deployment
+  tileLayout: null, // the signed-in role's overview tiles (GET /api/tile-layouts/{role}), null until loaded
 };
 
 const dirty = new Set();

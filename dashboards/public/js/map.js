@@ -74,7 +74,14 @@ function layout(devices) {
   return { pos, mode: 'schematic', unlocated: 0 };
 }
 
-export function createDistrictMap(container, { onDeviceClick } = {}) {
+/**
+ * `only`: the ids of the devices to draw (a KPI's lineage); every device of the city when absent.
+ */
+export function createDistrictMap(container, { onDeviceClick, only } = {}) {
+  const shown = () => {
+    const all = [...state.devices.values()];
+    return only ? all.filter((d) => only.has(d.id)) : all;
+  };
   const map = L.map(container, {
     crs: L.CRS.Simple,
     preferCanvas: true, // thousands of markers: one canvas, not thousands of SVG nodes
@@ -92,7 +99,7 @@ export function createDistrictMap(container, { onDeviceClick } = {}) {
   let info = { mode: 'geographic', unlocated: 0 };
 
   function relayout() {
-    const devices = [...state.devices.values()];
+    const devices = shown();
     const { pos, mode, unlocated } = layout(devices);
     info = { mode, unlocated };
     districtLayer.clearLayers();
@@ -143,12 +150,12 @@ export function createDistrictMap(container, { onDeviceClick } = {}) {
     }
     const all = [...pos.values()];
     bounds = all.length > 0 ? L.latLngBounds(all).pad(0.08) : null;
-    if (bounds) map.fitBounds(bounds);
+    if (bounds) map.fitBounds(bounds, { animate: false });
     else map.setView([0, 0], 0);
   }
 
   function update(alertSubjects) {
-    const key = `${state.devices.size}`;
+    const key = `${state.devices.size}|${only?.size ?? ''}`;
     if (key !== layoutKey) {
       layoutKey = key;
       relayout();
@@ -167,10 +174,11 @@ export function createDistrictMap(container, { onDeviceClick } = {}) {
 
   return {
     update,
-    // After a resize (a wall display rotated, a tablet): the whole city fits again.
+    // After a resize (a wall display rotated, a tablet): the whole city fits again. Without animation: a
+    // view left mid-zoom would remove the map under Leaflet's pending transition.
     invalidate() {
       map.invalidateSize();
-      if (bounds) map.fitBounds(bounds);
+      if (bounds) map.fitBounds(bounds, { animate: false });
     },
     destroy: () => map.remove(),
   };

@@ -1,10 +1,12 @@
 // Overview: KPI tiles, the district map, ingest health and the active alerts: the wall view.
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
+import { can } from '../api.js';
 import { compact, el, number, relativeTime } from '../dom.js';
 import { createKpiTiles } from '../kpi-tiles.js';
 import { state } from '../live.js';
 import { createDistrictMap, deviceState, STATE_COLOURS } from '../map.js';
+import { createTileChooser } from '../tile-chooser.js';
 import { alertRow, toMs } from './alerts.js';
 
 export function overviewView(root) {
@@ -41,13 +43,38 @@ export function overviewView(root) {
       small,
     );
 
-  root.append(
+  const kpiCard = el(
+    'section',
+    { class: 'card kpis' },
     el(
-      'section',
-      { class: 'card kpis' },
+      'div',
+      { class: 'card-head' },
       el('h2', null, 'City KPIs ', el('span', { class: 'muted small' }, 'month to date')),
-      tilesBox,
+      // only an admin chooses the tiles (the API refuses anyone else too)
+      can('admin')
+        ? el(
+            'button',
+            { type: 'button', class: 'ghost', 'data-action': 'choose-tiles', onclick: () => toggleChooser() },
+            'Choose tiles',
+          )
+        : null,
     ),
+    tilesBox,
+  );
+  /** @type {HTMLElement | null} */
+  let chooser = null;
+  function toggleChooser() {
+    if (chooser) {
+      chooser.remove();
+      chooser = null;
+      return;
+    }
+    chooser = createTileChooser({ onClose: () => toggleChooser() });
+    kpiCard.append(chooser);
+  }
+
+  root.append(
+    kpiCard,
     el(
       'div',
       { class: 'overview-grid' },

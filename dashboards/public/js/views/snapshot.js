@@ -66,22 +66,54 @@ function buildTree(rollup) {
   }));
 }
 
-function scoreChip(score) {
+/** How many KPIs of a group are scored: a score resting on 1 of 55 KPIs must say so. */
+function basisOf(entries) {
+  const all = new Set(entries.map((e) => e.code));
+  const scored = new Set(
+    entries.filter((e) => e.points !== null && e.points !== undefined).map((e) => e.code),
+  );
+  return { scored: scored.size, total: all.size };
+}
+
+const entriesOf = (node) =>
+  node.entries ?? node.children.flatMap((c) => c.entries ?? c.children.flatMap((x) => x.entries));
+
+function scoreChip(score, node) {
   const pts = pointsOf(score);
+  const basis = node ? basisOf(entriesOf(node)) : null;
   return el(
     'span',
-    { class: `chip score ${bandClass(pts)}` },
-    score ? `${Math.round(score.percent ?? 0)} %` : 'not scored',
+    { class: 'score-wrap' },
+    el(
+      'span',
+      { class: `chip score ${bandClass(pts)}` },
+      score ? `${Math.round(score.percent ?? 0)} %` : 'not scored',
+    ),
+    basis
+      ? el(
+          'span',
+          { class: 'score-basis', 'data-scored': basis.scored, 'data-total': basis.total },
+          `${basis.scored} of ${basis.total} KPI${basis.total === 1 ? '' : 's'} scored`,
+        )
+      : null,
   );
 }
+
+const kpiLink = (e, text) =>
+  el('a', { href: `#/kpi/${encodeURIComponent(e.compactCode || e.code)}`, class: 'kpi-link' }, text);
 
 function entryRow(e) {
   const reported = typeof e.value === 'number';
   return el(
     'tr',
     { class: reported ? '' : 'nr', 'data-code': e.code },
-    el('td', { class: 'code' }, e.compactCode || e.code),
-    el('td', null, e.name, e.dataPoint ? el('span', { class: 'muted' }, ` · ${e.dataPoint}`) : null),
+    el('td', { class: 'code' }, kpiLink(e, e.compactCode || e.code)),
+    el(
+      'td',
+      { class: 'name' },
+      kpiLink(e, e.name),
+      e.dataPoint ? el('span', { class: 'muted' }, ` · ${e.dataPoint}`) : null,
+    ),
     el('td', { class: 'num value' }, reported ? number(e.value, 2) : 'NR'),
     el('td', { class: 'unit' }, reported ? e.unit : 'not reported'),
     el(
@@ -172,7 +204,7 @@ export function snapshotView(root, args) {
             'li',
             null,
             el('span', null, el('strong', null, d.name), el('div', { class: 'muted small' }, countOf(d))),
-            scoreChip(d.score),
+            scoreChip(d.score, d),
           ),
         ),
       );
@@ -187,12 +219,12 @@ export function snapshotView(root, args) {
           el(
             'section',
             { class: 'dimension', 'data-dimension': d.name },
-            el('h2', { class: 'dimension-title' }, d.name, ' ', scoreChip(d.score)),
+            el('h2', { class: 'dimension-title' }, d.name, ' ', scoreChip(d.score, d)),
             ...d.children.map((s) =>
               el(
                 'div',
                 { class: 'sub-dimension' },
-                el('h3', null, s.name, ' ', scoreChip(s.score)),
+                el('h3', null, s.name, ' ', scoreChip(s.score, s)),
                 el(
                   'div',
                   { class: 'category-grid' },
@@ -200,10 +232,17 @@ export function snapshotView(root, args) {
                     el(
                       'article',
                       { class: 'card category', 'data-category': cat.name },
-                      el('h4', null, cat.name, ' ', scoreChip(cat.score)),
+                      el('h4', null, cat.name, ' ', scoreChip(cat.score, cat)),
                       el(
                         'table',
                         { class: 'table kpi-table' },
+                        el(
+                          'colgroup',
+                          null,
+                          ...['code', 'name', 'value', 'unit', 'band', 'status'].map((c) =>
+                            el('col', { class: `col-${c}` }),
+                          ),
+                        ),
                         el('tbody', null, ...cat.entries.map(entryRow)),
                       ),
                     ),
