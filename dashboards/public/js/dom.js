@@ -58,6 +58,8 @@ let zone;
 export const setTimezone = (tz) => {
   zone = tz;
 };
+/** The city's IANA zone (told by the server on connect); UTC until then. */
+export const cityZone = () => zone || 'UTC';
 export function clockTime(ms, withSeconds = true) {
   const opts = {
     hour: '2-digit',

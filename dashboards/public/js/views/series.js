@@ -1,234 +1,353 @@
-// Live charts of any series: a device, a district or the city; minute, hour or day buckets (uPlot). The
-// chart loads the roll-ups once, then folds each live value into its bucket: it follows without reloading.
-// URL: #/series/{city|district|device}/{key}/{metric}/{step}
+// @ts-check
+// Series over time: devices, districts, or the city per device kind; one line each (mean, min and max for a
+// single one). The chart loads the roll-ups once, then folds each live value into its bucket while the
+// range reaches now. A metric several kinds report with different meanings (energy of customer meters,
+// feeders, generation) is drawn per kind: the API refuses to average unlike meters together.
+// URL: #/series/{device|district|city}/{keys, comma-separated}/{metric}/{range}[/{kind}], where keys are
+// device ids, districts or (city) kinds, and range a preset id or "from~to" in city wall time.
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { api } from '../api.js';
-import { el, number } from '../dom.js';
+import { axisLabels, formatWall, parseWall } from '../city-time.js';
+import { cityZone, el, number } from '../dom.js';
+import { failure, saveFile } from '../files.js';
 import { onLatest, state } from '../live.js';
+import { seriesCsv } from '../series/csv.js';
+import { customToken, isPreset, PRESETS, resolveRange, STEP_MS } from '../series/range.js';
+import { foldLive, keyOptions, kindsFor, metricsOf } from '../series/scope.js';
 
-const STEP_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-const RANGE_MS = { minute: 3 * 3_600_000, hour: 7 * 86_400_000, day: 90 * 86_400_000 };
+/** @typedef {import('../series/scope.js').Scope} Scope */
+/** @typedef {import('../series/scope.js').Line} Line */
 
-function metricsOf(kindIds) {
-  const out = new Map();
-  for (const id of kindIds)
-    for (const m of state.kinds.get(id)?.metrics || []) if (!out.has(m.name)) out.set(m.name, m);
-  return out;
-}
+const COLOURS = ['#4cc9f0', '#f4a261', '#90be6d', '#e76f51', '#c77dff', '#ffd166', '#06d6a0', '#ef476f'];
+const MAX_LINES = COLOURS.length;
 
+/** @param {HTMLElement} root @param {string[]} args */
 export function seriesView(root, args) {
-  const [scopeArg = 'city', keyArg = '', metricArg = '', stepArg = 'minute'] = args.map((a) =>
+  const [scopeArg = 'city', keysArg = '', metricArg = '', rangeArg = '24h', kindArg = ''] = args.map((a) =>
     decodeURIComponent(a),
   );
+  const zone = cityZone();
   const scope = el(
     'select',
-    { 'aria-label': 'Scope' },
-    ...['city', 'district', 'device'].map((s) => el('option', { value: s }, s)),
+    { 'aria-label': 'Scope', 'data-testid': 'series-scope' },
+    ...['device', 'district', 'city'].map((s) => el('option', { value: s }, s)),
   );
-  const key = el('select', { 'aria-label': 'District or device' });
   const metric = el('select', { 'aria-label': 'Metric', 'data-testid': 'series-metric' });
-  const step = el(
+  const keys = el('select', {
+    'aria-label': 'Devices, districts or kinds to compare',
+    'data-testid': 'series-keys',
+    multiple: true,
+    size: 4,
+  });
+  const kind = el('select', { 'aria-label': 'Device kind', 'data-testid': 'series-kind', hidden: true });
+  const preset = el(
     'select',
-    { 'aria-label': 'Step' },
-    ...Object.keys(STEP_MS).map((s) => el('option', { value: s }, s)),
+    { 'aria-label': 'Range', 'data-testid': 'series-range' },
+    ...PRESETS.map(([id, label]) => el('option', { value: id }, label)),
+    el('option', { value: 'custom' }, 'custom…'),
+  );
+  const fromInput = el('input', {
+    'aria-label': 'From',
+    name: 'from',
+    placeholder: 'YYYY-MM-DD HH:mm',
+    size: 16,
+  });
+  const toInput = el('input', { 'aria-label': 'To', name: 'to', placeholder: 'YYYY-MM-DD HH:mm', size: 16 });
+  const custom = el(
+    'form',
+    { class: 'inline-form', 'data-testid': 'series-custom', hidden: true },
+    el('label', null, 'from', fromInput),
+    el('label', null, 'to', toInput),
+    el('span', { class: 'muted' }, zone),
+    el('button', { type: 'submit' }, 'Show'),
+  );
+  const exportButton = el(
+    'button',
+    { type: 'button', class: 'ghost', 'data-testid': 'series-export' },
+    'Export CSV',
   );
   const title = el('h2');
-  const summary = el('p', { class: 'muted' });
+  const stepBadge = el('span', { class: 'chip', 'data-testid': 'series-step' });
+  const summary = el('p', { class: 'muted', 'data-testid': 'series-summary' });
+  const error = el('p', { class: 'error', role: 'alert' });
   const chartBox = el('div', { class: 'series-chart', 'data-testid': 'series-chart' });
-  scope.value = scopeArg;
-  step.value = STEP_MS[stepArg] ? stepArg : 'minute';
 
   root.append(
     el(
       'section',
       { class: 'card' },
-      el('div', { class: 'card-head' }, title, el('div', { class: 'filters' }, scope, key, metric, step)),
+      el('div', { class: 'card-head' }, title, el('div', { class: 'filters' }, scope, metric, kind, keys)),
+      el('div', { class: 'filters' }, preset, custom, stepBadge, exportButton),
       summary,
+      error,
       chartBox,
     ),
   );
 
-  function fillKeys() {
-    const devices = [...state.devices.values()];
-    if (scope.value === 'city') {
-      key.hidden = true;
-      key.replaceChildren(el('option', { value: '' }, 'city'));
-    } else if (scope.value === 'district') {
-      key.hidden = false;
-      key.replaceChildren(
-        ...[...new Set(devices.map((d) => d.district))].sort().map((d) => el('option', { value: d }, d)),
-      );
-    } else {
-      key.hidden = false;
-      key.replaceChildren(
-        ...devices
-          .sort((a, b) => a.name.localeCompare(b.name))
-          .slice(0, 2000)
-          .map((d) => el('option', { value: d.id }, `${d.name} (${d.id})`)),
-      );
-    }
-  }
-  function fillMetrics() {
-    const devices = [...state.devices.values()];
-    const kinds =
-      scope.value === 'city'
-        ? new Set(devices.map((d) => d.kind))
-        : scope.value === 'district'
-          ? new Set(devices.filter((d) => d.district === key.value).map((d) => d.kind))
-          : new Set([state.devices.get(key.value)?.kind].filter(Boolean));
-    const metrics = metricsOf(kinds);
-    const previous = metric.value;
+  scope.value = ['device', 'district', 'city'].includes(scopeArg) ? scopeArg : 'city';
+  const range = resolveRange(rangeArg, Date.now(), zone);
+  preset.value = isPreset(range.token) ? range.token : 'custom';
+  custom.hidden = preset.value !== 'custom';
+  fromInput.value = formatWall(range.from, zone);
+  toInput.value = formatWall(range.to, zone);
+  stepBadge.textContent = `per ${range.step}`;
+
+  /** The scope, metric and selection the controls show now. @returns {Scope} */
+  const current = () => ({
+    scope: /** @type {Scope['scope']} */ (scope.value),
+    metric: metric.value,
+    keys: [...keys.selectedOptions].map((o) => o.value),
+    kind: kind.hidden ? '' : kind.value,
+  });
+
+  /** @param {string[]} wanted */
+  function fill(wanted) {
+    const metrics = metricsOf(scope.value, wanted);
+    const previous = metric.value || metricArg;
     metric.replaceChildren(
       ...[...metrics.values()].map((m) => el('option', { value: m.name }, `${m.name} (${m.unit})`)),
     );
     if (metrics.has(previous)) metric.value = previous;
+    const options = keyOptions(scope.value, metric.value);
+    keys.replaceChildren(...options.map(([value, label]) => el('option', { value }, label)));
+    const known = wanted.filter((k) => options.some(([v]) => v === k));
+    const chosen =
+      known.length > 0 ? known : scope.value === 'city' ? options.map(([v]) => v) : [options[0]?.[0]];
+    for (const o of keys.options) o.selected = chosen.includes(o.value);
+    // In a district a metric kinds mean differently needs one kind: one line per district of that kind.
+    const unlike = scope.value === 'district' ? kindsFor(metric.value, chosen) : [];
+    kind.hidden = unlike.length < 2;
+    kind.replaceChildren(...unlike.map((k) => el('option', { value: k }, state.kinds.get(k)?.name ?? k)));
+    if (unlike.includes(kindArg)) kind.value = kindArg;
   }
-  fillKeys();
-  if (keyArg) key.value = keyArg;
-  fillMetrics();
-  if (metricArg) metric.value = metricArg;
+  fill(keysArg ? keysArg.split(',').map(decodeURIComponent) : []);
 
-  let chart = null;
-  let data = [[], [], [], []];
-  let counts = [];
-  let unit = '';
-
-  const navigate = () => {
-    location.hash = `#/series/${scope.value}/${encodeURIComponent(key.value || '-')}/${metric.value}/${step.value}`;
+  /** @param {string} rangeToken */
+  const navigate = (rangeToken = range.token) => {
+    const s = current();
+    const parts = [
+      s.scope,
+      s.keys.map(encodeURIComponent).join(',') || '-',
+      s.metric,
+      rangeToken,
+      ...(s.kind ? [s.kind] : []),
+    ];
+    location.hash = `#/series/${parts.map(encodeURIComponent).join('/')}`;
   };
   scope.addEventListener('change', () => {
-    fillKeys();
-    fillMetrics();
+    metric.value = '';
+    fill([]);
     navigate();
   });
-  key.addEventListener('change', () => {
-    fillMetrics();
+  metric.addEventListener('change', () => {
+    fill(current().keys);
     navigate();
   });
-  metric.addEventListener('change', navigate);
-  step.addEventListener('change', navigate);
+  keys.addEventListener('change', () => navigate());
+  kind.addEventListener('change', () => navigate());
+  preset.addEventListener('change', () => {
+    if (preset.value === 'custom') {
+      custom.hidden = false;
+      fromInput.focus();
+    } else navigate(preset.value);
+  });
+  custom.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const from = parseWall(fromInput.value, zone);
+    const to = parseWall(toInput.value, zone);
+    if (from === null || to === null) {
+      error.textContent = 'Give from and to as YYYY-MM-DD HH:mm (24-hour clock, city time).';
+      return;
+    }
+    if (to <= from) {
+      error.textContent = 'To must be after from.';
+      return;
+    }
+    navigate(customToken(from, to, zone));
+  });
+
+  /** @type {uPlot | null} */
+  let chart = null;
+  /** @type {Line[]} */
+  let lines = [];
+  let unit = '';
+  /** @type {uPlot.AlignedData} */
+  let aligned = [[]];
+
+  /** @param {Scope} s @param {string} key */
+  function lineName(s, key) {
+    if (s.scope === 'device') {
+      const d = state.devices.get(key);
+      return d ? `${d.name} (${d.id})` : key;
+    }
+    if (s.scope === 'city')
+      return `${state.hello?.cityName || 'city'} · ${state.kinds.get(key)?.name ?? key}`;
+    return s.kind ? `${key} · ${state.kinds.get(s.kind)?.name ?? s.kind}` : key;
+  }
 
   async function load() {
-    if (!metric.value) {
+    const s = current();
+    if (!s.metric || s.keys.length === 0) {
       summary.textContent = 'No metric reported in this scope yet.';
       return;
     }
-    const to = Date.now() + STEP_MS[step.value];
-    const from = to - RANGE_MS[step.value];
-    const params = new URLSearchParams({
-      metric: metric.value,
-      step: step.value,
-      from: new Date(from).toISOString(),
-      to: new Date(to).toISOString(),
+    if (s.keys.length > MAX_LINES) {
+      error.textContent = `Compare at most ${MAX_LINES} at once; the first ${MAX_LINES} are drawn.`;
+    }
+    const chosen = s.keys.slice(0, MAX_LINES);
+    title.textContent = `${s.metric} · ${chosen.length === 1 ? lineName(s, chosen[0] ?? '') : `${chosen.length} ${s.scope === 'city' ? 'kinds' : `${s.scope}s`}`}`;
+    const answers = await Promise.all(
+      chosen.map((key) => {
+        const params = new URLSearchParams({
+          metric: s.metric,
+          step: range.step,
+          from: new Date(range.from).toISOString(),
+          to: new Date(range.to).toISOString(),
+        });
+        if (s.scope === 'city') {
+          params.set('city', 'true');
+          params.set('kind', key);
+        } else {
+          params.set(s.scope, key);
+          if (s.kind) params.set('kind', s.kind);
+        }
+        return api(`/api/series?${params}`);
+      }),
+    );
+    unit = answers[0]?.unit ?? '';
+    lines = answers.map((res, i) => {
+      /** @type {Array<{ t: string, count: number, mean: number, min: number, max: number }>} */
+      const points = res.points;
+      const key = chosen[i] ?? '';
+      return {
+        key,
+        name: lineName(s, key),
+        t: points.map((p) => Date.parse(p.t) / 1000),
+        mean: points.map((p) => p.mean),
+        min: points.map((p) => p.min),
+        max: points.map((p) => p.max),
+        count: points.map((p) => p.count),
+      };
     });
-    if (scope.value === 'city') params.set('city', 'true');
-    else params.set(scope.value, key.value);
-    const res = await api(`/api/series?${params}`);
-    unit = res.unit;
-    title.textContent = `${metric.value} · ${scope.value === 'city' ? state.hello?.cityName || 'city' : state.devices.get(key.value)?.name || key.value} · per ${step.value}`;
-    data = [
-      res.points.map((p) => Date.parse(p.t) / 1000),
-      res.points.map((p) => p.mean),
-      res.points.map((p) => p.min),
-      res.points.map((p) => p.max),
-    ];
-    counts = res.points.map((p) => p.count);
     draw();
   }
 
+  /** The chart's series: mean, min and max of a single line, the mean of each when comparing. */
+  function columns() {
+    const single = lines.length === 1;
+    return lines.flatMap((line, i) =>
+      single
+        ? [
+            { line, stat: /** @type {const} */ ('mean'), colour: COLOURS[0] ?? '#4cc9f0', dash: undefined },
+            { line, stat: /** @type {const} */ ('min'), colour: 'rgba(144,190,109,0.7)', dash: [4, 4] },
+            { line, stat: /** @type {const} */ ('max'), colour: 'rgba(244,162,97,0.8)', dash: [4, 4] },
+          ]
+        : [
+            {
+              line,
+              stat: /** @type {const} */ ('mean'),
+              colour: COLOURS[i % COLOURS.length] ?? '#fff',
+              dash: undefined,
+            },
+          ],
+    );
+  }
+
   function draw() {
-    const last = data[1].length ? data[1][data[1].length - 1] : null;
+    const cols = columns();
+    aligned = uPlot.join(cols.map((c) => /** @type {uPlot.AlignedData} */ ([c.line.t, c.line[c.stat]])));
+    const n = aligned[0].length;
+    chartBox.dataset.points = String(n);
+    const only = lines.length === 1 ? lines[0] : undefined;
+    const last = only && only.mean.length > 0 ? only.mean[only.mean.length - 1] : null;
+    stepBadge.textContent = `per ${range.step}`;
     summary.textContent =
-      last === null
-        ? 'No data in this range yet; waiting for live values…'
-        : `latest bucket mean ${number(last, 2)} ${unit} · ${data[0].length} buckets`;
-    const width = chartBox.clientWidth || 800;
-    if (!chart) {
-      const axis = { stroke: '#8b96a8', grid: { stroke: '#1f2a3d' }, ticks: { stroke: '#1f2a3d' } };
-      chart = new uPlot(
-        {
-          width,
-          height: Math.max(260, Math.min(520, window.innerHeight - 300)),
-          // The requested window, sliding with the clock: a single live bucket still sits where it belongs.
-          scales: {
-            x: {
-              time: true,
-              range: () => [
-                (Date.now() - RANGE_MS[step.value]) / 1000,
-                (Date.now() + STEP_MS[step.value]) / 1000,
-              ],
+      n === 0
+        ? range.live
+          ? 'No data in this range yet; waiting for live values…'
+          : 'No data in this range.'
+        : only
+          ? `latest bucket mean ${number(last, 2)} ${unit} · ${n} buckets per ${range.step}`
+          : `${lines.length} series · ${n} points per ${range.step} · ${unit}`;
+    chart?.destroy();
+    const axis = { stroke: '#8b96a8', grid: { stroke: '#1f2a3d' }, ticks: { stroke: '#1f2a3d' } };
+    chart = new uPlot(
+      {
+        width: chartBox.clientWidth || 800,
+        height: Math.max(260, Math.min(520, window.innerHeight - 340)),
+        // Ticks fall on the city's hours and days, whatever the browser's zone.
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), zone),
+        scales: {
+          x: {
+            time: true,
+            // A live range slides with the clock, so a single live bucket sits where it belongs.
+            range: () => {
+              const slide = range.live ? Date.now() + STEP_MS[range.step] - range.to : 0;
+              return [(range.from + slide) / 1000, (range.to + slide) / 1000];
             },
           },
-          axes: [axis, { ...axis, size: 60, label: unit, labelSize: 20 }],
-          series: [
-            {},
-            {
-              label: 'mean',
-              stroke: '#4cc9f0',
-              width: 2,
-              points: { show: (u) => u.data[0].length < 60, size: 7, fill: '#4cc9f0' },
-            },
-            {
-              label: 'min',
-              stroke: 'rgba(144,190,109,0.7)',
-              width: 1,
-              dash: [4, 4],
-              points: { show: false },
-            },
-            { label: 'max', stroke: 'rgba(244,162,97,0.8)', width: 1, dash: [4, 4], points: { show: false } },
-          ],
         },
-        data,
-        chartBox,
-      );
-    } else chart.setData(data);
+        axes: [
+          {
+            ...axis,
+            size: 50,
+            values: (_u, ticks) => {
+              const labels = axisLabels(
+                ticks.map((t) => t * 1000),
+                zone,
+              );
+              // What the canvas shows, readable by tests and assistive tools.
+              chartBox.dataset.xLabels = labels.join('|');
+              return labels;
+            },
+          },
+          { ...axis, size: 60, label: unit, labelSize: 20 },
+        ],
+        series: [
+          { label: `time (${zone})`, value: (_u, v) => (v === null ? '–' : formatWall(v * 1000, zone)) },
+          ...cols.map((c) => ({
+            label: lines.length === 1 ? c.stat : c.line.name,
+            stroke: c.colour,
+            width: c.stat === 'mean' ? 2 : 1,
+            ...(c.dash ? { dash: c.dash } : {}),
+            points: {
+              show: c.stat === 'mean' ? (/** @type {uPlot} */ u) => u.data[0].length < 60 : false,
+              size: 7,
+              fill: c.colour,
+            },
+          })),
+        ],
+      },
+      aligned,
+      chartBox,
+    );
   }
 
-  function inScope(item) {
-    if (item.metric !== metric.value) return false;
-    if (scope.value === 'city') return true;
-    if (scope.value === 'district') return item.district === key.value;
-    return item.deviceId === key.value;
-  }
+  exportButton.addEventListener('click', () => {
+    const s = current();
+    const csv = seriesCsv({
+      metric: s.metric,
+      unit,
+      step: range.step,
+      zone,
+      columns: columns().map((c) => ({ name: c.line.name, stat: c.stat })),
+      data: aligned,
+    });
+    const name = `${s.metric}-${s.scope}-${formatWall(range.from, zone).replace(/[ :]/g, '')}-per-${range.step}.csv`;
+    saveFile(new Blob([csv], { type: 'text/csv' }), name);
+  });
 
-  // Bucket starts are the city's calendar (the API's), so a live value joins the last bucket when it falls
-  // within one step of it, and opens a new one otherwise.
   const stopLive = onLatest((items) => {
-    let changed = false;
-    for (const item of items) {
-      if (!inScope(item)) continue;
-      const t = item.ts / 1000;
-      const stepS = STEP_MS[step.value] / 1000;
-      const n = data[0].length;
-      const lastT = n ? data[0][n - 1] : null;
-      if (lastT !== null && t >= lastT && t < lastT + stepS) {
-        const c = counts[n - 1];
-        data[1][n - 1] = (data[1][n - 1] * c + item.value) / (c + 1);
-        data[2][n - 1] = Math.min(data[2][n - 1], item.value);
-        data[3][n - 1] = Math.max(data[3][n - 1], item.value);
-        counts[n - 1] = c + 1;
-      } else if (lastT === null || t >= lastT + stepS) {
-        const start =
-          lastT === null ? Math.floor(t / stepS) * stepS : lastT + Math.floor((t - lastT) / stepS) * stepS;
-        data[0].push(start);
-        data[1].push(item.value);
-        data[2].push(item.value);
-        data[3].push(item.value);
-        counts.push(1);
-      } else continue;
-      changed = true;
-    }
-    if (changed) {
-      data = data.map((a) => a.slice());
-      draw();
-    }
+    if (!range.live) return;
+    if (foldLive(lines, current(), items, STEP_MS[range.step] / 1000)) draw();
   });
 
   const resize = () => chart?.setSize({ width: chartBox.clientWidth, height: chart.height });
   window.addEventListener('resize', resize);
   load().catch((err) => {
-    summary.textContent = `Cannot load: ${err.message}`;
+    summary.textContent = '';
+    error.textContent = `Cannot load: ${failure(err)}`;
   });
   return {
     destroy() {
