@@ -93,6 +93,9 @@ describe.skipIf(!HAVE_CHROMIUM)('KPI pages', () => {
   beforeAll(async () => {
     t = await startTestPlatform({ livePushIntervalMs: 200, cityName: 'Demo City' });
     viewer = (await t.platform.apiKeys.create({ role: 'viewer', name: 'wall display' })).token;
+    // the per-capita KPIs (noise exposure, water and electricity consumption) need the population
+    const profile = { population: 250_000, households: 112_000, areaKm2: 90, effectiveFrom: '2020-01-01' };
+    expect((await t.api('PUT', '/api/city-profile', profile)).status).toBe(200);
     history = await closedHistory(t);
     simulation = await simulateCity(t, 60);
     browser = await launchBrowser();
@@ -181,7 +184,11 @@ describe.skipIf(!HAVE_CHROMIUM)('KPI pages', () => {
       })
       .waitFor();
     expect(await page.locator('[data-testid=kpi-history] .target-line').count()).toBe(1);
+    await page.mouse.move(0, 0);
     await screenshot(page, 'kpi-page');
+    await page.locator('[data-testid=lineage-devices]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'kpi-page-explain');
+    await page.evaluate(() => window.scrollTo(0, 0));
     // explaining another period: the quarter
     await page
       .locator(
@@ -265,6 +272,8 @@ describe.skipIf(!HAVE_CHROMIUM)('KPI pages', () => {
     await page.locator('#who .role').waitFor({ state: 'visible' });
     expect(await order()).toEqual(chosen);
     await page.close();
+    // back to the default for the tests after this one
+    expect((await t.api('DELETE', '/api/tile-layouts/viewer')).status).toBe(204);
   });
 
   it('keeps every snapshot table inside its card and the overview inside the window, at 1280, 1600, 1920 px and on a tablet', async () => {
@@ -299,6 +308,15 @@ describe.skipIf(!HAVE_CHROMIUM)('KPI pages', () => {
         .evaluateAll((cards) => cards.filter((c) => c.scrollWidth > c.clientWidth).length);
       expect([size.width, cut]).toEqual([size.width, 0]);
     }
+    // the wall as the README shows it, a minute into the simulated city (readings are owed by now)
+    await page.setViewportSize(WIDE);
+    await page
+      .waitForFunction(() => document.querySelectorAll('.kpi-tile:not(.nr)').length >= 4, null, {
+        timeout: 20_000,
+      })
+      .catch(() => undefined);
+    await page.mouse.move(0, 0);
+    await screenshot(page, 'kpi-overview-later');
     await page.goto(`${t.addresses.httpUrl}/#/kpi/EN-EN-AQ-1C`);
     await page.locator('[data-testid=lineage-devices] tbody tr').first().waitFor({ timeout: 10_000 });
     for (const size of WIDTHS) {
