@@ -9,6 +9,7 @@ import type {
 } from '../../core/platform-events.ts';
 import type { DeviceRecord } from '../../core/ports/device-directory.ts';
 import type { ListFilter } from '../../devices/registry-schema.ts';
+import { AlertLifecycle } from './alert-lifecycle.ts';
 import { type AlertQuery, AlertStore } from './alert-store.ts';
 import {
   type Alert,
@@ -25,9 +26,10 @@ import { type WebhookCounters, WebhookNotifier, type WebhookOptions } from './we
  * The alert rules engine. Series thresholds are evaluated on the `readings` events (O(1) per value per
  * matching rule, no I/O unless an alert changes state); stale devices, refused-message spikes and store
  * backlog are checked by `tick()`, which a timer calls every `checkIntervalMs` (tests call it themselves with
- * a ManualClock). An alert is unique per (rule, subject) while active; it goes open → acknowledged →
- * cleared, each step recorded with who and when, and each change is told to `onChange` listeners (the live
- * hub pushes it) and, on open and clear, to the rule's webhook.
+ * a ManualClock). The engine decides whether a condition holds (with each rule's duration, clearing
+ * margin and time); AlertLifecycle keeps the alerts: unique per (rule, subject) while active, open →
+ * acknowledged → cleared, a quick reopening counted as a repeat, each step stored, told to `onChange`
+ * listeners (the live hub pushes it) and, on open and clear, to the rule's webhook.
  */
 
 export interface AlertEngineDeps {
@@ -67,15 +69,11 @@ const normCode = (code: string): string =>
     .map((p) => p.trim().toUpperCase())
     .join('-');
 
-type Listener = (alert: Alert) => void;
-
 export class AlertEngine {
   private readonly log: Logger;
   private rulesById = new Map<string, AlertRule>();
   private seriesStates = new Map<string, SeriesThresholdState>();
-  /** `${ruleId}\u0000${subject}` → active alert */
-  private readonly active = new Map<string, Alert>();
-  private readonly listeners = new Set<Listener>();
+  private readonly alerts: AlertLifecycle;
   /** Refused messages per second over the last minute: a ring of 60 counters. */
   private readonly refusedRing = new Array<number>(60).fill(0);
   private refusedRingSec = 0;
@@ -94,7 +92,14 @@ export class AlertEngine {
     this.retentionMs = (options.retentionDays ?? 90) * 86_400_000;
     for (const rule of store.rules()) this.rulesById.set(rule.id, rule);
     this.rebuildSeriesStates();
-    for (const alert of store.activeAlerts()) this.active.set(key(alert.ruleId, alert.subject), alert);
+    this.alerts = new AlertLifecycle({
+      store,
+      webhook: this.webhook,
+      clock: deps.clock,
+      log: this.log,
+      cityName: deps.cityName,
+      rule: (id) => this.rulesById.get(id),
+    });
     deps.events.on('readings', this.onReadings);
     deps.events.on('refused', this.onRefused);
     deps.events.on('kpi-updated', this.onKpi);
@@ -136,8 +141,8 @@ export class AlertEngine {
   /** Deletes a rule; its active alerts are cleared ("rule deleted"). */
   deleteRule(id: string, by: string): void {
     if (!this.rulesById.has(id)) throw new CityError('API_NOT_FOUND', `no alert rule ${id}`, { field: 'id' });
-    for (const alert of [...this.active.values()]) {
-      if (alert.ruleId === id) this.clearAlert(alert, `rule deleted by ${by}`, alert.lastValue);
+    for (const alert of this.alerts.activeAlerts()) {
+      if (alert.ruleId === id) this.alerts.clear(alert, `rule deleted by ${by}`, alert.lastValue);
     }
     this.store.deleteRule(id);
     this.rulesById.delete(id);
@@ -158,27 +163,22 @@ export class AlertEngine {
   }
 
   acknowledge(id: string, by: string): Alert {
-    const alert = this.activeById(id);
+    const alert = this.alerts.activeById(id);
     if (alert.state !== 'open') throw new CityError('API_CONFLICT', `alert ${id} is already ${alert.state}`);
-    alert.state = 'acknowledged';
-    alert.acknowledgedBy = by;
-    alert.acknowledgedAt = this.deps.clock.now();
-    this.store.updateAlert(alert);
-    this.emit(alert);
+    this.alerts.acknowledge(alert, by);
     return alert;
   }
 
   /** Clears an alert by hand (the condition may still hold: it opens again when next evaluated). */
   clear(id: string, by: string): Alert {
-    const alert = this.activeById(id);
-    this.clearAlert(alert, by, alert.lastValue);
+    const alert = this.alerts.activeById(id);
+    this.alerts.clear(alert, by, alert.lastValue);
     return alert;
   }
 
   /** Listens to every change of an alert (opened, acknowledged, cleared); returns the unsubscribe. */
-  onChange(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  onChange(listener: (alert: Alert) => void): () => void {
+    return this.alerts.onChange(listener);
   }
 
   get webhookCounters(): Readonly<WebhookCounters> {
@@ -206,11 +206,11 @@ export class AlertEngine {
       const holds = compare(c, value);
       if (!holds && !inClearZone(c, value)) {
         // Between the threshold and its clearing margin: an open alert stays open, none opens.
-        const alert = this.active.get(key(rule.id, update.code));
+        const alert = this.alerts.activeOf(rule.id, update.code);
         if (alert) alert.lastValue = value;
         continue;
       }
-      this.apply(
+      this.alerts.apply(
         rule,
         update.code,
         'kpi',
@@ -231,7 +231,7 @@ export class AlertEngine {
       if (c.kind === 'stale-device') this.checkStale(rule, c, now);
       else if (c.kind === 'refused-spike') {
         const n = this.refusedLastMinute(now);
-        this.apply(
+        this.alerts.apply(
           rule,
           'ingest',
           'ingest',
@@ -242,7 +242,7 @@ export class AlertEngine {
       } else if (c.kind === 'store-backlog') {
         const raw = this.deps.ingest.stats().backlog;
         const backlog = typeof raw === 'number' ? raw : 0;
-        this.apply(
+        this.alerts.apply(
           rule,
           'store',
           'store',
@@ -266,7 +266,7 @@ export class AlertEngine {
       const last = device.lastSeenAt ?? device.createdAt;
       const silentMs = now - last;
       const stale = silentMs > c.intervals * interval * 1000;
-      this.apply(rule, device.id, 'device', stale, Math.round(silentMs / 1000), () =>
+      this.alerts.apply(rule, device.id, 'device', stale, Math.round(silentMs / 1000), () =>
         device.lastSeenAt === null
           ? `${device.name} has sent no reading since it was provisioned`
           : `${device.name}: no reading for ${Math.round(silentMs / 60_000)} min`,
@@ -305,7 +305,7 @@ export class AlertEngine {
           const c = state.rule;
           const subjectKind = c.scope;
           if (t.kind === 'open') {
-            this.apply(
+            this.alerts.apply(
               rule,
               t.subject,
               subjectKind,
@@ -315,9 +315,9 @@ export class AlertEngine {
                 `${c.metric} ${c.op} ${c.value} in ${t.subject}${c.forMinutes > 0 ? ` for ${c.forMinutes} min` : ''}: ${fmt(t.value)}`,
             );
           } else if (t.kind === 'clear') {
-            this.apply(rule, t.subject, subjectKind, false, t.value, () => '');
+            this.alerts.apply(rule, t.subject, subjectKind, false, t.value, () => '');
           } else {
-            const alert = this.active.get(key(rule.id, t.subject));
+            const alert = this.alerts.activeOf(rule.id, t.subject);
             if (alert) alert.lastValue = t.value; // kept in memory; written with the next state change
           }
         }
@@ -354,120 +354,6 @@ export class AlertEngine {
     return this.refusedRing.reduce((a, b) => a + b, 0);
   }
 
-  /** Opens, updates or clears the alert of (rule, subject) according to whether the condition holds. */
-  private apply(
-    rule: AlertRule,
-    subject: string,
-    subjectKind: Alert['subjectKind'],
-    holds: boolean,
-    value: number,
-    message: () => string,
-  ): void {
-    const k = key(rule.id, subject);
-    const current = this.active.get(k);
-    if (holds) {
-      if (current) {
-        current.lastValue = value;
-        return;
-      }
-      const now = this.deps.clock.now();
-      const repeat = this.reopen(rule, subject, value, message, now);
-      if (repeat) return;
-      const alert: Alert = {
-        id: this.store.newId('a'),
-        ruleId: rule.id,
-        ruleName: rule.name,
-        severity: rule.severity,
-        subject,
-        subjectKind,
-        message: message(),
-        value,
-        lastValue: value,
-        state: 'open',
-        openedAt: now,
-        repeatCount: 0,
-        lastOpenedAt: now,
-        acknowledgedBy: null,
-        acknowledgedAt: null,
-        clearedAt: null,
-        clearedBy: null,
-      };
-      this.store.insertAlert(alert);
-      this.active.set(k, alert);
-      this.log.info({ alertId: alert.id, ruleId: rule.id, subject }, 'alert opened');
-      this.emit(alert);
-      if (rule.webhookUrl) this.webhook.notify(rule.webhookUrl, 'opened', alert, this.deps.cityName);
-    } else if (current) {
-      this.clearAlert(current, 'condition', value);
-    }
-  }
-
-  /**
-   * Reopens the alert of (rule, subject) cleared within the rule's repeat window, as one more repeat of it:
-   * a condition that comes and goes is one alert with a count, not a new alert each time. The webhook hears
-   * it open again (it heard it clear). False when there is none to reopen.
-   */
-  private reopen(
-    rule: AlertRule,
-    subject: string,
-    value: number,
-    message: () => string,
-    now: number,
-  ): boolean {
-    if (!(rule.repeatWindowMinutes > 0)) return false;
-    const last = this.store.lastCleared(rule.id, subject, now - rule.repeatWindowMinutes * 60_000);
-    if (last === undefined || last.clearedBy?.startsWith('rule deleted')) return false;
-    last.state = 'open';
-    last.message = message();
-    last.lastValue = value;
-    last.repeatCount += 1;
-    last.lastOpenedAt = now;
-    last.acknowledgedBy = null;
-    last.acknowledgedAt = null;
-    last.clearedAt = null;
-    last.clearedBy = null;
-    this.store.updateAlert(last);
-    this.active.set(key(rule.id, subject), last);
-    this.log.info(
-      { alertId: last.id, ruleId: rule.id, subject, repeatCount: last.repeatCount },
-      'alert opened again (repeat)',
-    );
-    this.emit(last);
-    if (rule.webhookUrl) this.webhook.notify(rule.webhookUrl, 'opened', last, this.deps.cityName);
-    return true;
-  }
-
-  private clearAlert(alert: Alert, by: string, value: number | null): void {
-    alert.state = 'cleared';
-    alert.clearedAt = this.deps.clock.now();
-    alert.clearedBy = by;
-    alert.lastValue = value;
-    this.store.updateAlert(alert);
-    this.active.delete(key(alert.ruleId, alert.subject));
-    this.log.info({ alertId: alert.id, by }, 'alert cleared');
-    this.emit(alert);
-    const rule = this.rulesById.get(alert.ruleId);
-    if (rule?.webhookUrl) this.webhook.notify(rule.webhookUrl, 'cleared', alert, this.deps.cityName);
-  }
-
-  private activeById(id: string): Alert {
-    for (const alert of this.active.values()) if (alert.id === id) return alert;
-    const stored = this.store.getAlert(id);
-    if (!stored) throw new CityError('API_NOT_FOUND', `no alert ${id}`, { field: 'id' });
-    throw new CityError('API_CONFLICT', `alert ${id} is already ${stored.state}`);
-  }
-
-  private emit(alert: Alert): void {
-    const copy = { ...alert };
-    for (const listener of this.listeners) {
-      try {
-        listener(copy);
-      } catch (err) {
-        this.log.error({ err }, 'alert listener failed');
-      }
-    }
-  }
-
   private rebuildSeriesStates(): void {
     const next = new Map<string, SeriesThresholdState>();
     for (const rule of this.rulesById.values()) {
@@ -486,12 +372,11 @@ export class AlertEngine {
     this.deps.events.off('readings', this.onReadings);
     this.deps.events.off('refused', this.onRefused);
     this.deps.events.off('kpi-updated', this.onKpi);
-    this.listeners.clear();
+    this.alerts.closeListeners();
     await this.webhook.drain();
     this.store.close();
   }
 }
 
-const key = (ruleId: string, subject: string): string => `${ruleId}\u0000${subject}`;
 const compare = (c: KpiThreshold, v: number): boolean => (c.op === '>' ? v > c.value : v < c.value);
 const fmt = (v: number): string => (Math.round(v * 100) / 100).toString();
