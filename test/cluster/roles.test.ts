@@ -180,14 +180,43 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
     expect((await standby.readyz()).body.checks.kpiLock).toBe(true);
   }, 120_000);
 
-  it('kpi and api nodes share the KPI records: a value entered on one api node is served by the other, a month closes once, and survives a takeover', async () => {
+  it('kpi and api nodes share the KPI records: a value entered on one api node is served by the other, each due month closes once across a takeover', async () => {
     // The api nodes of one cluster share one admin token (a different one is refused: see below).
     const env = await clusterEnv({
       KPI_LEADER_RETRY_MS: '300',
       ADMIN_TOKEN: `cluster-admin-${'t'.repeat(24)}`,
     });
     const [api1, api2] = [await start('api', env), await start('api', env)];
+    // Installed four months ago: the months since are due to close as soon as a kpi leader starts.
+    const installed = new Date();
+    installed.setUTCMonth(installed.getUTCMonth() - 4, 1);
+    const device = await api1.proc.api('POST', '/api/devices', {
+      installedAt: installed.toISOString(),
+      kind: 'air-quality-station',
+      district: 'D1',
+    });
+    expect(device.status).toBe(201);
     const [a, b] = [await start('kpi', env), await start('kpi', env)];
+    // The leader is killed as soon as it is known, while it may be closing those months.
+    const [first, second] = (await a.readyz()).body.kpi?.state === 'leader' ? [a, b] : [b, a];
+    await first.proc.kill('SIGKILL');
+    await until(
+      'the standby to lead',
+      async () => (await second.readyz()).body.kpi?.state === 'leader',
+      20_000,
+    );
+    const due: string[] = [];
+    for (let m = new Date(installed); due.length < 3; m.setUTCMonth(m.getUTCMonth() + 1))
+      due.push(m.toISOString().slice(0, 7));
+    const closes = async () =>
+      (
+        await pg.query(
+          `SELECT period, version FROM kpi_rollups WHERE period = ANY('{${due.join(',')}}') ORDER BY period, version`,
+          env.POSTGRES_URL,
+        )
+      ).rows as Array<{ period: string; version: number }>;
+    await until('the due months closed', async () => (await closes()).length >= due.length, 60_000);
+    expect(await closes()).toEqual(due.map((period) => ({ period, version: 1 })));
     const code = encodeURIComponent('EC: ICT: ICT: 1C');
     const year = String(new Date().getUTCFullYear() - 1);
     const entered = await api1.proc.api('POST', `/api/kpis/${code}/values`, {
@@ -217,13 +246,7 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
       return again.status === 409 && again.body.error?.code === 'METRICS_ALREADY_CLOSED';
     });
 
-    const [leader, standby] = (await a.readyz()).body.kpi?.state === 'leader' ? [a, b] : [b, a];
-    await leader.proc.kill('SIGKILL');
-    await until(
-      'the standby to lead',
-      async () => (await standby.readyz()).body.kpi?.state === 'leader',
-      20_000,
-    );
+    // the new leader does not close it again
     const rows = await pg.query(
       `SELECT period, version FROM kpi_rollups WHERE period = '${month}' ORDER BY version`,
       env.POSTGRES_URL,
