@@ -137,4 +137,30 @@ describe('KPI lineage API: value, status and why, per period', () => {
     const noise = list.body.items.find((i) => i.code === 'EN: EN: EQ: 2A')!;
     expect(noise.current['month-to-date']?.statusReason).toBe('running-period');
   });
+
+  it('documents the answer in the OpenAPI document', async () => {
+    const doc = await t.api<{
+      paths: Record<
+        string,
+        Record<
+          string,
+          { responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }
+        >
+      >;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    }>('GET', '/api/openapi.json');
+    const ok = doc.body.paths['/api/kpis/{code}/lineage']?.get?.responses['200'];
+    expect(ok?.content?.['application/json']?.schema.$ref).toBe('#/components/schemas/KpiLineage');
+    expect(Object.keys(doc.body.components.schemas.KpiLineage?.properties ?? {})).toEqual(
+      expect.arrayContaining([
+        'status',
+        'statusReason',
+        'statusWhy',
+        'captureThreshold',
+        'closesAt',
+        'lineage',
+      ]),
+    );
+    expect(doc.body.components.schemas).toHaveProperty('Lineage');
+  });
 });

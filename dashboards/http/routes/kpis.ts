@@ -5,6 +5,7 @@ import type { Principal } from '../roles.ts';
 import {
   anyObject,
   kpiCodeParams,
+  kpiLineageSchema,
   kpiListItemSchema,
   kpiListQuerySchema,
   manualRecordSchema,
@@ -51,12 +52,12 @@ export function kpiRoutes(deps: { kpis: KpiService }): AnyRoute[] {
       path: '/api/kpis/:code/lineage',
       summary: 'Explain a number',
       description:
-        'The devices, series, reading counts, manual inputs, registry counts and formula version behind a value. `period`: `YYYY-MM`, `YYYY`, `YYYY-Qn`, `YYYY-MM-mtd`, `YYYY-ytd`, `YYYY-MM-r12` (default: this month to date).',
+        'The value with its status and the reason for it (`statusReason`, `statusWhy`), and the devices, series, reading counts, manual inputs, registry counts and formula version behind it. `period`: `YYYY-MM`, `YYYY`, `YYYY-Qn`, `YYYY-MM-mtd`, `YYYY-ytd`, `YYYY-MM-r12` (default: this month to date).',
       tag: 'kpis',
       access: 'viewer',
       params: kpiCodeParams,
       query: z.object({ period: z.string().max(16).optional() }).strict(),
-      response: anyObject,
+      response: kpiLineageSchema,
       handle: ({ params, query }) => kpis.lineage(params.code, query.period),
     }),
     defineRoute({

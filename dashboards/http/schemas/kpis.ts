@@ -227,3 +227,69 @@ export const toIsoRecord = <T extends { enteredAt: number }>(
   ...r,
   enteredAt: new Date(r.enteredAt).toISOString(),
 });
+
+const seriesUseSchema = z.object({
+  scope: z.enum(['device', 'district', 'city']),
+  key: z.string().meta({ description: 'device id, district name or `city`' }),
+  metric: z.string(),
+  readings: z.number().meta({ description: 'readings used' }),
+  expected: z.number().meta({ description: 'readings owed over the installed intervals (0: none owed)' }),
+  firstTs: z.number().nullable(),
+  lastTs: z.number().nullable(),
+});
+
+export const lineageSchema = z
+  .object({
+    formulaVersion: z.string(),
+    formula: z.string().meta({ description: 'what the formula computes, in words' }),
+    devices: z.array(z.string()).meta({ description: 'ids of the devices behind the value' }),
+    series: z.array(seriesUseSchema),
+    readings: z.number(),
+    timeRange: z.object({ from: z.string(), to: z.string() }).nullable(),
+    manualInputs: z
+      .array(
+        z.object({
+          name: z.string(),
+          value: z.number(),
+          unit: z.string(),
+          source: z
+            .string()
+            .meta({ description: '`city profile` for a profile figure; an override is named `override…`' }),
+          effectiveFrom: z.string().optional(),
+        }),
+      )
+      .meta({ description: 'manual inputs, city-profile figures and overrides used' }),
+    registryCounts: z.record(z.string(), z.number()).optional(),
+    notes: z.array(z.string()).optional(),
+  })
+  .meta({ id: 'Lineage' });
+
+export const kpiLineageSchema = z
+  .object({
+    code: z.string(),
+    period: z.string().meta({ example: '2026-03-mtd' }),
+    closed: z.boolean().meta({ description: 'a frozen roll-up answers (its newest version)' }),
+    version: z.number().meta({ description: '0 while the period is open' }),
+    value: z.number().nullable(),
+    status: z.enum(KPI_STATUSES).optional(),
+    statusReason: z.enum(STATUS_REASONS).optional(),
+    statusWhy: z
+      .string()
+      .optional()
+      .meta({ description: 'the reason in words, with the figures that decide it' }),
+    captureThreshold: z.number().optional(),
+    closesAt: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({
+        description: 'when a calendar period closes by itself (end + grace days); null for a running one',
+      }),
+    view: kpiValueViewSchema.optional().meta({ description: 'the value computed now (open period)' }),
+    entries: z
+      .array(z.looseObject({}))
+      .optional()
+      .meta({ description: 'the frozen roll-up entries of the KPI (closed period), one per data point' }),
+    lineage: lineageSchema.nullable(),
+  })
+  .meta({ id: 'KpiLineage' });

@@ -8,7 +8,7 @@ const HISTORY = 300; // seconds of ingest history kept for the rate chart
 const MAX_DEVICES = 5000; // loaded for the map; the devices view pages through the API for more
 
 export const state = {
-  hello: null,
+  hello: /** @type {any} */ (null), // the server's hello: city, zone, role, key name
   kinds: new Map(), // id → kind
   devices: new Map(), // id → device (as the API lists it)
   latest: new Map(), // deviceId → Map(metric → { value, ts, unit })
@@ -19,7 +19,7 @@ export const state = {
   alerts: new Map(), // id → alert (active ones, and those cleared while the page is open)
   kpis: new Map(), // code → KPI item of GET /api/kpis
   kpiAvailable: null, // null unknown, false: no KPI engine in this deployment
-  tileLayout: null, // the signed-in role's overview tiles (GET /api/tile-layouts/{role}), null until loaded
+  tileLayout: /** @type {import('./kpi-tiles.js').TileLayout | null} */ (null), // the signed-in role's overview tiles (GET /api/tile-layouts/{role}), null until loaded
 };
 
 const dirty = new Set();

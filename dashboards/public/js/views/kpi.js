@@ -298,9 +298,10 @@ export function kpiView(root, args) {
           status: e.status ?? '',
         };
       });
-    if (mtd)
+    const running = mtd?.period;
+    if (mtd && running)
       months.push({
-        period: mtd.period.slice(0, 7),
+        period: running.slice(0, 7),
         value: mtd.value,
         version: 0,
         points: detail.score?.points ?? null,
