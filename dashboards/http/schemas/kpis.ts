@@ -278,13 +278,9 @@ export const kpiLineageSchema = z
       .optional()
       .meta({ description: 'the reason in words, with the figures that decide it' }),
     captureThreshold: z.number().optional(),
-    closesAt: z
-      .string()
-      .nullable()
-      .optional()
-      .meta({
-        description: 'when a calendar period closes by itself (end + grace days); null for a running one',
-      }),
+    closesAt: z.string().nullable().optional().meta({
+      description: 'when a calendar period closes by itself (end + grace days); null for a running one',
+    }),
     view: kpiValueViewSchema.optional().meta({ description: 'the value computed now (open period)' }),
     entries: z
       .array(z.looseObject({}))
