@@ -173,7 +173,7 @@ describe('checks on the tick', () => {
     expect(h.engine.list({ state: 'cleared' }).total).toBe(1);
   });
 
-  it('opens a refused-spike alert and clears it once the minute has passed', async () => {
+  it('opens a refused-spike alert and clears it once the minute has passed and 5 quiet minutes more', async () => {
     const h = await setup();
     const a = await h.device();
     h.engine.createRule({ name: 'Refusals', condition: { kind: 'refused-spike', perMinute: 2 } }, 'ops');
@@ -181,6 +181,9 @@ describe('checks on the tick', () => {
     h.engine.tick();
     expect(h.engine.list({ state: 'open' }).items).toMatchObject([{ subject: 'ingest', value: 3 }]);
     h.clock.advance(61_000);
+    h.engine.tick();
+    expect(h.engine.list({ state: 'open' }).total).toBe(1); // quiet, but not yet for clearForMinutes (5)
+    h.clock.advance(5 * MIN);
     h.engine.tick();
     expect(h.engine.list({ state: 'cleared' }).total).toBe(1);
   });
@@ -194,6 +197,9 @@ describe('checks on the tick', () => {
     expect(h.engine.list({ state: 'open' }).items).toMatchObject([{ subject: 'store' }]);
     h.ingest.resumeStoreWrites();
     await h.ingest.drain();
+    h.engine.tick();
+    expect(h.engine.list({ state: 'open' }).total).toBe(1);
+    h.clock.advance(5 * MIN);
     h.engine.tick();
     expect(h.engine.list({ state: 'cleared' }).total).toBe(1);
   });

@@ -19,6 +19,7 @@ import {
   type RuleInput,
   ruleInputSchema,
 } from './alert-types.ts';
+import { ClearDelay } from './clear-delay.ts';
 import { SeriesThresholdState } from './series-threshold-state.ts';
 import { type WebhookCounters, WebhookNotifier, type WebhookOptions } from './webhook-notifier.ts';
 
@@ -74,6 +75,7 @@ export class AlertEngine {
   private rulesById = new Map<string, AlertRule>();
   private seriesStates = new Map<string, SeriesThresholdState>();
   private readonly alerts: AlertLifecycle;
+  private readonly clearDelay = new ClearDelay();
   /** Refused messages per second over the last minute: a ring of 60 counters. */
   private readonly refusedRing = new Array<number>(60).fill(0);
   private refusedRingSec = 0;
@@ -146,6 +148,7 @@ export class AlertEngine {
     }
     this.store.deleteRule(id);
     this.rulesById.delete(id);
+    this.clearDelay.forget(id);
     this.rebuildSeriesStates();
     this.log.info({ ruleId: id, by }, 'alert rule deleted');
   }
@@ -231,28 +234,35 @@ export class AlertEngine {
       if (c.kind === 'stale-device') this.checkStale(rule, c, now);
       else if (c.kind === 'refused-spike') {
         const n = this.refusedLastMinute(now);
+        const holds = this.delayedClear(rule.id, 'ingest', n > c.perMinute, now, c.clearForMinutes);
         this.alerts.apply(
           rule,
           'ingest',
           'ingest',
-          n > c.perMinute,
+          holds,
           n,
           () => `${n} messages refused in the last minute`,
         );
       } else if (c.kind === 'store-backlog') {
         const raw = this.deps.ingest.stats().backlog;
         const backlog = typeof raw === 'number' ? raw : 0;
-        this.alerts.apply(
-          rule,
-          'store',
-          'store',
-          backlog > c.values,
-          backlog,
-          () => `store backlog ${backlog} values`,
-        );
+        const holds = this.delayedClear(rule.id, 'store', backlog > c.values, now, c.clearForMinutes);
+        this.alerts.apply(rule, 'store', 'store', holds, backlog, () => `store backlog ${backlog} values`);
       }
     }
     this.store.pruneCleared(now - this.retentionMs);
+  }
+
+  /** The condition as the alert should see it: still true until false for `clearForMinutes`. */
+  private delayedClear(
+    ruleId: string,
+    subject: string,
+    holds: boolean,
+    now: number,
+    minutes: number,
+  ): boolean {
+    const active = this.alerts.activeOf(ruleId, subject) !== undefined;
+    return this.clearDelay.active(`${ruleId}\u0000${subject}`, holds, active, now, minutes);
   }
 
   private checkStale(

@@ -122,6 +122,20 @@ describe('alerts that do not flap', () => {
     expect(h.engine.get(alert!.id)).toMatchObject({ state: 'open', repeatCount: 1, lastValue: 12 });
   });
 
+  it('a refusal rate hovering around its limit keeps one alert open, checked every 15 s', async () => {
+    const h = await setup();
+    const a = await h.device();
+    h.engine.createRule({ name: 'Refusals', condition: { kind: 'refused-spike', perMinute: 2 } }, 'ops');
+    // Three refusals every other minute for half an hour: above the limit, then below, each minute.
+    for (let s = 0; s < 30 * 60; s += 15) {
+      if (s % 120 === 0)
+        for (let i = 0; i < 3; i++) await h.ingest.submit(a, 'telemetry', Buffer.from('{not json'));
+      h.engine.tick();
+      h.clock.advance(15_000);
+    }
+    expect(h.engine.list()).toMatchObject({ total: 1, items: [{ state: 'open', repeatCount: 0 }] });
+  });
+
   it('a rule given without timing gets the defaults, and shows them', async () => {
     const h = await setup();
     const rule = h.engine.createRule(pm25Rule(), 'ops');

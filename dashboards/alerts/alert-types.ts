@@ -35,6 +35,10 @@ const clearMargin = z
     description: `hysteresis, in the metric's unit: an alert clears only once the value is this far back past the threshold (default ${ALERT_TIMING_DEFAULTS.clearMarginShare * 100} % of the threshold's size)`,
   });
 
+const clearForMinutes = (
+  description = 'how long the condition must stay false, by the clock, before an alert clears',
+) => z.number().min(0).max(WEEK_MINUTES).default(ALERT_TIMING_DEFAULTS.clearForMinutes).meta({ description });
+
 /** The clearing margin of a threshold rule: its own, else the default share of the threshold. */
 export const clearMarginOf = (c: { value: number; clearMargin?: number | undefined }): number =>
   c.clearMargin ?? Math.abs(c.value) * ALERT_TIMING_DEFAULTS.clearMarginShare;
@@ -61,10 +65,9 @@ export const seriesThresholdSchema = z
     forMinutes: z.number().min(0).max(WEEK_MINUTES).default(ALERT_TIMING_DEFAULTS.forMinutes).meta({
       description: 'how long the condition must hold, by reading timestamps, before an alert opens',
     }),
-    clearForMinutes: z.number().min(0).max(WEEK_MINUTES).default(ALERT_TIMING_DEFAULTS.clearForMinutes).meta({
-      description:
-        'how long the value must stay back past the threshold and its margin, by reading timestamps, before an alert clears',
-    }),
+    clearForMinutes: clearForMinutes(
+      'how long the value must stay back past the threshold and its margin, by reading timestamps, before an alert clears',
+    ),
     clearMargin,
     district: label.optional().meta({ description: 'only this district (scope district or device)' }),
     device: z.string().max(64).optional().meta({ description: 'only this device (scope device)' }),
@@ -100,6 +103,7 @@ export const refusedSpikeSchema = z
   .object({
     kind: z.literal('refused-spike'),
     perMinute: z.number().int().min(1).meta({ description: 'refused messages in the last minute' }),
+    clearForMinutes: clearForMinutes(),
   })
   .strict();
 
@@ -107,6 +111,7 @@ export const storeBacklogSchema = z
   .object({
     kind: z.literal('store-backlog'),
     values: z.number().int().min(1).meta({ description: 'values logged but not yet in the series store' }),
+    clearForMinutes: clearForMinutes(),
   })
   .strict();
 

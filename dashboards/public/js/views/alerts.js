@@ -126,8 +126,14 @@ const CONDITION_FIELDS = {
     ['deviceKind', 'text', ''],
     ['district', 'text', ''],
   ],
-  'refused-spike': [['perMinute', 'number', '100']],
-  'store-backlog': [['values', 'number', '50000']],
+  'refused-spike': [
+    ['perMinute', 'number', '100'],
+    ['clearForMinutes', 'number', ''],
+  ],
+  'store-backlog': [
+    ['values', 'number', '50000'],
+    ['clearForMinutes', 'number', ''],
+  ],
 };
 
 function ruleForm(onCreated) {
@@ -243,6 +249,8 @@ function timing(r) {
     const margin = c.clearMargin ?? Math.abs(c.value) * 0.05;
     const back = c.op === '>' ? `≤ ${number(c.value - margin, 2)}` : `≥ ${number(c.value + margin, 2)}`;
     parts.push(`${back}${c.clearForMinutes ? ` for ${c.clearForMinutes} min` : ''}`);
+  } else if (c.clearForMinutes) {
+    parts.push(`after ${c.clearForMinutes} min back under`);
   }
   parts.push(r.repeatWindowMinutes > 0 ? `repeats within ${r.repeatWindowMinutes} min` : 'no repeats');
   return parts.join(' · ');
