@@ -11,19 +11,15 @@ import type { DeviceCounts } from '../../ingest/device-counters.ts';
 import type { KpiService } from '../../metrics/kpi-service.ts';
 import type { ReportPacks } from '../../metrics/report-pack/report-packs.ts';
 import type { AlertEngine } from '../alerts/alert-engine.ts';
+import type { IngestStatsView } from '../live/live-events.ts';
 import type { ApiKeyStore } from './api-key-store.ts';
 
 /**
  * What the dashboards read of the ingest statistics. Structural on purpose: the HTTP layer forwards the whole
  * object as JSON and only the live page looks at these fields, so ingest may add fields freely.
  */
-export interface IngestStatsView {
-  accepted: { messages: number; readings: number; values: number };
-  refused: { total: number; byReason: Record<string, number> };
-  rates: { acceptedPerSec: number; refusedPerSec: number };
-  /** Values logged but not yet in the series store; past `ingestMaxBacklogValues` acknowledgements wait. */
-  backlog: number;
-}
+/** Declared with the live page's events: the `stats` push carries it as it is. */
+export type { IngestStatsView };
 
 export interface IngestStatsSource {
   stats(): IngestStatsView;

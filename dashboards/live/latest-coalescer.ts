@@ -6,16 +6,9 @@
  * Bounded: at most `maxSeries` series are tracked; past it the series updated longest ago is dropped
  * (counted in `evicted`), so memory does not grow with the city.
  */
-export interface LatestItem {
-  deviceId: string;
-  kind: string;
-  district: string;
-  metric: string;
-  value: number;
-  /** epoch ms of the reading */
-  ts: number;
-  unit: string | null;
-}
+import type { LatestItem } from './live-events.ts';
+
+export type { LatestItem };
 
 export class LatestCoalescer {
   private readonly state = new Map<string, LatestItem>();

@@ -19,6 +19,13 @@ import { type AuthFailureLimiter, clientKey } from '../http/auth.ts';
 import type { IngestStatsSource } from '../http/http-deps.ts';
 import type { Principal } from '../http/roles.ts';
 import { LatestCoalescer } from './latest-coalescer.ts';
+import type {
+  AlertPush,
+  DeviceStatusItem,
+  KpiPush,
+  KpiRevisedPush,
+  ServerToClientEvents,
+} from './live-events.ts';
 
 /**
  * The live page's push channel (socket.io on the API's HTTP server, path /socket.io).
@@ -30,7 +37,7 @@ import { LatestCoalescer } from './latest-coalescer.ts';
  * drains it receives a full `snapshot` instead of the deltas it missed. A slow browser tab therefore costs
  * neither memory nor ingest time.
  *
- * Server → client events:
+ * Server → client events (payload types in live-events.ts, shared with the page):
  * - `hello` `{ cityName, timezone, keyName, role, pushIntervalMs }` on connect
  * - `snapshot` `{ items: LatestItem[] }` on connect and after falling behind
  * - `latest` `{ items: LatestItem[] }`
@@ -46,7 +53,7 @@ import { LatestCoalescer } from './latest-coalescer.ts';
 
 /** What the hub reads of the alert engine: its change feed (structural, so tests may pass any source). */
 export interface AlertFeed {
-  onChange(listener: (alert: { id: string }) => void): () => void;
+  onChange(listener: (alert: AlertPush['items'][number]) => void): () => void;
 }
 
 export interface LiveHubDeps {
@@ -83,26 +90,13 @@ export interface LiveHub {
   close(): Promise<void>;
 }
 
-interface StatusItem {
-  deviceId: string;
-  kind: string | null;
-  district: string | null;
-  online: boolean;
-  at: number;
-}
-
 interface SocketData {
   principal: Principal;
   /** Skipped a push while its buffer was full: owes a snapshot. */
   behind: boolean;
 }
 
-type LiveSocket = Socket<
-  Record<string, never>,
-  Record<string, (payload: unknown) => void>,
-  Record<string, never>,
-  SocketData
->;
+type LiveSocket = Socket<Record<string, never>, ServerToClientEvents, Record<string, never>, SocketData>;
 
 export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): LiveHub {
   const log = deps.logger.child({ component: 'live' });
@@ -111,22 +105,20 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
     .split(',')
     .map((o) => o.trim())
     .filter(Boolean);
-  const io = new Server<
-    Record<string, never>,
-    Record<string, (payload: unknown) => void>,
-    Record<string, never>,
-    SocketData
-  >(deps.server, {
-    path: '/socket.io',
-    serveClient: true,
-    // Pushes are small; anything bigger from a client is not ours.
-    maxHttpBufferSize: 16 * 1024,
-    ...(origins.length > 0 ? { cors: { origin: origins } } : {}),
-  });
+  const io = new Server<Record<string, never>, ServerToClientEvents, Record<string, never>, SocketData>(
+    deps.server,
+    {
+      path: '/socket.io',
+      serveClient: true,
+      // Pushes are small; anything bigger from a client is not ours.
+      maxHttpBufferSize: 16 * 1024,
+      ...(origins.length > 0 ? { cors: { origin: origins } } : {}),
+    },
+  );
 
   const latest = new LatestCoalescer(options.maxSeries ?? 20_000);
   // One entry per device at most, and the registry bounds the devices.
-  const statuses = new Map<string, StatusItem>();
+  const statuses = new Map<string, DeviceStatusItem>();
   // One entry per catalogue code at most.
   const refused = new Map<ErrorCode, number>();
   // Per device since the last push; bounded by the registry (only registered devices send readings) and,
@@ -142,9 +134,9 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
     return a;
   };
   // Latest state per alert id, and latest value per (KPI, period kind): superseded updates are dropped.
-  const alertChanges = new Map<string, unknown>();
-  const kpiChanges = new Map<string, KpiUpdated>();
-  const kpiRevisions: KpiRevised[] = [];
+  const alertChanges = new Map<string, AlertPush['items'][number]>();
+  const kpiChanges = new Map<string, KpiPush>();
+  const kpiRevisions: KpiRevisedPush[] = [];
 
   io.use(async function authenticateSocket(socket, next) {
     const address = clientKey(deps.clientAddress(socket.request));
@@ -209,7 +201,13 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
     }
   };
   const onKpi = (k: KpiUpdated): void => {
-    kpiChanges.set(`${k.code}\u0000${k.periodKind}`, k);
+    // The push is a wire contract of its own: only its fields travel, whatever the event grows.
+    kpiChanges.set(`${k.code}\u0000${k.periodKind}`, {
+      code: k.code,
+      periodKind: k.periodKind,
+      value: k.value,
+      score: k.score,
+    });
   };
   const onKpiRevised = (k: KpiRevised): void => {
     // Restatements are rare (closing a month); the bound only guards against a runaway producer.

@@ -1,9 +1,11 @@
+// @ts-check
 // citymetrics operations page: plain JavaScript modules, no build step, no external resources.
 // Views are chosen by the URL hash (#/overview, #/devices, #/series, #/snapshot/2026-11, #/kpi/EN-EN-AQ-1C,
 // #/alerts, #/manual, #/keys).
 
 import { can, setKey, setRole } from './js/api.js';
 import { $, clockTime, el, setTimezone } from './js/dom.js';
+import { failure } from './js/files.js';
 import { loadTileLayout } from './js/kpi-tiles.js';
 import { connect, loadAlerts, loadDevices, loadKpis, onDirty, state } from './js/live.js';
 import { alertsView } from './js/views/alerts.js';
@@ -15,7 +17,11 @@ import { overviewView } from './js/views/overview.js';
 import { seriesView } from './js/views/series.js';
 import { snapshotView } from './js/views/snapshot.js';
 
+/** @typedef {{ update?: (topics: Set<string>) => void, destroy?: () => void }} View */
+/** @typedef {(root: HTMLElement, args: string[]) => View} ViewFactory */
+
 const KEY_STORAGE = 'citymetrics.apiKey';
+/** @type {Record<string, ViewFactory>} */
 const VIEWS = {
   overview: overviewView,
   devices: devicesView,
@@ -26,12 +32,38 @@ const VIEWS = {
   manual: manualView,
   keys: keysView,
 };
+/** @type {Record<string, string>} */
 const MIN_ROLE = { keys: 'admin' };
 
+/** @type {ReturnType<typeof connect> | null} */
 let socket = null;
-let current = null; // { name, instance }
-let clockTimer = null;
+/** @type {{ name: string, instance: View } | null} */
+let current = null;
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let clockTimer;
 
+/** @param {string} id */
+const input = (id) => /** @type {HTMLInputElement} */ ($(id));
+
+/**
+ * A request the page made by itself (not a click) failed: said on the page until the same one succeeds,
+ * never swallowed.
+ * @param {string} what
+ * @param {unknown} err
+ */
+function showFailure(what, err) {
+  const box = $('page-error');
+  box.hidden = false;
+  box.dataset.what = what;
+  box.textContent = `Refreshing ${what} failed at ${clockTime(Date.now(), false)}: ${failure(err)}. It is retried; what is shown may be out of date.`;
+}
+/** @param {string} what */
+function clearFailure(what) {
+  const box = $('page-error');
+  if (box.dataset.what === what) box.hidden = true;
+}
+
+/** @param {string} [message] */
 function showSignIn(message) {
   $('view').hidden = true;
   $('nav').hidden = true;
@@ -41,6 +73,7 @@ function showSignIn(message) {
   $('api-key').focus();
 }
 
+/** @param {string} [message] */
 function signOut(message) {
   sessionStorage.removeItem(KEY_STORAGE);
   if (socket) socket.close();
@@ -51,12 +84,14 @@ function signOut(message) {
   showSignIn(message);
 }
 
+/** @param {string} text @param {string} cls */
 function setConnection(text, cls) {
   const badge = $('connection');
   badge.textContent = text;
   badge.className = `badge ${cls}`;
 }
 
+/** @param {string} key */
 async function start(key) {
   setKey(key);
   $('sign-in-box').hidden = true;
@@ -65,6 +100,7 @@ async function start(key) {
   socket = connect(key, {
     connection: setConnection,
     signOut,
+    failed: showFailure,
     hello(hello) {
       setTimezone(hello.timezone);
       setRole(hello.role);
@@ -77,11 +113,11 @@ async function start(key) {
       );
       $('session').hidden = false;
       $('nav').hidden = false;
-      for (const link of $('nav').querySelectorAll('[data-min-role]'))
-        link.hidden = !can(link.dataset.minRole);
+      for (const link of $('nav').querySelectorAll('a[data-min-role]'))
+        if (link instanceof HTMLElement) link.hidden = !can(link.dataset.minRole ?? 'admin');
       if (!current) {
         Promise.all([loadDevices(), loadAlerts(), loadKpis(), loadTileLayout()])
-          .catch((err) => setConnection(`cannot load: ${err.message}`, 'down'))
+          .catch((err) => setConnection(`cannot load: ${failure(err)}`, 'down'))
           .finally(route);
       } else route();
     },
@@ -113,23 +149,20 @@ function route() {
   root.hidden = false;
   root.replaceChildren();
   root.className = `view view-${viewName}`;
-  if (MIN_ROLE[viewName] && !can(MIN_ROLE[viewName])) {
+  const needed = MIN_ROLE[viewName];
+  if (needed && !can(needed)) {
     root.append(
       el(
         'section',
         { class: 'card forbidden', 'data-testid': 'forbidden' },
         el('h2', null, 'Not available'),
-        el(
-          'p',
-          null,
-          `This view needs the ${MIN_ROLE[viewName]} role; your key has the ${state.hello.role} role.`,
-        ),
+        el('p', null, `This view needs the ${needed} role; your key has the ${state.hello.role} role.`),
       ),
     );
     current = { name: viewName, instance: {} };
     return;
   }
-  const instance = VIEWS[viewName](root, rest);
+  const instance = (VIEWS[viewName] ?? overviewView)(root, rest);
   current = { name: viewName, instance };
   instance.update?.(new Set(['devices', 'latest', 'stats', 'alerts', 'kpis', 'activity']));
 }
@@ -139,9 +172,9 @@ window.addEventListener('hashchange', route);
 
 $('sign-in').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const key = $('api-key').value.trim();
+  const key = input('api-key').value.trim();
   if (!key) return;
-  $('api-key').value = '';
+  input('api-key').value = '';
   sessionStorage.setItem(KEY_STORAGE, key);
   start(key);
 });
@@ -153,5 +186,9 @@ else showSignIn();
 
 // For the views: refresh KPI values every minute (pushes cover changes; this catches a missed push).
 setInterval(() => {
-  if (state.hello && state.kpiAvailable) loadKpis().catch(() => {});
+  if (state.hello && state.kpiAvailable)
+    loadKpis().then(
+      () => clearFailure('KPI values'),
+      (err) => showFailure('KPI values', err),
+    );
 }, 60_000);

@@ -1,12 +1,57 @@
+// @ts-check
 // The page's live state, fed by the socket. Pushes arrive already coalesced by the server (latest wins);
 // here every change only marks a topic dirty, and the visible view redraws once per animation frame, so a
 // busy city costs one render per frame at most, and a hidden tab none at all.
 
-import { api } from './api.js';
+import { ApiError, api } from './api.js';
+
+/** @typedef {import('../../live/live-events.ts').HelloPush} HelloPush */
+/** @typedef {import('../../live/live-events.ts').LatestItem} LatestItem */
+/** @typedef {import('../../live/live-events.ts').IngestStatsView} IngestStats */
+/** @typedef {import('../../live/live-events.ts').AlertPush['items'][number]} Alert */
+/**
+ * An alert as the page holds it: pushed alerts carry epoch ms, the API's list ISO strings.
+ * @typedef {Omit<Alert, 'openedAt' | 'lastOpenedAt' | 'acknowledgedAt' | 'clearedAt'> & {
+ *   openedAt: number | string, lastOpenedAt?: number | string | null,
+ *   acknowledgedAt: number | string | null, clearedAt: number | string | null }} AlertItem
+ */
+/**
+ * A kind as GET /api/device-kinds lists it.
+ * @typedef {{ name: string, unit: string, description: string, min: number, max: number,
+ *   aggregation?: string }} MetricSpec
+ * @typedef {{ type: 'number' | 'string' | 'boolean', description: string, unit?: string,
+ *   required?: boolean }} AttributeSpec
+ * @typedef {{ id: string, name: string, intervalSec?: number, metrics: MetricSpec[],
+ *   attributes?: Record<string, AttributeSpec> }} Kind
+ */
+/**
+ * A device as GET /api/devices lists it, with its last reading time (epoch ms) kept current by pushes.
+ * @typedef {{ id: string, name: string, kind: string, district: string, online: boolean,
+ *   location: { lat: number, lon: number } | null, lastSeen: number | null, lastSeenAt?: string | null,
+ *   status?: string, attributes?: Record<string, unknown> }} Device
+ */
+/** @typedef {{ window: Array<[number, number]>, refused: Record<string, number> }} Activity */
+/**
+ * @typedef {object} LiveState
+ * @property {HelloPush | null} hello
+ * @property {Map<string, Kind>} kinds id → kind
+ * @property {Map<string, Device>} devices id → device
+ * @property {Map<string, Map<string, { value: number, ts: number, unit: string | null }>>} latest
+ *   deviceId → metric → latest value
+ * @property {IngestStats | null} stats
+ * @property {{ t: number[], accepted: Array<number | null>, refused: Array<number | null> }} history
+ * @property {Record<string, number>} refusedRecent
+ * @property {Map<string, Activity>} activity deviceId → readings and refusals of the last minute
+ * @property {Map<string, AlertItem>} alerts active ones, and those cleared while the page is open
+ * @property {Map<string, any>} kpis code → KPI item of GET /api/kpis
+ * @property {boolean | null} kpiAvailable null unknown, false: no KPI engine in this deployment
+ * @property {unknown} tileLayout the role's overview tiles (kpi-tiles.js reads it)
+ */
 
 const HISTORY = 300; // seconds of ingest history kept for the rate chart
 const MAX_DEVICES = 5000; // loaded for the map; the devices view pages through the API for more
 
+/** @type {LiveState} */
 export const state = {
   hello: /** @type {any} */ (null), // the server's hello: city, zone, role, key name
   kinds: new Map(), // id → kind
@@ -22,10 +67,13 @@ export const state = {
   tileLayout: /** @type {import('./kpi-tiles.js').TileLayout | null} */ (null), // the signed-in role's overview tiles (GET /api/tile-layouts/{role}), null until loaded
 };
 
+/** @type {Set<string>} */
 const dirty = new Set();
+/** @type {Set<(topics: Set<string>) => void>} */
 const listeners = new Set();
 let scheduled = false;
 
+/** @param {string} topic */
 export function markDirty(topic) {
   dirty.add(topic);
   if (scheduled) return;
@@ -37,6 +85,7 @@ export function markDirty(topic) {
     for (const fn of listeners) fn(topics);
   });
 }
+/** @param {(topics: Set<string>) => void} fn */
 export const onDirty = (fn) => {
   listeners.add(fn);
   return () => listeners.delete(fn);
@@ -68,12 +117,14 @@ export async function loadKpis() {
     state.kpis.clear();
     for (const k of res.items) state.kpis.set(k.code, k);
   } catch (err) {
-    if (err.status === 404 && err.code === 'API_NOT_FOUND') state.kpiAvailable = false;
+    if (err instanceof ApiError && err.status === 404 && err.code === 'API_NOT_FOUND')
+      state.kpiAvailable = false;
     else throw err;
   }
   markDirty('kpis');
 }
 
+/** @param {string} id @param {string | null} kind @param {string | null} district */
 function ensureDevice(id, kind, district) {
   let device = state.devices.get(id);
   if (!device) {
@@ -91,6 +142,7 @@ function ensureDevice(id, kind, district) {
   return device;
 }
 
+/** @param {LatestItem[]} items */
 function applyLatest(items) {
   for (const item of items) {
     const device = ensureDevice(item.deviceId, item.kind, item.district);
@@ -107,7 +159,7 @@ function applyLatest(items) {
   markDirty('latest');
 }
 
-/** Readings per minute of a device over the last minute of pushes. */
+/** Readings per minute of a device over the last minute of pushes. @param {string} deviceId @param {number} [now] */
 export function readingRate(deviceId, now = Date.now()) {
   const a = state.activity.get(deviceId);
   if (!a) return null;
@@ -116,13 +168,26 @@ export function readingRate(deviceId, now = Date.now()) {
   return n;
 }
 
+/** @type {Set<(items: LatestItem[]) => void>} */
 const seriesListeners = new Set();
-/** Raw latest items as they arrive, for the series chart (which needs every push, not one per frame). */
+/**
+ * Raw latest items as they arrive, for the series chart (which needs every push, not one per frame).
+ * @param {(items: LatestItem[]) => void} fn
+ */
 export const onLatest = (fn) => {
   seriesListeners.add(fn);
   return () => seriesListeners.delete(fn);
 };
 
+/**
+ * @typedef {object} ConnectHandlers
+ * @property {(text: string, cls: string) => void} connection the connection badge
+ * @property {(message: string) => void} signOut
+ * @property {(hello: HelloPush) => void} hello
+ * @property {(what: string, err: unknown) => void} failed a request the page made by itself failed
+ */
+
+/** @param {string} token @param {ConnectHandlers} handlers */
 export function connect(token, handlers) {
   // The socket.io client is served by this server at /socket.io/socket.io.js (a classic script: global io).
   const socket = window.io({ path: '/socket.io', auth: { token } });
@@ -153,7 +218,7 @@ export function connect(token, handlers) {
     state.latest.clear();
     applyLatest(msg.items);
     // After a reconnect or falling behind, alerts pushed meanwhile may have been missed: reload them.
-    loadAlerts().catch(() => {});
+    loadAlerts().catch((err) => handlers.failed('alerts', err));
   });
   socket.on('latest', (msg) => {
     applyLatest(msg.items);
@@ -187,7 +252,11 @@ export function connect(token, handlers) {
     h.t.push(Date.now() / 1000);
     h.accepted.push(stats.rates?.acceptedPerSec ?? null);
     h.refused.push(stats.rates?.refusedPerSec ?? null);
-    if (h.t.length > HISTORY) for (const k of ['t', 'accepted', 'refused']) h[k].shift();
+    if (h.t.length > HISTORY) {
+      h.t.shift();
+      h.accepted.shift();
+      h.refused.shift();
+    }
     markDirty('stats');
   });
   socket.on('alert', (msg) => {

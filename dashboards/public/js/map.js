@@ -1,3 +1,4 @@
+// @ts-check
 // The district map: Leaflet on a plain background (CRS.Simple), no tile server, so it works offline and on
 // an intranet. Device positions are projected to kilometres around the city's centre; each district is drawn
 // as the padded convex hull of its devices. When most devices have no location, districts are laid out as a
@@ -6,7 +7,12 @@
 import * as L from '/vendor/leaflet/leaflet-src.esm.js';
 import { state } from './live.js';
 
+/** @typedef {import('./live.js').Device} Device */
+/** @typedef {[number, number]} Point [y, x] in km */
+/** @typedef {'ok' | 'stale' | 'offline' | 'never' | 'alert'} DeviceState */
+
 const PALETTE = ['#4cc9f0', '#f4a261', '#90be6d', '#c77dff', '#f9c74f', '#43aa8b', '#f28482', '#84a59d'];
+/** @type {Record<DeviceState, string>} */
 export const STATE_COLOURS = {
   ok: '#3ddc84',
   stale: '#ffb020',
@@ -15,7 +21,12 @@ export const STATE_COLOURS = {
   alert: '#ff2bd6',
 };
 
-/** ok | stale | offline | never, from connection, last reading and the kind's interval. */
+/**
+ * ok | stale | offline | never, from connection, last reading and the kind's interval.
+ * @param {Device} device
+ * @param {number} [now]
+ * @returns {DeviceState}
+ */
 export function deviceState(device, now = Date.now()) {
   if (!device.online && device.lastSeen === null) return 'never';
   if (!device.online) return 'offline';
@@ -25,37 +36,54 @@ export function deviceState(device, now = Date.now()) {
   return now - device.lastSeen > Math.max(3 * interval, 120_000) ? 'stale' : 'ok';
 }
 
+/** Convex hull (Andrew's monotone chain). @param {Point[]} points @returns {Point[]} */
 function hull(points) {
   const p = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   if (p.length < 3) return p;
+  /** @param {Point} o @param {Point} a @param {Point} b */
   const cross = (o, a, b) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  /** @param {Point[]} chain @param {Point} q whether the chain's last two points and q turn clockwise */
+  const bends = (chain, q) => {
+    const a = chain[chain.length - 2];
+    const b = chain[chain.length - 1];
+    return a !== undefined && b !== undefined && cross(a, b, q) <= 0;
+  };
+  /** @type {Point[]} */
   const lower = [];
   for (const q of p) {
-    while (lower.length >= 2 && cross(lower.at(-2), lower.at(-1), q) <= 0) lower.pop();
+    while (bends(lower, q)) lower.pop();
     lower.push(q);
   }
+  /** @type {Point[]} */
   const upper = [];
   for (const q of p.reverse()) {
-    while (upper.length >= 2 && cross(upper.at(-2), upper.at(-1), q) <= 0) upper.pop();
+    while (bends(upper, q)) upper.pop();
     upper.push(q);
   }
   return lower.slice(0, -1).concat(upper.slice(0, -1));
 }
 
+/** @param {Point[]} points @returns {Point} */
 function centroid(points) {
   const n = points.length || 1;
   return [points.reduce((s, p) => s + p[0], 0) / n, points.reduce((s, p) => s + p[1], 0) / n];
 }
 
-/** Positions [y, x] in km per device id, and the layout mode. */
+/**
+ * Positions [y, x] in km per device id, and the layout mode.
+ * @param {Device[]} devices
+ * @returns {{ pos: Map<string, Point>, mode: 'geographic' | 'schematic', unlocated: number }}
+ */
 function layout(devices) {
-  const located = devices.filter((d) => d.location);
+  /** @type {Array<{ id: string, lat: number, lon: number }>} */
+  const located = devices.flatMap((d) => (d.location ? [{ id: d.id, ...d.location }] : []));
+  /** @type {Map<string, Point>} */
   const pos = new Map();
   if (located.length >= devices.length / 2 && located.length > 0) {
-    const lat0 = located.reduce((s, d) => s + d.location.lat, 0) / located.length;
-    const lon0 = located.reduce((s, d) => s + d.location.lon, 0) / located.length;
+    const lat0 = located.reduce((s, d) => s + d.lat, 0) / located.length;
+    const lon0 = located.reduce((s, d) => s + d.lon, 0) / located.length;
     const kx = 111.32 * Math.cos((lat0 * Math.PI) / 180);
-    for (const d of located) pos.set(d.id, [(d.location.lat - lat0) * 110.57, (d.location.lon - lon0) * kx]);
+    for (const d of located) pos.set(d.id, [(d.lat - lat0) * 110.57, (d.lon - lon0) * kx]);
     return { pos, mode: 'geographic', unlocated: devices.length - located.length };
   }
   const districts = [...new Set(devices.map((d) => d.district))].sort();
@@ -76,6 +104,8 @@ function layout(devices) {
 
 /**
  * `only`: the ids of the devices to draw (a KPI's lineage); every device of the city when absent.
+ * @param {HTMLElement} container
+ * @param {{ onDeviceClick?: (device: Device) => void, only?: Set<string> }} [options]
  */
 export function createDistrictMap(container, { onDeviceClick, only } = {}) {
   const shown = () => {
@@ -93,9 +123,12 @@ export function createDistrictMap(container, { onDeviceClick, only } = {}) {
   });
   const districtLayer = L.layerGroup().addTo(map);
   const deviceLayer = L.layerGroup().addTo(map);
+  /** @type {Map<string, L.CircleMarker>} */
   const markers = new Map();
   let layoutKey = '';
+  /** @type {L.LatLngBounds | null} */
   let bounds = null;
+  /** @type {{ mode: 'geographic' | 'schematic', unlocated: number }} */
   let info = { mode: 'geographic', unlocated: 0 };
 
   function relayout() {
@@ -105,15 +138,17 @@ export function createDistrictMap(container, { onDeviceClick, only } = {}) {
     districtLayer.clearLayers();
     deviceLayer.clearLayers();
     markers.clear();
+    /** @type {Map<string, Point[]>} */
     const byDistrict = new Map();
     for (const d of devices) {
       const p = pos.get(d.id);
       if (!p) continue;
-      if (!byDistrict.has(d.district)) byDistrict.set(d.district, []);
-      byDistrict.get(d.district).push(p);
+      const points = byDistrict.get(d.district);
+      if (points) points.push(p);
+      else byDistrict.set(d.district, [p]);
     }
     [...byDistrict.keys()].sort().forEach((name, i) => {
-      const points = byDistrict.get(name);
+      const points = byDistrict.get(name) ?? [];
       const colour = PALETTE[i % PALETTE.length];
       const c = centroid(points);
       const pad = mode === 'schematic' ? 0.6 : 0.35;
@@ -121,7 +156,7 @@ export function createDistrictMap(container, { onDeviceClick, only } = {}) {
         const dy = y - c[0];
         const dx = x - c[1];
         const len = Math.hypot(dx, dy) || 1;
-        return [y + (dy / len) * pad, x + (dx / len) * pad];
+        return /** @type {Point} */ ([y + (dy / len) * pad, x + (dx / len) * pad]);
       });
       const shape =
         ring.length >= 3
@@ -154,6 +189,7 @@ export function createDistrictMap(container, { onDeviceClick, only } = {}) {
     else map.setView([0, 0], 0);
   }
 
+  /** @param {Set<string>} alertSubjects device ids with an active alert */
   function update(alertSubjects) {
     const key = `${state.devices.size}|${only?.size ?? ''}`;
     if (key !== layoutKey) {
@@ -163,6 +199,7 @@ export function createDistrictMap(container, { onDeviceClick, only } = {}) {
     const now = Date.now();
     for (const [id, marker] of markers) {
       const d = state.devices.get(id);
+      if (!d) continue;
       const s = alertSubjects.has(id) ? 'alert' : deviceState(d, now);
       const colour = STATE_COLOURS[s];
       if (marker.options.fillColor !== colour)
@@ -184,6 +221,7 @@ export function createDistrictMap(container, { onDeviceClick, only } = {}) {
   };
 }
 
+/** @param {Device} d */
 function tooltipFor(d) {
   const latest = state.latest.get(d.id);
   const values = latest
@@ -200,6 +238,7 @@ function tooltipFor(d) {
 }
 
 /** Leaflet's setContent takes HTML strings: district names are escaped into a text node first. */
+/** @param {string} text */
 function escapeText(text) {
   const span = document.createElement('span');
   span.textContent = text;

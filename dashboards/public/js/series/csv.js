@@ -12,7 +12,7 @@ import { csvLine } from '../files.js';
 
 /**
  * @param {{ metric: string, unit: string, step: string, zone: string, columns: CsvColumn[],
- *   data: ReadonlyArray<ReadonlyArray<number | null | undefined>> }} chart
+ *   data: ReadonlyArray<ArrayLike<number | null | undefined>> }} chart
  *   `data` as uPlot holds it: times in seconds first, then one array per column
  * @returns {string}
  */

@@ -1,14 +1,28 @@
+// @ts-check
 // Alerts: active and recent alerts (acknowledge, clear), and the rules (create, delete). Operators and above
 // are offered the actions; viewers see the lists only.
 
 import { api, can } from '../api.js';
 import { dateTime, el, number, relativeTime } from '../dom.js';
+import { failure } from '../files.js';
 import { loadAlerts, state } from '../live.js';
 
-/** Alert times arrive as ISO strings from the API and as epoch ms from the live push. */
+/** @typedef {import('../live.js').AlertItem} AlertItem */
+/**
+ * A rule as GET /api/alert-rules lists it; the condition's fields depend on its kind.
+ * @typedef {{ id: string, name: string, severity: string, condition: Condition, webhookUrl?: string | null,
+ *   createdBy: string, repeatWindowMinutes: number }} Rule
+ * @typedef {{ kind: string, [field: string]: any }} Condition
+ */
+
+/**
+ * Alert times arrive as ISO strings from the API and as epoch ms from the live push.
+ * @param {number | string | null | undefined} v
+ * @returns {number | null}
+ */
 export const toMs = (v) => (typeof v === 'number' ? v : v ? Date.parse(v) : null);
 
-/** 3 min, 2 h 05 min, 1 d 4 h: how long an alert has been (or was) active. */
+/** 3 min, 2 h 05 min, 1 d 4 h: how long an alert has been (or was) active. @param {number | null} ms */
 export function formatDuration(ms) {
   if (ms === null || !Number.isFinite(ms) || ms < 0) return '';
   const min = Math.floor(ms / 60_000);
@@ -22,10 +36,16 @@ export function formatDuration(ms) {
 /**
  * Since it first opened, until it cleared (or now): a repeated alert counts from its first opening, as its
  * repeats are one episode of one condition.
+ * @param {AlertItem} a
+ * @param {number} [now]
  */
 export const alertDuration = (a, now = Date.now()) =>
-  (a.state === 'cleared' ? (toMs(a.clearedAt) ?? now) : now) - toMs(a.openedAt);
+  (a.state === 'cleared' ? (toMs(a.clearedAt) ?? now) : now) - (toMs(a.openedAt) ?? now);
 
+/**
+ * @param {AlertItem} a
+ * @param {{ compact?: boolean, onChange?: () => void }} [options]
+ */
 export function alertRow(a, { compact = false, onChange } = {}) {
   const actions = el('span', { class: 'actions' });
   if (!compact && can('operator') && a.state !== 'cleared') {
@@ -66,7 +86,7 @@ export function alertRow(a, { compact = false, onChange } = {}) {
       el('div', { class: 'muted small' }, a.message),
       el(
         'div',
-        { class: 'small', title: dateTime(toMs(a.openedAt)) },
+        { class: 'small', title: dateTime(toMs(a.openedAt) ?? 0) },
         el('span', { class: `state state-${a.state}` }, a.state),
         ' · ',
         who,
@@ -83,7 +103,7 @@ export function alertRow(a, { compact = false, onChange } = {}) {
               {
                 class: 'repeats',
                 'data-field': 'repeats',
-                title: `opened again ${repeats} time(s) within the rule's repeat window, first ${dateTime(toMs(a.openedAt))}`,
+                title: `opened again ${repeats} time(s) within the rule's repeat window, first ${dateTime(toMs(a.openedAt) ?? 0)}`,
               },
               ` · repeated ${repeats}×`,
             )
@@ -94,16 +114,19 @@ export function alertRow(a, { compact = false, onChange } = {}) {
   );
 }
 
+/** @param {AlertItem} alert @param {'acknowledge' | 'clear'} action @param {(() => void) | undefined} onChange */
 async function act(alert, action, onChange) {
   try {
     const updated = await api(`/api/alerts/${encodeURIComponent(alert.id)}/${action}`, { method: 'POST' });
     state.alerts.set(updated.id, updated);
   } catch (err) {
-    window.alert(`Could not ${action}: ${err.message}`);
+    window.alert(`Could not ${action}: ${failure(err)}`);
   }
   onChange?.();
 }
 
+/** Per condition kind: [field, input type, default (or the options of a select)]. */
+/** @type {Record<string, Array<[string, 'select', string[]] | [string, 'text' | 'number', string]>>} */
 const CONDITION_FIELDS = {
   'series-threshold': [
     ['scope', 'select', ['district', 'device', 'city']],
@@ -136,6 +159,7 @@ const CONDITION_FIELDS = {
   ],
 };
 
+/** @param {() => void} onCreated */
 function ruleForm(onCreated) {
   const kind = el(
     'select',
@@ -160,18 +184,18 @@ function ruleForm(onCreated) {
   });
   const drawFields = () =>
     fields.replaceChildren(
-      ...CONDITION_FIELDS[kind.value].map(([field, type, def]) =>
+      ...(CONDITION_FIELDS[kind.value] ?? []).map((spec) =>
         el(
           'label',
           null,
-          field,
-          type === 'select'
-            ? el('select', { name: field }, ...def.map((o) => el('option', { value: o }, o)))
+          spec[0],
+          spec[1] === 'select'
+            ? el('select', { name: spec[0] }, ...spec[2].map((o) => el('option', { value: o }, o)))
             : el('input', {
-                name: field,
-                type: type === 'number' ? 'number' : 'text',
+                name: spec[0],
+                type: spec[1] === 'number' ? 'number' : 'text',
                 step: 'any',
-                value: def,
+                value: spec[2],
               }),
         ),
       ),
@@ -197,8 +221,10 @@ function ruleForm(onCreated) {
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    /** @type {Condition} */
     const condition = { kind: kind.value };
     for (const input of fields.querySelectorAll('input, select')) {
+      if (!(input instanceof HTMLInputElement || input instanceof HTMLSelectElement)) continue;
       // Left empty: the rule takes the default (open after 5 min, clear after 5 min past a 5 % margin).
       if (input.value === '') continue;
       condition[input.name] = input.type === 'number' ? Number(input.value) : input.value;
@@ -218,12 +244,13 @@ function ruleForm(onCreated) {
       name.value = '';
       onCreated();
     } catch (err) {
-      error.textContent = err.message;
+      error.textContent = failure(err);
     }
   });
   return form;
 }
 
+/** @param {Condition} c */
 const describe = (c) => {
   switch (c.kind) {
     case 'series-threshold':
@@ -241,7 +268,7 @@ const describe = (c) => {
   }
 };
 
-/** When an alert of the rule clears and when a reopening is a repeat (the rule's hysteresis). */
+/** When an alert of the rule clears and when a reopening is a repeat (the rule's hysteresis). @param {Rule} r */
 function timing(r) {
   const c = r.condition;
   const parts = [];
@@ -256,26 +283,32 @@ function timing(r) {
   return parts.join(' · ');
 }
 
+/** @param {HTMLElement} root */
 export function alertsView(root) {
   const active = el('ul', { class: 'alert-list', 'data-testid': 'active-alerts' });
   const recent = el('ul', { class: 'alert-list' });
   const rules = el('tbody');
+  const problem = el('p', { class: 'error', role: 'alert', 'data-testid': 'alerts-error' });
+  /** A failed load is said, not swallowed: the lists may be out of date. @param {string} what */
+  const failed = (what) => (/** @type {unknown} */ err) => {
+    problem.textContent = `The ${what} could not be loaded: ${failure(err)}`;
+  };
   const refresh = () => {
-    loadAlerts().catch(() => {});
-    loadRecent();
+    loadAlerts().catch(failed('active alerts'));
+    loadRecent().catch(failed('recently cleared alerts'));
   };
   async function loadRecent() {
     const res = await api('/api/alerts?state=cleared&limit=20');
     recent.replaceChildren(
       ...(res.items.length === 0
         ? [el('li', { class: 'muted' }, 'None.')]
-        : res.items.map((a) => alertRow(a))),
+        : res.items.map((/** @type {AlertItem} */ a) => alertRow(a))),
     );
   }
   async function loadRules() {
     const res = await api('/api/alert-rules');
     rules.replaceChildren(
-      ...res.items.map((r) =>
+      ...res.items.map((/** @type {Rule} */ r) =>
         el(
           'tr',
           null,
@@ -295,8 +328,13 @@ export function alertsView(root) {
                     type: 'button',
                     class: 'ghost',
                     onclick: async () => {
-                      await api(`/api/alert-rules/${r.id}`, { method: 'DELETE' });
-                      loadRules();
+                      try {
+                        await api(`/api/alert-rules/${r.id}`, { method: 'DELETE' });
+                      } catch (err) {
+                        problem.textContent = `The rule could not be deleted: ${failure(err)}`;
+                        return;
+                      }
+                      loadRules().catch(failed('rules'));
                       refresh();
                     },
                   },
@@ -311,6 +349,7 @@ export function alertsView(root) {
       rules.append(el('tr', null, el('td', { colspan: 7, class: 'muted' }, 'No rules yet.')));
   }
   root.append(
+    problem,
     el(
       'div',
       { class: 'alerts-grid' },
@@ -332,24 +371,28 @@ export function alertsView(root) {
         rules,
       ),
       can('operator')
-        ? ruleForm(() => loadRules())
+        ? ruleForm(() => loadRules().catch(failed('rules')))
         : el('p', { class: 'muted small' }, 'Rules are managed by operators.'),
     ),
   );
-  loadRecent().catch(() => {});
-  loadRules().catch(() => {});
+  loadRecent().catch(failed('recently cleared alerts'));
+  loadRules().catch(failed('rules'));
   return {
+    /** @param {Set<string>} topics */
     update(topics) {
       if (!topics.has('alerts')) return;
       const items = [...state.alerts.values()]
         .filter((a) => a.state !== 'cleared')
-        .sort((a, b) => toMs(b.lastOpenedAt ?? b.openedAt) - toMs(a.lastOpenedAt ?? a.openedAt));
+        .sort(
+          (a, b) => (toMs(b.lastOpenedAt ?? b.openedAt) ?? 0) - (toMs(a.lastOpenedAt ?? a.openedAt) ?? 0),
+        );
       active.replaceChildren(
         ...(items.length === 0
           ? [el('li', { class: 'muted' }, 'No active alerts.')]
           : items.map((a) => alertRow(a, { onChange: refresh }))),
       );
-      if ([...state.alerts.values()].some((a) => a.state === 'cleared')) loadRecent().catch(() => {});
+      if ([...state.alerts.values()].some((a) => a.state === 'cleared'))
+        loadRecent().catch(failed('recently cleared alerts'));
     },
   };
 }

@@ -37,7 +37,8 @@ export function devicesView(root) {
         device,
         {
           onChanged: (changed, text) => {
-            state.devices.set(changed.id, { ...state.devices.get(changed.id), ...changed });
+            const before = state.devices.get(changed.id);
+            if (before) state.devices.set(changed.id, { ...before, ...changed });
             openEditor(changed, text);
             load().catch(showLoadError);
           },
