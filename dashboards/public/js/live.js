@@ -45,7 +45,8 @@ import { ApiError, api } from './api.js';
  * @property {Map<string, AlertItem>} alerts active ones, and those cleared while the page is open
  * @property {Map<string, any>} kpis code → KPI item of GET /api/kpis
  * @property {boolean | null} kpiAvailable null unknown, false: no KPI engine in this deployment
- * @property {unknown} tileLayout the role's overview tiles (kpi-tiles.js reads it)
+ * @property {import('./kpi-tiles.js').TileLayout | null} tileLayout the signed-in role's overview tiles
+ *   (GET /api/tile-layouts/{role}), null until loaded
  */
 
 const HISTORY = 300; // seconds of ingest history kept for the rate chart
@@ -53,7 +54,7 @@ const MAX_DEVICES = 5000; // loaded for the map; the devices view pages through 
 
 /** @type {LiveState} */
 export const state = {
-  hello: /** @type {any} */ (null), // the server's hello: city, zone, role, key name
+  hello: null,
   kinds: new Map(), // id → kind
   devices: new Map(), // id → device (as the API lists it)
   latest: new Map(), // deviceId → Map(metric → { value, ts, unit })
@@ -64,7 +65,7 @@ export const state = {
   alerts: new Map(), // id → alert (active ones, and those cleared while the page is open)
   kpis: new Map(), // code → KPI item of GET /api/kpis
   kpiAvailable: null, // null unknown, false: no KPI engine in this deployment
-  tileLayout: /** @type {import('./kpi-tiles.js').TileLayout | null} */ (null), // the signed-in role's overview tiles (GET /api/tile-layouts/{role}), null until loaded
+  tileLayout: null,
 };
 
 /** @type {Set<string>} */
