@@ -20,6 +20,8 @@ import { buildGateway, type Gateway } from '../gateway/build-gateway.ts';
 import type { GatewayListeners } from '../gateway/listeners.ts';
 import { DeviceRateLimiter } from '../gateway/rate-limiter.ts';
 import { admissionRulesOf } from '../ingest/admit.ts';
+import { EventMirror } from '../ingest/cluster/event-mirror.ts';
+import { JetStreamEventWriter } from '../ingest/cluster/jetstream-event-writer.ts';
 import {
   buildJetStreamIngestSink,
   type JetStreamIngestSink,
@@ -27,6 +29,7 @@ import {
 import { buildJetStreamWriter, type JetStreamWriter } from '../ingest/cluster/jetstream-writer.ts';
 import { jetStreamLogOptions } from '../ingest/cluster/log-options.ts';
 import { logUnavailable } from '../ingest/cluster/nats-errors.ts';
+import { PostgresDeviceEvents } from '../ingest/cluster/postgres-device-events.ts';
 import { ensureReadingsStream } from '../ingest/cluster/readings-stream.ts';
 import { DeviceCounters } from '../ingest/device-counters.ts';
 import { openSeriesStore } from '../ingest/store/open-series-store.ts';
@@ -165,6 +168,19 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
         )
       : null;
   const shards = roleList(config.writerShards).map(Number);
+  // The writers also store device events from the log, for the kpi and api nodes' event-based KPIs.
+  const eventWriter = has('writer')
+    ? new JetStreamEventWriter(
+        {
+          nc: nats.nc,
+          events: track(
+            await openPg('device events', () => PostgresDeviceEvents.open({ url: pgUrl, logger })),
+          ),
+          logger,
+        },
+        { log, consumer: `${config.writerConsumer}-events` },
+      )
+    : null;
   const writer: JetStreamWriter | null =
     has('writer') && store !== null
       ? buildJetStreamWriter(
@@ -172,14 +188,30 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
           { log, consumer: config.writerConsumer, ...(shards.length > 0 ? { shards } : {}) },
         )
       : null;
+  const eventMirror =
+    has('kpi') || has('api')
+      ? track(await openPg('device events', () => EventMirror.open({ url: pgUrl, logger })))
+      : null;
   const kpi =
-    has('kpi') && store !== null && registry !== null && kpiStore !== null
-      ? track(buildKpiRole({ config, store, registry, kpiStore, calendar, events, clock, logger }))
+    has('kpi') && store !== null && registry !== null && kpiStore !== null && eventMirror !== null
+      ? track(
+          buildKpiRole({
+            config,
+            store,
+            registry,
+            kpiStore,
+            deviceEvents: eventMirror,
+            calendar,
+            events,
+            clock,
+            logger,
+          }),
+        )
       : null;
   // The api nodes compute the running values themselves, from the shared series and KPI records, to
   // answer without asking the leader; months are closed by the kpi leader alone.
   const apiKpis =
-    has('api') && store !== null && registry !== null && kpiStore !== null
+    has('api') && store !== null && registry !== null && kpiStore !== null && eventMirror !== null
       ? track(
           buildKpis(
             {
@@ -187,7 +219,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
               store,
               devices: registry,
               kpiStore,
-              ingest: { queryEvents: () => [] },
+              ingest: eventMirror,
               calendar,
               events,
               clock,
@@ -310,6 +342,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
     async start(): Promise<RolesAddresses> {
       const tls = tlsOf(config);
       await writer?.start();
+      await eventWriter?.start();
       relay?.start();
       await kpi?.start();
       await apiKpis?.start();
@@ -339,6 +372,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
         // After the gateway closed: its devices going offline are told too.
         stopStatus?.();
         await sink?.close();
+        await eventWriter?.close();
         const handed = await writer?.close();
         if (handed !== undefined && handed.handedBack > 0)
           logger.warn({ handedBack: handed.handedBack }, 'messages handed back to the stream at shutdown');

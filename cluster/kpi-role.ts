@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.ts';
 import type { PlatformEvents } from '../core/platform-events.ts';
 import type { SeriesStore } from '../core/ports/series-store.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
+import type { EventMirror } from '../ingest/cluster/event-mirror.ts';
 import { buildKpis, type Kpis } from '../metrics/build-kpis.ts';
 import type { KpiStore } from '../metrics/kpi-store.ts';
 import { AdvisoryLeadership } from './kpi-leadership.ts';
@@ -15,6 +16,8 @@ export interface KpiRoleDeps {
   registry: DeviceRegistry;
   /** The KPI records on PostgreSQL, shared with the standby and the api nodes; its owner closes it. */
   kpiStore: KpiStore;
+  /** Device events the writers stored, for the event-based KPIs. */
+  deviceEvents: EventMirror;
   calendar: CityCalendar;
   events: PlatformEvents;
   clock: Clock;
@@ -27,8 +30,8 @@ export interface KpiRoleDeps {
  * arrive: the process's live relay (live-relay.ts) announces those of every edge on `events` (best-effort:
  * a missed one only delays a recompute, the stored series are the truth). Closed months, manual values,
  * targets and the city profile are in PostgreSQL: a standby that takes over closes the next month on the
- * same records, and a month one leader closed is never closed again. Device events are not stored yet, so
- * the event-based KPIs (outages) read none in cluster mode.
+ * same records, and a month one leader closed is never closed again. Device events (outages) are read
+ * from what the writers stored in PostgreSQL (event-mirror.ts).
  */
 export function buildKpiRole(deps: KpiRoleDeps) {
   const logger = deps.logger.child({ role: 'kpi' });
@@ -40,7 +43,7 @@ export function buildKpiRole(deps: KpiRoleDeps) {
       store: deps.store,
       devices: deps.registry,
       kpiStore: deps.kpiStore,
-      ingest: { queryEvents: () => [] },
+      ingest: deps.deviceEvents,
       calendar: deps.calendar,
       events: deps.events,
       clock: deps.clock,

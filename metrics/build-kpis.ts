@@ -21,7 +21,8 @@ export interface KpisDeps {
   config: Config;
   store: SeriesStore;
   devices: DeviceSource;
-  ingest: EventSource & { drain?: () => Promise<void> };
+  /** Device events; `onChange`, where given, says new ones arrived (a cluster's mirror of what writers stored). */
+  ingest: EventSource & { drain?: () => Promise<void>; onChange?: (listener: () => void) => () => void };
   calendar: CityCalendar;
   events: PlatformEvents;
   clock: Clock;
@@ -130,6 +131,7 @@ export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
   let lifeChanges: Promise<void> = Promise.resolve();
   let unwatchLife: (() => void) | undefined;
   let unwatchRecords: (() => void) | undefined;
+  let unwatchEvents: (() => void) | undefined;
   let closed: Promise<void> | null = null;
   return {
     service,
@@ -150,7 +152,9 @@ export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
           );
       });
       // Another node entered a value, set a target or closed a month: recompute with what it wrote.
-      unwatchRecords = kpiStore.onExternalChange(() => engine.invalidate(catalogue.kpis.map((d) => d.code)));
+      const everything = () => engine.invalidate(catalogue.kpis.map((d) => d.code));
+      unwatchRecords = kpiStore.onExternalChange(everything);
+      unwatchEvents = deps.ingest.onChange?.(everything);
       await engine.computeAll();
       if (options.scheduleCloses === false) return;
       monthClose.start();
@@ -161,6 +165,7 @@ export function buildKpis(deps: KpisDeps, options: KpisOptions = {}): Kpis {
       closed ??= (async () => {
         unwatchLife?.();
         unwatchRecords?.();
+        unwatchEvents?.();
         await lifeChanges;
         await monthClose.stop();
         await engine.stop();

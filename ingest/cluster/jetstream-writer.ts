@@ -80,7 +80,7 @@ const DEFAULTS = {
 };
 
 /** Ensures the durable pull consumer of one shard; an existing one is updated to these bounds. */
-async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>) {
+export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>) {
   const name = config.durable_name ?? '';
   try {
     const info = await jsm.consumers.info(stream, name);

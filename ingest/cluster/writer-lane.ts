@@ -5,7 +5,7 @@ import type { SeriesPoint, WriteOutcome } from '../../core/ports/series-store.ts
  * ack and nak publish on the connection, which throws once it is closed. The message then simply stays
  * unacknowledged and JetStream redelivers it after ack_wait: nothing to do but not to throw.
  */
-const ack = (m: JsMsg): void => {
+export const ack = (m: JsMsg): void => {
   try {
     m.ack();
   } catch {}

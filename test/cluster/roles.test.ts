@@ -128,6 +128,14 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
     };
     await until(`${n} readings through the api`, async () => (await stored(first.id)) >= n);
     expect(await stored(first.id)).toBe(acked.length);
+    // A device event goes the same way: the writer stores it in PostgreSQL, once though sent twice.
+    const ev = JSON.stringify({ ts: now - MINUTE, type: 'calibration' });
+    await publish(client, topicFor(first.id, 'events'), ev);
+    await publish(client, topicFor(first.id, 'events'), ev);
+    const events = async () =>
+      (await pg.query(`SELECT device_id, type FROM device_events`, env.POSTGRES_URL)).rows as unknown[];
+    await until('the event stored', async () => (await events()).length > 0);
+    expect(await events()).toEqual([{ device_id: first.id, type: 'calibration' }]);
 
     // Disabled through the api: the edge closes the device's session and refuses its next login.
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
