@@ -128,11 +128,12 @@ describe.skipIf(!HAVE_CHROMIUM)('series view', () => {
     const devices = await t.api<{ items: Array<{ id: string; name: string }> }>('GET', '/api/devices');
     const nameOf = (id: string) => devices.body.items.find((d) => d.id === id)!.name;
     const legend = await names(page, '.u-legend .u-series .u-label');
-    expect(legend).toEqual([
-      `time (${ZONE})`,
-      `${nameOf(ids.harbour!)} (${ids.harbour})`,
-      `${nameOf(ids.oldTown!)} (${ids.oldTown})`,
-    ]);
+    // Lines in the order the picker lists the devices (by name).
+    const lines = [ids.harbour!, ids.oldTown!]
+      .map((id) => `${nameOf(id)} (${id})`)
+      .sort((a, b) => a.localeCompare(b));
+    expect(legend).toEqual([`time (${ZONE})`, ...lines]);
+    const harbourFirst = lines[0]!.includes(ids.harbour!);
     const shown = await chartPoints(page);
     expect(shown).toBe(12);
     await screenshot(page, 'series');
@@ -147,16 +148,13 @@ describe.skipIf(!HAVE_CHROMIUM)('series view', () => {
       .trimEnd()
       .split('\r\n');
     expect(csv[0]).toBe(
-      [
-        `time (${ZONE})`,
-        `${nameOf(ids.harbour!)} (${ids.harbour}) · pm25 mean (µg/m³) · per hour`,
-        `${nameOf(ids.oldTown!)} (${ids.oldTown}) · pm25 mean (µg/m³) · per hour`,
-      ].join(','),
+      [`time (${ZONE})`, ...lines.map((l) => `${l} · pm25 mean (µg/m³) · per hour`)].join(','),
     );
     expect(csv.length - 1).toBe(shown);
     // Each row: the bucket start in ISO with the city's offset, then both means (10 + h and 40 - h).
-    expect(csv[1]).toBe(`${day.toFormat("yyyy-MM-dd'T'08:00:00")}+05:45,18,32`);
-    expect(csv[12]).toBe(`${day.toFormat("yyyy-MM-dd'T'19:00:00")}+05:45,29,21`);
+    const means = (a: number, b: number) => (harbourFirst ? `${a},${b}` : `${b},${a}`);
+    expect(csv[1]).toBe(`${day.toFormat("yyyy-MM-dd'T'08:00:00")}+05:45,${means(18, 32)}`);
+    expect(csv[12]).toBe(`${day.toFormat("yyyy-MM-dd'T'19:00:00")}+05:45,${means(29, 21)}`);
     await page.close();
   });
 
@@ -180,6 +178,21 @@ describe.skipIf(!HAVE_CHROMIUM)('series view', () => {
     // Customer meters average 1.5 and 2.5 kWh to 2; generation stands apart (100 kWh × hour).
     expect(csv[1]).toBe(`${day.toFormat("yyyy-MM-dd'T'08:00:00")}+05:45,2,800`);
     expect(csv.length - 1).toBe(await chartPoints(page));
+
+    // Districts compared on a metric kinds mean differently: one kind at a time, chosen on the page.
+    await page.goto(`${t.addresses.httpUrl}/#/series/district/Harbour,Old%20Town/energy/${customToken}`);
+    await page.locator('[data-testid=series-summary]', { hasText: '2 series' }).waitFor();
+    expect(await page.locator('[data-testid=series-kind]').inputValue()).toBe('electricity-smart-meter');
+    expect(await names(page, '.u-legend .u-series .u-label')).toEqual([
+      `time (${ZONE})`,
+      'Harbour · Customer electricity smart meter',
+      'Old Town · Customer electricity smart meter',
+    ]);
+    await page.selectOption('[data-testid=series-kind]', 'renewable-generation-meter');
+    await page.locator('[data-testid=series-summary]', { hasText: 'latest bucket mean 1,900 kWh' }).waitFor();
+    expect(await page.locator('#view [role=alert]').textContent()).toBe(
+      'Old Town has no Renewable generation meter.',
+    );
     expect(browser.errors).toEqual([]);
     await page.close();
   });

@@ -174,6 +174,7 @@ export function seriesView(root, args) {
   let unit = '';
   /** @type {uPlot.AlignedData} */
   let aligned = [[]];
+  let chartShape = '';
 
   /** @param {Scope} s @param {string} key */
   function lineName(s, key) {
@@ -192,10 +193,17 @@ export function seriesView(root, args) {
       summary.textContent = 'No metric reported in this scope yet.';
       return;
     }
-    if (s.keys.length > MAX_LINES) {
-      error.textContent = `Compare at most ${MAX_LINES} at once; the first ${MAX_LINES} are drawn.`;
-    }
-    const chosen = s.keys.slice(0, MAX_LINES);
+    // A district without a device of the chosen kind has no such line (the API would refuse it).
+    const withKind = s.kind
+      ? s.keys.filter((k) => [...state.devices.values()].some((d) => d.district === k && d.kind === s.kind))
+      : s.keys;
+    const notes = s.keys
+      .filter((k) => !withKind.includes(k))
+      .map((k) => `${k} has no ${state.kinds.get(s.kind)?.name ?? s.kind}.`);
+    if (withKind.length > MAX_LINES)
+      notes.push(`Compare at most ${MAX_LINES} at once; the first ${MAX_LINES} are drawn.`);
+    error.textContent = notes.join(' ');
+    const chosen = withKind.slice(0, MAX_LINES);
     title.textContent = `${s.metric} · ${chosen.length === 1 ? lineName(s, chosen[0] ?? '') : `${chosen.length} ${s.scope === 'city' ? 'kinds' : `${s.scope}s`}`}`;
     const answers = await Promise.all(
       chosen.map((key) => {
@@ -270,6 +278,13 @@ export function seriesView(root, args) {
         : only
           ? `latest bucket mean ${number(last, 2)} ${unit} · ${n} buckets per ${range.step}`
           : `${lines.length} series · ${n} points per ${range.step} · ${unit}`;
+    // A live value only changes the data: the chart (and the legend a user is reading) stays.
+    const shape = cols.map((c) => `${c.line.key}\u0000${c.stat}`).join('\u0001');
+    if (chart && shape === chartShape) {
+      chart.setData(aligned);
+      return;
+    }
+    chartShape = shape;
     chart?.destroy();
     const axis = { stroke: '#8b96a8', grid: { stroke: '#1f2a3d' }, ticks: { stroke: '#1f2a3d' } };
     chart = new uPlot(
