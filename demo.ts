@@ -4,6 +4,7 @@ import { type PlannedDevice, planCity } from './simulators/city-plan.ts';
 import { Simulation } from './simulators/simulation.ts';
 
 const DEMO_DISTRICTS = ['Old Town', 'Riverside', 'Harbour', 'University', 'Northgate'];
+const DEMO_SOURCE = 'demo estimate';
 
 /**
  * The simulated city, one set of figures that the fleet and the city profile share: every household is a
@@ -80,7 +81,13 @@ export async function provisionDemoCity(
     const found = existing.find((d) => d.id === id);
     if (found) {
       const password = await platform.registry.rotatePassword(id);
-      credentials.push({ id, password, kind: found.kind, attributes: found.attributes });
+      // A data directory from an older demo: its devices take this city's sizes (inflow, feeders, monitors).
+      // (Not when --devices changed and this id now plans another kind: it keeps what it is.)
+      const stale =
+        found.kind === item.kind &&
+        Object.entries(item.attributes).some(([k, v]) => found.attributes[k] !== v);
+      const device = stale ? await platform.registry.update(id, { attributes: item.attributes }) : found;
+      credentials.push({ id, password, kind: device.kind, attributes: device.attributes });
     } else {
       const { device, password } = await platform.registry.provision({
         ...item,
@@ -145,25 +152,28 @@ export async function runDemo(opts: {
  * values in the demo, from DEMO_CITY. Entered once per data directory, through the same service as the
  * API, and marked as demo estimates.
  */
-async function seedCityFigures(
+export async function seedCityFigures(
   platform: Platform,
   devices: ReadonlyArray<{ kind: string; attributes?: Record<string, string | number | boolean> }>,
 ) {
   const service = platform.kpis.service;
   const by = { keyId: 'demo', name: 'demo seed' };
-  if (platform.kpis.kpiStore.currentManualValues('input').length > 0) return;
+  const entered = platform.kpis.kpiStore.currentManualValues('input');
+  // Figures an analyst entered are theirs: the demo only ever replaces its own.
+  if (entered.some((m) => m.source !== DEMO_SOURCE)) return;
   const year = platform.calendar.local(platform.clock.now()).year;
-  await service.updateProfile(
-    {
-      population: DEMO_CITY.population,
-      households: DEMO_CITY.households,
-      areaKm2: DEMO_CITY.areaKm2,
-      effectiveFrom: `${year}-01-01`,
-      source: 'demo estimate',
-      dataQuality: 'estimation-with-assumptions',
-    },
-    by,
-  );
+  if (entered.length === 0)
+    await service.updateProfile(
+      {
+        population: DEMO_CITY.population,
+        households: DEMO_CITY.households,
+        areaKm2: DEMO_CITY.areaKm2,
+        effectiveFrom: `${year}-01-01`,
+        source: DEMO_SOURCE,
+        dataQuality: 'estimation-with-assumptions',
+      },
+      by,
+    );
   const count = (kind: string) => devices.filter((d) => d.kind === kind).length;
   const monitoredKm = devices
     .filter((d) => d.kind === 'traffic-counter' && d.attributes?.majorStreet === true)
@@ -188,15 +198,21 @@ async function seedCityFigures(
     ['emissionFactorElectricity', 0.25, 'kg CO2e/kWh'],
     ['emissionFactorHeat', 0.2, 'kg CO2e/kWh'],
   ];
+  // An older demo's figures that differ from this city's are entered again (a new version of each).
+  const changed = inputs.filter(
+    ([code, value]) =>
+      !entered.some((m) => m.subject === code && m.period === String(year) && m.value === value),
+  );
+  if (changed.length === 0) return;
   await service.enterValues(
-    inputs.map(([code, value, unit]) => ({
+    changed.map(([code, value, unit]) => ({
       code,
       dataPoint: null,
       period: String(year),
       value,
       unit,
       dataQuality: 'estimation-with-assumptions' as const,
-      source: 'demo estimate',
+      source: DEMO_SOURCE,
       evidence: null,
     })),
     by,

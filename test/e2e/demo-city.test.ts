@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { DEMO_CITY, type DemoDevice, provisionDemoCity } from '../../demo.ts';
+import { DEMO_CITY, type DemoDevice, provisionDemoCity, seedCityFigures } from '../../demo.ts';
 import { KindCatalogue } from '../../devices/kind-catalogue.ts';
 import type { Lineage } from '../../metrics/kpi-types.ts';
 import { ValueGenerator } from '../../simulators/models/index.ts';
@@ -148,4 +148,37 @@ describe('the demo city after a simulated day', () => {
       'estimation-with-assumptions',
     );
   });
+});
+
+describe('a data directory from an older demo', () => {
+  it('gets this city: its devices resized, its own figures entered again, an analyst’s left alone', async () => {
+    const feeder = demo.find((d) => d.kind === 'electricity-feeder-meter')!;
+    await t.platform.registry.update(feeder.id, { attributes: { customersServed: 999 } });
+    const year = String(DateTime.fromMillis(DAY_START, { zone: ZONE }).year);
+    const entry = (code: string, value: number, source: string) => ({
+      code,
+      dataPoint: null,
+      period: year,
+      value,
+      unit: 'meters',
+      dataQuality: 'estimation-with-assumptions' as const,
+      source,
+      evidence: null,
+    });
+    const by = { keyId: 'test', name: 'test' };
+    await t.platform.kpis.service.enterValues([entry('waterMetersTotal', 65, 'demo estimate')], by);
+    const current = (code: string) =>
+      t.platform.kpis.kpiStore.currentManualValues('input').find((m) => m.subject === code)?.value;
+
+    const again = await provisionDemoCity(t.platform, { devices: DEVICES });
+    expect(again.find((d) => d.id === feeder.id)?.attributes).toEqual(feeder.attributes);
+    expect(t.platform.registry.get(feeder.id)?.attributes.customersServed).toBe(
+      feeder.attributes?.customersServed,
+    );
+    expect(current('waterMetersTotal')).toBe(DEMO_CITY.households);
+
+    await t.platform.kpis.service.enterValues([entry('waterMetersTotal', 80_000, 'utility register')], by);
+    await seedCityFigures(t.platform, again);
+    expect(current('waterMetersTotal')).toBe(80_000);
+  }, 60_000);
 });
