@@ -57,16 +57,29 @@ export function offsetMinutes(ms, zone) {
 }
 
 /**
- * The instant a wall-clock time names in the zone. A time skipped by a DST change moves forward by the
- * gap; a time that occurs twice (autumn) is its first occurrence.
+ * The instant a wall-clock time names in the zone. A time skipped by a DST change (spring) moves forward by
+ * the gap; a time that occurs twice (autumn) is its first occurrence.
  * @param {Wall} w
  * @param {string} zone
  */
 export function instantOf(w, zone) {
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  const first = asUtc - offsetMinutes(asUtc, zone) * 60_000;
-  const second = asUtc - offsetMinutes(first, zone) * 60_000;
-  return Math.min(first, second);
+  // The offsets a day either side: a transition lies between them, never two.
+  const before = asUtc - offsetMinutes(asUtc - 86_400_000, zone) * 60_000;
+  const after = asUtc - offsetMinutes(asUtc + 86_400_000, zone) * 60_000;
+  const shows = (/** @type {number} */ t) => {
+    const x = wallOf(t, zone);
+    return (
+      x.year === w.year &&
+      x.month === w.month &&
+      x.day === w.day &&
+      x.hour === w.hour &&
+      x.minute === w.minute
+    );
+  };
+  const valid = [before, after].filter(shows);
+  // None valid: the time was skipped; read with the offset before the change, it lands past the gap.
+  return valid.length > 0 ? Math.min(...valid) : before;
 }
 
 const pad = (/** @type {number} */ n, width = 2) => String(n).padStart(width, '0');
