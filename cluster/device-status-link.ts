@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '../core/logger.ts';
 import type { DeviceStatusChanged, PlatformEvents } from '../core/platform-events.ts';
 import { ORIGIN_HEADER } from '../ingest/cluster/log-message.ts';
+import { EDGE_HEARTBEAT_MS, edgeHeartbeatSubject } from './edge-liveness.ts';
 
 /**
  * A device's MQTT session opening or closing on an edge, told to the other nodes on core NATS
@@ -36,7 +37,7 @@ export function decodeStatus(data: Uint8Array): DeviceStatusChanged | null {
  */
 export function publishDeviceStatus(
   deps: { nc: NatsConnection; events: PlatformEvents; logger: Logger },
-  options: { subjectPrefix: string; origin: string },
+  options: { subjectPrefix: string; origin: string; heartbeatMs?: number },
 ): () => void {
   const onStatus = function publishStatus(s: DeviceStatusChanged): void {
     // A listener on the gateway's path: it must not throw (platform-events.ts).
@@ -50,5 +51,22 @@ export function publishDeviceStatus(
     }
   };
   deps.events.on('device-status', onStatus);
-  return () => deps.events.off('device-status', onStatus);
+  // The heartbeat by which the other nodes notice this edge dying without a word (edge-liveness.ts).
+  const heartbeat = setInterval(() => {
+    try {
+      if (deps.nc.isClosed() || deps.nc.isDraining()) return;
+      const h = headers();
+      h.set(ORIGIN_HEADER, options.origin);
+      deps.nc.publish(edgeHeartbeatSubject(options.subjectPrefix, options.origin), new Uint8Array(), {
+        headers: h,
+      });
+    } catch (err) {
+      deps.logger.warn({ err }, 'edge heartbeat not published');
+    }
+  }, options.heartbeatMs ?? EDGE_HEARTBEAT_MS);
+  heartbeat.unref();
+  return () => {
+    clearInterval(heartbeat);
+    deps.events.off('device-status', onStatus);
+  };
 }

@@ -66,7 +66,12 @@ const reading = (ts: number, value: number) => encodeReadings(ctx, [{ metric: 'p
 describe('live relay', () => {
   it('announces readings, device events and statuses of other nodes as the platform events ingest emits', async () => {
     const h = harness();
-    expect([...h.callbacks.keys()].sort()).toEqual(['cm.events.*', 'cm.readings.*', 'cm.status.*']);
+    expect([...h.callbacks.keys()].sort()).toEqual([
+      'cm.edges.*',
+      'cm.events.*',
+      'cm.readings.*',
+      'cm.status.*',
+    ]);
     h.deliver('cm.readings.3', reading(1_000, 12.5), { 'Nats-Msg-Id': 'aq-1/r/a' });
     const event = { ...ctx, type: 'calibration', ts: 2_000, data: { ok: true } };
     h.deliver('cm.events.3', encodeEvent(event), { 'Nats-Msg-Id': 'aq-1/e/calibration/2000' });
@@ -127,5 +132,39 @@ describe('live relay', () => {
     expect(h.relay.stats()).toMatchObject({ pending: 2, pendingBytes: one * 2, dropped: 3 });
     await h.relay.close();
     expect(h.relay.stats()).toMatchObject({ pending: 0, pendingBytes: 0 });
+  });
+
+  it('reports offline the devices of an edge that went silent, not those that moved to another edge', async () => {
+    const h = harness({ edgeSilentMs: 200 });
+    const status = (deviceId: string, online: boolean, edge: string) =>
+      h.deliver(`cm.status.${deviceId}`, encodeStatus({ deviceId, online, at: Date.now() }), {
+        [ORIGIN_HEADER]: edge,
+      });
+    const beat = (edge: string) => h.deliver(`cm.edges.${edge}`, new Uint8Array(), { [ORIGIN_HEADER]: edge });
+    beat('edge-a');
+    status('aq-1', true, 'edge-a');
+    status('aq-2', true, 'edge-a');
+    status('aq-3', true, 'edge-a');
+    status('aq-3', false, 'edge-a'); // left cleanly
+    await nextTurn();
+    h.relay.sweepEdges(Date.now());
+    expect(h.statuses.map((s) => `${s.deviceId}:${s.online}`)).toEqual([
+      'aq-1:true',
+      'aq-2:true',
+      'aq-3:true',
+      'aq-3:false',
+    ]);
+    // edge-a is killed (no more beats); aq-2 reconnects through edge-b, which beats on
+    await new Promise((r) => setTimeout(r, 150));
+    beat('edge-b');
+    status('aq-2', true, 'edge-b');
+    await nextTurn();
+    const before = h.statuses.length;
+    h.relay.sweepEdges(Date.now() + 100); // edge-a silent for 250 ms, edge-b for 100
+    expect(h.statuses.slice(before).map((s) => `${s.deviceId}:${s.online}`)).toEqual(['aq-1:false']);
+    // a sweep again reports nothing twice
+    h.relay.sweepEdges(Date.now() + 100);
+    expect(h.statuses).toHaveLength(before + 1);
+    await h.relay.close();
   });
 });

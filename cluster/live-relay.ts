@@ -5,6 +5,7 @@ import type { PlatformEventMap, PlatformEvents } from '../core/platform-events.t
 import type { Telemetry } from '../core/telemetry.ts';
 import { decodeEventMessage, decodeReadingsMessage, ORIGIN_HEADER } from '../ingest/cluster/log-message.ts';
 import { decodeStatus, statusSubjects } from './device-status-link.ts';
+import { EDGE_SILENT_MS, EdgeLiveness, edgeHeartbeatSubjects } from './edge-liveness.ts';
 
 export interface LiveRelayDeps {
   /** A connection of the relay's own: NATS cuts a slow consumer's connection, which must not be the edge's. */
@@ -26,6 +27,8 @@ export interface LiveRelayOptions {
   batchMessages?: number;
   /** Message ids remembered to skip a QoS 1 resend the stream dropped as a duplicate. Default 20 000. */
   recentIds?: number;
+  /** An edge silent this long has its devices reported offline (ms). Default EDGE_SILENT_MS. */
+  edgeSilentMs?: number;
 }
 
 export interface LiveRelayStats {
@@ -41,6 +44,7 @@ type Channel = 'readings' | 'events' | 'status';
 interface Pending {
   channel: Channel;
   data: Uint8Array;
+  origin: string;
 }
 
 const MSG_ID_HEADER = 'Nats-Msg-Id';
@@ -75,6 +79,8 @@ export function buildLiveRelay(deps: LiveRelayDeps, options: LiveRelayOptions) {
   // Insertion-ordered: the oldest id goes first once the bound is reached.
   const recent = new Set<string>();
   const subs: Subscription[] = [];
+  const edges = new EdgeLiveness(options.edgeSilentMs ?? EDGE_SILENT_MS);
+  let sweepTimer: NodeJS.Timeout | null = null;
 
   const drop = (reason: 'pending-limit' | 'undecodable'): void => {
     dropped++;
@@ -106,8 +112,10 @@ export function buildLiveRelay(deps: LiveRelayDeps, options: LiveRelayOptions) {
       return event !== null;
     }
     const status = decodeStatus(p.data);
-    if (status !== null) emit('device-status', status);
-    return status !== null;
+    if (status === null) return false;
+    edges.status(p.origin, status, Date.now());
+    emit('device-status', status);
+    return true;
   };
 
   const drain = (): void => {
@@ -141,7 +149,8 @@ export function buildLiveRelay(deps: LiveRelayDeps, options: LiveRelayOptions) {
 
   const offer = (channel: Channel, msg: Msg): void => {
     const h = msg.headers;
-    if (h?.get(ORIGIN_HEADER) === options.origin) return;
+    const origin = h?.get(ORIGIN_HEADER) ?? '';
+    if (origin === options.origin) return;
     const id = h?.get(MSG_ID_HEADER) ?? '';
     if (id !== '' && recent.has(id)) return;
     if (queue.length - head >= maxMessages || pendingBytes + msg.data.byteLength > maxBytes) {
@@ -155,9 +164,16 @@ export function buildLiveRelay(deps: LiveRelayDeps, options: LiveRelayOptions) {
       recent.add(id);
       if (recent.size > maxIds) recent.delete(recent.values().next().value as string);
     }
-    queue.push({ channel, data: msg.data });
+    queue.push({ channel, data: msg.data, origin });
     pendingBytes += msg.data.byteLength;
     scheduled ??= setImmediate(drain);
+  };
+
+  const sweepEdges = (now: number): void => {
+    const gone = edges.sweep(now);
+    if (gone.length > 0)
+      logger.warn({ devices: gone.length }, 'an edge went silent: its devices reported offline');
+    for (const s of gone) emit('device-status', s);
   };
 
   const subscribe = (subject: string, channel: Channel): void => {
@@ -182,12 +198,29 @@ export function buildLiveRelay(deps: LiveRelayDeps, options: LiveRelayOptions) {
       subscribe(`${options.subjectPrefix}.readings.*`, 'readings');
       subscribe(`${options.subjectPrefix}.events.*`, 'events');
       subscribe(statusSubjects(options.subjectPrefix), 'status');
+      // Heartbeats are tiny and not queued: an edge's liveness must not wait behind a burst of readings.
+      subs.push(
+        deps.nc.subscribe(edgeHeartbeatSubjects(options.subjectPrefix), {
+          callback: function edgeAlive(err, msg) {
+            if (err !== null) return;
+            const origin = msg.headers?.get(ORIGIN_HEADER) ?? '';
+            if (origin !== '' && origin !== options.origin) edges.heartbeat(origin, Date.now());
+          },
+        }),
+      );
+      const period = Math.max(100, Math.floor((options.edgeSilentMs ?? EDGE_SILENT_MS) / 3));
+      sweepTimer = setInterval(() => sweepEdges(Date.now()), period);
+      sweepTimer.unref();
     },
+    /** Reports offline the devices of edges silent too long (run by a timer; exposed for tests). */
+    sweepEdges: (now: number) => sweepEdges(now),
     stats(): LiveRelayStats {
       return { pending: queue.length - head, pendingBytes, relayed, dropped, slow };
     },
     /** Unsubscribes and forgets what was not announced yet (best-effort: the store has it). */
     async close(): Promise<void> {
+      if (sweepTimer !== null) clearInterval(sweepTimer);
+      sweepTimer = null;
       for (const s of subs.splice(0)) s.unsubscribe();
       if (scheduled !== null) clearImmediate(scheduled);
       scheduled = null;
