@@ -143,6 +143,11 @@ describe('GET /api/series', () => {
       [1, 1],
       [1, 3],
     ]);
+    // The one kind reporting a metric is the city's series of it.
+    const pm = 'metric=pm25&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z';
+    const pmKind = await series(`city&kind=air-quality-station&${pm}`);
+    expect(pmKind.body.points.length).toBeGreaterThan(0);
+    expect(pmKind.body.points).toEqual((await series(`city&${pm}`)).body.points);
     // A metric all kinds mean alike (battery charge) still merges without a kind.
     const battery = await series('city&metric=battery&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z');
     expect(battery.status).toBe(200);

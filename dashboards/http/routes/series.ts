@@ -170,9 +170,16 @@ export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
         }
         const unit = first.spec.unit;
         const q = { scope, metric: query.metric, from, to, step: query.step };
-        // A kind in a district or the city is merged from its devices; a device of that kind is the device.
+        // A kind in a district or the city is merged from its devices; a device of that kind is the device,
+        // and the city of the one kind reporting a metric is the city roll-up the store keeps.
+        const soleKind =
+          'city' in scope &&
+          kinds
+            .list()
+            .filter((k) => kinds.metric(k.id, query.metric) !== undefined)
+            .every((k) => k.id === kind);
         const read = (metric: string): Promise<Bucket[]> =>
-          kind === undefined || 'device' in scope
+          kind === undefined || 'device' in scope || soleKind
             ? store.query({ ...q, metric })
             : kindBuckets(store, registry, {
                 kind,
