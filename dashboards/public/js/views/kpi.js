@@ -74,6 +74,9 @@ export function kpiView(root, args) {
   /** @type {{ destroy(): void, update(s: Set<string>): { mode: string, unlocated: number }, invalidate(): void } | null} */
   let map = null;
   let gone = false;
+  // Leaflet sizes its canvas once: after a resize (a tablet rotated) the map must measure again.
+  const onResize = () => map?.invalidate();
+  window.addEventListener('resize', onResize);
 
   load().catch((err) => {
     if (gone) return;
@@ -406,6 +409,7 @@ export function kpiView(root, args) {
     },
     destroy() {
       gone = true;
+      window.removeEventListener('resize', onResize);
       map?.destroy();
     },
   };

@@ -41,7 +41,14 @@ const groupName = (g) => g.category ?? g.subDimension ?? g.dimension ?? g.name;
 /** dimension → sub-dimension → category → entries, in catalogue order (the order entries come in). */
 function buildTree(rollup) {
   const scores = rollup.scores || {};
-  const find = (list, name) => (list || []).find((g) => groupName(g) === name) || null;
+  // by the whole path: "Transport" is a category of both ICT and Infrastructure, and each has its own score
+  const find = (list, name, path = {}) =>
+    (list || []).find(
+      (g) =>
+        groupName(g) === name &&
+        (path.dimension === undefined || g.dimension === path.dimension) &&
+        (path.subDimension === undefined || g.subDimension === path.subDimension),
+    ) || null;
   const dims = new Map();
   for (const e of rollup.entries) {
     if (!dims.has(e.dimension)) dims.set(e.dimension, new Map());
@@ -56,10 +63,10 @@ function buildTree(rollup) {
     score: find(scores.dimensions, dName),
     children: [...subs].map(([sName, cats]) => ({
       name: sName,
-      score: find(scores.subDimensions, sName),
+      score: find(scores.subDimensions, sName, { dimension: dName }),
       children: [...cats].map(([cName, entries]) => ({
         name: cName,
-        score: find(scores.categories, cName),
+        score: find(scores.categories, cName, { dimension: dName, subDimension: sName }),
         entries,
       })),
     })),
@@ -102,32 +109,36 @@ function scoreChip(score, node) {
 const kpiLink = (e, text) =>
   el('a', { href: `#/kpi/${encodeURIComponent(e.compactCode || e.code)}`, class: 'kpi-link' }, text);
 
+/**
+ * One KPI row in three cells (KPI, value, marks), so that a category card of 26 rem holds it: six cells
+ * of codes, names, units and chips that do not wrap cannot fit that width.
+ */
 function entryRow(e) {
   const reported = typeof e.value === 'number';
   return el(
     'tr',
     { class: reported ? '' : 'nr', 'data-code': e.code },
-    el('td', { class: 'code' }, kpiLink(e, e.compactCode || e.code)),
     el(
       'td',
       { class: 'name' },
+      el('div', { class: 'code' }, kpiLink(e, e.compactCode || e.code)),
       kpiLink(e, e.name),
       e.dataPoint ? el('span', { class: 'muted' }, ` · ${e.dataPoint}`) : null,
     ),
-    el('td', { class: 'num value' }, reported ? number(e.value, 2) : 'NR'),
-    el('td', { class: 'unit' }, reported ? e.unit : 'not reported'),
     el(
       'td',
-      null,
-      reported && e.band
-        ? el('span', { class: `chip ${bandClass(e.points)}` }, e.band)
-        : el('span', { class: 'muted' }, reported ? 'no target' : '–'),
+      { class: 'num value' },
+      reported ? number(e.value, 2) : 'NR',
+      el('div', { class: 'unit' }, reported ? e.unit : 'not reported'),
     ),
     el(
       'td',
-      { class: 'small' },
+      { class: 'marks' },
+      reported && e.band
+        ? el('span', { class: `chip ${bandClass(e.points)}` }, e.band)
+        : el('span', { class: 'muted small' }, reported ? 'no target' : '–'),
       // the server's status (final, provisional, no data expected), never derived here
-      e.status ? el('span', { class: statusClass(e.status) }, statusText(e.status)) : '',
+      e.status ? el('span', { class: statusClass(e.status) }, statusText(e.status)) : null,
     ),
   );
 }
@@ -236,13 +247,6 @@ export function snapshotView(root, args) {
                       el(
                         'table',
                         { class: 'table kpi-table' },
-                        el(
-                          'colgroup',
-                          null,
-                          ...['code', 'name', 'value', 'unit', 'band', 'status'].map((c) =>
-                            el('col', { class: `col-${c}` }),
-                          ),
-                        ),
                         el('tbody', null, ...cat.entries.map(entryRow)),
                       ),
                     ),
