@@ -101,6 +101,7 @@ async function start(key) {
     connection: setConnection,
     signOut,
     failed: showFailure,
+    recovered: clearFailure,
     hello(hello) {
       setTimezone(hello.timezone);
       setRole(hello.role);

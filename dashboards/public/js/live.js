@@ -186,6 +186,7 @@ export const onLatest = (fn) => {
  * @property {(message: string) => void} signOut
  * @property {(hello: HelloPush) => void} hello
  * @property {(what: string, err: unknown) => void} failed a request the page made by itself failed
+ * @property {(what: string) => void} recovered the same request succeeded since
  */
 
 /** @param {string} token @param {ConnectHandlers} handlers */
@@ -219,7 +220,10 @@ export function connect(token, handlers) {
     state.latest.clear();
     applyLatest(msg.items);
     // After a reconnect or falling behind, alerts pushed meanwhile may have been missed: reload them.
-    loadAlerts().catch((err) => handlers.failed('alerts', err));
+    loadAlerts().then(
+      () => handlers.recovered('alerts'),
+      (err) => handlers.failed('alerts', err),
+    );
   });
   socket.on('latest', (msg) => {
     applyLatest(msg.items);
