@@ -1,15 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { CityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { PgChangeFeed } from '../core/pg-change-feed.ts';
-import {
-  ensurePgComponentSchema,
-  isPgUniqueViolation,
-  type PgComponentSchema,
-  pgDatabaseOf,
-  pgNumberTypes,
-} from '../core/pg-component-schema.ts';
+import { isPgUniqueViolation, type PgComponentSchema } from '../core/pg-component-schema.ts';
+import { openPgPart } from '../core/pg-part.ts';
 import { handlePoolErrors } from '../core/pg-pool-errors.ts';
 import type { AttributeValue, DeviceRecord, DeviceStatus } from '../core/ports/device-directory.ts';
 import type {
@@ -150,35 +145,21 @@ export class PostgresRegistryStore implements RegistryPersistence {
    * other nodes' changes before anything is read, so none falls between the load and the feed.
    */
   static async open(opts: PostgresRegistryStoreOptions): Promise<PostgresRegistryStore> {
-    const pool = new pg.Pool({
-      connectionString: opts.url,
-      max: opts.maxConnections ?? 2,
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
-      application_name: 'citymetrics-registry',
-      types: pgNumberTypes(pg.types),
-    });
     const log = opts.logger.child({ component: 'registry-store', store: 'postgres' });
-    const store = new PostgresRegistryStore(pool, log, pgDatabaseOf(opts.url));
-    try {
-      const client = await pool.connect();
-      try {
-        await ensurePgComponentSchema(client, pgDatabaseOf(opts.url), SCHEMA);
-      } finally {
-        client.release();
-      }
-      store.feed = await PgChangeFeed.start({
-        url: opts.url,
-        channel: PG_REGISTRY_CHANNEL,
-        logger: log,
-        connectTimeoutMs: opts.connectTimeoutMs,
-        onMessage: (payload) => store.announced(payload),
-        onResync: () => store.requestResync(),
-      });
-      return store;
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw err;
-    }
+    return openPgPart(
+      { ...opts, schema: SCHEMA, applicationName: 'citymetrics-registry' },
+      (pool, database) => new PostgresRegistryStore(pool, log, database),
+      async (store) => {
+        store.feed = await PgChangeFeed.start({
+          url: opts.url,
+          channel: PG_REGISTRY_CHANNEL,
+          logger: log,
+          connectTimeoutMs: opts.connectTimeoutMs,
+          onMessage: (payload) => store.announced(payload),
+          onResync: () => store.requestResync(),
+        });
+      },
+    );
   }
 
   async load(): Promise<StoredDevice[]> {

@@ -1,25 +1,34 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../core/logger.ts';
 import { PgChangeFeed } from '../core/pg-change-feed.ts';
-import {
-  ensurePgComponentSchema,
-  type PgComponentSchema,
-  pgDatabaseOf,
-  pgNumberTypes,
-} from '../core/pg-component-schema.ts';
+import type { PgComponentSchema } from '../core/pg-component-schema.ts';
+import { openPgPart } from '../core/pg-part.ts';
 import { handlePoolErrors } from '../core/pg-pool-errors.ts';
+import {
+  type ManualRow,
+  manualColumns,
+  type ProfileRow,
+  profileColumns,
+  type RestatementRow,
+  type RollupRow,
+  restatementColumns,
+  rollupColumns,
+  type TargetRow,
+  toManual,
+  toProfile,
+  toRestatement,
+  toRollup,
+  toTarget,
+} from './kpi-record-rows.ts';
 import type {
   KpiRecordsBackend,
   KpiRecordsSnapshot,
   ManualAppend,
   ManualValueInput,
-  ManualValueRecord,
-  ProfileField,
   ProfileRecord,
   TargetRecord,
 } from './kpi-records.ts';
-import type { DataQuality } from './kpi-types.ts';
-import type { RestatementCause, RestatementRecord, RollupEntry, StoredRollup } from './rollup-types.ts';
+import type { RestatementRecord, StoredRollup } from './rollup-types.ts';
 
 export const PG_KPI_SCHEMA_VERSION = 1;
 /** Where a node announces that it wrote KPI records: the payload names the table, for logs only. */
@@ -110,40 +119,6 @@ export interface PostgresKpiRecordsOptions {
   connectTimeoutMs?: number;
 }
 
-interface ManualRow {
-  id: number;
-  subject_type: 'kpi' | 'input';
-  subject: string;
-  data_point: string;
-  period: string;
-  value: number;
-  unit: string;
-  data_quality: string;
-  source: string;
-  evidence: string | null;
-  override: boolean;
-  entered_by: string;
-  entered_at: number;
-  superseded_by: number | null;
-}
-
-const toManual = (r: ManualRow): ManualValueRecord => ({
-  id: r.id,
-  subjectType: r.subject_type,
-  subject: r.subject,
-  dataPoint: r.data_point === '' ? null : r.data_point,
-  period: r.period,
-  value: r.value,
-  unit: r.unit,
-  dataQuality: r.data_quality as DataQuality,
-  source: r.source,
-  evidence: r.evidence,
-  override: r.override,
-  enteredBy: r.entered_by,
-  enteredAt: r.entered_at,
-  supersededBy: r.superseded_by,
-});
-
 /**
  * The KPI records in PostgreSQL, shared by the kpi and api nodes of a cluster: a kpi leader that dies
  * leaves its closed months, manual values and targets to the standby that takes over, and a value entered
@@ -168,35 +143,21 @@ export class PostgresKpiRecords implements KpiRecordsBackend {
 
   /** Connects, creates or checks the schema (STORE_CORRUPT for another version), starts the change feed. */
   static async open(opts: PostgresKpiRecordsOptions): Promise<PostgresKpiRecords> {
-    const pool = new pg.Pool({
-      connectionString: opts.url,
-      max: opts.maxConnections ?? 2,
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
-      application_name: 'citymetrics-kpi-records',
-      types: pgNumberTypes(pg.types),
-    });
     const log = opts.logger.child({ component: 'kpi-records', store: 'postgres' });
-    const records = new PostgresKpiRecords(pool, log, pgDatabaseOf(opts.url));
-    try {
-      const client = await pool.connect();
-      try {
-        await ensurePgComponentSchema(client, pgDatabaseOf(opts.url), SCHEMA);
-      } finally {
-        client.release();
-      }
-      records.feed = await PgChangeFeed.start({
-        url: opts.url,
-        channel: PG_KPI_CHANNEL,
-        logger: log,
-        connectTimeoutMs: opts.connectTimeoutMs,
-        onMessage: () => records.listener?.(),
-        onResync: () => records.listener?.(),
-      });
-      return records;
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw err;
-    }
+    return openPgPart(
+      { ...opts, schema: SCHEMA, applicationName: 'citymetrics-kpi-records' },
+      (pool, database) => new PostgresKpiRecords(pool, log, database),
+      async (records) => {
+        records.feed = await PgChangeFeed.start({
+          url: opts.url,
+          channel: PG_KPI_CHANNEL,
+          logger: log,
+          connectTimeoutMs: opts.connectTimeoutMs,
+          onMessage: () => records.listener?.(),
+          onResync: () => records.listener?.(),
+        });
+      },
+    );
   }
 
   onChange(listener: () => void): void {
@@ -206,99 +167,18 @@ export class PostgresKpiRecords implements KpiRecordsBackend {
   /** Everything in one REPEATABLE READ snapshot, so a reload never sees half of another node's write. */
   async load(): Promise<KpiRecordsSnapshot> {
     return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (c) => {
-      const manual = (await c.query<ManualRow>('SELECT * FROM kpi_manual_values ORDER BY id')).rows.map(
-        toManual,
-      );
-      const profile = (
-        await c.query<{
-          field: ProfileField;
-          value_num: number | null;
-          value_text: string | null;
-          effective_from: string;
-          effective_from_ms: number;
-          data_quality: string | null;
-          source: string | null;
-          entered_by: string;
-          entered_at: number;
-        }>('SELECT * FROM kpi_city_profile ORDER BY field, effective_from_ms, id')
-      ).rows.map(
-        (r): ProfileRecord => ({
-          field: r.field,
-          value: r.value_num ?? r.value_text ?? '',
-          effectiveFrom: r.effective_from,
-          effectiveFromMs: r.effective_from_ms,
-          dataQuality: r.data_quality as DataQuality | null,
-          source: r.source,
-          enteredBy: r.entered_by,
-          enteredAt: r.entered_at,
-        }),
-      );
-      const targets = (
-        await c.query<{
-          code: string;
-          data_point: string;
-          value: number;
-          source: string;
-          set_by: string;
-          set_at: number;
-        }>('SELECT * FROM kpi_targets ORDER BY code, data_point')
-      ).rows.map(
-        (t): TargetRecord => ({
-          code: t.code,
-          dataPoint: t.data_point === '' ? null : t.data_point,
-          value: t.value,
-          source: t.source,
-          setBy: t.set_by,
-          setAt: t.set_at,
-        }),
-      );
-      const rollups = (
-        await c.query<{
-          period: string;
-          version: number;
-          closed_at: number;
-          closed_by: string;
-          cause: string;
-          causes: string;
-          entries: string;
-        }>('SELECT * FROM kpi_rollups ORDER BY period, version')
-      ).rows.map(
-        (r): StoredRollup => ({
-          period: r.period,
-          version: r.version,
-          closedAt: r.closed_at,
-          closedBy: r.closed_by,
-          cause: r.cause,
-          causes: JSON.parse(r.causes) as RestatementCause[],
-          entries: JSON.parse(r.entries) as RollupEntry[],
-        }),
-      );
-      const restatements = (
-        await c.query<{
-          period: string;
-          version: number;
-          code: string;
-          data_point: string;
-          old_value: number | null;
-          new_value: number | null;
-          cause: string;
-          causes: string;
-          at: number;
-        }>('SELECT * FROM kpi_restatements ORDER BY period, version, id')
-      ).rows.map(
-        (r): RestatementRecord => ({
-          period: r.period,
-          version: r.version,
-          code: r.code,
-          dataPoint: r.data_point === '' ? null : r.data_point,
-          oldValue: r.old_value,
-          newValue: r.new_value,
-          cause: r.cause,
-          causes: JSON.parse(r.causes) as RestatementCause[],
-          at: r.at,
-        }),
-      );
-      return { manual, profile, targets, rollups, restatements };
+      const all = async <T extends pg.QueryResultRow>(sql: string) => (await c.query<T>(sql)).rows;
+      return {
+        manual: (await all<ManualRow>('SELECT * FROM kpi_manual_values ORDER BY id')).map(toManual),
+        profile: (
+          await all<ProfileRow>('SELECT * FROM kpi_city_profile ORDER BY field, effective_from_ms, id')
+        ).map(toProfile),
+        targets: (await all<TargetRow>('SELECT * FROM kpi_targets ORDER BY code, data_point')).map(toTarget),
+        rollups: (await all<RollupRow>('SELECT * FROM kpi_rollups ORDER BY period, version')).map(toRollup),
+        restatements: (
+          await all<RestatementRow>('SELECT * FROM kpi_restatements ORDER BY period, version, id')
+        ).map(toRestatement),
+      };
     });
   }
 
@@ -312,20 +192,7 @@ export class PostgresKpiRecords implements KpiRecordsBackend {
           `INSERT INTO kpi_manual_values (subject_type, subject, data_point, period, value, unit, data_quality,
              source, evidence, override, entered_by, entered_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-          [
-            m.subjectType,
-            m.subject,
-            dataPoint,
-            m.period,
-            m.value,
-            m.unit,
-            m.dataQuality,
-            m.source,
-            m.evidence,
-            m.override,
-            m.enteredBy,
-            m.enteredAt,
-          ],
+          [...manualColumns(m), m.override, m.enteredBy, m.enteredAt],
         );
         const id = rows[0]!.id;
         const replaced = await c.query<{ id: number }>(
@@ -349,17 +216,7 @@ export class PostgresKpiRecords implements KpiRecordsBackend {
         await c.query(
           `INSERT INTO kpi_city_profile (field, value_num, value_text, effective_from, effective_from_ms,
              data_quality, source, entered_by, entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [
-            r.field,
-            typeof r.value === 'number' ? r.value : null,
-            typeof r.value === 'string' ? r.value : null,
-            r.effectiveFrom,
-            r.effectiveFromMs,
-            r.dataQuality,
-            r.source,
-            r.enteredBy,
-            r.enteredAt,
-          ],
+          [...profileColumns(r)],
         );
       await this.notify(c, 'profile');
     });
@@ -383,32 +240,14 @@ export class PostgresKpiRecords implements KpiRecordsBackend {
       const inserted = await c.query(
         `INSERT INTO kpi_rollups (period, version, closed_at, closed_by, cause, causes, entries)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (period, version) DO NOTHING`,
-        [
-          rollup.period,
-          rollup.version,
-          rollup.closedAt,
-          rollup.closedBy,
-          rollup.cause,
-          JSON.stringify(rollup.causes),
-          JSON.stringify(rollup.entries),
-        ],
+        [...rollupColumns(rollup)],
       );
       if ((inserted.rowCount ?? 0) === 0) return false;
       for (const r of restatements)
         await c.query(
           `INSERT INTO kpi_restatements (period, version, code, data_point, old_value, new_value, cause, causes, at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [
-            r.period,
-            r.version,
-            r.code,
-            r.dataPoint ?? '',
-            r.oldValue,
-            r.newValue,
-            r.cause,
-            JSON.stringify(r.causes),
-            r.at,
-          ],
+          [...restatementColumns(r)],
         );
       await this.notify(c, 'rollups');
       return true;

@@ -1,15 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { CityError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { PgChangeFeed } from '../../core/pg-change-feed.ts';
-import {
-  ensurePgComponentSchema,
-  isPgUniqueViolation,
-  type PgComponentSchema,
-  pgDatabaseOf,
-  pgNumberTypes,
-} from '../../core/pg-component-schema.ts';
+import { isPgUniqueViolation, type PgComponentSchema } from '../../core/pg-component-schema.ts';
+import { openPgPart } from '../../core/pg-part.ts';
 import { handlePoolErrors } from '../../core/pg-pool-errors.ts';
 import type {
   ApiKeyPersistence,
@@ -103,35 +98,21 @@ export class PostgresApiKeyStore implements ApiKeyPersistence {
 
   /** Connects, creates or checks the schema (STORE_CORRUPT for another version), starts the change feed. */
   static async open(opts: PostgresApiKeyStoreOptions): Promise<PostgresApiKeyStore> {
-    const pool = new pg.Pool({
-      connectionString: opts.url,
-      max: opts.maxConnections ?? 2,
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
-      application_name: 'citymetrics-api-keys',
-      types: pgNumberTypes(pg.types),
-    });
     const log = opts.logger.child({ component: 'api-key-store', store: 'postgres' });
-    const store = new PostgresApiKeyStore(pool, log, pgDatabaseOf(opts.url));
-    try {
-      const client = await pool.connect();
-      try {
-        await ensurePgComponentSchema(client, pgDatabaseOf(opts.url), SCHEMA);
-      } finally {
-        client.release();
-      }
-      store.feed = await PgChangeFeed.start({
-        url: opts.url,
-        channel: PG_ACCESS_CHANNEL,
-        logger: log,
-        connectTimeoutMs: opts.connectTimeoutMs,
-        onMessage: (payload) => store.announced(payload),
-        onResync: () => store.listener?.(null),
-      });
-      return store;
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw err;
-    }
+    return openPgPart(
+      { ...opts, schema: SCHEMA, applicationName: 'citymetrics-api-keys' },
+      (pool, database) => new PostgresApiKeyStore(pool, log, database),
+      async (store) => {
+        store.feed = await PgChangeFeed.start({
+          url: opts.url,
+          channel: PG_ACCESS_CHANNEL,
+          logger: log,
+          connectTimeoutMs: opts.connectTimeoutMs,
+          onMessage: (payload) => store.announced(payload),
+          onResync: () => store.listener?.(null),
+        });
+      },
+    );
   }
 
   async get(id: string): Promise<ApiKeyRow | undefined> {

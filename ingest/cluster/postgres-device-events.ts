@@ -1,12 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../../core/logger.ts';
 import { PgChangeFeed } from '../../core/pg-change-feed.ts';
-import {
-  ensurePgComponentSchema,
-  type PgComponentSchema,
-  pgDatabaseOf,
-  pgNumberTypes,
-} from '../../core/pg-component-schema.ts';
+import type { PgComponentSchema } from '../../core/pg-component-schema.ts';
+import { openPgPart } from '../../core/pg-part.ts';
 import { handlePoolErrors } from '../../core/pg-pool-errors.ts';
 import type { DeviceEventRecord } from '../durable-log.ts';
 
@@ -89,37 +85,23 @@ export class PostgresDeviceEvents {
     onStored?: () => void;
     connectTimeoutMs?: number;
   }): Promise<PostgresDeviceEvents> {
-    const pool = new pg.Pool({
-      connectionString: opts.url,
-      max: 2,
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
-      application_name: 'citymetrics-device-events',
-      types: pgNumberTypes(pg.types),
-    });
     const log = opts.logger.child({ component: 'device-events', store: 'postgres' });
-    const events = new PostgresDeviceEvents(pool, log, pgDatabaseOf(opts.url));
-    try {
-      const client = await pool.connect();
-      try {
-        await ensurePgComponentSchema(client, pgDatabaseOf(opts.url), SCHEMA);
-      } finally {
-        client.release();
-      }
-      const onStored = opts.onStored;
-      if (onStored !== undefined)
-        events.feed = await PgChangeFeed.start({
-          url: opts.url,
-          channel: PG_EVENTS_CHANNEL,
-          logger: log,
-          connectTimeoutMs: opts.connectTimeoutMs,
-          onMessage: () => onStored(),
-          onResync: () => onStored(),
-        });
-      return events;
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw err;
-    }
+    const onStored = opts.onStored;
+    return openPgPart(
+      { ...opts, schema: SCHEMA, applicationName: 'citymetrics-device-events' },
+      (pool, database) => new PostgresDeviceEvents(pool, log, database),
+      async (events) => {
+        if (onStored !== undefined)
+          events.feed = await PgChangeFeed.start({
+            url: opts.url,
+            channel: PG_EVENTS_CHANNEL,
+            logger: log,
+            connectTimeoutMs: opts.connectTimeoutMs,
+            onMessage: () => onStored(),
+            onResync: () => onStored(),
+          });
+      },
+    );
   }
 
   /** Stores events in one statement; one already stored (same device, type and ts) is left as it is. */
