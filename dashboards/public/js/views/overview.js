@@ -1,3 +1,4 @@
+// @ts-check
 // Overview: KPI tiles, the district map, ingest health and the active alerts: the wall view.
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
@@ -9,6 +10,7 @@ import { createDistrictMap, deviceState, STATE_COLOURS } from '../map.js';
 import { createTileChooser } from '../tile-chooser.js';
 import { alertRow, toMs } from './alerts.js';
 
+/** @param {HTMLElement} root */
 export function overviewView(root) {
   const tilesBox = el('div', { class: 'kpi-grid', 'data-testid': 'kpi-tiles' });
   const mapBox = el('div', { class: 'map', 'data-testid': 'district-map' });
@@ -34,6 +36,7 @@ export function overviewView(root) {
   for (const s of Object.keys(STATE_COLOURS))
     legend.append(el('span', { class: 'legend-item' }, el('i', { class: `swatch swatch-${s}` }), s));
 
+  /** @param {string} label @param {HTMLElement} big @param {HTMLElement} small @param {string} [unit] */
   const stat = (label, big, small, unit) =>
     el(
       'div',
@@ -114,6 +117,7 @@ export function overviewView(root) {
   const map = createDistrictMap(mapBox, {
     onDeviceClick: (d) => (location.hash = `#/series/device/${encodeURIComponent(d.id)}`),
   });
+  /** @type {uPlot | null} */
   let chart = null;
   const resize = () => {
     map.invalidate();
@@ -123,6 +127,7 @@ export function overviewView(root) {
   requestAnimationFrame(resize);
 
   // Up to five minutes ending now, at least one: a page opened a moment ago still shows a readable line.
+  /** @returns {[number, number]} */
   const rateWindow = () => {
     const now = Date.now() / 1000;
     const first = state.history.t[0] ?? now;
@@ -131,7 +136,7 @@ export function overviewView(root) {
 
   function drawChart() {
     const h = state.history;
-    const data = [h.t, h.accepted, h.refused];
+    const data = /** @type {import("uplot").AlignedData} */ ([h.t, h.accepted, h.refused]);
     if (!chart) {
       if (chartBox.clientWidth === 0 || h.t.length < 2) return;
       chart = new uPlot(
@@ -161,7 +166,8 @@ export function overviewView(root) {
   }
 
   function renderHealth() {
-    const s = state.stats;
+    // the whole ingest statistics as the server sends them (store health and latency beside the counts)
+    const s = /** @type {any} */ (state.stats);
     if (!s) return;
     health.accepted.textContent = number(s.rates?.acceptedPerSec);
     health.refused.textContent = number(s.rates?.refusedPerSec);
@@ -202,7 +208,8 @@ export function overviewView(root) {
           )),
     );
     // Bar widths via CSSOM (the CSP forbids inline style attributes).
-    for (const bar of reasons.querySelectorAll('[data-w]')) bar.style.width = `${bar.dataset.w}%`;
+    for (const bar of /** @type {NodeListOf<HTMLElement>} */ (reasons.querySelectorAll('[data-w]')))
+      bar.style.width = `${bar.dataset.w}%`;
     drawChart();
   }
 
@@ -216,7 +223,7 @@ export function overviewView(root) {
   function renderAlerts() {
     const active = [...state.alerts.values()]
       .filter((a) => a.state !== 'cleared')
-      .sort((a, b) => toMs(b.openedAt) - toMs(a.openedAt));
+      .sort((a, b) => (toMs(b.openedAt) ?? 0) - (toMs(a.openedAt) ?? 0));
     alertList.replaceChildren(
       ...(active.length === 0
         ? [el('li', { class: 'muted' }, 'No active alerts.')]
@@ -258,6 +265,7 @@ export function overviewView(root) {
 
   let lastMap = 0;
   return {
+    /** @param {Set<string>} topics */
     update(topics) {
       if (topics.has('kpis')) tiles.update();
       if (topics.has('stats')) renderHealth();

@@ -1,3 +1,4 @@
+// @ts-check
 // City snapshot (the U4SSC "snapshot" view): one page per period, every KPI with its value and benchmark
 // band, grouped by dimension, sub-dimension and category, with the score wheel. KPIs without a value are
 // shown as "not reported". Printable (print stylesheet; "Print / PDF" opens the browser's print dialog, which
@@ -9,39 +10,56 @@ import { bandClass, el, number, statusClass, statusText, svg } from '../dom.js';
 import { state } from '../live.js';
 import { BAND_COLOURS, drawWheel, pointsOf } from '../wheel.js';
 
+/**
+ * @typedef {{ code: string, compactCode?: string, name: string, dimension: string, subDimension: string,
+ *   category: string, dataPoint: string | null, value: number | null, unit: string, band: string | null,
+ *   points: number | null, status: string | null }} Entry
+ * @typedef {{ name: string, score: any, entries: Entry[] }} CategoryNode
+ * @typedef {{ name: string, score: any, children: CategoryNode[] }} SubNode
+ * @typedef {{ name: string, score: any, children: SubNode[] }} DimNode
+ * @typedef {{ entries: Entry[], closed: boolean, version: number, scores?: any }} Rollup
+ */
+
 function currentMonth() {
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone: state.hello?.timezone || 'UTC',
     year: 'numeric',
     month: '2-digit',
   }).formatToParts(new Date());
-  const get = (t) => parts.find((p) => p.type === t)?.value;
+  const get = (/** @type {string} */ t) => parts.find((p) => p.type === t)?.value;
   return `${get('year')}-${get('month')}`;
 }
 
+/** @param {string} period @param {number} by */
 function shift(period, by) {
   if (/^\d{4}$/.test(period)) return String(Number(period) + by);
   const [y, m] = period.split('-').map(Number);
-  const d = new Date(Date.UTC(y, m - 1 + by, 1));
+  const d = new Date(Date.UTC(Number(y), Number(m) - 1 + by, 1));
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
+/** @param {string} period */
 function periodLabel(period) {
   if (/^\d{4}$/.test(period)) return period;
   const [y, m] = period.split('-').map(Number);
-  return new Date(Date.UTC(y, m - 1, 1)).toLocaleDateString('en-GB', {
+  return new Date(Date.UTC(Number(y), Number(m) - 1, 1)).toLocaleDateString('en-GB', {
     month: 'long',
     year: 'numeric',
     timeZone: 'UTC',
   });
 }
 
-const groupName = (g) => g.category ?? g.subDimension ?? g.dimension ?? g.name;
+const groupName = (/** @type {any} */ g) => g.category ?? g.subDimension ?? g.dimension ?? g.name;
 
 /** dimension → sub-dimension → category → entries, in catalogue order (the order entries come in). */
+/** @param {Rollup} rollup @returns {DimNode[]} */
 function buildTree(rollup) {
   const scores = rollup.scores || {};
   // by the whole path: "Transport" is a category of both ICT and Infrastructure, and each has its own score
+  /**
+   * @param {any[] | undefined} list @param {string} name
+   * @param {{ dimension?: string, subDimension?: string }} [path]
+   */
   const find = (list, name, path = {}) =>
     (list || []).find(
       (g) =>
@@ -74,6 +92,7 @@ function buildTree(rollup) {
 }
 
 /** How many KPIs of a group are scored: a score resting on 1 of 55 KPIs must say so. */
+/** @param {Entry[]} entries */
 function basisOf(entries) {
   const all = new Set(entries.map((e) => e.code));
   const scored = new Set(
@@ -82,9 +101,13 @@ function basisOf(entries) {
   return { scored: scored.size, total: all.size };
 }
 
+/** @param {DimNode | SubNode | CategoryNode} node @returns {Entry[]} */
 const entriesOf = (node) =>
-  node.entries ?? node.children.flatMap((c) => c.entries ?? c.children.flatMap((x) => x.entries));
+  'entries' in node
+    ? node.entries
+    : /** @type {Array<SubNode | CategoryNode>} */ (node.children).flatMap((c) => entriesOf(c));
 
+/** @param {any} score @param {DimNode | SubNode | CategoryNode} [node] */
 function scoreChip(score, node) {
   const pts = pointsOf(score);
   const basis = node ? basisOf(entriesOf(node)) : null;
@@ -106,13 +129,14 @@ function scoreChip(score, node) {
   );
 }
 
-const kpiLink = (e, text) =>
+const kpiLink = (/** @type {Entry} */ e, /** @type {string} */ text) =>
   el('a', { href: `#/kpi/${encodeURIComponent(e.compactCode || e.code)}`, class: 'kpi-link' }, text);
 
 /**
  * One KPI row in three cells (KPI, value, marks), so that a category card of 26 rem holds it: six cells
  * of codes, names, units and chips that do not wrap cannot fit that width.
  */
+/** @param {Entry} e */
 function entryRow(e) {
   const reported = typeof e.value === 'number';
   return el(
@@ -143,6 +167,7 @@ function entryRow(e) {
   );
 }
 
+/** @param {HTMLElement} root @param {string[]} args */
 export function snapshotView(root, args) {
   const period = args[0] && /^\d{4}(-\d{2})?$/.test(args[0]) ? args[0] : currentMonth();
   if (args[0] !== period) history.replaceState(null, '', `#/snapshot/${period}`);
@@ -152,7 +177,9 @@ export function snapshotView(root, args) {
     el('p', { class: 'muted' }, 'Loading…'),
   );
   const status = el('span', { class: 'muted' });
+  /** @type {any} */
   let wheel = null;
+  /** @type {DimNode[]} */
   let tree = [];
   const exportPng = el(
     'button',
@@ -185,7 +212,7 @@ export function snapshotView(root, args) {
   exportPng.addEventListener('click', () => downloadPng(period, tree, wheel));
 
   api(`/api/rollups/${period}`)
-    .then((rollup) => {
+    .then((/** @type {Rollup} */ rollup) => {
       tree = buildTree(rollup);
       const reported = rollup.entries.filter((e) => typeof e.value === 'number').length;
       status.textContent = `${rollup.closed ? `closed, version ${rollup.version}` : 'open period: provisional'} · ${reported} of ${rollup.entries.length} values reported`;
@@ -203,7 +230,7 @@ export function snapshotView(root, args) {
         ),
         el('span', null, el('i', { class: 'swatch band-none' }), 'not scored'),
       );
-      const countOf = (d) => {
+      const countOf = (/** @type {DimNode} */ d) => {
         const entries = d.children.flatMap((sd) => sd.children.flatMap((c) => c.entries));
         return `${entries.filter((e) => typeof e.value === 'number').length} of ${entries.length} reported`;
       };
@@ -272,6 +299,7 @@ export function snapshotView(root, args) {
 }
 
 /** The wheel plus a list of category scores as one SVG, rasterised onto a canvas and downloaded as PNG. */
+/** @param {string} period @param {DimNode[]} tree @param {any} wheel */
 function downloadPng(period, tree, wheel) {
   const wheelSize = Number(wheel.getAttribute('width'));
   const listX = wheelSize + 40;
@@ -306,7 +334,14 @@ function downloadPng(period, tree, wheel) {
     const pts = pointsOf(c.score);
     const reported = c.entries.filter((e) => typeof e.value === 'number').length;
     poster.append(
-      svg('rect', { x: listX, y: y - 14, width: 14, height: 14, rx: 3, fill: BAND_COLOURS[pts ?? 'none'] }),
+      svg('rect', {
+        x: listX,
+        y: y - 14,
+        width: 14,
+        height: 14,
+        rx: 3,
+        fill: BAND_COLOURS[/** @type {keyof typeof BAND_COLOURS} */ (pts ?? 'none')],
+      }),
       svg('text', { x: listX + 24, y: y - 2, fill: '#c9d3e3', 'font-size': 15 }, `${c.name}`),
       svg(
         'text',
@@ -327,9 +362,10 @@ function downloadPng(period, tree, wheel) {
     const canvas = document.createElement('canvas');
     canvas.width = width;
     canvas.height = height;
-    canvas.getContext('2d').drawImage(img, 0, 0);
+    canvas.getContext('2d')?.drawImage(img, 0, 0);
     URL.revokeObjectURL(url);
     canvas.toBlob((blob) => {
+      if (blob === null) return;
       const a = el('a', { href: URL.createObjectURL(blob), download: `snapshot-${period}.png` });
       document.body.append(a);
       a.click();
