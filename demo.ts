@@ -22,6 +22,8 @@ export const DEMO_CITY = Object.freeze({
   unmeteredFeeders: 2,
   /** Share of residents living by a main road (EU cities: a fifth to a half above Lden 55 dB). */
   roadsideResidentsShare: 0.3,
+  /** Share of residents whose homes are on the district heating network (metered homes are a sample). */
+  districtHeatShare: 0.35,
 });
 
 /**
@@ -192,6 +194,7 @@ export async function seedCityFigures(
     ['waterMetersTotal', DEMO_CITY.households, 'meters'],
     // Each supply zone has its bulk inflow meter: the system input is measured in full.
     ['waterSupplyZonesTotal', Math.max(1, count('water-inflow-meter')), 'zones'],
+    ['districtHeatResidents', Math.round(DEMO_CITY.population * DEMO_CITY.districtHeatShare), 'inhabitants'],
     ['publicBuildingFloorAreaM2', 120_000, 'm²'],
     ['drainageNetworkKm', Math.max(1, Math.round(drainageKm * 6)), 'km'],
     // A European grid mix and a gas-fired heat network, in kg CO2e per kWh delivered.

@@ -27,12 +27,14 @@ export const FORMULA_INPUTS: Readonly<
   electricityMetersTotal: {
     unit: 'meters',
     description: 'all electricity meters, smart or not',
-    codes: ['EC: ICT: ES: 1C'],
+    // consumption scales the smart meters up to all of them when no feeder is metered
+    codes: ['EC: ICT: ES: 1C', 'EN: E: E: 2C', 'EN: E: E: 1C', 'EN: EN: AQ: 2C'],
   },
   electricityFeedersTotal: {
     unit: 'feeders',
     description: 'all distribution feeders',
-    codes: ['EC: ICT: ES: 2A'],
+    // consumption scales the metered feeders up to all of them
+    codes: ['EC: ICT: ES: 2A', 'EN: E: E: 2C', 'EN: E: E: 1C', 'EN: EN: AQ: 2C'],
   },
   waterMetersTotal: {
     unit: 'meters',
@@ -58,6 +60,11 @@ export const FORMULA_INPUTS: Readonly<
     unit: 'kg CO2e/kWh',
     description: 'emission factor of the district heat delivered, with its source',
     codes: ['EN: EN: AQ: 2C'],
+  },
+  districtHeatResidents: {
+    unit: 'inhabitants',
+    description: 'residents of all the homes supplied with district heat, metered or not',
+    codes: ['EN: E: E: 3C'],
   },
   publicBuildingFloorAreaM2: {
     unit: 'm²',
