@@ -62,6 +62,12 @@ describe.skipIf(!HAVE_CHROMIUM)('operations page', () => {
       null,
       { timeout: 15_000 },
     );
+    // The ingest chart's time axis is on the city's 24-hour clock, as the header is.
+    const axis = page.locator('.rate-chart[data-x-labels]');
+    await axis.waitFor({ timeout: 15_000 });
+    const labels = ((await axis.getAttribute('data-x-labels')) ?? '').split('|').filter((l) => l !== '');
+    expect(labels.length).toBeGreaterThan(0);
+    for (const label of labels) expect(label).toMatch(/^\d{2}:\d{2}(\n\d{1,2} [A-Z][a-z]{2})?$/);
     await page.close();
   });
 

@@ -3,7 +3,8 @@
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { can } from '../api.js';
-import { compact, el, number, relativeTime } from '../dom.js';
+import { axisLabels } from '../city-time.js';
+import { cityZone, compact, el, number, relativeTime } from '../dom.js';
 import { createKpiTiles } from '../kpi-tiles.js';
 import { state } from '../live.js';
 import { createDistrictMap, deviceState, STATE_COLOURS } from '../map.js';
@@ -149,8 +150,23 @@ export function overviewView(root) {
             x: { time: true, range: rateWindow },
             y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] },
           },
+          // Ticks on the city's clock, labelled on 24 hours like the rest of the page.
+          tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), cityZone()),
           axes: [
-            { stroke: '#8b96a8', grid: { stroke: '#1f2a3d' }, ticks: { stroke: '#1f2a3d' } },
+            {
+              stroke: '#8b96a8',
+              grid: { stroke: '#1f2a3d' },
+              ticks: { stroke: '#1f2a3d' },
+              size: 40,
+              values: (_u, ticks) => {
+                const labels = axisLabels(
+                  ticks.map((t) => t * 1000),
+                  cityZone(),
+                );
+                chartBox.dataset.xLabels = labels.join('|');
+                return labels;
+              },
+            },
             { stroke: '#8b96a8', grid: { stroke: '#1f2a3d' }, ticks: { stroke: '#1f2a3d' }, size: 50 },
           ],
           series: [
