@@ -122,10 +122,9 @@ export class KpiStore {
           this.apply(snapshot);
         } while (this.reloadAgain && !this.closed);
       } catch (err) {
-        this.logger.warn(
-          { err },
-          'KPI records not read again; the copy in memory stays until the next change',
-        );
+        // The copy in memory stays as it was; a second later it is read again (and on the next change).
+        this.logger.warn({ err }, 'KPI records not read again; retrying in a second');
+        if (!this.closed) setTimeout(() => void this.reload(), 1_000).unref();
       } finally {
         this.reloading = null;
       }
