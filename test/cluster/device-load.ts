@@ -143,8 +143,21 @@ export async function startLoad(c: ClusterApi, devices: readonly Device[], start
     refusals: () => ({ ...refusals }),
     async stop() {
       publishing = false;
-      await Promise.all(loops);
-      for (const client of clients) client.end(true);
+      // What is still in flight gets a minute to be acknowledged; a publish never acknowledged owes
+      // nothing (the check counts only what was), so a device cut off at the end cannot hang the test.
+      const settled = Promise.all(loops);
+      const within = async (ms: number) => {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([settled, new Promise((r) => (timer = setTimeout(r, ms)))]);
+        clearTimeout(timer);
+      };
+      await within(60_000);
+      // Closed without reconnecting, a client fails the callbacks of what was not acknowledged.
+      for (const client of clients) {
+        client.options.reconnectPeriod = 0;
+        client.end(true);
+      }
+      await within(5_000);
       return acked;
     },
   };
