@@ -116,6 +116,33 @@ describe('KpiStore', () => {
     reopened.close();
   });
 
+  it('reads everything again on reload, and tells its listeners once it has', async () => {
+    const a = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    const b = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    expect(b.location).toBe(dir.file(KPI_FILE_NAME));
+    const heard: number[] = [];
+    const stop = b.onExternalChange(() => heard.push(b.currentManualValues().length));
+    await a.addManualValues([entry()]);
+    await a.setTargets([
+      { code: 'EN: EN: AQ: 1C', dataPoint: 'PM2.5', value: 5, source: 'WHO', setBy: 'a', setAt: T0 },
+    ]);
+    expect(b.currentManualValues()).toEqual([]);
+    // two reloads asked for at once are one read, and the listener hears the result
+    await Promise.all([b.reload(), b.reload()]);
+    expect(b.currentManualValues().map((m) => m.value)).toEqual([90]);
+    expect(b.targets().map((t) => t.value)).toEqual([5]);
+    expect(heard.at(-1)).toBe(1);
+    stop();
+    await a.addManualValues([entry({ value: 91 })]);
+    await b.reload();
+    expect(b.currentManualValues().map((m) => m.value)).toEqual([91]);
+    expect(heard.at(-1)).toBe(1);
+    await a.close();
+    await b.close();
+    // closed: a reload reads nothing
+    await b.reload();
+  });
+
   it('migrates a schema 1 file: its versions and restatements keep, with no structured causes', async () => {
     const store = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
     const v1 = { period: '2026-02', version: 1, closedAt: T0, closedBy: 'scheduler', cause: 'closed' };
