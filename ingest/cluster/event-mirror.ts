@@ -2,6 +2,13 @@ import type { Logger } from '../../core/logger.ts';
 import type { DeviceEventRecord, EventQuery } from '../durable-log.ts';
 import { PostgresDeviceEvents } from './postgres-device-events.ts';
 
+/**
+ * How far behind its highest seq a catch-up reads again. A seq is taken when a row is inserted, not when it
+ * commits: a writer may commit seq 11 while another's 10 is still uncommitted, so reading only past the
+ * highest seen would skip 10 for ever. Rows read again are recognised by identity and not added twice.
+ */
+const SEQ_LOOKBACK = 10_000;
+
 export interface EventMirrorOptions {
   url: string;
   logger: Logger;
@@ -21,6 +28,8 @@ export interface EventMirrorOptions {
 export class EventMirror {
   private events: DeviceEventRecord[] = [];
   private lastSeq = 0;
+  /** Identities (device, type, ts) held, so that a row read again is not a second event. */
+  private readonly held = new Set<string>();
   private catching: Promise<void> | null = null;
   private again = false;
   private warnedFull = false;
@@ -72,15 +81,20 @@ export class EventMirror {
       try {
         do {
           this.again = false;
+          let from = Math.max(0, this.lastSeq - SEQ_LOOKBACK);
           for (;;) {
-            const rows = await this.store!.since(this.lastSeq, this.now() - this.horizonMs);
+            const rows = await this.store!.since(from, this.now() - this.horizonMs);
             if (rows.length === 0) break;
             for (const r of rows) {
               const { seq, ...event } = r;
+              from = Math.max(from, seq);
               this.lastSeq = Math.max(this.lastSeq, seq);
+              const key = `${event.deviceId}\u0000${event.type}\u0000${event.ts}`;
+              if (this.held.has(key)) continue;
+              this.held.add(key);
               this.events.push(event);
+              added++;
             }
-            added += rows.length;
           }
         } while (this.again);
       } catch (err) {
@@ -103,13 +117,19 @@ export class EventMirror {
 
   private trim(): void {
     const oldest = this.now() - this.horizonMs;
-    this.events = this.events.filter((e) => e.ts >= oldest);
+    this.events = this.events.filter((e) => {
+      if (e.ts >= oldest) return true;
+      this.held.delete(`${e.deviceId}\u0000${e.type}\u0000${e.ts}`);
+      return false;
+    });
     const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
     this.events.sort((a, b) => a.ts - b.ts || cmp(a.deviceId, b.deviceId) || cmp(a.type, b.type));
     if (this.events.length > this.maxEvents) {
       if (!this.warnedFull)
         this.log.warn({ max: this.maxEvents }, 'device events beyond the bound: the oldest dropped');
       this.warnedFull = true;
+      for (const e of this.events.slice(0, this.events.length - this.maxEvents))
+        this.held.delete(`${e.deviceId}\u0000${e.type}\u0000${e.ts}`);
       this.events = this.events.slice(this.events.length - this.maxEvents);
     }
   }

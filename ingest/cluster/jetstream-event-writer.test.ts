@@ -1,3 +1,4 @@
+import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { silentLogger } from '../../core/logger.ts';
 import { type NatsTestCluster, natsServerBinary, startNats } from '../../test/servers/nats.ts';
@@ -88,4 +89,37 @@ describe.skipIf(natsBinary === null || pgBin === null)('device events from the l
     await first.close();
     await second.close();
   }, 60_000);
+
+  it('a mirror takes an event whose seq committed after a higher one', async () => {
+    const url = await pg.createDatabase();
+    const events = await PostgresDeviceEvents.open({ url, logger: silentLogger() });
+    const mirror = await EventMirror.open({ url, logger: silentLogger(), now: () => T0 });
+    const slow = new PgClient({ connectionString: url });
+    await slow.connect();
+    onTestFinished(async () => {
+      await slow.end();
+      await mirror.close();
+      await events.close();
+    });
+    const base = { kind: 'air-quality-station', district: 'D1', data: null, receivedAt: T0 };
+    // A writer's transaction takes seq 1 and has not committed...
+    await slow.query('BEGIN');
+    await slow.query(
+      `INSERT INTO device_events (device_id, kind, district, type, ts, data, received_at)
+       VALUES ('aq-1', 'air-quality-station', 'D1', 'calibration', $1, NULL, $2)`,
+      [T0 - 60_000, T0],
+    );
+    // ...while another writer's seq 2 commits and is read.
+    await events.insert([{ ...base, deviceId: 'aq-2', type: 'maintenance', ts: T0 - 30_000 }]);
+    await until('the mirror to hold the committed one', () => mirror.size === 1);
+    await slow.query('COMMIT');
+    await mirror.catchUp();
+    expect(mirror.queryEvents({ from: T0 - 3_600_000, to: T0 }).map((e) => e.deviceId)).toEqual([
+      'aq-1',
+      'aq-2',
+    ]);
+    // read again on the next catch-up, not held twice
+    await mirror.catchUp();
+    expect(mirror.size).toBe(2);
+  }, 30_000);
 });
