@@ -135,7 +135,8 @@ describe('live relay', () => {
   });
 
   it('reports offline the devices of an edge that went silent, not those that moved to another edge', async () => {
-    const h = harness({ edgeSilentMs: 200 });
+    let clock = 1_000;
+    const h = harness({ edgeSilentMs: 200, now: () => clock });
     const status = (deviceId: string, online: boolean, edge: string) =>
       h.deliver(`cm.status.${deviceId}`, encodeStatus({ deviceId, online, at: Date.now() }), {
         [ORIGIN_HEADER]: edge,
@@ -147,7 +148,7 @@ describe('live relay', () => {
     status('aq-3', true, 'edge-a');
     status('aq-3', false, 'edge-a'); // left cleanly
     await nextTurn();
-    h.relay.sweepEdges(Date.now());
+    h.relay.sweepEdges(clock);
     expect(h.statuses.map((s) => `${s.deviceId}:${s.online}`)).toEqual([
       'aq-1:true',
       'aq-2:true',
@@ -155,15 +156,15 @@ describe('live relay', () => {
       'aq-3:false',
     ]);
     // edge-a is killed (no more beats); aq-2 reconnects through edge-b, which beats on
-    await new Promise((r) => setTimeout(r, 150));
+    clock += 150;
     beat('edge-b');
     status('aq-2', true, 'edge-b');
     await nextTurn();
     const before = h.statuses.length;
-    h.relay.sweepEdges(Date.now() + 100); // edge-a silent for 250 ms, edge-b for 100
+    h.relay.sweepEdges(clock + 100); // edge-a silent for 250 ms, edge-b for 100
     expect(h.statuses.slice(before).map((s) => `${s.deviceId}:${s.online}`)).toEqual(['aq-1:false']);
     // a sweep again reports nothing twice
-    h.relay.sweepEdges(Date.now() + 100);
+    h.relay.sweepEdges(clock + 100);
     expect(h.statuses).toHaveLength(before + 1);
     await h.relay.close();
   });

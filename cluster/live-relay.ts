@@ -29,6 +29,8 @@ export interface LiveRelayOptions {
   recentIds?: number;
   /** An edge silent this long has its devices reported offline (ms). Default EDGE_SILENT_MS. */
   edgeSilentMs?: number;
+  /** The clock edge liveness is judged by (epoch ms). Default Date.now. */
+  now?: () => number;
 }
 
 export interface LiveRelayStats {
@@ -80,6 +82,7 @@ export function buildLiveRelay(deps: LiveRelayDeps, options: LiveRelayOptions) {
   const recent = new Set<string>();
   const subs: Subscription[] = [];
   const edges = new EdgeLiveness(options.edgeSilentMs ?? EDGE_SILENT_MS);
+  const now = options.now ?? Date.now;
   let sweepTimer: NodeJS.Timeout | null = null;
 
   const drop = (reason: 'pending-limit' | 'undecodable'): void => {
@@ -113,7 +116,7 @@ export function buildLiveRelay(deps: LiveRelayDeps, options: LiveRelayOptions) {
     }
     const status = decodeStatus(p.data);
     if (status === null) return false;
-    edges.status(p.origin, status, Date.now());
+    edges.status(p.origin, status, now());
     emit('device-status', status);
     return true;
   };
@@ -204,12 +207,12 @@ export function buildLiveRelay(deps: LiveRelayDeps, options: LiveRelayOptions) {
           callback: function edgeAlive(err, msg) {
             if (err !== null) return;
             const origin = msg.headers?.get(ORIGIN_HEADER) ?? '';
-            if (origin !== '' && origin !== options.origin) edges.heartbeat(origin, Date.now());
+            if (origin !== '' && origin !== options.origin) edges.heartbeat(origin, now());
           },
         }),
       );
       const period = Math.max(100, Math.floor((options.edgeSilentMs ?? EDGE_SILENT_MS) / 3));
-      sweepTimer = setInterval(() => sweepEdges(Date.now()), period);
+      sweepTimer = setInterval(() => sweepEdges(now()), period);
       sweepTimer.unref();
     },
     /** Reports offline the devices of edges silent too long (run by a timer; exposed for tests). */
