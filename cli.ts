@@ -1,21 +1,14 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { registerBackupCommands } from './backup/command.ts';
 import { citymetricsVersion } from './backup/data-files.ts';
-import { registerClusterCommand } from './cluster/local/command.ts';
-import { registerMigrateCommand } from './cluster/migrate/command.ts';
+import { COMMAND_AREAS } from './cli-commands.ts';
 import { type Config, loadConfig } from './core/config.ts';
 import { roleList } from './core/config-cluster.ts';
 import { CityError } from './core/errors.ts';
 import { formatCliError } from './core/format-cli-error.ts';
 import { createLogger } from './core/logger.ts';
 import { progressBar, setProgressMode } from './core/progress-bar.ts';
-import { registerKeyCommands } from './dashboards/command.ts';
-import { registerDeviceCommands } from './devices/command.ts';
-import { registerKpiCommands } from './metrics/command.ts';
-import { registerReportCommands } from './metrics/report-pack/command.ts';
 import type { PlatformAddresses } from './platform.ts';
-import { registerSimulateCommand } from './simulators/command.ts';
 
 /** How long a graceful stop may take before the process exits anyway (the durable log keeps the rest). */
 const STOP_TIMEOUT_MS = 15_000;
@@ -232,18 +225,7 @@ function commandPath(args: readonly string[]): string {
   return names.join(' ');
 }
 
-// One line per area: each adds its own commands.
-for (const register of [
-  registerSimulateCommand,
-  registerDeviceCommands,
-  registerKeyCommands,
-  registerKpiCommands,
-  registerReportCommands,
-  registerBackupCommands,
-  registerClusterCommand,
-  registerMigrateCommand,
-])
-  register(program);
+for (const register of COMMAND_AREAS) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // --help and --version end the parse by throwing too: they are not failures.

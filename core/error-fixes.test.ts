@@ -1,30 +1,13 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerBackupCommands } from '../backup/command.ts';
-import { registerClusterCommand } from '../cluster/local/command.ts';
-import { registerMigrateCommand } from '../cluster/migrate/command.ts';
-import { registerKeyCommands } from '../dashboards/command.ts';
-import { registerDeviceCommands } from '../devices/command.ts';
-import { registerKpiCommands } from '../metrics/command.ts';
-import { registerReportCommands } from '../metrics/report-pack/command.ts';
-import { registerSimulateCommand } from '../simulators/command.ts';
+import { COMMAND_AREAS } from '../cli-commands.ts';
 import { defaultFix } from './error-fixes.ts';
 import { type ErrorCode, errorCatalogue } from './errors.ts';
 
 /** The CLI's commands as cli.ts registers them (start and demo are its own), two levels deep. */
 function cliCommands(): Set<string> {
   const program = new Command('citymetrics');
-  for (const register of [
-    registerSimulateCommand,
-    registerDeviceCommands,
-    registerKeyCommands,
-    registerKpiCommands,
-    registerReportCommands,
-    registerBackupCommands,
-    registerClusterCommand,
-    registerMigrateCommand,
-  ])
-    register(program);
+  for (const register of COMMAND_AREAS) register(program);
   const names = new Set(['start', 'demo']);
   for (const c of program.commands) {
     names.add(c.name());
