@@ -77,7 +77,9 @@ export class EventMirror {
       return this.catching;
     }
     this.catching = (async () => {
-      let added = 0;
+      // Rows read are staged and made visible together, right before the listeners hear of them: a
+      // reader never sees events it was not told of, nor half of one catch-up.
+      const fresh: DeviceEventRecord[] = [];
       try {
         do {
           this.again = false;
@@ -92,8 +94,7 @@ export class EventMirror {
               const key = `${event.deviceId}\u0000${event.type}\u0000${event.ts}`;
               if (this.held.has(key)) continue;
               this.held.add(key);
-              this.events.push(event);
-              added++;
+              fresh.push(event);
             }
           }
         } while (this.again);
@@ -102,7 +103,9 @@ export class EventMirror {
       } finally {
         this.catching = null;
       }
-      if (added === 0) return;
+      // What was read before a failure is kept: lastSeq has moved past it.
+      if (fresh.length === 0) return;
+      this.events = this.events.concat(fresh);
       this.trim();
       for (const l of this.listeners) {
         try {
