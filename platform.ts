@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { AlertEngine } from './alerts/alert-engine.ts';
 import { buildLorawanBridges } from './bridges/lorawan/bridges-from-config.ts';
 import { CityCalendar } from './core/city-calendar.ts';
 import { type Clock, systemClock } from './core/clock.ts';
@@ -9,7 +10,6 @@ import type { Logger } from './core/logger.ts';
 import { PlatformEvents } from './core/platform-events.ts';
 import type { SeriesStore, WriteOutcome } from './core/ports/series-store.ts';
 import { createTelemetry, type Telemetry } from './core/telemetry.ts';
-import { AlertEngine } from './dashboards/alerts/alert-engine.ts';
 import { ApiKeyStore } from './dashboards/http/api-key-store.ts';
 import { buildHttpApp } from './dashboards/http/build-http-app.ts';
 import { KindCatalogue } from './devices/kind-catalogue.ts';
@@ -152,7 +152,7 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 
-  // Alert rules engine (dashboards/alerts): evaluates on ingest events, state in <dataDir>/alerts.db.
+  // Alert rules engine (alerts/): evaluates on ingest events, state in <dataDir>/alerts.db.
   const alerts = track(
     AlertEngine.open({
       dataDir: config.dataDir,

@@ -39,7 +39,7 @@ export default defineConfig({
     // The fast tier's coverage: cluster/ runs only against real servers (slow tier), so it is not counted here.
     coverage: {
       provider: 'v8',
-      include: ['{cluster,core,devices,dashboards,gateway,ingest,metrics,simulators}/**/*.ts'],
+      include: ['{alerts,cluster,core,devices,dashboards,gateway,ingest,metrics,simulators}/**/*.ts'],
       exclude: ['**/*.test.ts', '**/*-fixture.ts', '**/*.mjs'],
       reporter: ['text-summary', 'html'],
       reportsDirectory: 'coverage',

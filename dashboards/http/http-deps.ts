@@ -1,3 +1,4 @@
+import type { AlertEngine } from '../../alerts/alert-engine.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -10,7 +11,6 @@ import type { DeviceRegistry } from '../../devices/registry.ts';
 import type { DeviceCounts } from '../../ingest/device-counters.ts';
 import type { KpiService } from '../../metrics/kpi-service.ts';
 import type { ReportPacks } from '../../metrics/report-pack/report-packs.ts';
-import type { AlertEngine } from '../alerts/alert-engine.ts';
 import type { IngestStatsView } from '../live/live-events.ts';
 import type { ApiKeyStore } from './api-key-store.ts';
 

@@ -6,7 +6,7 @@
  * This file is read by the browser project's type check too, so it imports only types that need nothing of
  * Node.
  */
-import type { Alert } from '../alerts/alert-types.ts';
+import type { Alert } from '../../alerts/alert-types.ts';
 
 /** The latest value of one device and metric. */
 export interface LatestItem {

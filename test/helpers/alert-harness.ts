@@ -1,14 +1,14 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
+import { AlertEngine } from '../../alerts/alert-engine.ts';
+import type { Alert } from '../../alerts/alert-types.ts';
 import { CityCalendar } from '../../core/city-calendar.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { testConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { PlatformEvents } from '../../core/platform-events.ts';
 import { createTelemetry } from '../../core/telemetry.ts';
-import { AlertEngine } from '../../dashboards/alerts/alert-engine.ts';
-import type { Alert } from '../../dashboards/alerts/alert-types.ts';
 import { KindCatalogue } from '../../devices/kind-catalogue.ts';
 import { DeviceRegistry } from '../../devices/registry.ts';
 import { IngestService, type IngestServiceOptions } from '../../ingest/ingest-service.ts';

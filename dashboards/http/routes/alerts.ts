@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { AlertEngine } from '../../alerts/alert-engine.ts';
-import type { Alert, AlertRule } from '../../alerts/alert-types.ts';
-import { ruleConditionSchema, ruleInputSchema } from '../../alerts/alert-types.ts';
+import type { AlertEngine } from '../../../alerts/alert-engine.ts';
+import type { Alert, AlertRule } from '../../../alerts/alert-types.ts';
+import { ruleConditionSchema, ruleInputSchema } from '../../../alerts/alert-types.ts';
 import { type AnyRoute, defineRoute } from '../define-route.ts';
 import { isoInstant, toIso, toIsoOrNull } from '../schemas/common.ts';
 

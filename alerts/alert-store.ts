@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { openCitymetricsDb, storeCorrupt } from '../../core/sqlite-file.ts';
+import { openCitymetricsDb, storeCorrupt } from '../core/sqlite-file.ts';
 import { type Alert, type AlertRule, type AlertState, ruleConditionSchema } from './alert-types.ts';
 
 /**

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAlertHarnesses, MIN, setup, T0 } from '../../test/helpers/alert-harness.ts';
+import { closeAlertHarnesses, MIN, setup, T0 } from '../test/helpers/alert-harness.ts';
 import { ALERTS_APPLICATION_ID } from './alert-store.ts';
 import { ALERT_TIMING_DEFAULTS } from './alert-types.ts';
 

@@ -1,6 +1,6 @@
-import type { Clock } from '../../core/clock.ts';
-import { CityError } from '../../core/errors.ts';
-import type { Logger } from '../../core/logger.ts';
+import type { Clock } from '../core/clock.ts';
+import { CityError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 import type { AlertStore } from './alert-store.ts';
 import type { Alert, AlertRule } from './alert-types.ts';
 import type { WebhookNotifier } from './webhook-notifier.ts';

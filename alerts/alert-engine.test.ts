@@ -1,12 +1,12 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../core/clock.ts';
-import type { CityError } from '../../core/errors.ts';
-import { silentLogger } from '../../core/logger.ts';
-import { PlatformEvents } from '../../core/platform-events.ts';
-import { KindCatalogue } from '../../devices/kind-catalogue.ts';
-import { closeAlertHarnesses, MIN, setup, T0, webhookReceiver } from '../../test/helpers/alert-harness.ts';
-import { makeTempDir } from '../../test/helpers/temp-dir.ts';
+import { ManualClock } from '../core/clock.ts';
+import type { CityError } from '../core/errors.ts';
+import { silentLogger } from '../core/logger.ts';
+import { PlatformEvents } from '../core/platform-events.ts';
+import { KindCatalogue } from '../devices/kind-catalogue.ts';
+import { closeAlertHarnesses, MIN, setup, T0, webhookReceiver } from '../test/helpers/alert-harness.ts';
+import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { AlertEngine } from './alert-engine.ts';
 
 const logger = silentLogger();

@@ -1,14 +1,14 @@
-import type { Clock } from '../../core/clock.ts';
-import { CityError } from '../../core/errors.ts';
-import type { Logger } from '../../core/logger.ts';
+import type { Clock } from '../core/clock.ts';
+import { CityError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 import type {
   KpiUpdated,
   MessageRefused,
   PlatformEvents,
   ReadingsAccepted,
-} from '../../core/platform-events.ts';
-import type { DeviceRecord } from '../../core/ports/device-directory.ts';
-import type { ListFilter } from '../../devices/registry-schema.ts';
+} from '../core/platform-events.ts';
+import type { DeviceRecord } from '../core/ports/device-directory.ts';
+import type { ListFilter } from '../devices/registry-schema.ts';
 import { AlertLifecycle } from './alert-lifecycle.ts';
 import { type AlertQuery, AlertStore } from './alert-store.ts';
 import {
