@@ -154,7 +154,7 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
 
   // Alert rules engine (alerts/): evaluates on ingest events, state in <dataDir>/alerts.db.
   const alerts = track(
-    AlertEngine.open({
+    await AlertEngine.open({
       dataDir: config.dataDir,
       cityName: config.cityName,
       events,

@@ -39,30 +39,30 @@ describe('series threshold', () => {
     await h.send(a, T0, { pm25: 30 });
     await h.send(b, T0, { pm25: 28 });
     await h.send(a, T0 + 30 * MIN, { pm25: 35 });
-    expect(h.engine.list({ state: 'active' }).total).toBe(0);
+    expect((await h.engine.list({ state: 'active' })).total).toBe(0);
     // District mean (40 + 28) / 2 = 34 > 25 at T0 + 60 min: held for 60 minutes of reading time.
     await h.send(a, T0 + 60 * MIN, { pm25: 40 });
-    const [alert] = h.engine.list({ state: 'open' }).items;
+    const [alert] = (await h.engine.list({ state: 'open' })).items;
     expect(alert).toMatchObject({ subject: 'Harbour', subjectKind: 'district', state: 'open', value: 34 });
     expect((await hook.next()).event).toBe('opened');
     // Still above: no second alert.
     await h.send(b, T0 + 61 * MIN, { pm25: 30 });
-    expect(h.engine.list().total).toBe(1);
+    expect((await h.engine.list()).total).toBe(1);
 
-    const acked = h.engine.acknowledge(alert!.id, 'night shift');
+    const acked = await h.engine.acknowledge(alert!.id, 'night shift');
     expect(acked).toMatchObject({
       state: 'acknowledged',
       acknowledgedBy: 'night shift',
       acknowledgedAt: h.clock.now(),
     });
-    expect(() => h.engine.acknowledge(alert!.id, 'again')).toThrow(
+    await expect(h.engine.acknowledge(alert!.id, 'again')).rejects.toThrow(
       expect.objectContaining({ code: 'API_CONFLICT' }),
     );
 
     // Mean (5 + 10) / 2 = 7.5: below, cleared by the condition.
     await h.send(a, T0 + 70 * MIN, { pm25: 5 });
     await h.send(b, T0 + 70 * MIN, { pm25: 10 });
-    expect(h.engine.get(alert!.id)).toMatchObject({ state: 'cleared', clearedBy: 'condition' });
+    expect(await h.engine.get(alert!.id)).toMatchObject({ state: 'cleared', clearedBy: 'condition' });
     const cleared = await hook.next();
     expect(cleared).toMatchObject({ event: 'cleared', alert: { id: alert!.id, state: 'cleared' } });
     expect(h.changes.map((c) => c.state)).toEqual(['open', 'acknowledged', 'cleared']);
@@ -93,7 +93,7 @@ describe('series threshold', () => {
     await h.send(b, T0 + 5 * MIN, { no2: 20 });
     // A late reading below the threshold does not clear what a newer reading opened.
     await h.send(a, T0, { no2: 10 });
-    const items = h.engine.list({ state: 'active' }).items;
+    const items = (await h.engine.list({ state: 'active' })).items;
     expect(items.map((i) => i.subject)).toEqual([a]);
   });
 });
@@ -118,16 +118,19 @@ describe('state survives a restart', () => {
       'ops',
     );
     await h.send(a, T0, { no2: 150 });
-    const [alert] = h.engine.list().items;
-    h.engine.acknowledge(alert!.id, 'day shift');
-    h.reopenEngine();
+    const [alert] = (await h.engine.list()).items;
+    await h.engine.acknowledge(alert!.id, 'day shift');
+    await h.reopenEngine();
     expect(h.engine.rules().map((r) => r.name)).toEqual(['NO2']);
-    expect(h.engine.get(alert!.id)).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'day shift' });
+    expect(await h.engine.get(alert!.id)).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedBy: 'day shift',
+    });
     // Still above after the restart: the same alert stays, no duplicate; then it clears.
     await h.send(a, T0 + MIN, { no2: 160 });
-    expect(h.engine.list().total).toBe(1);
+    expect((await h.engine.list()).total).toBe(1);
     await h.send(a, T0 + 2 * MIN, { no2: 50 });
-    expect(h.engine.get(alert!.id).state).toBe('cleared');
+    expect((await h.engine.get(alert!.id)).state).toBe('cleared');
   });
 
   it('refuses a foreign alerts.db with STORE_CORRUPT', async () => {
@@ -164,13 +167,15 @@ describe('checks on the tick', () => {
     h.engine.createRule({ name: 'Silent', condition: { kind: 'stale-device', intervals: 5 } }, 'ops');
     h.clock.set(T0 + 4 * MIN);
     h.engine.tick();
-    expect(h.engine.list().total).toBe(0);
+    expect((await h.engine.list()).total).toBe(0);
     h.clock.set(T0 + 6 * MIN); // air-quality interval is 60 s: 6 min > 5 intervals
     h.engine.tick();
-    expect(h.engine.list({ state: 'open' }).items).toMatchObject([{ subject: a, subjectKind: 'device' }]);
+    expect((await h.engine.list({ state: 'open' })).items).toMatchObject([
+      { subject: a, subjectKind: 'device' },
+    ]);
     await h.send(a, h.clock.now(), { pm25: 3 });
     h.engine.tick();
-    expect(h.engine.list({ state: 'cleared' }).total).toBe(1);
+    expect((await h.engine.list({ state: 'cleared' })).total).toBe(1);
   });
 
   it('opens a refused-spike alert and clears it once the minute has passed and 5 quiet minutes more', async () => {
@@ -179,13 +184,13 @@ describe('checks on the tick', () => {
     h.engine.createRule({ name: 'Refusals', condition: { kind: 'refused-spike', perMinute: 2 } }, 'ops');
     for (let i = 0; i < 3; i++) await h.ingest.submit(a, 'telemetry', Buffer.from('{not json'));
     h.engine.tick();
-    expect(h.engine.list({ state: 'open' }).items).toMatchObject([{ subject: 'ingest', value: 3 }]);
+    expect((await h.engine.list({ state: 'open' })).items).toMatchObject([{ subject: 'ingest', value: 3 }]);
     h.clock.advance(61_000);
     h.engine.tick();
-    expect(h.engine.list({ state: 'open' }).total).toBe(1); // quiet, but not yet for clearForMinutes (5)
+    expect((await h.engine.list({ state: 'open' })).total).toBe(1); // quiet, but not yet for clearForMinutes (5)
     h.clock.advance(5 * MIN);
     h.engine.tick();
-    expect(h.engine.list({ state: 'cleared' }).total).toBe(1);
+    expect((await h.engine.list({ state: 'cleared' })).total).toBe(1);
   });
 
   it('opens a store-backlog alert while the store falls behind', async () => {
@@ -194,14 +199,14 @@ describe('checks on the tick', () => {
     h.engine.createRule({ name: 'Backlog', condition: { kind: 'store-backlog', values: 2 } }, 'ops');
     for (let i = 0; i < 4; i++) await h.send(a, T0 - i * MIN, { pm25: 1 });
     h.engine.tick();
-    expect(h.engine.list({ state: 'open' }).items).toMatchObject([{ subject: 'store' }]);
+    expect((await h.engine.list({ state: 'open' })).items).toMatchObject([{ subject: 'store' }]);
     h.ingest.resumeStoreWrites();
     await h.ingest.drain();
     h.engine.tick();
-    expect(h.engine.list({ state: 'open' }).total).toBe(1);
+    expect((await h.engine.list({ state: 'open' })).total).toBe(1);
     h.clock.advance(5 * MIN);
     h.engine.tick();
-    expect(h.engine.list({ state: 'cleared' }).total).toBe(1);
+    expect((await h.engine.list({ state: 'cleared' })).total).toBe(1);
   });
 });
 
@@ -225,17 +230,20 @@ describe('rules', () => {
       value: { value: 50 },
       score: null,
     });
-    expect(h.engine.list().total).toBe(0); // another period kind
+    expect((await h.engine.list()).total).toBe(0); // another period kind
     h.events.emit('kpi-updated', {
       code: 'EN: EN: AQ: 1C',
       periodKind: 'month-to-date',
       value: { value: 50 },
       score: null,
     });
-    const [alert] = h.engine.list({ state: 'open' }).items;
+    const [alert] = (await h.engine.list({ state: 'open' })).items;
     expect(alert).toMatchObject({ subject: 'EN: EN: AQ: 1C', subjectKind: 'kpi' });
     h.engine.deleteRule(rule.id, 'admin');
-    expect(h.engine.get(alert!.id)).toMatchObject({ state: 'cleared', clearedBy: 'rule deleted by admin' });
+    expect(await h.engine.get(alert!.id)).toMatchObject({
+      state: 'cleared',
+      clearedBy: 'rule deleted by admin',
+    });
     expect(h.engine.rules()).toEqual([]);
     expect(() => h.engine.deleteRule(rule.id, 'admin')).toThrow(
       expect.objectContaining({ code: 'API_NOT_FOUND' }),

@@ -9,8 +9,9 @@ import type {
 } from '../core/platform-events.ts';
 import type { DeviceRecord } from '../core/ports/device-directory.ts';
 import type { ListFilter } from '../devices/registry-schema.ts';
-import { AlertLifecycle } from './alert-lifecycle.ts';
-import { type AlertQuery, AlertStore } from './alert-store.ts';
+import { AlertLifecycle, newAlertId } from './alert-lifecycle.ts';
+import type { AlertQuery, AlertRecords, AlertRecordsSnapshot } from './alert-records.ts';
+import type { AlertService } from './alert-service.ts';
 import {
   type Alert,
   type AlertRule,
@@ -19,8 +20,10 @@ import {
   type RuleInput,
   ruleInputSchema,
 } from './alert-types.ts';
+import { AlertWrites } from './alert-writes.ts';
 import { ClearDelay } from './clear-delay.ts';
 import { SeriesThresholdState } from './series-threshold-state.ts';
+import { SqliteAlertRecords } from './sqlite-alert-records.ts';
 import { type WebhookCounters, WebhookNotifier, type WebhookOptions } from './webhook-notifier.ts';
 
 /**
@@ -34,7 +37,6 @@ import { type WebhookCounters, WebhookNotifier, type WebhookOptions } from './we
  */
 
 export interface AlertEngineDeps {
-  dataDir: string;
   cityName: string;
   events: PlatformEvents;
   registry: {
@@ -54,7 +56,12 @@ export interface AlertEngineOptions {
   /** Cleared alerts are kept this long, days. Default 90. */
   retentionDays?: number;
   webhook?: WebhookOptions;
+  /** A write the records refused is tried again after this, ms. Default 1 000. */
+  writeRetryMs?: number;
 }
+
+/** The longest repeat window a rule may have (its schema's bound), so clearances older than it are let go. */
+const MAX_REPEAT_WINDOW_MS = 7 * 86_400_000;
 
 /** A KPI value as the KPI engine announces it (`kpi-updated`; its value view carries `value`). */
 export interface KpiUpdate {
@@ -70,7 +77,7 @@ const normCode = (code: string): string =>
     .map((p) => p.trim().toUpperCase())
     .join('-');
 
-export class AlertEngine {
+export class AlertEngine implements AlertService {
   private readonly log: Logger;
   private rulesById = new Map<string, AlertRule>();
   private seriesStates = new Map<string, SeriesThresholdState>();
@@ -82,20 +89,26 @@ export class AlertEngine {
   private readonly webhook: WebhookNotifier;
   private readonly timer: NodeJS.Timeout | null;
   private readonly retentionMs: number;
+  private readonly writes: AlertWrites;
+  private pruning = false;
   private closed = false;
 
   private constructor(
     private readonly deps: AlertEngineDeps,
-    private readonly store: AlertStore,
+    private readonly records: AlertRecords,
+    snapshot: AlertRecordsSnapshot,
     options: AlertEngineOptions,
   ) {
     this.log = deps.logger.child({ component: 'alerts' });
     this.webhook = new WebhookNotifier(this.log, options.webhook);
     this.retentionMs = (options.retentionDays ?? 90) * 86_400_000;
-    for (const rule of store.rules()) this.rulesById.set(rule.id, rule);
+    this.writes = new AlertWrites(this.log, options.writeRetryMs);
+    for (const rule of snapshot.rules) this.rulesById.set(rule.id, rule);
     this.rebuildSeriesStates();
     this.alerts = new AlertLifecycle({
-      store,
+      records,
+      writes: this.writes,
+      snapshot,
       webhook: this.webhook,
       clock: deps.clock,
       log: this.log,
@@ -110,8 +123,35 @@ export class AlertEngine {
     this.timer?.unref();
   }
 
-  static open(deps: AlertEngineDeps, options: AlertEngineOptions = {}): AlertEngine {
-    return new AlertEngine(deps, AlertStore.open({ dataDir: deps.dataDir }), options);
+  /** The single process's engine, on `<dataDir>/alerts.db`. */
+  static open(
+    deps: AlertEngineDeps & { dataDir: string },
+    options: AlertEngineOptions = {},
+  ): Promise<AlertEngine> {
+    return AlertEngine.openOn(deps, SqliteAlertRecords.open({ dataDir: deps.dataDir }), options);
+  }
+
+  /**
+   * The engine on the given records (PostgreSQL on a cluster's kpi leader), continuing the alerts they hold.
+   * The engine owns the records from here: close() closes them, and so does a failed open.
+   */
+  static async openOn(
+    deps: AlertEngineDeps,
+    records: AlertRecords,
+    options: AlertEngineOptions = {},
+  ): Promise<AlertEngine> {
+    try {
+      const snapshot = await records.load(deps.clock.now() - MAX_REPEAT_WINDOW_MS);
+      return new AlertEngine(deps, records, snapshot, options);
+    } catch (err) {
+      await records.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Alert changes decided and not yet stored (the records are unreachable while this grows). */
+  get pendingWrites(): number {
+    return this.writes.pending;
   }
 
   // ---- rules ----
@@ -123,7 +163,7 @@ export class AlertEngine {
   createRule(input: RuleInput, createdBy: string): AlertRule {
     const parsed = ruleInputSchema.parse(input);
     const rule: AlertRule = {
-      id: this.store.newId('r'),
+      id: newAlertId('r'),
       name: parsed.name,
       severity: parsed.severity,
       condition: parsed.condition,
@@ -133,7 +173,7 @@ export class AlertEngine {
       createdBy,
       createdAt: this.deps.clock.now(),
     };
-    this.store.insertRule(rule);
+    this.writes.enqueue(`rule ${rule.id}`, () => this.records.insertRule(rule));
     this.rulesById.set(rule.id, rule);
     this.rebuildSeriesStates();
     this.log.info({ ruleId: rule.id, kind: rule.condition.kind, by: createdBy }, 'alert rule created');
@@ -146,7 +186,7 @@ export class AlertEngine {
     for (const alert of this.alerts.activeAlerts()) {
       if (alert.ruleId === id) this.alerts.clear(alert, `rule deleted by ${by}`, alert.lastValue);
     }
-    this.store.deleteRule(id);
+    this.writes.enqueue(`delete rule ${id}`, () => this.records.deleteRule(id));
     this.rulesById.delete(id);
     this.clearDelay.forget(id);
     this.rebuildSeriesStates();
@@ -155,28 +195,31 @@ export class AlertEngine {
 
   // ---- alerts ----
 
-  list(query: AlertQuery = {}): { items: Alert[]; total: number } {
-    return this.store.listAlerts(query);
+  /** Reads the records once the changes decided so far are stored: a list shows what was just decided. */
+  async list(query: AlertQuery = {}): Promise<{ items: Alert[]; total: number }> {
+    await this.writes.idle();
+    return this.records.listAlerts(query);
   }
 
-  get(id: string): Alert {
-    const alert = this.store.getAlert(id);
+  async get(id: string): Promise<Alert> {
+    await this.writes.idle();
+    const alert = await this.records.getAlert(id);
     if (!alert) throw new CityError('API_NOT_FOUND', `no alert ${id}`, { field: 'id' });
     return alert;
   }
 
-  acknowledge(id: string, by: string): Alert {
-    const alert = this.alerts.activeById(id);
+  async acknowledge(id: string, by: string): Promise<Alert> {
+    const alert = await this.alerts.activeById(id);
     if (alert.state !== 'open') throw new CityError('API_CONFLICT', `alert ${id} is already ${alert.state}`);
     this.alerts.acknowledge(alert, by);
-    return alert;
+    return { ...alert };
   }
 
   /** Clears an alert by hand (the condition may still hold: it opens again when next evaluated). */
-  clear(id: string, by: string): Alert {
-    const alert = this.alerts.activeById(id);
+  async clear(id: string, by: string): Promise<Alert> {
+    const alert = await this.alerts.activeById(id);
     this.alerts.clear(alert, by, alert.lastValue);
-    return alert;
+    return { ...alert };
   }
 
   /** Listens to every change of an alert (opened, acknowledged, cleared); returns the unsubscribe. */
@@ -250,7 +293,20 @@ export class AlertEngine {
         this.alerts.apply(rule, 'store', 'store', holds, backlog, () => `store backlog ${backlog} values`);
       }
     }
-    this.store.pruneCleared(now - this.retentionMs);
+    this.alerts.forgetClearedBefore(now - MAX_REPEAT_WINDOW_MS);
+    this.prune(now);
+  }
+
+  /** Cleared alerts past the retention go; one pass at a time, off the tick (a slow database is no reason to skip a check). */
+  private prune(now: number): void {
+    if (this.pruning) return;
+    this.pruning = true;
+    this.records
+      .pruneCleared(now - this.retentionMs)
+      .catch((err: unknown) => this.log.warn({ err }, 'cleared alerts not pruned; the next check retries'))
+      .finally(() => {
+        this.pruning = false;
+      });
   }
 
   /** The condition as the alert should see it: still true until false for `clearForMinutes`. */
@@ -374,7 +430,10 @@ export class AlertEngine {
     this.seriesStates = next;
   }
 
-  /** Stops the timer and listeners, waits for webhooks in flight, closes the database. Idempotent. */
+  /**
+   * Stops the timer and listeners, waits (bounded) for the changes not yet stored and for webhooks in
+   * flight, closes the records. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -383,8 +442,11 @@ export class AlertEngine {
     this.deps.events.off('refused', this.onRefused);
     this.deps.events.off('kpi-updated', this.onKpi);
     this.alerts.closeListeners();
+    const unstored = await this.writes.close();
+    if (unstored > 0)
+      this.log.error({ unstored, records: this.records.location }, 'alert changes not stored at shutdown');
     await this.webhook.drain();
-    this.store.close();
+    await this.records.close();
   }
 }
 

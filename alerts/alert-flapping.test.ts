@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAlertHarnesses, MIN, setup, T0 } from '../test/helpers/alert-harness.ts';
-import { ALERTS_APPLICATION_ID } from './alert-store.ts';
 import { ALERT_TIMING_DEFAULTS } from './alert-types.ts';
+import { ALERTS_APPLICATION_ID } from './sqlite-alert-records.ts';
 
 afterEach(closeAlertHarnesses);
 
@@ -31,7 +31,7 @@ describe('alerts that do not flap', () => {
       const value = m < 10 ? 30 : dip ? 20 : m % 2 === 0 ? 30 : 24;
       await h.send(a, T0 + m * MIN, { pm25: value });
     }
-    const all = h.engine.list();
+    const all = await h.engine.list();
     expect(all.total).toBe(1);
     expect(all.items[0]).toMatchObject({ subject: a, state: 'open', repeatCount: 0, value: 30 });
     // Opened once the condition had held the default 5 minutes of reading time.
@@ -49,16 +49,16 @@ describe('alerts that do not flap', () => {
       for (const end = m + minutes; m < end; m++) await h.send(a, T0 + m * MIN, { pm25: value });
     };
     await hold(30, 5);
-    expect(h.engine.list().total).toBe(0); // 4 minutes held, by reading time
+    expect((await h.engine.list()).total).toBe(0); // 4 minutes held, by reading time
     await hold(30, 1);
-    const [alert] = h.engine.list({ state: 'open' }).items;
+    const [alert] = (await h.engine.list({ state: 'open' })).items;
     // Default margin 5 % of 25 = 1.25: 24 is below the threshold but not past the margin.
     await hold(24, 30);
-    expect(h.engine.get(alert!.id).state).toBe('open');
+    expect((await h.engine.get(alert!.id)).state).toBe('open');
     await hold(23, 5); // past the margin for 4 minutes of reading time
-    expect(h.engine.get(alert!.id).state).toBe('open');
+    expect((await h.engine.get(alert!.id)).state).toBe('open');
     await hold(23, 1);
-    expect(h.engine.get(alert!.id)).toMatchObject({
+    expect(await h.engine.get(alert!.id)).toMatchObject({
       state: 'cleared',
       clearedBy: 'condition',
       lastValue: 23,
@@ -77,7 +77,7 @@ describe('alerts that do not flap', () => {
       h.clock.set(T0 + m * MIN);
       await h.send(a, T0 + m * MIN, { pm25: m % 2 === 0 ? 30 : 20 });
     }
-    const first = h.engine.list();
+    const first = await h.engine.list();
     expect(first.total).toBe(1);
     expect(first.items[0]).toMatchObject({
       state: 'cleared',
@@ -91,7 +91,7 @@ describe('alerts that do not flap', () => {
     // Past the window after its clearing: a new alert.
     h.clock.set(T0 + 19 * MIN + 31 * MIN);
     await h.send(a, h.clock.now(), { pm25: 30 });
-    const after = h.engine.list();
+    const after = await h.engine.list();
     expect(after.total).toBe(2);
     expect(after.items[0]).toMatchObject({ state: 'open', repeatCount: 0 });
     expect(after.items[0]!.id).not.toBe(first.items[0]!.id);
@@ -111,15 +111,15 @@ describe('alerts that do not flap', () => {
         score: null,
       });
     kpi(11);
-    const [alert] = h.engine.list({ state: 'open' }).items;
+    const [alert] = (await h.engine.list({ state: 'open' })).items;
     kpi(9.8); // margin 0.5: not yet
-    expect(h.engine.get(alert!.id).state).toBe('open');
+    expect((await h.engine.get(alert!.id)).state).toBe('open');
     kpi(9.4);
-    expect(h.engine.get(alert!.id).state).toBe('cleared');
+    expect((await h.engine.get(alert!.id)).state).toBe('cleared');
     h.clock.advance(10 * MIN);
     kpi(12);
-    expect(h.engine.list().total).toBe(1);
-    expect(h.engine.get(alert!.id)).toMatchObject({ state: 'open', repeatCount: 1, lastValue: 12 });
+    expect((await h.engine.list()).total).toBe(1);
+    expect(await h.engine.get(alert!.id)).toMatchObject({ state: 'open', repeatCount: 1, lastValue: 12 });
   });
 
   it('a refusal rate hovering around its limit keeps one alert open, checked every 15 s', async () => {
@@ -133,7 +133,7 @@ describe('alerts that do not flap', () => {
       h.engine.tick();
       h.clock.advance(15_000);
     }
-    expect(h.engine.list()).toMatchObject({ total: 1, items: [{ state: 'open', repeatCount: 0 }] });
+    expect(await h.engine.list()).toMatchObject({ total: 1, items: [{ state: 'open', repeatCount: 0 }] });
   });
 
   it('a rule given without timing gets the defaults, and shows them', async () => {
@@ -190,8 +190,12 @@ describe('alerts.db of the first schema', () => {
         150, 150, 'open', ?, NULL, NULL, NULL, NULL)`,
     ).run(T0);
     db.close();
-    h.reopenEngine();
+    await h.reopenEngine();
     expect(h.engine.rules()[0]).toMatchObject({ repeatWindowMinutes: 60, condition: { forMinutes: 0 } });
-    expect(h.engine.get('a000000000001')).toMatchObject({ state: 'open', repeatCount: 0, lastOpenedAt: T0 });
+    expect(await h.engine.get('a000000000001')).toMatchObject({
+      state: 'open',
+      repeatCount: 0,
+      lastOpenedAt: T0,
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ALERTS_APPLICATION_ID, ALERTS_SCHEMA_VERSION } from '../alerts/alert-store.ts';
+import { ALERTS_APPLICATION_ID, ALERTS_SCHEMA_VERSION } from '../alerts/sqlite-alert-records.ts';
 import {
   ACCESS_APPLICATION_ID,
   ACCESS_FILE_NAME,

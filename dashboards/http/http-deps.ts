@@ -1,4 +1,4 @@
-import type { AlertEngine } from '../../alerts/alert-engine.ts';
+import type { AlertService } from '../../alerts/alert-service.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -58,7 +58,7 @@ export interface HttpDeps {
   /** `POST /api/devices/{id}/telemetry` and `/events`, for devices that speak only HTTP. */
   deviceIngest: DeviceIngest;
   /** The alert rules engine; without it the alert routes and the live `alert` push are absent. */
-  alerts?: AlertEngine;
+  alerts?: AlertService;
   /** KPI engine, manual values, profile, targets, roll-ups (metrics/kpi-service.ts); routes only when given. */
   kpis?: KpiService;
   /** Monthly report packs (metrics/report-pack); the /api/reports routes only when given. */

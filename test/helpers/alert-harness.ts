@@ -37,7 +37,7 @@ export interface Harness {
   changes: Alert[];
   device(district?: string): Promise<string>;
   send(deviceId: string, ts: number, values: Record<string, number>): Promise<void>;
-  reopenEngine(): void;
+  reopenEngine(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,8 +67,8 @@ export async function setup(ingestOptions: IngestServiceOptions = {}): Promise<H
     { config, directory: registry, store, events, telemetry: createTelemetry(), logger, clock },
     { pruneIntervalMs: 0, ...ingestOptions },
   );
-  const makeEngine = () => {
-    const engine = AlertEngine.open(
+  const makeEngine = async () => {
+    const engine = await AlertEngine.open(
       { dataDir: dir.path, cityName: 'Test City', events, registry, kinds, ingest, clock, logger },
       { checkIntervalMs: 0, webhook: { timeoutMs: 2_000 } },
     );
@@ -93,9 +93,9 @@ export async function setup(ingestOptions: IngestServiceOptions = {}): Promise<H
       const result = await ingest.submit(deviceId, 'telemetry', Buffer.from(JSON.stringify({ ts, values })));
       expect(result.ok).toBe(true);
     },
-    reopenEngine() {
-      void h.engine.close();
-      h.engine = makeEngine();
+    async reopenEngine() {
+      await h.engine.close();
+      h.engine = await makeEngine();
     },
     async close() {
       await h.engine.close();
@@ -105,7 +105,7 @@ export async function setup(ingestOptions: IngestServiceOptions = {}): Promise<H
       dir.remove();
     },
   };
-  h.engine = makeEngine();
+  h.engine = await makeEngine();
   open.push(h);
   return h;
 }

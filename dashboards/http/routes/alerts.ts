@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AlertEngine } from '../../../alerts/alert-engine.ts';
+import type { AlertService } from '../../../alerts/alert-service.ts';
 import type { Alert, AlertRule } from '../../../alerts/alert-types.ts';
 import { ruleConditionSchema, ruleInputSchema } from '../../../alerts/alert-types.ts';
 import { type AnyRoute, defineRoute } from '../define-route.ts';
@@ -70,7 +70,7 @@ export const toAlertJson = (a: Alert) => ({
 
 const toRuleJson = (r: AlertRule) => ({ ...r, createdAt: toIso(r.createdAt) });
 
-export function alertRoutes(deps: { alerts: AlertEngine }): AnyRoute[] {
+export function alertRoutes(deps: { alerts: AlertService }): AnyRoute[] {
   const { alerts } = deps;
   return [
     defineRoute({
@@ -82,8 +82,8 @@ export function alertRoutes(deps: { alerts: AlertEngine }): AnyRoute[] {
       access: 'viewer',
       query: alertListQuery,
       response: z.object({ items: z.array(alertSchema), total: z.number().int() }).meta({ id: 'AlertList' }),
-      handle: ({ query }) => {
-        const { items, total } = alerts.list(query);
+      handle: async ({ query }) => {
+        const { items, total } = await alerts.list(query);
         return { items: items.map(toAlertJson), total };
       },
     }),
@@ -96,7 +96,8 @@ export function alertRoutes(deps: { alerts: AlertEngine }): AnyRoute[] {
       access: 'operator',
       params: idParams,
       response: alertSchema,
-      handle: ({ params, principal }) => toAlertJson(alerts.acknowledge(params.id, principal?.name ?? '?')),
+      handle: async ({ params, principal }) =>
+        toAlertJson(await alerts.acknowledge(params.id, principal?.name ?? '?')),
     }),
     defineRoute({
       method: 'post',
@@ -107,7 +108,8 @@ export function alertRoutes(deps: { alerts: AlertEngine }): AnyRoute[] {
       access: 'operator',
       params: idParams,
       response: alertSchema,
-      handle: ({ params, principal }) => toAlertJson(alerts.clear(params.id, principal?.name ?? '?')),
+      handle: async ({ params, principal }) =>
+        toAlertJson(await alerts.clear(params.id, principal?.name ?? '?')),
     }),
     defineRoute({
       method: 'get',
@@ -116,7 +118,7 @@ export function alertRoutes(deps: { alerts: AlertEngine }): AnyRoute[] {
       tag: 'alerts',
       access: 'viewer',
       response: z.object({ items: z.array(alertRuleSchema) }).meta({ id: 'AlertRuleList' }),
-      handle: () => ({ items: alerts.rules().map(toRuleJson) }),
+      handle: async () => ({ items: (await alerts.rules()).map(toRuleJson) }),
     }),
     defineRoute({
       method: 'post',
@@ -127,7 +129,8 @@ export function alertRoutes(deps: { alerts: AlertEngine }): AnyRoute[] {
       body: ruleInputSchema,
       status: 201,
       response: alertRuleSchema,
-      handle: ({ body, principal }) => toRuleJson(alerts.createRule(body, principal?.name ?? '?')),
+      handle: async ({ body, principal }) =>
+        toRuleJson(await alerts.createRule(body, principal?.name ?? '?')),
     }),
     defineRoute({
       method: 'delete',
@@ -138,8 +141,8 @@ export function alertRoutes(deps: { alerts: AlertEngine }): AnyRoute[] {
       access: 'operator',
       params: idParams,
       status: 204,
-      handle: ({ params, principal }) => {
-        alerts.deleteRule(params.id, principal?.name ?? '?');
+      handle: async ({ params, principal }) => {
+        await alerts.deleteRule(params.id, principal?.name ?? '?');
         return undefined;
       },
     }),

@@ -1,0 +1,139 @@
+import type { Alert, AlertRule, AlertState } from './alert-types.ts';
+import { ruleConditionSchema } from './alert-types.ts';
+
+/** A rule as both backends store it (SQLite keeps `enabled` as 0/1, PostgreSQL as a boolean). */
+export interface RuleRow {
+  id: string;
+  name: string;
+  severity: string;
+  condition: string;
+  webhook_url: string | null;
+  enabled: number | boolean;
+  repeat_window_minutes: number;
+  created_by: string;
+  created_at: number;
+}
+
+export interface AlertRow {
+  id: string;
+  rule_id: string;
+  rule_name: string;
+  severity: string;
+  subject: string;
+  subject_kind: string;
+  message: string;
+  value: number | null;
+  last_value: number | null;
+  state: string;
+  opened_at: number;
+  repeat_count: number;
+  last_opened_at: number | null;
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+  cleared_at: number | null;
+  cleared_by: string | null;
+}
+
+/** The columns of an alert in insert order, shared by both backends' INSERT. */
+export const ALERT_COLUMNS = [
+  'id',
+  'rule_id',
+  'rule_name',
+  'severity',
+  'subject',
+  'subject_kind',
+  'message',
+  'value',
+  'last_value',
+  'state',
+  'opened_at',
+  'repeat_count',
+  'last_opened_at',
+  'acknowledged_by',
+  'acknowledged_at',
+  'cleared_at',
+  'cleared_by',
+] as const;
+
+export const alertValues = (a: Alert): unknown[] => [
+  a.id,
+  a.ruleId,
+  a.ruleName,
+  a.severity,
+  a.subject,
+  a.subjectKind,
+  a.message,
+  a.value,
+  a.lastValue,
+  a.state,
+  a.openedAt,
+  a.repeatCount,
+  a.lastOpenedAt,
+  a.acknowledgedBy,
+  a.acknowledgedAt,
+  a.clearedAt,
+  a.clearedBy,
+];
+
+/** The mutable columns of an alert (what updateAlert writes), then its id. */
+export const ALERT_MUTABLE_COLUMNS = [
+  'state',
+  'message',
+  'last_value',
+  'repeat_count',
+  'last_opened_at',
+  'acknowledged_by',
+  'acknowledged_at',
+  'cleared_at',
+  'cleared_by',
+] as const;
+
+export const alertMutableValues = (a: Alert): unknown[] => [
+  a.state,
+  a.message,
+  a.lastValue,
+  a.repeatCount,
+  a.lastOpenedAt,
+  a.acknowledgedBy,
+  a.acknowledgedAt,
+  a.clearedAt,
+  a.clearedBy,
+  a.id,
+];
+
+/** A stored rule; a condition that no longer parses is the store's corruption, reported by `corrupt`. */
+export function toRule(row: RuleRow, corrupt: (detail: string) => Error): AlertRule {
+  const parsed = ruleConditionSchema.safeParse(JSON.parse(row.condition));
+  if (!parsed.success) throw corrupt(`holds rule ${row.id} with an invalid condition`);
+  return {
+    id: row.id,
+    name: row.name,
+    severity: row.severity as AlertRule['severity'],
+    condition: parsed.data,
+    webhookUrl: row.webhook_url,
+    enabled: row.enabled === 1 || row.enabled === true,
+    repeatWindowMinutes: row.repeat_window_minutes,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+  };
+}
+
+export const toAlert = (row: AlertRow): Alert => ({
+  id: row.id,
+  ruleId: row.rule_id,
+  ruleName: row.rule_name,
+  severity: row.severity as Alert['severity'],
+  subject: row.subject,
+  subjectKind: row.subject_kind as Alert['subjectKind'],
+  message: row.message,
+  value: row.value,
+  lastValue: row.last_value,
+  state: row.state as AlertState,
+  openedAt: row.opened_at,
+  repeatCount: row.repeat_count,
+  lastOpenedAt: row.last_opened_at ?? row.opened_at,
+  acknowledgedBy: row.acknowledged_by,
+  acknowledgedAt: row.acknowledged_at,
+  clearedAt: row.cleared_at,
+  clearedBy: row.cleared_by,
+});

@@ -1,0 +1,98 @@
+import type { Logger } from '../core/logger.ts';
+
+/** A write not yet taken by the records after this many tries is logged again at every tenth. */
+const LOG_EVERY = 10;
+
+/**
+ * The alert records' writes, in the order the engine made them, one at a time. The engine decides in memory
+ * and at once (it runs on the ingest path, which must not wait for a database); this carries each decision
+ * to the records. A write that fails (PostgreSQL restarting) is tried again every `retryMs`, and the ones
+ * behind it wait, so the stored state is always a state the engine went through. A write that starts
+ * while none is pending starts at once: on SQLite it is on disk when the engine's call returns.
+ */
+export class AlertWrites {
+  private readonly queue: Array<{ what: string; run: () => Promise<unknown> }> = [];
+  private running = false;
+  private tries = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly retryMs = 1_000,
+  ) {}
+
+  /** Writes waiting or in flight. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  enqueue(what: string, run: () => Promise<unknown>): void {
+    if (this.closed) {
+      this.log.error({ what }, 'alert write after close: not stored');
+      return;
+    }
+    this.queue.push({ what, run });
+    if (!this.running && this.timer === null) this.next();
+  }
+
+  /** Resolves once every write enqueued so far was stored. */
+  idle(): Promise<void> {
+    if (this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private next(): void {
+    const head = this.queue[0];
+    if (head === undefined) {
+      for (const w of this.idleWaiters.splice(0)) w();
+      return;
+    }
+    this.running = true;
+    let ran: Promise<unknown>;
+    try {
+      ran = head.run();
+    } catch (err) {
+      ran = Promise.reject(err);
+    }
+    ran.then(
+      () => {
+        this.running = false;
+        this.tries = 0;
+        this.queue.shift();
+        this.next();
+      },
+      (err: unknown) => {
+        this.running = false;
+        this.tries++;
+        if (this.tries === 1 || this.tries % LOG_EVERY === 0)
+          this.log.warn(
+            { err, what: head.what, tries: this.tries, pending: this.queue.length },
+            'alert change not stored yet; trying again',
+          );
+        if (this.closed) return;
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          this.next();
+        }, this.retryMs);
+        this.timer.unref();
+      },
+    );
+  }
+
+  /**
+   * Waits up to `timeoutMs` for what is pending, then stops retrying; returns how many writes were left
+   * unstored (logged by the caller: those alert changes are lost with the process).
+   */
+  async close(timeoutMs = 5_000): Promise<number> {
+    const done = this.idle();
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise((r) => (timeout = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timeout);
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    return this.queue.length;
+  }
+}
