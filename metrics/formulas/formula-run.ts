@@ -413,16 +413,21 @@ const YEAR_DAYS = 365.2425;
 
 /**
  * Per-year KPIs (kWh per capita per year, interruptions per customer per year) over a shorter period are
- * annualised: value × (mean Gregorian year ÷ period length in local days). A year and a rolling 12 months
- * are taken as they are. Adds a lineage note when it scales.
+ * annualised: value × (mean Gregorian year ÷ length in local days of the span measured, the period or,
+ * from `from` (FormulaRun.measuredFrom), the stretch since the first installation). A year and a rolling
+ * 12 months measured whole are taken as they are. Adds a lineage note naming the span when it scales.
  */
 export function annualFactor(run: FormulaRun, from: number = run.period.start): number {
-  const { kind } = run.period;
-  if ((kind === 'year' || kind === 'rolling-12-months') && from <= run.period.start) return 1;
-  const days = run.ctx.calendar.local(run.period.end).diff(run.ctx.calendar.local(from), 'days').days;
+  const { kind, start, end } = run.period;
+  const whole = from <= start;
+  if ((kind === 'year' || kind === 'rolling-12-months') && whole) return 1;
+  const days = periodLocalDays(run, whole ? start : from);
   if (!(days > 0)) return Number.NaN;
+  const span = whole
+    ? `the period ${run.period.label}`
+    : `${new Date(from).toISOString()} to ${new Date(end).toISOString()}, from the first installation`;
   run.note(
-    `annualised: × ${(YEAR_DAYS / days).toFixed(4)} (${YEAR_DAYS} days ÷ ${days.toFixed(3)} days in the period)`,
+    `annualised over ${span}: × ${(YEAR_DAYS / days).toFixed(4)} (${YEAR_DAYS} days ÷ ${days.toFixed(3)} local days)`,
   );
   return YEAR_DAYS / days;
 }

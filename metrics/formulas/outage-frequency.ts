@@ -11,7 +11,8 @@ import { markShorterThanTwelveMonths, outageInputs } from './outage-intervals.ts
  * registry (customersServed / customers).
  *
  * The rolling 12 months and the calendar year are the U4SSC figure, taken as they are. A shorter period
- * (a month, year to date) is annualised, × 365.2425 ÷ its local days, and marked an estimate in the lineage
+ * (a month, year to date) is annualised, × 365.2425 ÷ its local days (from the first installation when
+ * every meter was installed inside the period, annualFactor), and marked an estimate in the lineage
  * and the data-quality class: one month's interruptions × 12 says little about a year, as outages cluster
  * in storm seasons.
  */
@@ -23,14 +24,17 @@ export const outageFrequency: KpiFormula = {
   inputKinds: ['electricity-feeder-meter', 'electricity-smart-meter'],
   async compute(ctx, period) {
     const run = new FormulaRun(ctx, period, outageFrequency);
-    const { interruptions, customersServed } = await outageInputs(run);
+    const { interruptions, customersServed, devices } = await outageInputs(run);
     const interrupted = run.registry(
       'customerInterruptions',
       interruptions.reduce((n, i) => n + i.customers, 0),
     );
     if (customersServed === 0) return run.finish(null);
-    markShorterThanTwelveMonths(run, 'SAIFI annualised');
-    const value = (interrupted / customersServed) * annualFactor(run);
+    // Feeders all installed inside the period could not report an interruption before the first of
+    // them: the rate is over the stretch they were there, as for the energy per capita.
+    const from = run.measuredFrom(devices);
+    markShorterThanTwelveMonths(run, 'SAIFI annualised', from);
+    const value = (interrupted / customersServed) * annualFactor(run, from);
     return run.finish(value);
   },
 };

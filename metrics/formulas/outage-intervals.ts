@@ -121,13 +121,20 @@ export async function outageInputs(run: FormulaRun): Promise<OutageInputs> {
 
 /**
  * U4SSC defines SAIFI and CAIDI over 12 months: the rolling 12 months and the calendar year are the figure
- * to report. Any shorter period (month, quarter, month or year to date) is an estimate of it, said in the
- * lineage and in the data-quality class (at best an estimation with assumptions).
+ * to report. Any shorter period (month, quarter, month or year to date), or a year measured only from
+ * `from` (every meter installed during it), is an estimate of it, said in the lineage and in the
+ * data-quality class (at best an estimation with assumptions).
  */
-export function markShorterThanTwelveMonths(run: FormulaRun, what: string): void {
-  const { kind } = run.period;
-  if (kind === 'year' || kind === 'rolling-12-months') return;
+export function markShorterThanTwelveMonths(
+  run: FormulaRun,
+  what: string,
+  from: number = run.period.start,
+): void {
+  const { kind, label, start } = run.period;
+  const twelveMonths = kind === 'year' || kind === 'rolling-12-months';
+  if (twelveMonths && from <= start) return;
+  const over = from <= start ? label : `${label} since ${new Date(from).toISOString()}`;
   run.assume(
-    `${what} over ${run.period.label}, not 12 months: an estimate; the rolling 12 months and the calendar year are the U4SSC figure`,
+    `${what} over ${over}, not 12 months: an estimate; the rolling 12 months and the calendar year are the U4SSC figure`,
   );
 }

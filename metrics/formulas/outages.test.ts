@@ -129,6 +129,60 @@ describe('EC: I: ES: 1C SAIFI and EC: I: ES: 2C CAIDI from outage and restore ev
     expect(caidi.value).toBe(90);
   });
 
+  it('feeders all installed inside the period: SAIFI annualised from the first installation, said in the lineage', async () => {
+    // Europe/Paris, March 2026: 31 local days, one of them (29 March) 23 hours long.
+    await fx.close();
+    fx = formulaFixture('Europe/Paris');
+    const march = fx.march;
+    const installed = march.start + 11 * DAY; // 12 March 00:00 local, before the DST change
+    fx.addDevice('f-1', 'electricity-feeder-meter', { customersServed: 40 }, { installedAt: installed });
+    fx.addDevice(
+      'f-2',
+      'electricity-feeder-meter',
+      { customersServed: 60 },
+      { installedAt: installed + 5 * DAY },
+    );
+    fx.addEvent('f-1', 'outage_start', installed + 2 * DAY);
+    fx.addEvent('f-1', 'restore', installed + 2 * DAY + 30 * MIN);
+    fx.addEvent('f-2', 'outage_start', installed + 6 * DAY);
+    fx.addEvent('f-2', 'restore', installed + 6 * DAY + 90 * MIN);
+
+    const saifi = await outageFrequency.compute(fx.ctx, march);
+    // 12 March to 1 April: 20 local days (the 23-hour day counts as one), from the first installation
+    const days = 31 - 11;
+    expect(saifi.value).toBeCloseTo(((40 + 60) / 100) * (365.2425 / days), 9);
+    expect(saifi.lineage.notes).toEqual(
+      expect.arrayContaining([
+        `rate over the stretch measured, since ${new Date(installed).toISOString()}: no meter was installed earlier in the period`,
+        `annualised over ${new Date(installed).toISOString()} to ${new Date(march.end).toISOString()}, from the first installation: × ${(365.2425 / days).toFixed(4)} (365.2425 days ÷ 20.000 local days)`,
+      ]),
+    );
+    // a calendar year whose feeders were all installed in March is 295 local days of it, an estimate
+    const year = await outageFrequency.compute(fx.ctx, yearPeriod(fx.calendar, '2026'));
+    const yearDays = 365 - (31 + 28 + 11); // 12 March to 1 January 2027
+    expect(year.value).toBeCloseTo(1 * (365.2425 / yearDays), 9);
+    expect(year.lineage.notes).toContain(
+      `SAIFI annualised over 2026 since ${new Date(installed).toISOString()}, not 12 months: an estimate; the rolling 12 months and the calendar year are the U4SSC figure`,
+    );
+
+    // CAIDI is a mean duration: not scaled by the span
+    const caidi = await outageTime.compute(fx.ctx, march);
+    expect(caidi.value).toBeCloseTo((40 * 30 + 60 * 90) / 100, 9);
+
+    // one feeder installed before the period: the whole month's 31 local days
+    fx.addDevice(
+      'f-0',
+      'electricity-feeder-meter',
+      { customersServed: 100 },
+      { installedAt: march.start - DAY },
+    );
+    const whole = await outageFrequency.compute(fx.ctx, march);
+    expect(whole.value).toBeCloseTo((100 / 200) * (365.2425 / 31), 9);
+    expect(whole.lineage.notes).toContain(
+      `annualised over the period 2026-03: × ${(365.2425 / 31).toFixed(4)} (365.2425 days ÷ 31.000 local days)`,
+    );
+  });
+
   it('no interruption: SAIFI 0 and CAIDI 0 minutes (noted); no customers: NR', async () => {
     expect((await outageFrequency.compute(fx.ctx, fx.march)).value).toBeNull();
     fx.addDevice('f-1', 'electricity-feeder-meter', { customersServed: 10 });
