@@ -18,6 +18,7 @@ const SLOW = [
   'simulators/models.test.ts',
   'simulators/simulation.test.ts',
   'simulators/virtual-device.test.ts',
+  'bench/run-failure.test.ts',
 ];
 const ALWAYS_EXCLUDED = ['node_modules/**', 'data/**', 'dist/**'];
 

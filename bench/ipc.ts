@@ -20,6 +20,9 @@ export interface Child {
   close(): Promise<void>;
 }
 
+/** Every child not yet exited, so that a failed run can end them all, whichever scenario forked them. */
+const running = new Set<Child>();
+
 export function forkChild(entry: string, execArgv: string[] = []): Child {
   const path = fileURLToPath(new URL(entry, import.meta.url));
   const child = fork(path, [], {
@@ -32,6 +35,7 @@ export function forkChild(entry: string, execArgv: string[] = []): Child {
   const exit = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
       exited = true;
+      running.delete(handle);
       for (const p of pending.values()) p.reject(new Error(`${entry} exited (${code ?? signal})`));
       pending.clear();
       resolve();
@@ -44,7 +48,7 @@ export function forkChild(entry: string, execArgv: string[] = []): Child {
     if (m.ok) p.resolve(m.value);
     else p.reject(new Error(m.error));
   });
-  return {
+  const handle: Child = {
     process: child,
     call<T>(op: string, args?: unknown, timeoutMs = 120_000): Promise<T> {
       if (exited) return Promise.reject(new Error(`${entry} is not running`));
@@ -69,12 +73,24 @@ export function forkChild(entry: string, execArgv: string[] = []): Child {
     },
     async close() {
       if (exited) return;
-      child.send({ id: 0, op: 'exit' } satisfies Request);
+      // A child whose channel is already gone leaves by itself (its 'disconnect' handler).
+      if (child.connected) child.send({ id: 0, op: 'exit' } satisfies Request);
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exit;
       clearTimeout(timer);
     },
   };
+  running.add(handle);
+  return handle;
+}
+
+/**
+ * Closes every child still running (each one stops what it started, a mosquitto for instance, before it
+ * leaves; SIGKILL after the grace period). A child left running holds its IPC channel open, and that alone
+ * keeps the runner alive for ever.
+ */
+export async function closeAllChildren(): Promise<void> {
+  await Promise.all([...running].map((c) => c.close()));
 }
 
 export type Handlers = Record<string, (args: never) => unknown>;

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { ClusterComparison } from './cluster-report.ts';
 import { type ConnectionsResult, openFileLimit, runConnections } from './connections.ts';
 import { describeDisk, probeDisk } from './disk-probe.ts';
-import { forkChild } from './ipc.ts';
+import { closeAllChildren, forkChild } from './ipc.ts';
 import type { DeviceLogin } from './load-generator.ts';
 import { buildPayload, DEFAULT_SEED, VALUES_PER_READING, valuePool } from './payload.ts';
 import { runPeriods } from './periods.ts';
@@ -77,6 +77,26 @@ const connectionCounts = quick ? [200] : [10_000, 50_000];
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
+/** A scenario's failure, carrying its name so that the run's last line says which one broke. */
+class ScenarioFailed extends Error {
+  constructor(
+    readonly scenario: string,
+    cause: unknown,
+  ) {
+    super(`scenario ${scenario} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+  }
+}
+
+async function scenario<T>(name: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw new ScenarioFailed(name, err);
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const machine = {
@@ -138,7 +158,11 @@ async function main(): Promise<void> {
       const setup =
         kind === 'citymetrics' ? { logins: logins.slice(0, devices), registryTemplate: template } : {};
       const t = Date.now();
-      throughput.push(await runThroughput(kind, qos, settings, setup, log, gen, sharedTarget));
+      throughput.push(
+        await scenario(`${kind} QoS ${qos}`, () =>
+          runThroughput(kind, qos, settings, setup, log, gen, sharedTarget),
+        ),
+      );
       log(`  (${((Date.now() - t) / 1000).toFixed(1)} s)`);
     }
     await sharedTarget?.close();
@@ -177,17 +201,26 @@ async function main(): Promise<void> {
   if (only.has('connections')) {
     log('connections: RSS per idle device connection');
     connections.push(
-      await runConnections(
-        'citymetrics',
-        connectionCounts,
-        { workDir, logins: connLogins, registryTemplate: connTemplate },
-        log,
+      await scenario('connections citymetrics', () =>
+        runConnections(
+          'citymetrics',
+          connectionCounts,
+          { workDir, logins: connLogins, registryTemplate: connTemplate },
+          log,
+        ),
       ),
     );
     // The same measurement on bare aedes tells the broker's share from ours (full runs only: it takes time).
-    if (!quick) connections.push(await runConnections('aedes', connectionCounts, { workDir }, log));
+    if (!quick)
+      connections.push(
+        await scenario('connections aedes', () =>
+          runConnections('aedes', connectionCounts, { workDir }, log),
+        ),
+      );
   }
-  const periods = only.has('periods') ? await runPeriods(log, { hoursBetweenPoints: quick ? 24 : 12 }) : null;
+  const periods = only.has('periods')
+    ? await scenario('periods', () => runPeriods(log, { hoursBetweenPoints: quick ? 24 : 12 }))
+    : null;
 
   const { ratios, targets } = evaluate(throughput, connections);
   const sample = buildPayload(valuePool(DEFAULT_SEED), Date.now(), 123_456);
@@ -253,12 +286,19 @@ if (opts.compare !== undefined) {
       process.exitCode = 1;
     });
 } else {
-  main()
-    .catch((err: unknown) => {
+  main().then(
+    () => rmSync(workDir, { recursive: true, force: true }),
+    async (err: unknown) => {
+      const cause = err instanceof ScenarioFailed ? err.cause : err;
       process.stderr.write(
-        `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+        `bench failed: ${err instanceof ScenarioFailed ? `${err.message}\n` : ''}` +
+          `${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`,
       );
-      process.exitCode = 1;
-    })
-    .finally(() => rmSync(workDir, { recursive: true, force: true }));
+      // The load generator and the systems under test of the scenario that threw are still running.
+      await closeAllChildren();
+      rmSync(workDir, { recursive: true, force: true });
+      // Exits at once: a timer or socket a rejected scenario left open must not keep a CI run waiting.
+      process.exit(1);
+    },
+  );
 }

@@ -21,9 +21,15 @@ export type TargetReport = WindowReport & { storeBacklog: number };
 
 const counter = new WindowCounter();
 let target: Target | null = null;
+/**
+ * BENCH_FAIL_TARGET=<kind>: that system under test refuses to start. Only for the test that holds a run with
+ * a failing scenario to ending (non-zero, its children gone) instead of hanging.
+ */
+const failKind = process.env.BENCH_FAIL_TARGET;
 
 const handlers = {
   async start(a: StartArgs): Promise<StartedTarget> {
+    if (a.kind === failKind) throw new Error(`${a.kind} refused to start (BENCH_FAIL_TARGET)`);
     const options = {
       qos: a.qos,
       devices: a.devices,

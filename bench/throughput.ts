@@ -164,11 +164,18 @@ export async function runThroughput(
     const cpuAt0 = sleepUntil(t0).then(() => {
       cpuStart = sampleAll(pids).cpuSec;
     });
-    const run = await gen.call<RunResult>('run', { rate, startAt, t0, t1, maxInflight: s.maxInflight });
-    await cpuAt0;
-    const cpuEnd = sampleAll(pids).cpuSec;
-    const wallSec = (Math.max(Date.now(), t1) - t0) / 1000;
-    clearInterval(sampler);
+    // The sampler stops even when the run rejects: a live interval would keep the runner from exiting.
+    let run: RunResult;
+    let cpuEnd: number;
+    let wallSec: number;
+    try {
+      run = await gen.call<RunResult>('run', { rate, startAt, t0, t1, maxInflight: s.maxInflight });
+      await cpuAt0;
+      cpuEnd = sampleAll(pids).cpuSec;
+      wallSec = (Math.max(Date.now(), t1) - t0) / 1000;
+    } finally {
+      clearInterval(sampler);
+    }
     // The target stamps arrival times itself: its reply may queue behind a backlog of socket data.
     let final = await t.call<TargetReport>('report');
     let acks = await gen.call<AckStats>('ackStats');
@@ -235,9 +242,14 @@ export async function runThroughput(
       const http = (started as StartedTarget | null)?.http;
       const live =
         http !== undefined ? await LiveProbe.connect(http.url, http.token).catch(() => null) : null;
-      const r = await step(half, s.latencyWindowMs, live);
-      const liveHist = live?.histogram() ?? null;
-      live?.close();
+      let r: Awaited<ReturnType<typeof step>>;
+      let liveHist: LatencyHistogram | null;
+      try {
+        r = await step(half, s.latencyWindowMs, live);
+        liveHist = live?.histogram() ?? null;
+      } finally {
+        live?.close();
+      }
       latency = {
         rate: half,
         delivered: r.record.deliveredFinal,
