@@ -55,12 +55,13 @@ export class SqliteAlertRecords implements AlertRecords {
     return rows.map((row) => toRule(row, this.corrupt));
   }
 
+  /** Idempotent, as a retried write must be. */
   async insertRule(rule: AlertRule): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO alert_rules (id, name, severity, condition, webhook_url, enabled, repeat_window_minutes,
            created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
       )
       .run(
         rule.id,
@@ -82,7 +83,8 @@ export class SqliteAlertRecords implements AlertRecords {
   async insertAlert(alert: Alert): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO alerts (${ALERT_COLUMNS.join(', ')}) VALUES (${ALERT_COLUMNS.map(() => '?').join(', ')})`,
+        `INSERT INTO alerts (${ALERT_COLUMNS.join(', ')}) VALUES (${ALERT_COLUMNS.map(() => '?').join(', ')})
+         ON CONFLICT (id) DO NOTHING`,
       )
       .run(...alertValues(alert));
   }
