@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { isValidTimeZone } from '../../core/city-calendar.ts';
 import { airQuality, cityOverview, noise, water } from './dashboards-environment.ts';
 import { devices, electricity, ingestHealth, traffic } from './dashboards-operations.ts';
+import { connectivity, emergency, heatAndBuildings, waste } from './dashboards-services.ts';
 import { buildDashboard, type DashboardSpec } from './grafana-model.ts';
 
 /**
@@ -19,6 +20,10 @@ export const DASHBOARDS: Readonly<Record<string, DashboardSpec>> = {
   water,
   electricity,
   traffic,
+  waste,
+  connectivity,
+  emergency,
+  'heat-and-buildings': heatAndBuildings,
   devices,
   'ingest-health': ingestHealth,
 };

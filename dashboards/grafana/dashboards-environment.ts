@@ -38,6 +38,8 @@ export const BANDS = {
 // sign U+00B5 (an unknown id is shown as literal text); Grafana has no mg/L, so a custom suffix unit.
 const UG_M3 = 'con\u03bcgm3';
 const MG_L = 'suffix:mg/L';
+// Nor litres per second (only L/h, L/min and m³/s): a custom suffix keeps the unit drainage flow is stored in.
+const L_PER_S = 'suffix:L/s';
 
 const AIR = 'air-quality-station';
 const NOISE = 'noise-monitor';
@@ -215,11 +217,12 @@ export const noise: DashboardSpec = {
 export const water: DashboardSpec = {
   uid: 'citymetrics-water',
   title: 'citymetrics · Water',
-  description: 'Network inflow, customer consumption, pressure and drinking-water quality.',
-  tags: ['water'],
+  description:
+    'Network inflow, customer consumption, pressure, drinking-water quality, and drainage / storm-water level and flow.',
+  tags: ['water', 'drainage'],
   variables: [
     districtVariable,
-    deviceVariable(['water-inflow-meter', 'water-smart-meter', 'water-quality-sonde']),
+    deviceVariable(['water-inflow-meter', 'water-smart-meter', 'water-quality-sonde', 'drainage-sensor']),
   ],
   panels: [
     {
@@ -277,6 +280,24 @@ export const water: DashboardSpec = {
       type: 'timeseries',
       unit: 'none',
       queries: [{ q: overTime('ph', 'mean', { by: 'device', device: true }), alias: '$tag_device' }],
+    },
+    {
+      title: 'Drainage water level (m above invert)',
+      type: 'timeseries',
+      unit: 'lengthm',
+      queries: [{ q: overTime('level', 'mean', { by: 'device', device: true }), alias: '$tag_device' }],
+    },
+    {
+      title: 'Drainage flow (L/s)',
+      type: 'timeseries',
+      unit: L_PER_S,
+      queries: [{ q: overTime('flow', 'mean', { by: 'device', device: true }), alias: '$tag_device' }],
+    },
+    {
+      title: 'Highest drainage level per sensor (m)',
+      type: 'bargauge',
+      unit: 'lengthm',
+      queries: [{ q: perTag('level', 'max', 'device', { device: true }), alias: '$tag_device' }],
     },
   ],
 };

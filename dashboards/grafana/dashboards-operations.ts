@@ -35,6 +35,10 @@ export const electricity: DashboardSpec = {
           alias: 'consumed (smart meters)',
         },
         {
+          q: daily('energy', 'sum', { kind: 'electricity-feeder-meter', device: true }),
+          alias: 'delivered (feeders)',
+        },
+        {
           q: daily('energy', 'sum', { kind: 'renewable-generation-meter', device: true }),
           alias: 'renewable generation',
         },

@@ -47,11 +47,15 @@ describe('Grafana dashboards: generated, provisioned', () => {
       [
         'air-quality',
         'city-overview',
+        'connectivity',
         'devices',
         'electricity',
+        'emergency',
+        'heat-and-buildings',
         'ingest-health',
         'noise',
         'traffic',
+        'waste',
         'water',
       ].sort(),
     );
