@@ -36,18 +36,28 @@ export async function computeKpi(
   frozen = false,
 ): Promise<KpiValue> {
   const { inputsProvisional, ...v } = await computeValue(deps, ctx, def, period, computedAt);
-  const { status, reason } = kpiVerdict(
-    {
-      period,
-      completeness: v.completeness,
-      hasValue: v.value !== null,
-      inputsProvisional: inputsProvisional === true,
-    },
-    deps.status,
-    computedAt,
-    frozen,
-  );
-  return { ...v, status, statusReason: reason, provisional: status !== 'final' };
+  const verdict = (completeness: number | null, hasValue: boolean) =>
+    kpiVerdict(
+      { period, completeness, hasValue, inputsProvisional: inputsProvisional === true },
+      deps.status,
+      computedAt,
+      frozen,
+    );
+  const { status, reason } = verdict(v.completeness, v.value !== null);
+  // Each data point of a multi-point KPI is a row of its own in roll-ups and exports: the headline's
+  // verdict would call a pollutant no station measured "final" beside a complete PM2.5. Data points
+  // measured apart carry their own completeness; the others share the value's.
+  const dataPoints =
+    def.dataPoints.length > 1
+      ? v.dataPoints.map((d) => {
+          const own = verdict(
+            d.completeness === undefined ? v.completeness : d.completeness,
+            d.value !== null,
+          );
+          return { ...d, status: own.status, statusReason: own.reason };
+        })
+      : v.dataPoints;
+  return { ...v, dataPoints, status, statusReason: reason, provisional: status !== 'final' };
 }
 
 type Unstated = Omit<KpiValue, 'status' | 'provisional'> & { inputsProvisional?: boolean };

@@ -133,6 +133,61 @@ describe('KpiEngine', () => {
     expect(kpis.engine.current('EN: EN: EQ: 2A')['month-to-date']?.value).toBe(100);
   });
 
+  // February 2026 in Paris: 28 local days, one reading a minute owed per station and pollutant
+  const FEB_FROM = Date.parse('2026-01-31T23:00:00Z');
+  const FEB_OWED = (Date.parse('2026-02-28T23:00:00Z') - FEB_FROM) / MIN;
+  /** An air-quality station installed all February, every owed reading of `metrics` sent */
+  async function airStation(id: string, pollutants: string, metrics: string[]) {
+    await registry.provision({
+      id,
+      kind: 'air-quality-station',
+      district: 'centre',
+      attributes: { pollutants },
+      installedAt: new Date(FEB_FROM).toISOString(),
+    });
+    await store.write(
+      metrics.flatMap((metric) =>
+        Array.from({ length: FEB_OWED }, (_, i) => ({
+          deviceId: id,
+          kind: 'air-quality-station',
+          district: 'centre',
+          metric,
+          ts: FEB_FROM + i * MIN,
+          value: metric === 'pm25' ? 8 : 20,
+        })),
+      ),
+    );
+  }
+  async function closedAirPollutionRows() {
+    clock.set(MARCH_20);
+    await kpis.start();
+    const [closed] = await kpis.monthClose.close('2026-02', 'analyst');
+    return closed!.entries
+      .filter((e) => e.code === 'EN: EN: AQ: 1C')
+      .map((e) => [e.dataPoint, e.value, e.completeness, e.status, e.provisional]);
+  }
+
+  it('Air Pollution rows of a closed month: a data point not reported is never final, each row its own status', async () => {
+    expect(FEB_OWED).toBe(28 * 1440);
+    // aq-1 measures PM2.5 and SO2 but sent no SO2; aq-2 only PM10; nobody measures NO2 or O3
+    await airStation('aq-1', 'pm25,so2', ['pm25']);
+    await airStation('aq-2', 'pm10', ['pm10']);
+    expect(await closedAirPollutionRows()).toEqual([
+      ['PM2.5', 8, 1, 'final', false],
+      ['PM10', 20, 1, 'final', false],
+      ['NO2', null, null, 'no-data-expected', true],
+      ['SO2', null, 0, 'provisional', true],
+      ['O3', null, null, 'no-data-expected', true],
+    ]);
+  });
+
+  it('Air Pollution with no station measuring PM2.5: the value (PM2.5) is not reported and not final; PM10 stands on its own', async () => {
+    await airStation('aq-1', 'pm10', ['pm10']);
+    const rows = await closedAirPollutionRows();
+    expect(rows[0]).toEqual(['PM2.5', null, null, 'no-data-expected', true]);
+    expect(rows[1]).toEqual(['PM10', 20, 1, 'final', false]);
+  });
+
   it('restates a closed month when readings for it arrive later, once per changed entry', async () => {
     const { device } = await registry.provision({
       kind: 'noise-monitor',

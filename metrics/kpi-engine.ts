@@ -359,4 +359,4 @@ const changed = (a: KpiValue, b: KpiValue): boolean =>
   a.dataQuality !== b.dataQuality ||
   a.status !== b.status ||
   a.source !== b.source ||
-  a.dataPoints.some((d, i) => d.value !== b.dataPoints[i]?.value);
+  a.dataPoints.some((d, i) => d.value !== b.dataPoints[i]?.value || d.status !== b.dataPoints[i]?.status);

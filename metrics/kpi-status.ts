@@ -116,7 +116,7 @@ export function describeVerdict(
   const got = value.completeness === null ? null : pct(value.completeness);
   switch (verdict.reason) {
     case 'nothing-expected':
-      return 'no device was installed for this period, so no reading was owed';
+      return 'no reading was owed for this period: no device was installed for it, or none that measures what the value rests on';
     case 'unowed-readings':
       return 'readings came from a device installed for less than one reporting interval: nothing was owed, so the value cannot be final';
     case 'not-reported':

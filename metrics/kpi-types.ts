@@ -85,6 +85,12 @@ export interface DataPointValue {
    * measure it): received ÷ expected readings of this data point's series, 0..1; null when none was owed.
    */
   completeness?: number | null;
+  /**
+   * Of a multi-point KPI: this data point's own verdict under the one rule (kpi-status.ts), from its own
+   * value and completeness. A data point not reported is never final, whatever the headline's status.
+   */
+  status?: KpiStatus;
+  statusReason?: StatusReason;
 }
 
 export interface KpiValue {

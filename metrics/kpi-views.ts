@@ -66,7 +66,8 @@ export function scoreSummary(
 
 /**
  * The roll-up rows of one KPI value: one per data point of a multi-point KPI (Air Pollution: five), else
- * one. Each scored against its own target, each with the value's status.
+ * one. Each scored against its own target; a data point's row has its own status and completeness where
+ * the data point carries them (kpi-compute.ts), else the value's.
  */
 export function toEntries(
   v: KpiValue,
@@ -76,8 +77,14 @@ export function toEntries(
 ): RollupEntry[] {
   const multi = def.dataPoints.length > 1;
   const rows = multi
-    ? v.dataPoints.map((d) => ({ dataPoint: d.name as string | null, value: d.value, unit: d.unit }))
-    : [{ dataPoint: null, value: v.value, unit: v.unit }];
+    ? v.dataPoints.map((d) => ({
+        dataPoint: d.name as string | null,
+        value: d.value,
+        unit: d.unit,
+        completeness: d.completeness === undefined ? v.completeness : d.completeness,
+        status: d.status ?? v.status,
+      }))
+    : [{ dataPoint: null, value: v.value, unit: v.unit, completeness: v.completeness, status: v.status }];
   return rows.map((row) => {
     const target = targets.valueFor(def.code, row.dataPoint);
     const score = scoreKpi(row.value, target ?? undefined, def.betterWhen);
@@ -94,9 +101,9 @@ export function toEntries(
       unit: row.unit,
       period: v.period.label,
       dataQuality: reported ? v.dataQuality : null,
-      completeness: reported || v.source !== 'manual' ? v.completeness : null,
-      status: v.status,
-      provisional: v.status !== 'final',
+      completeness: reported || v.source !== 'manual' ? row.completeness : null,
+      status: row.status,
+      provisional: row.status !== 'final',
       source: reported || v.source !== 'manual' ? v.source : null,
       band: score?.band ?? null,
       points: score?.points ?? null,
