@@ -149,6 +149,11 @@ export class AlertEngine implements AlertService {
     }
   }
 
+  /** Resolves once every change decided so far is in the records. */
+  stored(): Promise<void> {
+    return this.writes.idle();
+  }
+
   /** Alert changes decided and not yet stored (the records are unreachable while this grows). */
   get pendingWrites(): number {
     return this.writes.pending;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { PostgresAlertRecords } from '../alerts/postgres-alert-records.ts';
 import { CityCalendar } from '../core/city-calendar.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
@@ -46,6 +47,7 @@ import {
   mqttUrlOf,
   tlsOf,
 } from '../platform-listen.ts';
+import { RemoteAlerts } from './alerts-link.ts';
 import { openNatsLink, openPgProbe, postgresStartError } from './cluster-links.ts';
 import { publishDeviceStatus } from './device-status-link.ts';
 import { buildKpiRole } from './kpi-role.ts';
@@ -199,6 +201,9 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
             config,
             store,
             registry,
+            kinds,
+            nc: nats.nc,
+            subjectPrefix: log.subjectPrefix,
             kpiStore,
             deviceEvents: eventMirror,
             calendar,
@@ -226,6 +231,19 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
               logger,
             },
             { scheduleCloses: false },
+          ),
+        )
+      : null;
+  // The api nodes list alerts from PostgreSQL and change them through the kpi leader's engine.
+  const alertRecords = has('api')
+    ? track(await openPg('alerts', () => PostgresAlertRecords.open({ url: pgUrl, logger })))
+    : null;
+  const remoteAlerts =
+    alertRecords !== null
+      ? track(
+          new RemoteAlerts(
+            { nc: nats.nc, records: alertRecords, logger },
+            { subjectPrefix: log.subjectPrefix },
           ),
         )
       : null;
@@ -304,6 +322,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
       events,
       apiKeys,
       ...(apiKpis !== null ? { kpis: apiKpis.service } : {}),
+      ...(remoteAlerts !== null ? { alerts: remoteAlerts } : {}),
       logger,
       clock,
       readiness: () => readiness(),
@@ -378,6 +397,8 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
           logger.warn({ handedBack: handed.handedBack }, 'messages handed back to the stream at shutdown');
         await kpi?.close();
         await apiKpis?.close();
+        remoteAlerts?.close();
+        await alertRecords?.close();
         await relay?.close();
         stopCounting?.();
         await live?.close();

@@ -1,19 +1,28 @@
+import type { NatsConnection } from 'nats';
+import { AlertEngine } from '../alerts/alert-engine.ts';
+import { PostgresAlertRecords } from '../alerts/postgres-alert-records.ts';
 import type { CityCalendar } from '../core/city-calendar.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PlatformEvents } from '../core/platform-events.ts';
 import type { SeriesStore } from '../core/ports/series-store.ts';
+import type { KindCatalogue } from '../devices/kind-catalogue.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { EventMirror } from '../ingest/cluster/event-mirror.ts';
 import { buildKpis, type Kpis } from '../metrics/build-kpis.ts';
 import type { KpiStore } from '../metrics/kpi-store.ts';
+import { serveAlertCommands } from './alerts-link.ts';
 import { AdvisoryLeadership } from './kpi-leadership.ts';
 
 export interface KpiRoleDeps {
   config: Config;
   store: SeriesStore;
   registry: DeviceRegistry;
+  kinds: KindCatalogue;
+  /** Where the leader answers the api nodes' alert commands and announces alert changes. */
+  nc: Pick<NatsConnection, 'subscribe' | 'publish'>;
+  subjectPrefix: string;
   /** The KPI records on PostgreSQL, shared with the standby and the api nodes; its owner closes it. */
   kpiStore: KpiStore;
   /** Device events the writers stored, for the event-based KPIs. */
@@ -31,11 +40,15 @@ export interface KpiRoleDeps {
  * a missed one only delays a recompute, the stored series are the truth). Closed months, manual values,
  * targets and the city profile are in PostgreSQL: a standby that takes over closes the next month on the
  * same records, and a month one leader closed is never closed again. Device events (outages) are read
- * from what the writers stored in PostgreSQL (event-mirror.ts).
+ * from what the writers stored in PostgreSQL (event-mirror.ts). The leader also runs the one alert engine
+ * of the cluster, on the alert records in PostgreSQL (cluster/alerts-link.ts): the next leader continues
+ * the same alerts.
  */
 export function buildKpiRole(deps: KpiRoleDeps) {
   const logger = deps.logger.child({ role: 'kpi' });
   let kpis: Kpis | null = null;
+  let alerts: AlertEngine | null = null;
+  let serving: { close(): void } | null = null;
 
   const lead = async () => {
     kpis = buildKpis({
@@ -50,9 +63,29 @@ export function buildKpiRole(deps: KpiRoleDeps) {
       logger,
     });
     await kpis.start();
+    const records = await PostgresAlertRecords.open({ url: deps.config.postgresUrl ?? '', logger });
+    alerts = await AlertEngine.openOn(
+      {
+        cityName: deps.config.cityName,
+        events: deps.events,
+        registry: deps.registry,
+        kinds: deps.kinds,
+        // The backlog a store-backlog rule watches is the writers' (their /readyz): none is held here.
+        ingest: { stats: () => ({}) },
+        clock: deps.clock,
+        logger,
+      },
+      records,
+    );
+    serving = serveAlertCommands({ nc: deps.nc, engine: alerts, subjectPrefix: deps.subjectPrefix, logger });
   };
 
   const stepDown = async () => {
+    serving?.close();
+    serving = null;
+    const engine = alerts;
+    alerts = null;
+    await engine?.close();
     const running = kpis;
     kpis = null;
     await running?.close();
@@ -66,6 +99,8 @@ export function buildKpiRole(deps: KpiRoleDeps) {
     leadership,
     /** The running KPI part while this node leads, null on a standby. */
     kpis: () => kpis,
+    /** The alert engine while this node leads, null on a standby. */
+    alerts: () => alerts,
     start: () => leadership.start(),
     close: () => leadership.stop(),
   };

@@ -214,6 +214,12 @@ export const errorCatalogue = {
     retryable: false,
     message: 'the JetStream stream exists with a configuration citymetrics cannot use',
   },
+  ALERTS_LEADER_UNAVAILABLE: {
+    httpStatus: 503,
+    retryable: true,
+    message:
+      'no kpi leader answered: alert rules and alerts change only through the leader that evaluates them',
+  },
   // bridges: uplinks from LoRaWAN network servers (ChirpStack, The Things Stack)
   BRIDGE_UNKNOWN_DEVEUI: {
     httpStatus: 404,

@@ -1,4 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../core/topics.ts';
 import { type NatsTestCluster, natsServerBinary, startNats } from '../servers/nats.ts';
@@ -273,6 +274,114 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
     expect(listed.body.items).toEqual([
       expect.objectContaining({ value: 91.5, source: 'national statistics office' }),
     ]);
+  }, 180_000);
+
+  it('alerts: one engine on the kpi leader, rules and acknowledgements through any api node, continued across a takeover', async () => {
+    const env = await clusterEnv({
+      KPI_LEADER_RETRY_MS: '300',
+      ADMIN_TOKEN: `cluster-admin-${'t'.repeat(24)}`,
+    });
+    const [api1, api2] = [await start('api', env), await start('api', env)];
+    const edge = await start('edge', env);
+    const rule = {
+      name: 'PM2.5 high at a station',
+      severity: 'critical',
+      condition: {
+        kind: 'series-threshold',
+        scope: 'device',
+        metric: 'pm25',
+        op: '>',
+        value: 50,
+        forMinutes: 0,
+        clearForMinutes: 0,
+      },
+    };
+    // No kpi leader yet: a change is refused with a code that says why, and reads still answer.
+    const early = await api1.proc.api<{ error: { code: string } }>('POST', '/api/alert-rules', rule);
+    expect(early.status).toBe(503);
+    expect(early.body.error.code).toBe('ALERTS_LEADER_UNAVAILABLE');
+    expect((await api2.proc.api('GET', '/api/alerts')).status).toBe(200);
+
+    const [a, b] = [await start('kpi', env), await start('kpi', env)];
+    const created = await api1.proc.api<{ id: string }>('POST', '/api/alert-rules', rule);
+    expect(created.status).toBe(201);
+    const rules = await api2.proc.api<{ items: Array<{ id: string }> }>('GET', '/api/alert-rules');
+    expect(rules.body.items.map((r) => r.id)).toEqual([created.body.id]);
+
+    const device = await api1.proc.api<{ id: string; password: string }>('POST', '/api/devices', {
+      installedAt: new Date(Date.now() - 86_400_000).toISOString(),
+      kind: 'air-quality-station',
+      district: 'D1',
+    });
+    const client = await loginOnceKnown(edge.proc.mqttUrl, device.body.id, device.body.password);
+    const topic = topicFor(device.body.id, 'telemetry');
+    const now = Date.now();
+    type Listed = {
+      items: Array<{ id: string; state: string; acknowledgedBy: string | null; repeatCount: number }>;
+      total: number;
+    };
+    const alerts = async (api: RoleProcess) => (await api.proc.api<Listed>('GET', '/api/alerts')).body;
+    // A live page on api node 1 hears of alert changes that the leader announces.
+    const pushed: Array<{ id: string; state: string }> = [];
+    const socket = io(api1.proc.httpUrl, {
+      path: '/socket.io',
+      transports: ['websocket'],
+      reconnection: false,
+      auth: { token: env.ADMIN_TOKEN },
+    });
+    socket.on('alert', (p: { items: Array<{ id: string; state: string }> }) => pushed.push(...p.items));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('snapshot', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    // A reading through the edge reaches the leader's engine by its live relay; the alert is in PostgreSQL.
+    await publish(client, topic, payload(now - 10 * MINUTE, 80));
+    await until('the alert listed by the other api node', async () => (await alerts(api2)).total === 1);
+    const [opened] = (await alerts(api2)).items;
+    expect(opened).toMatchObject({ state: 'open' });
+    // pushes are coalesced per alert: the open one is seen before it is acknowledged
+    await until('the live page to show it open', () =>
+      pushed.some((p) => p.id === opened!.id && p.state === 'open'),
+    );
+    const acked = await api2.proc.api<{ state: string }>('POST', `/api/alerts/${opened!.id}/acknowledge`);
+    expect(acked.status).toBe(200);
+    expect(acked.body.state).toBe('acknowledged');
+    const again = await api1.proc.api<{ error: { code: string } }>(
+      'POST',
+      `/api/alerts/${opened!.id}/acknowledge`,
+    );
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('API_CONFLICT');
+    await until('the live page to show it acknowledged', () =>
+      pushed.some((p) => p.id === opened!.id && p.state === 'acknowledged'),
+    );
+    socket.close();
+
+    // The leader dies: the standby continues the same alert, still acknowledged, not a second one.
+    const [first, second] = (await a.readyz()).body.kpi?.state === 'leader' ? [a, b] : [b, a];
+    await first.proc.kill('SIGKILL');
+    await until(
+      'the standby to lead',
+      async () => (await second.readyz()).body.kpi?.state === 'leader',
+      20_000,
+    );
+    await until('the new leader to take commands', async () => {
+      const r = await api1.proc.api('GET', '/api/alert-rules');
+      return (
+        r.status === 200 && (await api1.proc.api('POST', `/api/alerts/a000000000000/clear`)).status === 404
+      );
+    });
+    await publish(client, topic, payload(now - 9 * MINUTE, 90));
+    await publish(client, topic, payload(now - 8 * MINUTE, 10));
+    await until(
+      'the alert cleared by the new leader',
+      async () => (await alerts(api1)).items[0]?.state === 'cleared',
+    );
+    expect(await alerts(api1)).toMatchObject({
+      total: 1,
+      items: [{ id: opened!.id, state: 'cleared', acknowledgedBy: expect.any(String) }],
+    });
+    client.end(true);
   }, 180_000);
 
   it('refuses to start, with the code and the setting to fix, when NATS or PostgreSQL is unreachable or the stream was made otherwise', async () => {
