@@ -23,6 +23,7 @@ import type { Alert, AlertRule } from './alert-types.ts';
 /** 'CMAL': citymetrics alerts. */
 export const ALERTS_APPLICATION_ID = 0x434d414c;
 export const ALERTS_SCHEMA_VERSION = 2;
+export const ALERTS_FILE_NAME = 'alerts.db';
 
 export class SqliteAlertRecords implements AlertRecords {
   readonly location: string;
@@ -32,7 +33,7 @@ export class SqliteAlertRecords implements AlertRecords {
   }
 
   static open(options: { dataDir: string }): SqliteAlertRecords {
-    return new SqliteAlertRecords(openAlertsDb(join(options.dataDir, 'alerts.db')));
+    return new SqliteAlertRecords(openAlertsDb(join(options.dataDir, ALERTS_FILE_NAME)));
   }
 
   private readonly corrupt = (detail: string) => storeCorrupt(this.location, detail);

@@ -40,6 +40,8 @@ const LABELS: Record<keyof MigrationCounts, string> = {
   targets: 'targets',
   rollupVersions: 'closed period versions',
   restatements: 'restatements',
+  alertRules: 'alert rules',
+  alerts: 'alerts',
   readings: 'device readings',
 };
 
@@ -47,7 +49,7 @@ export function registerMigrateCommand(program: Command): void {
   program
     .command('migrate')
     .description(
-      "move a single-process city (DATA_DIR's SQLite files, the platform stopped) into a cluster's empty PostgreSQL: devices, keys, KPI history and readings, with a count check at the end",
+      "move a single-process city (DATA_DIR's SQLite files, the platform stopped) into a cluster's empty PostgreSQL: devices, keys, KPI history, alert rules and alerts, and readings, with a count check at the end",
     )
     .requiredOption('--to <engine>', 'where to: postgres')
     .option('--postgres-url <url>', 'the empty target database (default POSTGRES_URL)')

@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import type { AlertRecords } from '../../alerts/alert-records.ts';
+import { PostgresAlertRecords } from '../../alerts/postgres-alert-records.ts';
+import { ALERTS_FILE_NAME, SqliteAlertRecords } from '../../alerts/sqlite-alert-records.ts';
 import { CityCalendar } from '../../core/city-calendar.ts';
 import { systemClock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
@@ -38,6 +41,9 @@ export interface MigrationCounts {
   targets: number;
   rollupVersions: number;
   restatements: number;
+  alertRules: number;
+  /** alerts in every state, with who acknowledged and cleared them */
+  alerts: number;
   /** raw device readings (one value of one metric at one time) */
   readings: number;
 }
@@ -74,6 +80,11 @@ function kpiCounts(s: KpiRecordsSnapshot) {
     rollupVersions: s.rollups.length,
     restatements: s.restatements.length,
   };
+}
+
+async function alertCounts(a: AlertRecords | null) {
+  if (a === null) return { alertRules: 0, alerts: 0 };
+  return { alertRules: (await a.rules()).length, alerts: (await a.listAlerts({ limit: 1 })).total };
 }
 
 async function registryCounts(r: RegistryPersistence) {
@@ -140,6 +151,9 @@ export async function migrateToPostgres(opts: MigrationOptions): Promise<Migrati
     const kpiRecords: KpiRecordsBackend | null = existsSync(file(KPI_FILE_NAME))
       ? track(SqliteKpiRecords.open(file(KPI_FILE_NAME)), (k) => k.close())
       : null;
+    const alertRecords = existsSync(file(ALERTS_FILE_NAME))
+      ? track(SqliteAlertRecords.open({ dataDir }), (a) => a.close())
+      : null;
     const series = existsSync(file(SERIES_FILE_NAME))
       ? track(new Database(file(SERIES_FILE_NAME), { readonly: true, fileMustExist: true }), (d) => d.close())
       : null;
@@ -150,6 +164,7 @@ export async function migrateToPostgres(opts: MigrationOptions): Promise<Migrati
       ...(kpiSnapshot === null
         ? { manualValues: 0, profileEntries: 0, targets: 0, rollupVersions: 0, restatements: 0 }
         : kpiCounts(kpiSnapshot)),
+      ...(await alertCounts(alertRecords)),
       readings:
         series === null
           ? 0
@@ -167,6 +182,7 @@ export async function migrateToPostgres(opts: MigrationOptions): Promise<Migrati
     const pgRegistry = track(await PostgresRegistryStore.open({ url, logger }), (r) => r.close());
     const pgKeys = track(await PostgresApiKeyStore.open({ url, logger }), (k) => k.close());
     const pgKpi = track(await PostgresKpiRecords.open({ url, logger }), (k) => k.close());
+    const pgAlerts = track(await PostgresAlertRecords.open({ url, logger }), (a) => a.close());
     const config: Config = { ...opts.config, store: 'postgres', postgresUrl: url };
     const store: SeriesStore = track(
       await openSeriesStore({
@@ -182,6 +198,7 @@ export async function migrateToPostgres(opts: MigrationOptions): Promise<Migrati
       ...(await registryCounts(pgRegistry)),
       ...(await keyCounts(pgKeys)),
       ...kpiCounts(await pgKpi.load()),
+      ...(await alertCounts(pgAlerts)),
       readings: await pgReadings(url),
     });
     const before = await count();
@@ -239,6 +256,22 @@ export async function migrateToPostgres(opts: MigrationOptions): Promise<Migrati
         const restated = s.restatements.filter((x) => x.period === r.period && x.version === r.version);
         await pgKpi.saveRollup(r, restated);
         progress.advance(++done);
+      }
+    }
+
+    // ---- alert rules and alerts, each in the state it is in: the kpi leader continues the active ones
+    if (alertRecords !== null) {
+      const rules = await alertRecords.rules();
+      const total = (await alertRecords.listAlerts({ limit: 1 })).total;
+      progress.stage('alerts', rules.length + total);
+      for (const r of rules) await pgAlerts.insertRule(r);
+      done = rules.length;
+      progress.advance(done);
+      for (let offset = 0; offset < total; offset += 1_000) {
+        const page = await alertRecords.listAlerts({ limit: 1_000, offset });
+        for (const a of page.items) await pgAlerts.insertAlert(a);
+        done += page.items.length;
+        progress.advance(done);
       }
     }
 

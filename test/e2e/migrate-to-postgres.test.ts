@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresAlertRecords } from '../../alerts/postgres-alert-records.ts';
 import { CityCalendar } from '../../core/city-calendar.ts';
 import { systemClock } from '../../core/clock.ts';
 import { testConfig } from '../../core/config.ts';
@@ -55,6 +56,7 @@ function cli(args: string[], env: Record<string, string>) {
 let devices: Array<{ id: string; password: string }> = [];
 let closedMonth = '';
 let sqliteRollup: unknown;
+let acknowledgedAlert = '';
 
 describe.skipIf(binDir === null)('citymetrics migrate --to postgres', () => {
   beforeAll(async () => {
@@ -66,6 +68,20 @@ describe.skipIf(binDir === null)('citymetrics migrate --to postgres', () => {
         await t.provision('air-quality-station', 'North'),
         await t.provision('air-quality-station', 'South'),
       ];
+      // A rule that opens an alert per device from the readings below; one is acknowledged.
+      const rule = await t.api('POST', '/api/alert-rules', {
+        name: 'PM2.5 high',
+        severity: 'warning',
+        condition: {
+          kind: 'series-threshold',
+          scope: 'device',
+          metric: 'pm25',
+          op: '>',
+          value: 45,
+          forMinutes: 0,
+        },
+      });
+      expect(rule.status).toBe(201);
       const start = Date.now() - 2 * 86_400_000;
       for (const [i, d] of devices.entries()) {
         const client = await t.connect(d.id, d.password);
@@ -76,6 +92,10 @@ describe.skipIf(binDir === null)('citymetrics migrate --to postgres', () => {
             { qos: 1 },
           );
       }
+      const open = (await t.api('GET', '/api/alerts?state=open')).body as { items: Array<{ id: string }> };
+      expect(open.items).toHaveLength(devices.length);
+      expect((await t.api('POST', `/api/alerts/${open.items[0]!.id}/acknowledge`)).status).toBe(200);
+      acknowledgedAlert = open.items[0]!.id;
       const entered = await t.api('POST', `/api/kpis/${encodeURIComponent(code)}/values`, {
         period: String(new Date().getUTCFullYear() - 1),
         value: 91.5,
@@ -141,6 +161,18 @@ describe.skipIf(binDir === null)('citymetrics migrate --to postgres', () => {
       ]);
     } finally {
       await kpis.close();
+    }
+
+    // the alerts as they were, for the kpi leader to continue
+    const alerts = await PostgresAlertRecords.open({ url, logger: silentLogger() });
+    try {
+      expect((await alerts.rules()).map((r) => r.name)).toEqual(['PM2.5 high']);
+      const listed = await alerts.listAlerts({});
+      expect(listed.total).toBe(devices.length);
+      expect(listed.items.find((a) => a.id === acknowledgedAlert)).toMatchObject({ state: 'acknowledged' });
+      expect(run.stdout).toMatch(/\s1 {2}alert rules/);
+    } finally {
+      await alerts.close();
     }
 
     // every reading, rolled up again by the PostgreSQL store
