@@ -1,4 +1,5 @@
-import { compactCode, type KpiDefinition } from './catalogue/catalogue.ts';
+import type { KpiDefinition } from './catalogue/catalogue.ts';
+import { kpiIdentity } from './kpi-identity.ts';
 import type { KpiStatus, StatusReason } from './kpi-status.ts';
 import type { DataQuality, KpiValue } from './kpi-types.ts';
 import type { RollupEntry } from './rollup-types.ts';
@@ -90,12 +91,7 @@ export function toEntries(
     const score = scoreKpi(row.value, target ?? undefined, def.betterWhen);
     const reported = row.value !== null;
     return {
-      code: def.code,
-      compactCode: compactCode(def.code),
-      name: def.name,
-      dimension: def.dimension,
-      subDimension: def.subDimension,
-      category: def.category,
+      ...kpiIdentity(def),
       dataPoint: row.dataPoint,
       value: row.value,
       unit: row.unit,

@@ -1,3 +1,4 @@
+import type { KpiIdentity } from './kpi-identity.ts';
 import type { KpiStatus } from './kpi-status.ts';
 import type { DataQuality, Lineage } from './kpi-types.ts';
 
@@ -6,13 +7,7 @@ import type { DataQuality, Lineage } from './kpi-types.ts';
  * the export writers (metrics/exports) take, declared here structurally so that the engine does not depend
  * on the writers.
  */
-export interface RollupEntry {
-  code: string;
-  compactCode: string;
-  name: string;
-  dimension: string;
-  subDimension: string;
-  category: string;
+export interface RollupEntry extends KpiIdentity {
   /** null for a single-point KPI; the data point name for each row of a multi-point KPI */
   dataPoint: string | null;
   /** null = not reported ("NR") */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadCatalogue } from '../catalogue/catalogue.ts';
+import { kpiIdentitySchema } from '../kpi-identity.ts';
 import { KPI_STATUSES } from '../kpi-status.ts';
 import { DATA_QUALITY_CLASSES, type Lineage } from '../kpi-types.ts';
 import { type ConsistencyFinding, type RollupEntry, sortEntries } from './rollup-entry.ts';
@@ -78,13 +79,7 @@ const lineageSchema = z.object({
     .optional(),
 });
 
-export const rollupEntryJsonSchema = z.object({
-  code: z.string(),
-  compactCode: z.string(),
-  name: z.string(),
-  dimension: z.string(),
-  subDimension: z.string(),
-  category: z.string(),
+export const rollupEntryJsonSchema = kpiIdentitySchema.extend({
   dataPoint: z.string().nullable(),
   value: z.number().nullable(),
   unit: z.string(),

@@ -1,4 +1,5 @@
-import { compactCode, loadCatalogue } from '../catalogue/catalogue.ts';
+import { loadCatalogue } from '../catalogue/catalogue.ts';
+import { kpiIdentity } from '../kpi-identity.ts';
 import type { Lineage } from '../kpi-types.ts';
 import type { RollupEntry } from './rollup-entry.ts';
 
@@ -55,12 +56,7 @@ export function entry(
   const kpi = loadCatalogue().get(code);
   if (kpi === undefined) throw new Error(`fixture: unknown KPI ${code}`);
   return {
-    code,
-    compactCode: compactCode(code),
-    name: kpi.name,
-    dimension: kpi.dimension,
-    subDimension: kpi.subDimension,
-    category: kpi.category,
+    ...kpiIdentity(kpi),
     dataPoint,
     value,
     unit: kpi.unit,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { toCsv, toJson, toXlsx } from '../exports/index.ts';
-import type { ExportInput } from '../kpi-service.ts';
+import type { ExportInput } from '../rollup-exports.ts';
 import {
   MANIFEST_FILE,
   PACK_FILES,

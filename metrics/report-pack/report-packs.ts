@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.ts';
 import { CityError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { PlatformEvents, RollupSaved } from '../../core/platform-events.ts';
-import type { ExportInput } from '../kpi-service.ts';
+import type { ExportInput } from '../rollup-exports.ts';
 import { buildPack, type ReportPack } from './build-pack.ts';
 import type { DeliveryRecord, DeliveryStore, DeliveryTrigger, PackRecord } from './delivery-store.ts';
 import type { DeliveryTarget } from './delivery-target.ts';

@@ -1,7 +1,7 @@
 import { loadCatalogue } from '../catalogue/catalogue.ts';
 import { sortEntries } from '../exports/index.ts';
-import type { ExportInput } from '../kpi-service.ts';
 import { STATUS_LABELS } from '../kpi-status.ts';
+import type { ExportInput } from '../rollup-exports.ts';
 import type { RollupEntry } from '../rollup-types.ts';
 import type { GroupScore } from '../scoring.ts';
 import { SNAPSHOT_CSS } from './snapshot-style.ts';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isValidTimeZone } from '../../../core/city-calendar.ts';
 import { rollupEntryJsonSchema } from '../../../metrics/exports/json-export.ts';
 import 'zod-openapi';
+import { kpiIdentitySchema } from '../../../metrics/kpi-identity.ts';
 import { KPI_STATUSES, STATUS_REASONS } from '../../../metrics/kpi-status.ts';
 import { DATA_QUALITY_CLASSES } from '../../../metrics/kpi-types.ts';
 
@@ -58,14 +59,8 @@ export const kpiValueViewSchema = z
 
 const scoreSchema = z.object({ points: z.number(), band: z.string(), percentOfTarget: z.number() });
 
-export const kpiListItemSchema = z
-  .object({
-    code: z.string(),
-    compactCode: z.string(),
-    name: z.string(),
-    dimension: z.string(),
-    subDimension: z.string(),
-    category: z.string(),
+export const kpiListItemSchema = kpiIdentitySchema
+  .extend({
     level: z.string(),
     unit: z.string(),
     obtained: z.string(),
