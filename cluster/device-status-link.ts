@@ -1,9 +1,9 @@
 import { headers, type NatsConnection } from 'nats';
 import { z } from 'zod';
 import type { Logger } from '../core/logger.ts';
-import type { DeviceStatusChanged, PlatformEvents } from '../core/platform-events.ts';
+import type { DeviceStatusChanged, MessageRefused, PlatformEvents } from '../core/platform-events.ts';
 import { ORIGIN_HEADER } from '../ingest/cluster/log-message.ts';
-import { EDGE_HEARTBEAT_MS, edgeHeartbeatSubject } from './edge-liveness.ts';
+import { EDGE_HEARTBEAT_MS, edgeHeartbeatSubject, encodeHeartbeat } from './edge-liveness.ts';
 
 /**
  * A device's MQTT session opening or closing on an edge, told to the other nodes on core NATS
@@ -32,8 +32,11 @@ export function decodeStatus(data: Uint8Array): DeviceStatusChanged | null {
 }
 
 /**
- * On an edge: publishes every 'device-status' platform event on its status subject. Core publish only
- * buffers in the client (a lost connection drops it: best-effort, as the live page is). Returns the stop.
+ * On an edge: publishes every 'device-status' platform event on its status subject, and a heartbeat that
+ * carries how many messages it refused since the previous one, by code (for the live pages' refusal
+ * counts and the kpi leader's refused-spike alerts; the refusal itself stays on the edge, with the
+ * device told on its errors topic). Core publish only buffers in the client (a lost connection drops it:
+ * best-effort, as the live page is). Returns the stop.
  */
 export function publishDeviceStatus(
   deps: { nc: NatsConnection; events: PlatformEvents; logger: Logger },
@@ -51,15 +54,21 @@ export function publishDeviceStatus(
     }
   };
   deps.events.on('device-status', onStatus);
+  const refused = new Map<string, number>();
+  const onRefused = function countRefused(r: MessageRefused): void {
+    refused.set(r.code, (refused.get(r.code) ?? 0) + 1);
+  };
+  deps.events.on('refused', onRefused);
   // The heartbeat by which the other nodes notice this edge dying without a word (edge-liveness.ts).
   const heartbeat = setInterval(() => {
     try {
       if (deps.nc.isClosed() || deps.nc.isDraining()) return;
       const h = headers();
       h.set(ORIGIN_HEADER, options.origin);
-      deps.nc.publish(edgeHeartbeatSubject(options.subjectPrefix, options.origin), new Uint8Array(), {
+      deps.nc.publish(edgeHeartbeatSubject(options.subjectPrefix, options.origin), encodeHeartbeat(refused), {
         headers: h,
       });
+      refused.clear();
     } catch (err) {
       deps.logger.warn({ err }, 'edge heartbeat not published');
     }
@@ -68,5 +77,6 @@ export function publishDeviceStatus(
   return () => {
     clearInterval(heartbeat);
     deps.events.off('device-status', onStatus);
+    deps.events.off('refused', onRefused);
   };
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { DeviceStatusChanged } from '../core/platform-events.ts';
 
 /** Where an edge says it is alive, every EDGE_HEARTBEAT_MS: `<prefix>.edges.<origin>`. */
@@ -6,6 +7,31 @@ export const edgeHeartbeatSubjects = (prefix: string): string => `${prefix}.edge
 export const EDGE_HEARTBEAT_MS = 2_000;
 /** An edge not heard for this long is taken for dead: three heartbeats missed. */
 export const EDGE_SILENT_MS = 3 * EDGE_HEARTBEAT_MS;
+
+const HEARTBEAT_FORMAT = 1;
+const heartbeatMessage = z.object({
+  v: z.literal(HEARTBEAT_FORMAT),
+  /** Messages the edge refused since its previous heartbeat, by error code. */
+  refused: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.number().int().min(0)),
+});
+export type EdgeHeartbeat = z.infer<typeof heartbeatMessage>;
+
+export function encodeHeartbeat(refused: ReadonlyMap<string, number>): Uint8Array {
+  return Buffer.from(JSON.stringify({ v: HEARTBEAT_FORMAT, refused: Object.fromEntries(refused) }));
+}
+
+/** An empty heartbeat (an edge of an earlier release) says nothing but that the edge is alive. */
+export function decodeHeartbeat(data: Uint8Array): EdgeHeartbeat | null {
+  if (data.byteLength === 0) return { v: HEARTBEAT_FORMAT, refused: {} };
+  try {
+    const parsed = heartbeatMessage.safeParse(
+      JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')),
+    );
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * On a node that shows device statuses from other edges: which edge each online device is connected to,

@@ -1,16 +1,18 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { headers, type Msg, type NatsConnection } from 'nats';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
 import {
   type DeviceEventAccepted,
   type DeviceStatusChanged,
+  type MessageRefused,
   PlatformEvents,
   type ReadingsAccepted,
 } from '../core/platform-events.ts';
 import { createTelemetry } from '../core/telemetry.ts';
 import { encodeEvent, encodeReadings, ORIGIN_HEADER } from '../ingest/cluster/log-message.ts';
-import { encodeStatus } from './device-status-link.ts';
+import { encodeStatus, publishDeviceStatus } from './device-status-link.ts';
+import { encodeHeartbeat } from './edge-liveness.ts';
 import { buildLiveRelay, type LiveRelayOptions } from './live-relay.ts';
 
 /**
@@ -57,7 +59,7 @@ function harness(options: Partial<LiveRelayOptions> = {}) {
     const m = (await telemetry.registry.getMetricsAsJSON()).find((x) => x.name === name);
     return m?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
   };
-  return { relay, callbacks, deliver, readings, deviceEvents, statuses, metric };
+  return { relay, callbacks, deliver, readings, deviceEvents, statuses, metric, events };
 }
 
 const ctx = { deviceId: 'aq-1', kind: 'air-quality-station', district: 'D1' };
@@ -168,4 +170,72 @@ describe('live relay', () => {
     expect(h.statuses).toHaveLength(before + 1);
     await h.relay.close();
   });
+
+  it('announces the refusals an edge counted in its heartbeat, bounded, never its own; an empty or unreadable beat still says the edge lives', async () => {
+    await refusalsCase(harness(), []);
+  });
+
+  it('an edge counts what it refused between two heartbeats and sends the counts with the next', () => {
+    const published: Array<{ subject: string; data: Uint8Array }> = [];
+    const nc = {
+      isClosed: () => false,
+      isDraining: () => false,
+      publish: (subject: string, data: Uint8Array) => published.push({ subject, data }),
+    } as unknown as NatsConnection;
+    const events = new PlatformEvents();
+    vi.useFakeTimers();
+    try {
+      const stop = publishDeviceStatus(
+        { nc, events, logger: silentLogger() },
+        { subjectPrefix: 'cm', origin: 'edge-a', heartbeatMs: 1_000 },
+      );
+      events.emit('refused', { deviceId: 'aq-1', code: 'INGEST_SCHEMA', at: 1 });
+      events.emit('refused', { deviceId: 'aq-2', code: 'INGEST_SCHEMA', at: 2 });
+      events.emit('refused', { deviceId: null, code: 'GATEWAY_BAD_CREDENTIALS', at: 3 });
+      vi.advanceTimersByTime(1_000);
+      vi.advanceTimersByTime(1_000);
+      stop();
+      const beats = published
+        .filter((p) => p.subject === 'cm.edges.edge-a')
+        .map((p) => JSON.parse(Buffer.from(p.data).toString()));
+      expect(beats).toEqual([
+        { v: 1, refused: { INGEST_SCHEMA: 2, GATEWAY_BAD_CREDENTIALS: 1 } },
+        { v: 1, refused: {} },
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
+
+async function refusalsCase(h: ReturnType<typeof harness>, refused: MessageRefused[]): Promise<void> {
+  h.events.on('refused', (r) => refused.push(r));
+  const beat = (origin: string, data: Uint8Array) =>
+    h.deliver(`cm.edges.${origin}`, data, { [ORIGIN_HEADER]: origin });
+  beat(
+    'edge-b',
+    encodeHeartbeat(
+      new Map([
+        ['INGEST_SCHEMA', 3],
+        ['GATEWAY_NOT_AUTHORIZED', 1],
+      ]),
+    ),
+  );
+  expect(refused.map((r) => r.code)).toEqual([
+    'INGEST_SCHEMA',
+    'INGEST_SCHEMA',
+    'INGEST_SCHEMA',
+    'GATEWAY_NOT_AUTHORIZED',
+  ]);
+  expect(refused.every((r) => r.deviceId === null)).toBe(true);
+  beat('me', encodeHeartbeat(new Map([['INGEST_SCHEMA', 5]])));
+  expect(refused).toHaveLength(4);
+  beat('edge-c', encodeHeartbeat(new Map([['INGEST_SCHEMA', 50_000]])));
+  expect(refused).toHaveLength(4 + 10_000);
+  beat('edge-d', new Uint8Array());
+  beat('edge-e', Buffer.from('{"v":7}'));
+  expect(refused).toHaveLength(4 + 10_000);
+  expect(h.relay.stats().dropped).toBe(1);
+  // edge-e and edge-d count as heard: no device of theirs, nothing to report, but no error either
+  await h.relay.close();
+}

@@ -1,11 +1,17 @@
 import type { EventEmitter } from 'node:events';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '../core/logger.ts';
-import type { PlatformEventMap, PlatformEvents } from '../core/platform-events.ts';
+import type { MessageRefused, PlatformEventMap, PlatformEvents } from '../core/platform-events.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { decodeEventMessage, decodeReadingsMessage, ORIGIN_HEADER } from '../ingest/cluster/log-message.ts';
 import { decodeStatus, statusSubjects } from './device-status-link.ts';
-import { EDGE_SILENT_MS, EdgeLiveness, edgeHeartbeatSubjects } from './edge-liveness.ts';
+import { decodeHeartbeat, EDGE_SILENT_MS, EdgeLiveness, edgeHeartbeatSubjects } from './edge-liveness.ts';
+
+/**
+ * Refusals announced per heartbeat at most: past it a flood is still a flood (a spike alert's threshold is
+ * far below), and announcing each costs the node a listener call.
+ */
+const MAX_REFUSALS_PER_HEARTBEAT = 10_000;
 
 export interface LiveRelayDeps {
   /** A connection of the relay's own: NATS cuts a slow consumer's connection, which must not be the edge's. */
@@ -54,7 +60,9 @@ const MSG_ID_HEADER = 'Nats-Msg-Id';
 /**
  * Cluster mode: the readings, device events and device statuses that reach other nodes, announced on this
  * node's PlatformEvents exactly as its own ingest announces them ('readings', 'device-event',
- * 'device-status'), so its live page and per-device counters see every edge.
+ * 'device-status'), so its live page and per-device counters see every edge; and the refusals each edge
+ * counts in its heartbeat, as 'refused' events without a device (for the live page's refusal counts and
+ * the refused-spike alerts).
  *
  * A core NATS subscription, no consumer: live events are best-effort and the store is the truth. Core
  * subscribers see every publish on the stream's subjects, including a resend the stream drops as a
@@ -207,7 +215,18 @@ export function buildLiveRelay(deps: LiveRelayDeps, options: LiveRelayOptions) {
           callback: function edgeAlive(err, msg) {
             if (err !== null) return;
             const origin = msg.headers?.get(ORIGIN_HEADER) ?? '';
-            if (origin !== '' && origin !== options.origin) edges.heartbeat(origin, now());
+            if (origin === '' || origin === options.origin) return;
+            const at = now();
+            edges.heartbeat(origin, at);
+            const beat = decodeHeartbeat(msg.data);
+            if (beat === null) {
+              drop('undecodable');
+              return;
+            }
+            let budget = MAX_REFUSALS_PER_HEARTBEAT;
+            for (const [code, n] of Object.entries(beat.refused))
+              for (let i = 0; i < n && budget > 0; i++, budget--)
+                emit('refused', { deviceId: null, code: code as MessageRefused['code'], at });
           },
         }),
       );
