@@ -8,6 +8,7 @@ import type {
   ProfileRecord,
   TargetRecord,
 } from './kpi-records.ts';
+import { ManualValueIndex, RollupIndex } from './kpi-store-indexes.ts';
 import { KPI_FILE_NAME } from './kpi-store-schema.ts';
 import type { RestatementRecord, StoredRollup } from './rollup-types.ts';
 import { SqliteKpiRecords } from './sqlite-kpi-records.ts';
@@ -21,8 +22,6 @@ export type {
 } from './kpi-records.ts';
 export { KPI_APPLICATION_ID, KPI_FILE_NAME } from './kpi-store-schema.ts';
 
-const manualKey = (m: Pick<ManualValueRecord, 'subjectType' | 'subject' | 'dataPoint' | 'period'>): string =>
-  `${m.subjectType}\u0000${m.subject}\u0000${m.dataPoint ?? ''}\u0000${m.period}`;
 const targetKey = (t: Pick<TargetRecord, 'code' | 'dataPoint'>) => `${t.code}\u0000${t.dataPoint ?? ''}`;
 
 /**
@@ -36,12 +35,10 @@ const targetKey = (t: Pick<TargetRecord, 'code' | 'dataPoint'>) => `${t.code}\u0
  * and the whole copy is read again; `onExternalChange` listeners hear of it after that.
  */
 export class KpiStore {
-  private byId = new Map<number, ManualValueRecord>();
-  private current = new Map<string, ManualValueRecord>();
+  private manual = new ManualValueIndex([]);
   private profile: ProfileRecord[] = [];
   private targetMap = new Map<string, TargetRecord>();
-  private versions = new Map<string, StoredRollup[]>();
-  private restated = new Map<string, RestatementRecord[]>();
+  private rollups = new RollupIndex([], []);
   private readonly listeners = new Set<() => void>();
   /** Bumped by every local write: a reload that began before one may have missed it, so it runs again. */
   private writeSeq = 0;
@@ -82,23 +79,10 @@ export class KpiStore {
   }
 
   private apply(s: KpiRecordsSnapshot): void {
-    this.byId = new Map(s.manual.map((m) => [m.id, m]));
-    this.current = new Map();
-    for (const m of s.manual) if (m.supersededBy === null) this.current.set(manualKey(m), m);
+    this.manual = new ManualValueIndex(s.manual);
     this.profile = s.profile;
     this.targetMap = new Map(s.targets.map((t) => [targetKey(t), t]));
-    this.versions = new Map();
-    for (const r of s.rollups) {
-      const list = this.versions.get(r.period) ?? [];
-      list.push(r);
-      this.versions.set(r.period, list);
-    }
-    this.restated = new Map();
-    for (const r of s.restatements) {
-      const list = this.restated.get(r.period) ?? [];
-      list.push(r);
-      this.restated.set(r.period, list);
-    }
+    this.rollups = new RollupIndex(s.rollups, s.restatements);
   }
 
   /** Reads everything again (coalesced: changes during a reload cause one more, not one each). */
@@ -156,40 +140,17 @@ export class KpiStore {
    * point and period as a current one supersedes it: the old row stays, pointing at its successor.
    */
   addManualValues(inputs: readonly ManualValueInput[]): Promise<ManualValueRecord[]> {
-    return this.write(async () => {
-      const { added, superseded } = await this.backend.addManualValues(inputs);
-      for (const s of superseded) {
-        const old = this.byId.get(s.id);
-        if (old === undefined) continue;
-        const updated = { ...old, supersededBy: s.by };
-        this.byId.set(s.id, updated);
-        if (this.current.get(manualKey(old))?.id === s.id) this.current.delete(manualKey(old));
-      }
-      for (const rec of added) {
-        this.byId.set(rec.id, rec);
-        if (rec.supersededBy === null) this.current.set(manualKey(rec), rec);
-      }
-      // an entry superseded within the same append
-      for (const s of superseded) {
-        const rec = this.byId.get(s.by);
-        if (rec !== undefined && this.current.get(manualKey(rec))?.id === s.id)
-          this.current.set(manualKey(rec), rec);
-      }
-      return added.map((a) => this.byId.get(a.id) ?? a);
-    });
+    return this.write(async () => this.manual.apply(await this.backend.addManualValues(inputs)));
   }
 
   /** Current (not superseded) entries, optionally of one subject type. */
   currentManualValues(subjectType?: 'kpi' | 'input'): ManualValueRecord[] {
-    const all = [...this.current.values()];
-    return subjectType === undefined ? all : all.filter((m) => m.subjectType === subjectType);
+    return this.manual.currentValues(subjectType);
   }
 
   /** Every entry for a subject, superseded ones too, oldest first. */
   manualHistory(subjectType: 'kpi' | 'input', subject: string): ManualValueRecord[] {
-    return [...this.byId.values()]
-      .filter((m) => m.subjectType === subjectType && m.subject === subject)
-      .sort((a, b) => a.id - b.id);
+    return this.manual.history(subjectType, subject);
   }
 
   // ---- city profile
@@ -232,11 +193,7 @@ export class KpiStore {
   async saveRollup(rollup: StoredRollup, restatements: readonly RestatementRecord[] = []): Promise<boolean> {
     const saved = await this.write(async () => {
       const ok = await this.backend.saveRollup(rollup, restatements);
-      if (ok) {
-        this.versions.set(rollup.period, [...(this.versions.get(rollup.period) ?? []), rollup]);
-        if (restatements.length > 0)
-          this.restated.set(rollup.period, [...(this.restated.get(rollup.period) ?? []), ...restatements]);
-      }
+      if (ok) this.rollups.add(rollup, restatements);
       return ok;
     });
     if (!saved) {
@@ -256,26 +213,26 @@ export class KpiStore {
 
   /** The newest version of a closed period, or null while it is open. */
   latestRollup(period: string): StoredRollup | null {
-    return this.versions.get(period)?.at(-1) ?? null;
+    return this.rollups.latest(period);
   }
 
   /** One version of a closed period. */
   rollupVersion(period: string, version: number): StoredRollup | null {
-    return this.versions.get(period)?.find((r) => r.version === version) ?? null;
+    return this.rollups.version(period, version);
   }
 
   /** Every version of a closed period, oldest first, without entries (the history of a roll-up). */
   rollupVersions(period: string): Array<Omit<StoredRollup, 'entries'>> {
-    return (this.versions.get(period) ?? []).map(({ entries: _entries, ...rest }) => rest);
+    return this.rollups.allVersions(period).map(({ entries: _entries, ...rest }) => rest);
   }
 
   /** Labels of closed periods, sorted. */
   closedPeriods(): string[] {
-    return [...this.versions.keys()].sort();
+    return this.rollups.periods();
   }
 
   restatements(period: string): RestatementRecord[] {
-    return [...(this.restated.get(period) ?? [])];
+    return this.rollups.restatements(period);
   }
 
   /** Closes the backend; a SQLite file is closed before this returns. */
