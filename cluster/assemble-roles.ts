@@ -194,6 +194,18 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
     has('kpi') || has('api')
       ? track(await openPg('device events', () => EventMirror.open({ url: pgUrl, logger })))
       : null;
+  // The live page and the KPI engine hear every edge through the relay, on a connection of its own. A kpi
+  // node without the api role subscribes only while it leads.
+  const relayLink =
+    has('api') || has('kpi') ? track(await openNatsLink(config, logger, `citymetrics live relay`)) : null;
+  const relay =
+    relayLink !== null
+      ? buildLiveRelay(
+          { nc: relayLink.nc, events, telemetry, logger },
+          { subjectPrefix: log.subjectPrefix, origin },
+        )
+      : null;
+  const relayOnLead = has('api') ? undefined : (relay ?? undefined);
   const kpi =
     has('kpi') && store !== null && registry !== null && kpiStore !== null && eventMirror !== null
       ? track(
@@ -206,6 +218,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
             subjectPrefix: log.subjectPrefix,
             kpiStore,
             deviceEvents: eventMirror,
+            ...(relayOnLead !== undefined ? { relay: relayOnLead } : {}),
             calendar,
             events,
             clock,
@@ -250,16 +263,6 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
   const stopStatus =
     gateway !== null
       ? publishDeviceStatus({ nc: nats.nc, events, logger }, { subjectPrefix: log.subjectPrefix, origin })
-      : null;
-  // The live page and the KPI engine hear every edge through the relay, on a connection of its own.
-  const relayLink =
-    has('api') || has('kpi') ? track(await openNatsLink(config, logger, `citymetrics live relay`)) : null;
-  const relay =
-    relayLink !== null
-      ? buildLiveRelay(
-          { nc: relayLink.nc, events, telemetry, logger },
-          { subjectPrefix: log.subjectPrefix, origin },
-        )
       : null;
 
   let listeners: GatewayListeners | null = null;
@@ -362,7 +365,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
       const tls = tlsOf(config);
       await writer?.start();
       await eventWriter?.start();
-      relay?.start();
+      if (relayOnLead === undefined) relay?.start();
       await kpi?.start();
       await apiKpis?.start();
       if (gateway !== null) listeners = await listenMqtt(gateway, config, tls.mqtt);

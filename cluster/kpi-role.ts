@@ -27,6 +27,11 @@ export interface KpiRoleDeps {
   kpiStore: KpiStore;
   /** Device events the writers stored, for the event-based KPIs. */
   deviceEvents: EventMirror;
+  /**
+   * A live relay that only the leader needs (a process with no api role): subscribed when this node takes
+   * the lead, unsubscribed when it steps down, so a standby reads nothing of the edges' traffic.
+   */
+  relay?: { start(): void; close(): Promise<void> };
   calendar: CityCalendar;
   events: PlatformEvents;
   clock: Clock;
@@ -51,6 +56,7 @@ export function buildKpiRole(deps: KpiRoleDeps) {
   let serving: { close(): void } | null = null;
 
   const lead = async () => {
+    deps.relay?.start();
     kpis = buildKpis({
       config: deps.config,
       store: deps.store,
@@ -89,6 +95,7 @@ export function buildKpiRole(deps: KpiRoleDeps) {
     const running = kpis;
     kpis = null;
     await running?.close();
+    await deps.relay?.close();
   };
 
   const leadership = new AdvisoryLeadership(

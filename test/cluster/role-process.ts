@@ -17,6 +17,7 @@ export interface ReadyBody {
   checks: Record<string, boolean>;
   failing: string[];
   kpi?: { state: 'leader' | 'standby' | 'stopped' };
+  liveRelay?: { relayed: number; dropped: number; pending: number; slow: boolean };
 }
 
 /** `env.ADMIN_TOKEN`, when given, is the token the process is started with and calls its API with. */

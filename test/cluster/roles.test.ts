@@ -343,6 +343,10 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
     await until('the live page to show it open', () =>
       pushed.some((p) => p.id === opened!.id && p.state === 'open'),
     );
+    // Only the leader reads the edges' traffic: a kpi standby's relay is not subscribed.
+    const [first, second] = (await a.readyz()).body.kpi?.state === 'leader' ? [a, b] : [b, a];
+    expect((await first.readyz()).body.liveRelay?.relayed).toBeGreaterThan(0);
+    expect((await second.readyz()).body.liveRelay?.relayed).toBe(0);
     const acked = await api2.proc.api<{ state: string }>('POST', `/api/alerts/${opened!.id}/acknowledge`);
     expect(acked.status).toBe(200);
     expect(acked.body.state).toBe('acknowledged');
@@ -358,7 +362,6 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
     socket.close();
 
     // The leader dies: the standby continues the same alert, still acknowledged, not a second one.
-    const [first, second] = (await a.readyz()).body.kpi?.state === 'leader' ? [a, b] : [b, a];
     await first.proc.kill('SIGKILL');
     await until(
       'the standby to lead',
@@ -377,6 +380,7 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
       'the alert cleared by the new leader',
       async () => (await alerts(api1)).items[0]?.state === 'cleared',
     );
+    expect((await second.readyz()).body.liveRelay?.relayed).toBeGreaterThan(0);
     expect(await alerts(api1)).toMatchObject({
       total: 1,
       items: [{ id: opened!.id, state: 'cleared', acknowledgedBy: expect.any(String) }],
