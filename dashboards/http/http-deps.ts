@@ -10,7 +10,7 @@ import type { KindCatalogue } from '../../devices/kind-catalogue.ts';
 import type { DeviceRegistry } from '../../devices/registry.ts';
 import type { DeviceCounts } from '../../ingest/device-counters.ts';
 import type { KpiService } from '../../metrics/kpi-service.ts';
-import type { ReportPacks } from '../../metrics/report-pack/report-packs.ts';
+import type { ReportService } from '../../metrics/report-pack/report-service.ts';
 import type { IngestStatsView } from '../live/live-events.ts';
 import type { ApiKeyStore } from './api-key-store.ts';
 
@@ -62,7 +62,7 @@ export interface HttpDeps {
   /** KPI engine, manual values, profile, targets, roll-ups (metrics/kpi-service.ts); routes only when given. */
   kpis?: KpiService;
   /** Monthly report packs (metrics/report-pack); the /api/reports routes only when given. */
-  reports?: ReportPacks;
+  reports?: ReportService;
   /** The broker's listeners in this process; absent (an API-only node): the configured MQTT ports are told. */
   mqttListening?: MqttListening;
 }

@@ -4,11 +4,12 @@ import type { Logger } from '../../core/logger.ts';
 import type { PlatformEvents } from '../../core/platform-events.ts';
 import type { KpiService } from '../kpi-service.ts';
 import type { KpiStore } from '../kpi-store.ts';
-import { DeliveryStore } from './delivery-store.ts';
 import type { DeliveryTarget } from './delivery-target.ts';
 import { FolderTarget } from './folder-target.ts';
 import { type PackSource, ReportPacks } from './report-packs.ts';
+import type { ReportRecords } from './report-records.ts';
 import type { RetrySettings } from './retry-delivery.ts';
+import { SqliteReportRecords } from './sqlite-report-records.ts';
 import { WebhookTarget } from './webhook-target.ts';
 
 /** The packs are made from the same data path as the API's exports (KpiService.exportInput). */
@@ -22,6 +23,7 @@ export function packSourceOf(kpis: { service: KpiService; kpiStore: KpiStore }):
         .map((p) => kpis.kpiStore.latestRollup(p))
         .filter((r) => r !== null)
         .map((r) => ({ month: r.period, version: r.version, frozenAt: r.closedAt })),
+    onExternalChange: (listener) => kpis.kpiStore.onExternalChange(listener),
   };
 }
 
@@ -47,16 +49,20 @@ export const retrySettingsOf = (config: Config): RetrySettings => ({
   maxDelayMs: config.reportRetryMaxDelayMs,
 });
 
-/** Opens `<dataDir>/reports.db` and wires the targets of the configuration. Opens no port; start() to run. */
+/**
+ * Wires the targets of the configuration on a record: `records` (PostgreSQL, in a cluster), or
+ * `<dataDir>/reports.db` opened here. Opens no port; start() to run; close() closes the record.
+ */
 export function buildReportPacks(deps: {
   config: Config;
   kpis: { service: KpiService; kpiStore: KpiStore };
   events: PlatformEvents;
   clock: Clock;
   logger: Logger;
+  records?: ReportRecords;
 }): ReportPacks {
   const { config, clock } = deps;
-  const store = DeliveryStore.open({ dataDir: config.dataDir, now: clock.now() });
+  const store = deps.records ?? SqliteReportRecords.open({ dataDir: config.dataDir, now: clock.now() });
   return new ReportPacks(
     {
       source: packSourceOf(deps.kpis),

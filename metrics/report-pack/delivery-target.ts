@@ -1,5 +1,5 @@
 import type { ReportPack } from './build-pack.ts';
-import type { TargetKind } from './delivery-store.ts';
+import type { TargetKind } from './report-records.ts';
 
 /** Where a pack goes: a folder or a webhook. Each attempt either delivers the whole pack or throws. */
 export interface DeliveryTarget {

@@ -105,7 +105,7 @@ describe('report pack to a folder', () => {
     });
     expect(consistency.errors + consistency.warnings).toBe(consistency.findings.length);
 
-    const [delivery] = packs.list();
+    const [delivery] = await packs.list();
     expect(delivery).toMatchObject({
       month: '2026-02',
       version: 1,
@@ -133,11 +133,11 @@ describe('report pack to a folder', () => {
     expect(v2.entries.find((e: { code: string }) => e.code === ICT).value).toBe(85);
     const v1 = JSON.parse(readFileSync(join(out.path, '2026-02', 'v1', 'rollup.json'), 'utf8'));
     expect(v1.entries.find((e: { code: string }) => e.code === ICT).value).toBe(80);
-    expect(packs.list().map((d) => [d.version, d.trigger, d.state])).toEqual([
+    expect((await packs.list()).map((d) => [d.version, d.trigger, d.state])).toEqual([
       [2, 'restated', 'delivered'],
       [1, 'closed', 'delivered'],
     ]);
-    expect(packs.month('2026-02')).toMatchObject({ closedVersion: 2, pack: { version: 2 } });
+    expect(await packs.month('2026-02')).toMatchObject({ closedVersion: 2, pack: { version: 2 } });
   });
 
   it('on demand: the same pack (same hashes) delivered again, recorded as a manual delivery', async () => {
@@ -145,11 +145,11 @@ describe('report pack to a folder', () => {
     await packs.start();
     await f.closeFebruary();
     await packs.drain();
-    const first = packs.list()[0]!;
+    const first = (await packs.list())[0]!;
     const sent = await packs.send('2026-02');
     await packs.drain();
     expect(sent.deliveries).toHaveLength(1);
-    const again = packs.list()[0]!;
+    const again = (await packs.list())[0]!;
     expect(again).toMatchObject({ id: sent.deliveries[0]!.id, trigger: 'manual', state: 'delivered' });
     expect(again.fileHashes).toEqual(first.fileHashes);
   });
@@ -164,6 +164,6 @@ describe('report pack to a folder', () => {
     await packs.start();
     await packs.drain();
     expect(readdirSync(join(out.path, '2026-02'))).toEqual(['v1']);
-    expect(packs.list()[0]).toMatchObject({ trigger: 'catch-up', state: 'delivered' });
+    expect((await packs.list())[0]).toMatchObject({ trigger: 'catch-up', state: 'delivered' });
   });
 });

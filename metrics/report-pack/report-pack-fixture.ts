@@ -9,10 +9,10 @@ import { SqliteSeriesStore } from '../../ingest/store/sqlite-series-store.ts';
 import type { TempDir } from '../../test/helpers/temp-dir.ts';
 import { buildKpis, type Kpis } from '../build-kpis.ts';
 import { packSourceOf } from './build-report-packs.ts';
-import { DeliveryStore } from './delivery-store.ts';
 import type { DeliveryTarget } from './delivery-target.ts';
 import { ReportPacks } from './report-packs.ts';
 import type { RetrySettings } from './retry-delivery.ts';
+import { SqliteReportRecords } from './sqlite-report-records.ts';
 
 /**
  * The KPI part as the platform builds it (real kpi.db, series store and registry in a temp dir), with a
@@ -93,7 +93,7 @@ export async function kpiFixture(dir: TempDir): Promise<KpiFixture> {
       const packs = new ReportPacks(
         {
           source: packSourceOf(kpis),
-          store: DeliveryStore.open({ dataDir: dir.path, now: clock.now() }),
+          store: SqliteReportRecords.open({ dataDir: dir.path, now: clock.now() }),
           targets,
           events,
           clock,

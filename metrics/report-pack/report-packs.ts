@@ -5,10 +5,17 @@ import type { Logger } from '../../core/logger.ts';
 import type { PlatformEvents, RollupSaved } from '../../core/platform-events.ts';
 import type { ExportInput } from '../rollup-exports.ts';
 import { buildPack, type ReportPack } from './build-pack.ts';
-import type { DeliveryRecord, DeliveryStore, DeliveryTrigger, PackRecord } from './delivery-store.ts';
 import type { DeliveryTarget } from './delivery-target.ts';
 import { FolderTarget } from './folder-target.ts';
-import type { PackManifest } from './pack-manifest.ts';
+import type { DeliveryRecord, DeliveryTrigger, ReportRecords } from './report-records.ts';
+import {
+  isMonth,
+  type MonthReport,
+  monthReport,
+  type ReportService,
+  requireMonth,
+  type SentPack,
+} from './report-service.ts';
 import { type RetrySettings, retryDelivery } from './retry-delivery.ts';
 
 /** What the packs are made from: the frozen roll-ups (metrics/kpi-service.ts, metrics/kpi-store.ts). */
@@ -19,49 +26,40 @@ export interface PackSource {
   latestVersion(month: string): number | null;
   /** Closed months with their newest version and when it was frozen (epoch ms). */
   closedMonths(): Array<{ month: string; version: number; frozenAt: number }>;
+  /**
+   * Calls `listener` when another node froze a version (records shared in a cluster: a month closed or
+   * restated through an api node); returns the way to stop.
+   */
+  onExternalChange?(listener: () => void): () => void;
 }
 
 export interface ReportPacksDeps {
   source: PackSource;
-  store: DeliveryStore;
+  store: ReportRecords;
   targets: readonly DeliveryTarget[];
   events: PlatformEvents;
   clock: Clock;
   logger: Logger;
 }
 
-export interface MonthReport {
-  month: string;
-  /** newest frozen roll-up version, null when the month is not closed */
-  closedVersion: number | null;
-  pack: (PackRecord & { manifest: PackManifest }) | null;
-  deliveries: DeliveryRecord[];
-}
-
-const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
-
-export function requireMonth(label: string): string {
-  if (!MONTH.test(label))
-    throw new CityError('REPORT_MONTH_INVALID', `not a month (YYYY-MM): ${label.slice(0, 40)}`, {
-      field: 'month',
-    });
-  return label;
-}
+export type { MonthReport } from './report-service.ts';
 
 /**
- * The monthly report pack: when a month closes or a closed month is restated (the `rollup-saved` event),
- * its pack is built once (CSV, XLSX, JSON, printable HTML snapshot, consistency report, manifest) and
- * delivered to every configured target, each target in its own lane so a dead webhook never holds up the
- * folder. Every step is in the durable record first (reports.db): a pack owed but not built, and every
- * delivery not yet delivered, is taken up again at the next start.
+ * The monthly report pack: when a month closes or a closed month is restated (the `rollup-saved` event,
+ * or a version another node froze on shared records), its pack is built once (CSV, XLSX, JSON, printable
+ * HTML snapshot, consistency report, manifest) and delivered to every configured target, each target in
+ * its own lane so a dead webhook never holds up the folder. Every step is in the durable record first: a
+ * pack owed but not built, and every delivery not yet delivered, is taken up again at the next start (in a
+ * cluster, by the kpi node that leads next).
  */
-export class ReportPacks {
+export class ReportPacks implements ReportService {
   private readonly log: Logger;
   private readonly abort = new AbortController();
   /** builds and sends on demand, one at a time (a pack is built once) */
   private work: Promise<unknown> = Promise.resolve();
   private readonly lanes = new Map<string, Promise<unknown>>();
   private started = false;
+  private stopFollowing: (() => void) | null = null;
   private closed: Promise<{ pending: number }> | null = null;
 
   constructor(
@@ -80,43 +78,60 @@ export class ReportPacks {
     if (this.started) return;
     this.started = true;
     this.deps.events.on('rollup-saved', this.onRollupSaved);
+    if (this.deps.targets.length > 0)
+      this.stopFollowing = this.deps.source.onExternalChange?.(this.onExternalChange) ?? null;
     for (const t of this.deps.targets)
       if (t instanceof FolderTarget)
         for (const dir of await t.leftovers()) await rm(dir, { recursive: true, force: true });
-    if (this.deps.targets.length > 0) this.catchUp();
+    if (this.deps.targets.length > 0) await this.catchUp('catch-up');
     this.enqueue(() => this.buildOwed());
-    for (const d of this.deps.store.pending()) this.schedule(d);
+    for (const d of await this.deps.store.pending()) this.schedule(d);
   }
 
   /**
    * Versions frozen since the record began whose pack was never asked for: a crash between the roll-up
-   * commit and the event. Older months are not packed by themselves (turning a target on does not post two
-   * years of packs); send them on demand.
+   * commit and the event, or a version another node froze. Older months are not packed by themselves
+   * (turning a target on does not post two years of packs); send them on demand.
    */
-  private catchUp(): void {
-    const since = this.deps.store.createdAt();
-    for (const m of this.deps.source.closedMonths()) {
-      if (!MONTH.test(m.month) || m.frozenAt < since || this.deps.store.hasPack(m.month, m.version)) continue;
-      this.deps.store.owe(m.month, m.version, 'catch-up', this.deps.clock.now());
+  private async catchUp(trigger: DeliveryTrigger | 'as-frozen'): Promise<void> {
+    const { store, source, clock } = this.deps;
+    const since = await store.createdAt();
+    for (const m of source.closedMonths()) {
+      if (!isMonth(m.month) || m.frozenAt < since || (await store.hasPack(m.month, m.version))) continue;
+      const why = trigger === 'as-frozen' ? (m.version === 1 ? 'closed' : 'restated') : trigger;
+      await store.owe(m.month, m.version, why, clock.now());
     }
   }
 
   /** Event listener: cheap and never throws (it runs inside the month close). */
   private readonly onRollupSaved = (e: RollupSaved): void => {
-    if (!MONTH.test(e.period) || this.closed !== null) return;
+    if (!isMonth(e.period) || this.closed !== null) return;
     if (this.deps.targets.length === 0) {
       this.log.debug({ month: e.period, version: e.version }, 'no report target configured: no pack');
       return;
     }
-    try {
-      this.deps.store.owe(e.period, e.version, e.cause === 'closed' ? 'closed' : 'restated', e.at);
-      this.enqueue(() => this.buildOwed());
-    } catch (err) {
-      this.log.error(
-        { err, month: e.period, version: e.version },
-        'report pack could not be recorded as owed',
+    // Called now: on SQLite the owed row is on disk before the close goes on.
+    const owed = this.deps.store
+      .owe(e.period, e.version, e.cause === 'closed' ? 'closed' : 'restated', e.at)
+      .catch((err: unknown) =>
+        this.log.error(
+          { err, month: e.period, version: e.version },
+          'report pack could not be recorded as owed (the next catch-up owes it)',
+        ),
       );
-    }
+    this.enqueue(async () => {
+      await owed;
+      await this.buildOwed();
+    });
+  };
+
+  /** Shared records changed under us: what another node froze is owed here, as it was frozen. */
+  private readonly onExternalChange = (): void => {
+    if (this.closed !== null) return;
+    this.enqueue(async () => {
+      await this.catchUp('as-frozen');
+      await this.buildOwed();
+    });
   };
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
@@ -126,34 +141,42 @@ export class ReportPacks {
   }
 
   private async buildOwed(): Promise<void> {
-    for (const o of this.deps.store.owed()) {
+    const { store, source } = this.deps;
+    for (const o of await store.owed()) {
       if (this.abort.signal.aborted) return;
-      // built meanwhile by a send on demand: nothing more is owed
-      if (this.deps.store.hasPack(o.month, o.version)) {
-        this.deps.store.dropOwed(o.month, o.version);
+      // built meanwhile by a send on demand, or by another node: nothing more is owed
+      if (await store.hasPack(o.month, o.version)) {
+        await store.dropOwed(o.month, o.version);
         continue;
       }
-      const input = await this.deps.source.exportInput(o.month, o.version);
+      const input = await source.exportInput(o.month, o.version);
       if (input === null) {
         this.log.warn(
           { month: o.month, version: o.version },
           'owed report pack dropped: the roll-up version is gone',
         );
-        this.deps.store.dropOwed(o.month, o.version);
+        await store.dropOwed(o.month, o.version);
         continue;
       }
       const pack = await buildPack(input);
-      this.saveAndSchedule(pack, o.trigger);
+      await this.saveAndSchedule(pack, o.trigger);
     }
   }
 
-  private saveAndSchedule(pack: ReportPack, trigger: DeliveryTrigger): DeliveryRecord[] {
-    const deliveries = this.deps.store.savePack(
+  private async saveAndSchedule(
+    pack: ReportPack,
+    trigger: DeliveryTrigger,
+  ): Promise<DeliveryRecord[] | null> {
+    const deliveries = await this.deps.store.savePack(
       pack,
-      this.deps.targets.map((t) => ({ target: t.kind, destination: t.destination })),
+      this.targetRefs(),
       trigger,
       this.deps.clock.now(),
     );
+    if (deliveries === null) {
+      this.log.info({ month: pack.month, version: pack.version }, 'report pack stored by another node first');
+      return null;
+    }
     this.log.info(
       {
         month: pack.month,
@@ -167,11 +190,15 @@ export class ReportPacks {
     return deliveries;
   }
 
+  private targetRefs() {
+    return this.deps.targets.map((t) => ({ target: t.kind, destination: t.destination }));
+  }
+
   /**
    * Delivers the newest version of a closed month now, to every target: the pack already built when there is
    * one (the same bytes and hashes), built otherwise. Answers once the deliveries are recorded; they run on.
    */
-  send(label: string): Promise<{ manifest: PackManifest; deliveries: DeliveryRecord[] }> {
+  async send(label: string): Promise<SentPack> {
     const month = requireMonth(label);
     if (this.deps.targets.length === 0)
       throw new CityError(
@@ -182,46 +209,30 @@ export class ReportPacks {
     if (version === null)
       throw new CityError('REPORT_MONTH_NOT_CLOSED', `${month} is not closed`, { field: 'month' });
     return this.enqueue(async () => {
-      const stored = this.deps.store.pack(month, version);
-      if (stored !== null) {
-        const deliveries = this.deps.store.addDeliveries(
-          stored,
-          this.deps.targets.map((t) => ({ target: t.kind, destination: t.destination })),
-          'manual',
-          this.deps.clock.now(),
-        );
-        for (const d of deliveries) this.schedule(d);
-        return { manifest: stored.manifest, deliveries };
+      const { store, clock } = this.deps;
+      for (;;) {
+        const stored = await store.pack(month, version);
+        if (stored !== null) {
+          const deliveries = await store.addDeliveries(stored, this.targetRefs(), 'manual', clock.now());
+          for (const d of deliveries) this.schedule(d);
+          return { manifest: stored.manifest, deliveries };
+        }
+        const input = await this.deps.source.exportInput(month, version);
+        if (input === null) throw new CityError('REPORT_MONTH_NOT_CLOSED', `${month} v${version} is gone`);
+        const pack = await buildPack(input);
+        const deliveries = await this.saveAndSchedule(pack, 'manual');
+        // stored by another node meanwhile: deliver that one, the bytes the record holds
+        if (deliveries !== null) return { manifest: pack.manifest, deliveries };
       }
-      const input = await this.deps.source.exportInput(month, version);
-      if (input === null) throw new CityError('REPORT_MONTH_NOT_CLOSED', `${month} v${version} is gone`);
-      const pack = await buildPack(input);
-      return { manifest: pack.manifest, deliveries: this.saveAndSchedule(pack, 'manual') };
     });
   }
 
-  /** Deliveries, newest first. */
-  list(limit = 200): DeliveryRecord[] {
+  list(limit = 200): Promise<DeliveryRecord[]> {
     return this.deps.store.deliveries({ limit });
   }
 
-  /** A month's newest pack and its deliveries; REPORT_UNKNOWN_MONTH when it has neither a pack nor a close. */
-  month(label: string): MonthReport {
-    const month = requireMonth(label);
-    const closedVersion = this.deps.source.latestVersion(month);
-    const latest = this.deps.store.latestPack(month);
-    const deliveries = this.deps.store.deliveries({ month });
-    if (closedVersion === null && latest === null && deliveries.length === 0)
-      throw new CityError('REPORT_UNKNOWN_MONTH', `${month} has no report pack and is not closed`, {
-        field: 'month',
-      });
-    const pack = latest === null ? null : this.deps.store.pack(latest.month, latest.version);
-    return {
-      month,
-      closedVersion,
-      pack: latest === null || pack === null ? null : { ...latest, manifest: pack.manifest },
-      deliveries,
-    };
+  month(label: string): Promise<MonthReport> {
+    return monthReport(this.deps.store, (m) => this.deps.source.latestVersion(m), label);
   }
 
   private schedule(d: DeliveryRecord): void {
@@ -238,45 +249,52 @@ export class ReportPacks {
     const { store, clock } = this.deps;
     if (this.abort.signal.aborted) return;
     const target = this.deps.targets.find((t) => t.kind === d.target);
-    const fresh = store.delivery(d.id);
+    const fresh = await store.delivery(d.id);
     if (fresh === null || fresh.state !== 'pending') return;
     if (target === undefined) {
-      store.markFailed(d.id, clock.now(), {
+      await store.markFailed(d.id, clock.now(), {
         code: 'REPORT_NO_TARGET',
         message: `the ${d.target} target is no longer configured`,
       });
       return;
     }
-    const pack = store.pack(d.month, d.version);
+    const pack = await store.pack(d.month, d.version);
     if (pack === null) {
-      store.markFailed(d.id, clock.now(), {
+      await store.markFailed(d.id, clock.now(), {
         code: 'REPORT_UNKNOWN_MONTH',
         message: 'the pack is not in the record',
       });
       return;
     }
     const log = this.log.child({ delivery: d.id, month: d.month, version: d.version, target: d.target });
+    // Failures are recorded in order, each before the next attempt's outcome.
+    let recorded: Promise<unknown> = Promise.resolve();
     const outcome = await retryDelivery({
       attempt: () => target.deliver(pack, d.id, this.abort.signal),
       attemptsBefore: fresh.attempts,
       settings: this.retry,
       signal: this.abort.signal,
       onFailure: (error, final) => {
-        store.recordFailure(
-          d.id,
-          clock.now(),
-          { code: 'REPORT_DELIVERY_FAILED', message: error.message },
-          final,
-        );
+        recorded = recorded
+          .then(() =>
+            store.recordFailure(
+              d.id,
+              clock.now(),
+              { code: 'REPORT_DELIVERY_FAILED', message: error.message },
+              final,
+            ),
+          )
+          .catch((err: unknown) => log.warn({ err }, 'report delivery failure not recorded'));
         if (final) log.error({ err: error.message }, 'report delivery failed for good');
         else log.warn({ err: error.message }, 'report delivery failed: retrying');
       },
     });
+    await recorded;
     if (outcome === 'delivered') {
-      store.recordDelivered(d.id, clock.now());
-      log.info({}, 'report pack delivered');
-    } else if (outcome === 'failed' && store.delivery(d.id)?.state === 'pending')
-      store.markFailed(d.id, clock.now(), {
+      if (await store.recordDelivered(d.id, clock.now())) log.info({}, 'report pack delivered');
+      else log.info({}, 'report pack delivered, already recorded as delivered by another node');
+    } else if (outcome === 'failed' && (await store.delivery(d.id))?.state === 'pending')
+      await store.markFailed(d.id, clock.now(), {
         code: 'REPORT_DELIVERY_FAILED',
         message: `no attempt left (REPORT_RETRY_MAX ${this.retry.retries})`,
       });
@@ -300,11 +318,15 @@ export class ReportPacks {
   close(): Promise<{ pending: number }> {
     this.closed ??= (async () => {
       this.deps.events.off('rollup-saved', this.onRollupSaved);
+      this.stopFollowing?.();
       this.abort.abort(new CityError('REPORT_DELIVERY_FAILED', 'the platform is stopping'));
       await this.drain();
-      const pending = this.deps.store.pending().length;
+      const pending = await this.deps.store
+        .pending()
+        .then((p) => p.length)
+        .catch(() => 0);
       if (pending > 0) this.log.warn({ pending }, 'report deliveries left pending for the next start');
-      this.deps.store.close();
+      await this.deps.store.close();
       return { pending };
     })();
     return this.closed;

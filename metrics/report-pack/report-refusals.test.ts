@@ -5,9 +5,9 @@ import { makeTempDir, type TempDir } from '../../test/helpers/temp-dir.ts';
 import { FolderTarget } from './folder-target.ts';
 import { type KpiFixture, kpiFixture } from './report-pack-fixture.ts';
 
-const codeOf = (fn: () => unknown): string | undefined => {
+const codeOf = async (fn: () => Promise<unknown>): Promise<string | undefined> => {
   try {
-    fn();
+    await fn();
   } catch (err) {
     return err instanceof CityError ? err.code : `not a CityError: ${String(err)}`;
   }
@@ -72,17 +72,14 @@ describe('report pack refusals', () => {
     const packs = f.packs([new FolderTarget(dir.file('out'))]);
     await packs.start();
     for (const bad of ['2026-13', '2026', 'march', '2026-1', '2026-02-01'])
-      expect(
-        codeOf(() => packs.send(bad)),
-        bad,
-      ).toBe('REPORT_MONTH_INVALID');
-    expect(codeOf(() => packs.month('2026-00'))).toBe('REPORT_MONTH_INVALID');
-    expect(codeOf(() => packs.send('2026-02'))).toBe('REPORT_MONTH_NOT_CLOSED');
-    expect(codeOf(() => packs.month('2026-02'))).toBe('REPORT_UNKNOWN_MONTH');
+      expect(await codeOf(() => packs.send(bad)), bad).toBe('REPORT_MONTH_INVALID');
+    expect(await codeOf(() => packs.month('2026-00'))).toBe('REPORT_MONTH_INVALID');
+    expect(await codeOf(() => packs.send('2026-02'))).toBe('REPORT_MONTH_NOT_CLOSED');
+    expect(await codeOf(() => packs.month('2026-02'))).toBe('REPORT_UNKNOWN_MONTH');
     await f.closeFebruary();
     await packs.drain();
-    expect(packs.month('2026-02').deliveries).toHaveLength(1);
-    expect(codeOf(() => packs.month('2025-01'))).toBe('REPORT_UNKNOWN_MONTH');
+    expect((await packs.month('2026-02')).deliveries).toHaveLength(1);
+    expect(await codeOf(() => packs.month('2025-01'))).toBe('REPORT_UNKNOWN_MONTH');
   });
 
   it('without a target: nothing is built when a month closes, and a send is refused', async () => {
@@ -90,8 +87,8 @@ describe('report pack refusals', () => {
     await packs.start();
     await f.closeFebruary();
     await packs.drain();
-    expect(packs.list()).toEqual([]);
-    expect(packs.month('2026-02')).toMatchObject({ closedVersion: 1, pack: null, deliveries: [] });
-    expect(codeOf(() => packs.send('2026-02'))).toBe('REPORT_NO_TARGET');
+    expect(await packs.list()).toEqual([]);
+    expect(await packs.month('2026-02')).toMatchObject({ closedVersion: 1, pack: null, deliveries: [] });
+    expect(await codeOf(() => packs.send('2026-02'))).toBe('REPORT_NO_TARGET');
   });
 });

@@ -62,7 +62,7 @@ describe('report pack to a webhook', () => {
     for (const info of manifest.files)
       expect(files.find((x) => x.name === info.name)?.sha256).toBe(info.sha256);
 
-    const [d] = packs.list();
+    const [d] = await packs.list();
     expect(d).toMatchObject({
       id: Number(hook.got[0]!.headers['x-citymetrics-delivery']),
       target: 'webhook',
@@ -96,7 +96,7 @@ describe('report pack to a webhook', () => {
     await f.closeFebruary();
     await packs.drain();
     expect(hook.got).toHaveLength(1);
-    const [d] = packs.list();
+    const [d] = await packs.list();
     expect(d).toMatchObject({ state: 'failed', attempts: 1, lastErrorCode: 'REPORT_DELIVERY_FAILED' });
     expect(d!.lastError).toContain('HTTP 422: no thanks (422)');
   });
@@ -108,7 +108,7 @@ describe('report pack to a webhook', () => {
     await f.closeFebruary();
     await packs.drain();
     expect(hook.got).toHaveLength(3);
-    expect(packs.list()[0]).toMatchObject({ state: 'failed', attempts: 3 });
+    expect((await packs.list())[0]).toMatchObject({ state: 'failed', attempts: 3 });
   });
 
   it('a delivery pending at shutdown is delivered by the next start, on the same record', async () => {
@@ -127,8 +127,8 @@ describe('report pack to a webhook', () => {
     await second.drain();
     expect(hook.got).toHaveLength(1);
     expect(signatureValid(hook.got[0]!)).toBe(true);
-    const [d] = second.list();
-    expect(second.list()).toHaveLength(1);
+    const [d] = await second.list();
+    expect(await second.list()).toHaveLength(1);
     expect(d).toMatchObject({ state: 'delivered', trigger: 'closed' });
     expect(Number(hook.got[0]!.headers['x-citymetrics-delivery'])).toBe(d!.id);
     // the attempt the first run made counts (1 or 2: the stop may have cut the first answer's recording)

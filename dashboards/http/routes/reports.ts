@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { DeliveryRecord } from '../../../metrics/report-pack/delivery-store.ts';
 import { packManifestSchema } from '../../../metrics/report-pack/pack-manifest.ts';
-import type { ReportPacks } from '../../../metrics/report-pack/report-packs.ts';
+import type { DeliveryRecord } from '../../../metrics/report-pack/report-records.ts';
+import type { ReportService } from '../../../metrics/report-pack/report-service.ts';
 import { type AnyRoute, defineRoute } from '../define-route.ts';
 
 // The month is checked by the report packs, so a bad one answers REPORT_MONTH_INVALID like the CLI's.
@@ -45,7 +45,7 @@ const PACK_DOC =
   'The pack: rollup.csv, rollup.xlsx, rollup.json, snapshot.html (printable, self-contained), consistency.json and manifest.json (SHA-256 of each file, roll-up version, final or provisional).';
 
 /** Monthly report packs: deliveries, and a send on demand (admin). */
-export function reportRoutes(deps: { reports: ReportPacks }): AnyRoute[] {
+export function reportRoutes(deps: { reports: ReportService }): AnyRoute[] {
   const { reports } = deps;
   return [
     defineRoute({
@@ -59,7 +59,10 @@ export function reportRoutes(deps: { reports: ReportPacks }): AnyRoute[] {
         targets: z.array(z.object({ kind: z.string(), destination: z.string() })),
         deliveries: z.array(deliverySchema),
       }),
-      handle: () => ({ targets: [...reports.targets], deliveries: reports.list().map(toDeliveryJson) }),
+      handle: async () => ({
+        targets: [...reports.targets],
+        deliveries: (await reports.list()).map(toDeliveryJson),
+      }),
     }),
     defineRoute({
       method: 'get',
@@ -83,8 +86,8 @@ export function reportRoutes(deps: { reports: ReportPacks }): AnyRoute[] {
           .nullable(),
         deliveries: z.array(deliverySchema),
       }),
-      handle: ({ params }) => {
-        const r = reports.month(params.month);
+      handle: async ({ params }) => {
+        const r = await reports.month(params.month);
         return {
           month: r.month,
           closedVersion: r.closedVersion,
