@@ -15,14 +15,17 @@ import type { AlertService } from './alert-service.ts';
 import {
   type Alert,
   type AlertRule,
-  inClearZone,
-  type KpiThreshold,
   type RuleInput,
   ruleInputSchema,
+  type StaleDevice,
 } from './alert-types.ts';
 import { AlertWrites } from './alert-writes.ts';
-import { ClearDelay } from './clear-delay.ts';
-import { SeriesThresholdState } from './series-threshold-state.ts';
+import { ClearDelay } from './conditions/clear-delay.ts';
+import { judgeKpiThreshold, normKpiCode } from './conditions/kpi-threshold.ts';
+import { RefusedLastMinute } from './conditions/refused-spike.ts';
+import { SeriesThresholdState } from './conditions/series-threshold-state.ts';
+import { judgeStaleDevices } from './conditions/stale-device.ts';
+import { storeBacklogOf } from './conditions/store-backlog.ts';
 import { SqliteAlertRecords } from './sqlite-alert-records.ts';
 import { type WebhookCounters, WebhookNotifier, type WebhookOptions } from './webhook-notifier.ts';
 
@@ -70,22 +73,13 @@ export interface KpiUpdate {
   value: unknown;
 }
 
-/** 'EN: EN: AQ: 1C' and 'EN-EN-AQ-1C' name the same KPI. */
-const normCode = (code: string): string =>
-  code
-    .split(/[:-]/)
-    .map((p) => p.trim().toUpperCase())
-    .join('-');
-
 export class AlertEngine implements AlertService {
   private readonly log: Logger;
   private rulesById = new Map<string, AlertRule>();
   private seriesStates = new Map<string, SeriesThresholdState>();
   private readonly alerts: AlertLifecycle;
   private readonly clearDelay = new ClearDelay();
-  /** Refused messages per second over the last minute: a ring of 60 counters. */
-  private readonly refusedRing = new Array<number>(60).fill(0);
-  private refusedRingSec = 0;
+  private readonly refused: RefusedLastMinute;
   private readonly webhook: WebhookNotifier;
   private readonly timer: NodeJS.Timeout | null;
   private readonly retentionMs: number;
@@ -103,6 +97,7 @@ export class AlertEngine implements AlertService {
     this.webhook = new WebhookNotifier(this.log, options.webhook);
     this.retentionMs = (options.retentionDays ?? 90) * 86_400_000;
     this.writes = new AlertWrites(this.log, options.writeRetryMs);
+    this.refused = new RefusedLastMinute(deps.clock);
     for (const rule of snapshot.rules) this.rulesById.set(rule.id, rule);
     this.rebuildSeriesStates();
     this.alerts = new AlertLifecycle({
@@ -245,18 +240,15 @@ export class AlertEngine implements AlertService {
 
   /** A KPI value from the KPI engine: evaluates the kpi-threshold rules on it. */
   offerKpi(update: KpiUpdate): void {
-    const view = update.value as { value?: unknown } | null | undefined;
-    const value = view?.value;
-    const code = normCode(update.code);
+    const value = (update.value as { value?: unknown } | null | undefined)?.value;
+    const code = normKpiCode(update.code);
     for (const rule of this.rulesById.values()) {
       const c = rule.condition;
       if (!rule.enabled || c.kind !== 'kpi-threshold') continue;
-      if (normCode(c.code) !== code) continue;
-      if (c.periodKind !== update.periodKind) continue;
-      if (typeof value !== 'number') continue; // not reported: nothing to compare
-      const holds = compare(c, value);
-      if (!holds && !inClearZone(c, value)) {
-        // Between the threshold and its clearing margin: an open alert stays open, none opens.
+      if (normKpiCode(c.code) !== code || c.periodKind !== update.periodKind) continue;
+      const verdict = judgeKpiThreshold(c, value);
+      if (verdict === 'no-value' || typeof value !== 'number') continue;
+      if (verdict === 'between') {
         const alert = this.alerts.activeOf(rule.id, update.code);
         if (alert) alert.lastValue = value;
         continue;
@@ -265,7 +257,7 @@ export class AlertEngine implements AlertService {
         rule,
         update.code,
         'kpi',
-        holds,
+        verdict === 'holds',
         value,
         () => `${update.code} ${c.op} ${c.value}: ${fmt(value)}`,
       );
@@ -281,7 +273,7 @@ export class AlertEngine implements AlertService {
       const c = rule.condition;
       if (c.kind === 'stale-device') this.checkStale(rule, c, now);
       else if (c.kind === 'refused-spike') {
-        const n = this.refusedLastMinute(now);
+        const n = this.refused.count();
         const holds = this.delayedClear(rule.id, 'ingest', n > c.perMinute, now, c.clearForMinutes);
         this.alerts.apply(
           rule,
@@ -292,8 +284,7 @@ export class AlertEngine implements AlertService {
           () => `${n} messages refused in the last minute`,
         );
       } else if (c.kind === 'store-backlog') {
-        const raw = this.deps.ingest.stats().backlog;
-        const backlog = typeof raw === 'number' ? raw : 0;
+        const backlog = storeBacklogOf(this.deps.ingest);
         const holds = this.delayedClear(rule.id, 'store', backlog > c.values, now, c.clearForMinutes);
         this.alerts.apply(rule, 'store', 'store', holds, backlog, () => `store backlog ${backlog} values`);
       }
@@ -326,31 +317,17 @@ export class AlertEngine implements AlertService {
     return this.clearDelay.active(`${ruleId}\u0000${subject}`, holds, active, now, minutes);
   }
 
-  private checkStale(
-    rule: AlertRule,
-    c: Extract<AlertRule['condition'], { kind: 'stale-device' }>,
-    now: number,
-  ) {
-    const check = (device: DeviceRecord): void => {
-      const interval = this.deps.kinds.get(device.kind)?.intervalSec;
-      if (interval === undefined) return;
-      const last = device.lastSeenAt ?? device.createdAt;
-      const silentMs = now - last;
-      const stale = silentMs > c.intervals * interval * 1000;
-      this.alerts.apply(rule, device.id, 'device', stale, Math.round(silentMs / 1000), () =>
-        device.lastSeenAt === null
-          ? `${device.name} has sent no reading since it was provisioned`
-          : `${device.name}: no reading for ${Math.round(silentMs / 60_000)} min`,
-      );
-    };
+  private checkStale(rule: AlertRule, c: StaleDevice, now: number) {
+    const intervalOf = (kind: string) => this.deps.kinds.get(kind)?.intervalSec;
+    for (const j of judgeStaleDevices(c, this.watchedDevices(c), intervalOf, now))
+      this.alerts.apply(rule, j.device.id, 'device', j.stale, j.silentSec, () => j.message);
+  }
+
+  /** The registry's devices in one pass where it can; else paged by the rule's filter. */
+  private *watchedDevices(c: StaleDevice): Generator<DeviceRecord> {
     const all = this.deps.registry.all?.();
     if (all !== undefined) {
-      for (const d of all) {
-        if (d.status !== 'active') continue;
-        if (c.deviceKind !== undefined && d.kind !== c.deviceKind) continue;
-        if (c.district !== undefined && d.district !== c.district) continue;
-        check(d);
-      }
+      yield* all;
       return;
     }
     const filter: ListFilter = { status: 'active', limit: 1000 };
@@ -358,7 +335,7 @@ export class AlertEngine implements AlertService {
     if (c.district !== undefined) filter.district = c.district;
     for (let offset = 0; ; offset += 1000) {
       const page = this.deps.registry.list({ ...filter, offset });
-      for (const device of page.items) check(device);
+      yield* page.items;
       if (offset + 1000 >= page.total) break;
     }
   }
@@ -407,23 +384,9 @@ export class AlertEngine implements AlertService {
     }
   };
 
-  private readonly onRefused = (r: MessageRefused): void => {
-    const sec = Math.floor(r.at / 1000);
-    this.advanceRing(sec);
-    this.refusedRing[sec % 60] = (this.refusedRing[sec % 60] ?? 0) + 1;
+  private readonly onRefused = (_r: MessageRefused): void => {
+    this.refused.add();
   };
-
-  private advanceRing(sec: number): void {
-    if (sec <= this.refusedRingSec) return;
-    const steps = Math.min(60, sec - this.refusedRingSec);
-    for (let i = 1; i <= steps; i++) this.refusedRing[(this.refusedRingSec + i) % 60] = 0;
-    this.refusedRingSec = sec;
-  }
-
-  private refusedLastMinute(now: number): number {
-    this.advanceRing(Math.floor(now / 1000));
-    return this.refusedRing.reduce((a, b) => a + b, 0);
-  }
 
   private rebuildSeriesStates(): void {
     const next = new Map<string, SeriesThresholdState>();
@@ -455,5 +418,4 @@ export class AlertEngine implements AlertService {
   }
 }
 
-const compare = (c: KpiThreshold, v: number): boolean => (c.op === '>' ? v > c.value : v < c.value);
 const fmt = (v: number): string => (Math.round(v * 100) / 100).toString();

@@ -152,6 +152,7 @@ export type RuleCondition = z.output<typeof ruleConditionSchema>;
 export type RuleInput = z.input<typeof ruleInputSchema>;
 export type SeriesThreshold = z.output<typeof seriesThresholdSchema>;
 export type KpiThreshold = z.output<typeof kpiThresholdSchema>;
+export type StaleDevice = z.output<typeof staleDeviceSchema>;
 
 export interface AlertRule {
   id: string;

@@ -9,11 +9,12 @@ import type { PlatformEventMap, PlatformEvents } from '../core/platform-events.t
 import type { DeviceDirectory, DeviceRecord } from '../core/ports/device-directory.ts';
 import type { IngestChannel, IngestResult, IngestSink } from '../core/ports/ingest-sink.ts';
 import type { SeriesStore, WriteOutcome } from '../core/ports/series-store.ts';
+import { RateRing } from '../core/rate-ring.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { type AdmissionRules, admissionRulesOf, admitMessage } from './admit.ts';
 import { DeviceCounters } from './device-counters.ts';
 import { type DeviceEventRecord, DurableLog, type EventQuery } from './durable-log.ts';
-import { type IngestStats, LatencyWindow, RateRing } from './ingest-stats.ts';
+import { type IngestStats, LatencyWindow } from './ingest-stats.ts';
 import type { MigrationProgress } from './log-schema.ts';
 import { Materializer, type RetryPolicy } from './materializer.ts';
 import type { ValidatedEvent, ValidatedReadings } from './validate.ts';

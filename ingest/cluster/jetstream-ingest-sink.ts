@@ -6,9 +6,9 @@ import type { Logger } from '../../core/logger.ts';
 import type { PlatformEventMap, PlatformEvents } from '../../core/platform-events.ts';
 import type { DeviceDirectory, DeviceRecord } from '../../core/ports/device-directory.ts';
 import type { IngestChannel, IngestResult, IngestSink } from '../../core/ports/ingest-sink.ts';
+import { RateRing } from '../../core/rate-ring.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
 import { type AdmissionRules, admitMessage } from '../admit.ts';
-import { RateRing } from '../ingest-stats.ts';
 import type { ValidatedEvent, ValidatedReadings } from '../validate.ts';
 import {
   encodeEvent,

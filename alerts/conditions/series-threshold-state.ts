@@ -1,4 +1,4 @@
-import { inClearZone, type SeriesThreshold } from './alert-types.ts';
+import { inClearZone, type SeriesThreshold } from '../alert-types.ts';
 
 /**
  * Running state of one series-threshold rule: per subject (a device, a district or the city), since when
