@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { PostgresAlertRecords } from '../alerts/postgres-alert-records.ts';
+import { buildLorawanBridges } from '../bridges/lorawan/bridges-from-config.ts';
+import type { LorawanBridge } from '../bridges/lorawan/lorawan-bridge.ts';
 import { CityCalendar } from '../core/city-calendar.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { type ClusterRole, roleList } from '../core/config-cluster.ts';
+import { shareGroupOf } from '../core/config-lorawan.ts';
 import { lockDataDir } from '../core/instance-lock.ts';
 import type { Logger } from '../core/logger.ts';
 import { PlatformEvents } from '../core/platform-events.ts';
@@ -169,6 +172,21 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
           await buildGateway({ config, directory: registry, ingest: sink, telemetry, events, logger, clock }),
         )
       : null;
+  // LoRaWAN network servers: uplinks into the edge's JetStream sink and rate limiter, PUBACKed once
+  // JetStream acknowledged. The edges split them through one shared subscription; an uplink delivered
+  // twice (an edge that died before its PUBACK) carries the same message id and is logged once.
+  const shareGroup = shareGroupOf(config.lorawanShareGroup);
+  const bridges: LorawanBridge[] =
+    gateway !== null && registry !== null && sink !== null
+      ? buildLorawanBridges(
+          { sink, devices: registry, rate: gateway.rateLimiter, logger },
+          config,
+          shareGroup === undefined ? {} : { shareGroup },
+        )
+      : [];
+  // The session keeps the subscription once granted (clean=false): granted once is subscribed for good.
+  const subscribedBridges = new Set<LorawanBridge>();
+  for (const b of bridges) void b.subscribed().then(() => subscribedBridges.add(b));
   const shards = roleList(config.writerShards).map(Number);
   // The writers also store device events from the log, for the kpi and api nodes' event-based KPIs.
   const eventWriter = has('writer')
@@ -302,7 +320,25 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
       ...(writerHealth !== undefined ? { writer: writerHealth } : {}),
       ...(liveRelay !== undefined ? { liveRelay } : {}),
       ...(gateway !== null && sink !== null
-        ? { edge: { connectedDevices: gateway.connectedDevices(), pendingPublishes: sink.stats().pending } }
+        ? {
+            edge: {
+              connectedDevices: gateway.connectedDevices(),
+              pendingPublishes: sink.stats().pending,
+              // Resends JetStream recognised by message id: a device's, or an uplink delivered twice.
+              duplicates: sink.stats().duplicates,
+              // Reported, not a check: devices on MQTT are still served while a network server is away.
+              ...(bridges.length > 0
+                ? {
+                    lorawan: bridges.map((b) => ({
+                      server: b.server,
+                      connected: b.connected(),
+                      subscribed: subscribedBridges.has(b),
+                      ...b.stats(),
+                    })),
+                  }
+                : {}),
+            },
+          }
         : {}),
     };
   };
@@ -357,6 +393,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
     apiKeys,
     store,
     gateway,
+    bridges,
     writer,
     kpi,
     readiness,
@@ -369,6 +406,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
       await kpi?.start();
       await apiKpis?.start();
       if (gateway !== null) listeners = await listenMqtt(gateway, config, tls.mqtt);
+      for (const bridge of bridges) bridge.start();
       httpServer = createHttpServer(
         roleHttpHandler({ readiness, telemetry, app: app?.app ?? null }),
         tls.http,
@@ -390,6 +428,8 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
       stopping ??= (async () => {
         if (retentionTimer !== null) clearInterval(retentionTimer);
         await gateway?.close();
+        // Before the sink: an uplink in hand still gets its answer; those not acknowledged stay with the broker.
+        await Promise.all(bridges.map((b) => b.close()));
         await listeners?.close();
         // After the gateway closed: its devices going offline are told too.
         stopStatus?.();

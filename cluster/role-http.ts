@@ -12,7 +12,20 @@ export interface RoleReadiness {
   /** Present with the kpi role: only the leader computes and closes months. */
   kpi?: { state: 'leader' | 'standby' | 'stopped'; detail: string | null };
   writer?: unknown;
-  edge?: { connectedDevices: number; pendingPublishes: number };
+  edge?: {
+    connectedDevices: number;
+    pendingPublishes: number;
+    /** Publishes JetStream recognised as resends by message id (acknowledged, not logged twice). */
+    duplicates: number;
+    /** With a LoRaWAN bridge configured: each bridge, connected to its network server's broker or not. */
+    lorawan?: Array<{
+      server: string;
+      connected: boolean;
+      subscribed: boolean;
+      uplinks: number;
+      retried: number;
+    }>;
+  };
   /** With the api or kpi role: the relay of other nodes' messages to this node's live events. */
   liveRelay?: { pending: number; pendingBytes: number; relayed: number; dropped: number; slow: boolean };
 }

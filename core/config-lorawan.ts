@@ -25,7 +25,7 @@ export const lorawanConfigShape = {
     .min(1)
     .max(23)
     .default('citymetrics-chirpstack')
-    .describe('fixed client id of the persistent session; one per platform instance'),
+    .describe('fixed client id of the persistent session; one per platform instance (each edge its own)'),
   ttsMqttUrl: brokerUrl.describe(
     'The Things Stack v3 MQTT server (mqtts://eu1.cloud.thethings.network:8883) or your Pub/Sub broker',
   ),
@@ -41,5 +41,15 @@ export const lorawanConfigShape = {
     .min(1)
     .max(23)
     .default('citymetrics-tts')
-    .describe('fixed client id of the persistent session; one per platform instance'),
+    .describe('fixed client id of the persistent session; one per platform instance (each edge its own)'),
+  lorawanShareGroup: z
+    .string()
+    .regex(/^[^/+#\s]+$/, 'a name without /, +, # or spaces')
+    .default('citymetrics')
+    .describe(
+      'cluster mode, edge: the bridges subscribe as `$share/<group>/<topic>`, so each uplink goes to one edge of the group; `off`: every edge takes every uplink (a broker without shared subscriptions)',
+    ),
 };
+
+/** The shared-subscription group the edges' bridges join, or undefined for a plain subscription. */
+export const shareGroupOf = (group: string): string | undefined => (group === 'off' ? undefined : group);

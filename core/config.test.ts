@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
+import { shareGroupOf } from './config-lorawan.ts';
 import { CityError } from './errors.ts';
 
 const DAY = 86_400_000;
@@ -54,5 +55,16 @@ describe('loadConfig series store', () => {
     expect(loadConfig({ STORE: 'postgres', POSTGRES_URL: 'postgres://db/city' }).postgresUrl).toBe(
       'postgres://db/city',
     );
+  });
+});
+
+describe('loadConfig LoRaWAN share group', () => {
+  it('refuses a group that would change the topic filter, and reads off as a plain subscription', () => {
+    // `$share/a/b/<topic>` would be group a on the filter b/<topic>: another subscription altogether.
+    for (const bad of ['a/b', 'a+', 'a#', 'a b'])
+      expect(refusal({ LORAWAN_SHARE_GROUP: bad }).message).toContain('LORAWAN_SHARE_GROUP');
+    expect(shareGroupOf(loadConfig({}).lorawanShareGroup)).toBe('citymetrics');
+    expect(shareGroupOf(loadConfig({ LORAWAN_SHARE_GROUP: 'edges' }).lorawanShareGroup)).toBe('edges');
+    expect(shareGroupOf(loadConfig({ LORAWAN_SHARE_GROUP: 'off' }).lorawanShareGroup)).toBeUndefined();
   });
 });

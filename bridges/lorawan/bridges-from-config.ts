@@ -1,8 +1,15 @@
 import type { Config } from '../../core/config.ts';
 import { buildLorawanBridge, type LorawanBridge, type LorawanBridgeDeps } from './lorawan-bridge.ts';
 
-/** The bridges the configuration asks for (a URL set), built, not started. */
-export function buildLorawanBridges(deps: LorawanBridgeDeps, config: Config): LorawanBridge[] {
+/**
+ * The bridges the configuration asks for (a URL set), built, not started. `shareGroup`: each subscribes as
+ * a member of that shared subscription (the cluster's edges).
+ */
+export function buildLorawanBridges(
+  deps: LorawanBridgeDeps,
+  config: Config,
+  shared: { shareGroup?: string } = {},
+): LorawanBridge[] {
   const bridges: LorawanBridge[] = [];
   if (config.chirpstackMqttUrl !== undefined)
     bridges.push(
@@ -13,6 +20,7 @@ export function buildLorawanBridges(deps: LorawanBridgeDeps, config: Config): Lo
         password: config.chirpstackMqttPassword,
         topic: config.chirpstackMqttTopic,
         clientId: config.chirpstackMqttClientId,
+        ...shared,
       }),
     );
   if (config.ttsMqttUrl !== undefined)
@@ -24,6 +32,7 @@ export function buildLorawanBridges(deps: LorawanBridgeDeps, config: Config): Lo
         password: config.ttsMqttPassword,
         topic: config.ttsMqttTopic,
         clientId: config.ttsMqttClientId,
+        ...shared,
       }),
     );
   return bridges;

@@ -42,6 +42,12 @@ export interface LorawanBridgeOptions {
   clientId?: string;
   /** Wait before reconnecting, after a lost connection or a retryable refusal (ms). Default 2 000. */
   reconnectPeriodMs?: number;
+  /**
+   * Subscribe as `$share/<group>/<topic>`: the broker hands each uplink to one client of the group, so that
+   * several bridges (one per edge, each with its own client id) split the uplinks instead of each taking
+   * all. Unset: a plain subscription.
+   */
+  shareGroup?: string;
 }
 
 export interface LorawanBridge {
@@ -50,6 +56,8 @@ export interface LorawanBridge {
   start(): void;
   /** Resolves once the subscription was granted the first time. */
   subscribed(): Promise<void>;
+  /** Connected to the network server's broker now. */
+  connected(): boolean;
   /** Uplinks handed over, and those left unacknowledged for the broker to deliver again. */
   stats(): { uplinks: number; retried: number };
   close(): Promise<void>;
@@ -67,7 +75,10 @@ export interface LorawanBridge {
 export function buildLorawanBridge(deps: LorawanBridgeDeps, options: LorawanBridgeOptions): LorawanBridge {
   const { sink, devices, rate } = deps;
   const { parse, topic: defaultTopic } = SERVERS[options.server];
-  const topic = options.topic ?? defaultTopic;
+  const topic =
+    options.shareGroup === undefined
+      ? (options.topic ?? defaultTopic)
+      : `$share/${options.shareGroup}/${options.topic ?? defaultTopic}`;
   const log = deps.logger.child({ component: 'lorawan-bridge', server: options.server });
   let client: MqttClient | null = null;
   let closing: Promise<void> | null = null;
@@ -185,6 +196,8 @@ export function buildLorawanBridge(deps: LorawanBridgeDeps, options: LorawanBrid
     },
 
     subscribed: () => firstSubscription,
+
+    connected: () => client?.connected === true,
 
     stats: () => ({ uplinks, retried }),
 
