@@ -63,6 +63,9 @@ export interface AlertEngineOptions {
   writeRetryMs?: number;
 }
 
+/** How long a read waits for the changes before it to be stored (ms). */
+const READ_WAIT_MS = 2_000;
+
 /** The longest repeat window a rule may have (its schema's bound), so clearances older than it are let go. */
 const MAX_REPEAT_WINDOW_MS = 7 * 86_400_000;
 
@@ -144,9 +147,9 @@ export class AlertEngine implements AlertService {
     }
   }
 
-  /** Resolves once every change decided so far is in the records. */
-  stored(): Promise<void> {
-    return this.writes.idle();
+  /** Resolves once every change decided so far is in the records, or after `timeoutMs`. */
+  stored(timeoutMs?: number): Promise<void> {
+    return this.writes.idle(timeoutMs);
   }
 
   /** Alert changes decided and not yet stored (the records are unreachable while this grows). */
@@ -195,14 +198,17 @@ export class AlertEngine implements AlertService {
 
   // ---- alerts ----
 
-  /** Reads the records once the changes decided so far are stored: a list shows what was just decided. */
+  /**
+   * Reads the records once the changes decided so far are stored, so a list shows what was just decided;
+   * records that cannot take writes for READ_WAIT_MS are read as they are.
+   */
   async list(query: AlertQuery = {}): Promise<{ items: Alert[]; total: number }> {
-    await this.writes.idle();
+    await this.writes.idle(READ_WAIT_MS);
     return this.records.listAlerts(query);
   }
 
   async get(id: string): Promise<Alert> {
-    await this.writes.idle();
+    await this.writes.idle(READ_WAIT_MS);
     const alert = await this.records.getAlert(id);
     if (!alert) throw new CityError('API_NOT_FOUND', `no alert ${id}`, { field: 'id' });
     return alert;

@@ -36,3 +36,18 @@ describe('alert writes', () => {
     expect(await writes.close(50)).toBe(2);
   });
 });
+
+describe('alert writes, waited for with a bound', () => {
+  it('idle(timeout) resolves after the timeout while a write is still refused', {
+    timeout: 5_000,
+  }, async () => {
+    const writes = new AlertWrites(silentLogger(), 5);
+    writes.enqueue('refused', async () => {
+      throw new Error('disk full');
+    });
+    // without the bound this would wait for ever (the test's own timeout would fail it)
+    await writes.idle(30);
+    expect(writes.pending).toBe(1);
+    await writes.close(1);
+  });
+});

@@ -37,10 +37,20 @@ export class AlertWrites {
     if (!this.running && this.timer === null) this.next();
   }
 
-  /** Resolves once every write enqueued so far was stored. */
-  idle(): Promise<void> {
+  /**
+   * Resolves once every write enqueued so far was stored, or after `timeoutMs` if given (the records may be
+   * unreachable for longer than a reader should wait: it then reads what is stored).
+   */
+  idle(timeoutMs?: number): Promise<void> {
     if (this.queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    const drained = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (timeoutMs === undefined) return drained;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    return Promise.race([drained, late]).finally(() => clearTimeout(timer));
   }
 
   private next(): void {
@@ -86,10 +96,7 @@ export class AlertWrites {
    * unstored (logged by the caller: those alert changes are lost with the process).
    */
   async close(timeoutMs = 5_000): Promise<number> {
-    const done = this.idle();
-    let timeout: NodeJS.Timeout | undefined;
-    await Promise.race([done, new Promise((r) => (timeout = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timeout);
+    await this.idle(timeoutMs);
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;

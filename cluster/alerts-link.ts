@@ -19,6 +19,9 @@ import type { Logger } from '../core/logger.ts';
 export const alertCommandSubject = (prefix: string) => `${prefix}.alerts.commands`;
 export const alertChangeSubject = (prefix: string) => `${prefix}.alerts.changes`;
 
+/** Below the api nodes' default request timeout, so a decided change is answered as such. */
+const STORE_WAIT_MS = 3_000;
+
 type Command =
   | { op: 'createRule'; input: RuleInput; by: string }
   | { op: 'deleteRule'; id: string; by: string }
@@ -69,10 +72,11 @@ export function serveAlertCommands(deps: {
         answer(msg, { ok: false, code: 'API_VALIDATION', message: 'alert command is not JSON' });
         return;
       }
-      // Answered once the change is in PostgreSQL: what one api node was told, every api node lists.
+      // Answered once the change is in PostgreSQL, so what one api node was told every api node lists; or,
+      // with PostgreSQL unreachable, after STORE_WAIT_MS: the change is decided, and stored once it is back.
       run(command).then(
         async (result) => {
-          await engine.stored();
+          await engine.stored(STORE_WAIT_MS);
           answer(msg, { ok: true, result: result ?? null });
         },
         (e: unknown) => {
