@@ -1,5 +1,5 @@
 import type { CityCalendar } from '../core/city-calendar.ts';
-import type { Clock } from '../core/clock.ts';
+import type { Clock, ClockTimer } from '../core/clock.ts';
 import { CityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PlatformEvents, RollupSaved } from '../core/platform-events.ts';
@@ -37,7 +37,7 @@ const pad2 = (n: number): string => String(n).padStart(2, '0');
  */
 export class MonthClose {
   private chain: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
   private readonly log: Logger;
 
   constructor(
@@ -57,12 +57,11 @@ export class MonthClose {
 
   start(): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => void this.tick(), this.options.checkIntervalMs ?? 60_000);
-    this.timer.unref();
+    this.timer = this.deps.clock.setInterval(() => void this.tick(), this.options.checkIntervalMs ?? 60_000);
   }
 
   async stop(): Promise<void> {
-    if (this.timer !== null) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     await this.chain.catch(() => {});
   }
