@@ -40,6 +40,8 @@ import { openSeriesStore } from '../ingest/store/open-series-store.ts';
 import { buildKpis } from '../metrics/build-kpis.ts';
 import { KpiStore } from '../metrics/kpi-store.ts';
 import { PostgresKpiRecords } from '../metrics/postgres-kpi-records.ts';
+import { reportTargetsOf } from '../metrics/report-pack/build-report-packs.ts';
+import { PostgresReportRecords } from '../metrics/report-pack/postgres-report-records.ts';
 import {
   assembleTracked,
   type Closable,
@@ -56,6 +58,7 @@ import { publishDeviceStatus } from './device-status-link.ts';
 import { buildKpiRole } from './kpi-role.ts';
 import { buildLiveRelay } from './live-relay.ts';
 import { countAcceptedPerDevice } from './relayed-counters.ts';
+import { RemoteReports } from './reports-link.ts';
 import { type RoleReadiness, roleHttpHandler } from './role-http.ts';
 
 export interface RolesDeps {
@@ -278,6 +281,29 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
           ),
         )
       : null;
+  // The api nodes list report packs from PostgreSQL and ask the kpi leader for a send on demand.
+  const reportRecords = has('api')
+    ? track(
+        await openPg('report packs', () =>
+          PostgresReportRecords.open({ url: pgUrl, logger, now: clock.now() }),
+        ),
+      )
+    : null;
+  const remoteReports =
+    reportRecords !== null && kpiStore !== null
+      ? new RemoteReports(
+          {
+            nc: nats.nc,
+            records: reportRecords,
+            latestVersion: (month) => kpiStore.latestRollup(month)?.version ?? null,
+            targets: reportTargetsOf(config, clock).map((t) => ({
+              kind: t.kind,
+              destination: t.destination,
+            })),
+          },
+          { subjectPrefix: log.subjectPrefix },
+        )
+      : null;
   const stopStatus =
     gateway !== null
       ? publishDeviceStatus({ nc: nats.nc, events, logger }, { subjectPrefix: log.subjectPrefix, origin })
@@ -362,6 +388,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
       apiKeys,
       ...(apiKpis !== null ? { kpis: apiKpis.service } : {}),
       ...(remoteAlerts !== null ? { alerts: remoteAlerts } : {}),
+      ...(remoteReports !== null ? { reports: remoteReports } : {}),
       logger,
       clock,
       readiness: () => readiness(),
@@ -442,6 +469,7 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
         await apiKpis?.close();
         remoteAlerts?.close();
         await alertRecords?.close();
+        await reportRecords?.close();
         await relay?.close();
         stopCounting?.();
         await live?.close();

@@ -12,8 +12,12 @@ import type { DeviceRegistry } from '../devices/registry.ts';
 import type { EventMirror } from '../ingest/cluster/event-mirror.ts';
 import { buildKpis, type Kpis } from '../metrics/build-kpis.ts';
 import type { KpiStore } from '../metrics/kpi-store.ts';
+import { buildReportPacks } from '../metrics/report-pack/build-report-packs.ts';
+import { PostgresReportRecords } from '../metrics/report-pack/postgres-report-records.ts';
+import type { ReportPacks } from '../metrics/report-pack/report-packs.ts';
 import { serveAlertCommands } from './alerts-link.ts';
 import { AdvisoryLeadership } from './kpi-leadership.ts';
+import { serveReportCommands } from './reports-link.ts';
 
 export interface KpiRoleDeps {
   config: Config;
@@ -47,13 +51,17 @@ export interface KpiRoleDeps {
  * same records, and a month one leader closed is never closed again. Device events (outages) are read
  * from what the writers stored in PostgreSQL (event-mirror.ts). The leader also runs the one alert engine
  * of the cluster, on the alert records in PostgreSQL (cluster/alerts-link.ts): the next leader continues
- * the same alerts.
+ * the same alerts. And it builds and delivers the monthly report packs as months close or are restated,
+ * on the report record in PostgreSQL (cluster/reports-link.ts): the next leader builds what was owed and
+ * goes on with the deliveries left pending, with the attempts already made.
  */
 export function buildKpiRole(deps: KpiRoleDeps) {
   const logger = deps.logger.child({ role: 'kpi' });
   let kpis: Kpis | null = null;
   let alerts: AlertEngine | null = null;
   let serving: { close(): void } | null = null;
+  let reports: ReportPacks | null = null;
+  let servingReports: { close(): void } | null = null;
 
   const lead = async () => {
     deps.relay?.start();
@@ -84,9 +92,40 @@ export function buildKpiRole(deps: KpiRoleDeps) {
       records,
     );
     serving = serveAlertCommands({ nc: deps.nc, engine: alerts, subjectPrefix: deps.subjectPrefix, logger });
+    await leadReports(kpis);
+  };
+
+  /** After the KPI part started: versions it froze meanwhile are caught up from the records. */
+  const leadReports = async (running: Kpis) => {
+    const records = await PostgresReportRecords.open({
+      url: deps.config.postgresUrl ?? '',
+      logger,
+      now: deps.clock.now(),
+    });
+    reports = buildReportPacks({
+      config: deps.config,
+      kpis: running,
+      events: deps.events,
+      clock: deps.clock,
+      logger,
+      records,
+    });
+    await reports.start();
+    servingReports = serveReportCommands({
+      nc: deps.nc,
+      reports,
+      subjectPrefix: deps.subjectPrefix,
+      logger,
+    });
   };
 
   const stepDown = async () => {
+    // Before the KPI part closes: a pack being built reads its roll-up. Deliveries cut here stay pending.
+    servingReports?.close();
+    servingReports = null;
+    const packs = reports;
+    reports = null;
+    await packs?.close();
     serving?.close();
     serving = null;
     const engine = alerts;
@@ -108,6 +147,8 @@ export function buildKpiRole(deps: KpiRoleDeps) {
     kpis: () => kpis,
     /** The alert engine while this node leads, null on a standby. */
     alerts: () => alerts,
+    /** The report packs while this node leads, null on a standby. */
+    reports: () => reports,
     start: () => leadership.start(),
     close: () => leadership.stop(),
   };

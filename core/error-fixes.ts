@@ -53,6 +53,8 @@ const FIXES: Partial<Record<ErrorCode, (c: { api: string }) => string>> = {
   REPORT_UNKNOWN_MONTH: () => '`citymetrics report list` shows the months with packs',
   REPORT_NO_TARGET: () =>
     'set REPORT_DIR, or REPORT_WEBHOOK_URL with REPORT_WEBHOOK_SECRET, and restart the platform',
+  REPORT_LEADER_UNAVAILABLE: () =>
+    'run it again in a few seconds; if it keeps failing, check that a kpi node runs (its /readyz says leader)',
 };
 
 /** The fix for a code, or undefined when there is nothing better to say than the message. */

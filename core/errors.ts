@@ -262,6 +262,11 @@ export const errorCatalogue = {
     retryable: true,
     message: 'a report pack could not be delivered to its target',
   },
+  REPORT_LEADER_UNAVAILABLE: {
+    httpStatus: 503,
+    retryable: true,
+    message: 'no kpi leader answered: in a cluster report packs are built and sent by the kpi leader only',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

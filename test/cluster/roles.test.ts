@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../core/topics.ts';
+import { makeTempDir } from '../helpers/temp-dir.ts';
 import { type NatsTestCluster, natsServerBinary, startNats } from '../servers/nats.ts';
 import { type PostgresTestServer, postgresBinDir, startPostgres } from '../servers/postgres.ts';
 import { type RoleProcess, roleProcess, until } from './role-process.ts';
@@ -275,6 +279,124 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
       expect.objectContaining({ value: 91.5, source: 'national statistics office' }),
     ]);
   }, 180_000);
+
+  it('report packs: the kpi leader packs each due month once across a takeover, into the folder every kpi node shares; the api node lists each delivered once', async () => {
+    // The one folder both kpi nodes write to (in production a share every kpi node mounts).
+    const reports = makeTempDir('cm-cluster-reports-');
+    const env = await clusterEnv({
+      KPI_LEADER_RETRY_MS: '300',
+      ADMIN_TOKEN: `cluster-admin-${'t'.repeat(24)}`,
+      REPORT_DIR: reports.path,
+      REPORT_RETRY_MIN_DELAY_MS: '50',
+      REPORT_RETRY_MAX_DELAY_MS: '200',
+    });
+    try {
+      const api = await start('api', env);
+      // Installed four months ago: the months since are due to close as soon as a kpi leader starts.
+      const installed = new Date();
+      installed.setUTCMonth(installed.getUTCMonth() - 4, 1);
+      const device = await api.proc.api('POST', '/api/devices', {
+        installedAt: installed.toISOString(),
+        kind: 'air-quality-station',
+        district: 'D1',
+      });
+      expect(device.status).toBe(201);
+      // Started together, so that the leader is killed as soon as it is known, while it may be closing,
+      // packing or writing a pack into the folder.
+      const [a, b] = await Promise.all([start('kpi', env), start('kpi', env)]);
+      const [first, second] = (await a.readyz()).body.kpi?.state === 'leader' ? [a, b] : [b, a];
+      await first.proc.kill('SIGKILL');
+      await until(
+        'the standby to lead',
+        async () => (await second.readyz()).body.kpi?.state === 'leader',
+        20_000,
+      );
+      const due: string[] = [];
+      for (let m = new Date(installed); due.length < 3; m.setUTCMonth(m.getUTCMonth() + 1))
+        due.push(m.toISOString().slice(0, 7));
+
+      interface Listed {
+        month: string;
+        version: number;
+        target: string;
+        state: string;
+        trigger: string;
+        fileHashes: Record<string, string>;
+      }
+      const listed = async () =>
+        (
+          await api.proc.api<{ targets: Array<{ kind: string }>; deliveries: Listed[] }>(
+            'GET',
+            '/api/reports',
+          )
+        ).body;
+      await until(
+        'every due month delivered',
+        async () => {
+          const delivered = (await listed()).deliveries.filter((d) => d.state === 'delivered');
+          return due.every((m) => delivered.some((d) => d.month === m));
+        },
+        90_000,
+      );
+      const body = await listed();
+      expect(body.targets).toEqual([{ kind: 'folder', destination: reports.path }]);
+      const ofDue = body.deliveries.filter((d) => due.includes(d.month));
+      // one pack and one delivery per month, delivered once, whichever leader began it
+      expect(ofDue.map((d) => [d.month, d.version, d.target, d.state]).sort()).toEqual(
+        due.map((m) => [m, 1, 'folder', 'delivered']),
+      );
+      for (const m of due) {
+        // exactly once in the folder: one version, nothing half-written beside it
+        expect(readdirSync(join(reports.path, m)), m).toEqual(['v1']);
+        const delivery = ofDue.find((d) => d.month === m)!;
+        const files = readdirSync(join(reports.path, m, 'v1')).sort();
+        expect(files).toEqual(Object.keys(delivery.fileHashes).sort());
+        for (const f of files)
+          expect(
+            createHash('sha256')
+              .update(readFileSync(join(reports.path, m, 'v1', f)))
+              .digest('hex'),
+            `${m}/${f}`,
+          ).toBe(delivery.fileHashes[f]);
+        const month = await api.proc.api<{ pack: { version: number; manifest: { month: string } } | null }>(
+          'GET',
+          `/api/reports/${m}`,
+        );
+        expect(month.body.pack).toMatchObject({ version: 1, manifest: { month: m } });
+      }
+
+      // A send on demand through the api node is made by the leader: the same pack, recorded at once. Until
+      // the new leader has started its packs, it is refused as retryable (503 REPORT_LEADER_UNAVAILABLE).
+      let sent = await api.proc.api<{ deliveries: Listed[]; error?: { code: string } }>(
+        'POST',
+        `/api/reports/${due[0]}`,
+      );
+      await until('the leader to take a send', async () => {
+        if (sent.status === 503 && sent.body.error?.code === 'REPORT_LEADER_UNAVAILABLE')
+          sent = await api.proc.api('POST', `/api/reports/${due[0]}`);
+        return sent.status !== 503;
+      });
+      expect(sent.status).toBe(202);
+      expect(sent.body.deliveries.map((d) => [d.month, d.trigger, d.state])).toEqual([
+        [due[0], 'manual', 'pending'],
+      ]);
+      expect(sent.body.deliveries[0]!.fileHashes).toEqual(ofDue.find((d) => d.month === due[0])!.fileHashes);
+      await until('the send delivered', async () =>
+        (await listed()).deliveries.some((d) => d.trigger === 'manual' && d.state === 'delivered'),
+      );
+      expect(readdirSync(join(reports.path, due[0]!))).toEqual(['v1']);
+      const notClosed = await api.proc.api<{ error: { code: string } }>('POST', '/api/reports/2001-01');
+      expect([notClosed.status, notClosed.body.error.code]).toEqual([409, 'REPORT_MONTH_NOT_CLOSED']);
+
+      // No leader: a send is refused with a code that says why; the lists still answer.
+      await second.proc.kill('SIGKILL');
+      const refused = await api.proc.api<{ error: { code: string } }>('POST', `/api/reports/${due[1]}`);
+      expect([refused.status, refused.body.error.code]).toEqual([503, 'REPORT_LEADER_UNAVAILABLE']);
+      expect((await api.proc.api('GET', `/api/reports/${due[1]}`)).status).toBe(200);
+    } finally {
+      reports.remove();
+    }
+  }, 240_000);
 
   it('alerts: one engine on the kpi leader, rules and acknowledgements through any api node, continued across a takeover', async () => {
     const env = await clusterEnv({
