@@ -304,6 +304,30 @@ describe('persistence', () => {
     const reopened = openRegistry();
     expect(reopened.get(device.id)).toMatchObject({ lastSeenAt: T0 + 9_000, online: false });
   });
+
+  it('flushes last-seen times when the clock passes the flush interval, and not before', async () => {
+    const registry = openRegistry();
+    const { device } = await registry.provision({ kind: 'noise-monitor', district: 'C' });
+    const onDisk = () => {
+      const db = new Database(join(dataDir, REGISTRY_FILE_NAME), { readonly: true });
+      try {
+        return (
+          db.prepare('SELECT last_seen_at FROM devices WHERE id = ?').get(device.id) as {
+            last_seen_at: number | null;
+          }
+        ).last_seen_at;
+      } finally {
+        db.close();
+      }
+    };
+    registry.markSeen(device.id, T0 + 5);
+    clock.advance(9_999); // the default interval is 10 s
+    expect(onDisk()).toBeNull();
+    // SQLite writes within the flush the timer starts: on disk when the move returns
+    clock.advance(1);
+    expect(onDisk()).toBe(T0 + 5);
+    expect(await registry.flushSeen()).toBe(0);
+  });
 });
 
 describe('refusing files that are not ours', () => {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock } from '../core/clock.ts';
+import type { Clock, ClockTimer } from '../core/clock.ts';
 import type { DeviceKind, MetricSpec } from '../core/device-kind.ts';
 import { CityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -126,7 +126,7 @@ export class DeviceRegistry implements DeviceDirectory {
   private readonly cache: CredentialCache | null;
   private readonly scryptCost: number;
   private readonly decoy: string;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: ClockTimer;
   private readonly log: Logger;
   private unwatch: (() => void) | null = null;
   private closed = false;
@@ -158,9 +158,8 @@ export class DeviceRegistry implements DeviceDirectory {
       (id) => this.devices.get(id)?.record.lastSeenAt,
     );
     const interval = options.seenFlushIntervalMs ?? 10_000;
-    this.timer = setInterval(() => this.flushSeenSafely(), interval);
-    // The flush timer must not keep a finished process alive; close() flushes what is left.
-    this.timer.unref();
+    // On the clock's timers, which never keep a finished process alive; close() flushes what is left.
+    this.timer = clock.setInterval(() => this.flushSeenSafely(), interval);
     if (store.watch) this.unwatch = store.watch((devices, full) => this.applyStored(devices, full));
     this.log.debug({ store: store.location, devices: this.devices.size }, 'device registry open');
   }
@@ -583,7 +582,7 @@ export class DeviceRegistry implements DeviceDirectory {
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
-    clearInterval(this.timer);
+    this.timer.cancel();
     this.unwatch?.();
     const previous = this.seen.inFlight;
     const last = this.seen.flush().catch((err: unknown) => {
