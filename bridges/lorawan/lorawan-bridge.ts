@@ -75,10 +75,8 @@ export interface LorawanBridge {
 export function buildLorawanBridge(deps: LorawanBridgeDeps, options: LorawanBridgeOptions): LorawanBridge {
   const { sink, devices, rate } = deps;
   const { parse, topic: defaultTopic } = SERVERS[options.server];
-  const topic =
-    options.shareGroup === undefined
-      ? (options.topic ?? defaultTopic)
-      : `$share/${options.shareGroup}/${options.topic ?? defaultTopic}`;
+  const plainTopic = options.topic ?? defaultTopic;
+  const topic = options.shareGroup === undefined ? plainTopic : `$share/${options.shareGroup}/${plainTopic}`;
   const log = deps.logger.child({ component: 'lorawan-bridge', server: options.server });
   let client: MqttClient | null = null;
   let closing: Promise<void> | null = null;
@@ -186,7 +184,13 @@ export function buildLorawanBridge(deps: LorawanBridgeDeps, options: LorawanBrid
           const qos = granted?.[0]?.qos;
           if (qos === 128) return log.error({ topic }, 'the broker refused the subscription');
           if (qos !== 1) log.warn({ topic, qos }, 'subscription granted below QoS 1: uplinks may be lost');
-          resolveSubscribed();
+          // A session kept from before the group (the single process's client id reused by an edge) still
+          // holds the plain subscription: it would hand this bridge every uplink besides its turns.
+          if (options.shareGroup === undefined) return resolveSubscribed();
+          c.unsubscribe(plainTopic, (unsubErr) => {
+            if (unsubErr) log.warn({ err: unsubErr.message, topic: plainTopic }, 'unsubscribe failed');
+            resolveSubscribed();
+          });
         });
       });
       c.on('error', (err) => {

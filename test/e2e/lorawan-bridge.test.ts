@@ -209,6 +209,43 @@ describe.skipIf(binary === null)('LoRaWAN bridges on a real mosquitto', () => {
     ]);
   });
 
+  it('a bridge joining a share group leaves the plain subscription its session held: only its turns', async () => {
+    // A city moving into a cluster: edge 1 takes over the single process's client id, and its session.
+    const t = await platformOnBroker();
+    const aq = await device(t, 'air-quality-station', '70b3d57ed0000051');
+    await t.platform.bridges.find((b) => b.server === 'chirpstack')!.close();
+    const group = `edges-${process.pid}-${run}`;
+    const member = (clientId: string) => {
+      const bridge = buildLorawanBridge(
+        {
+          sink: t.platform.ingest,
+          devices: t.platform.registry,
+          rate: t.platform.gateway.rateLimiter,
+          logger: silentLogger(),
+        },
+        { server: 'chirpstack', url: broker.url, clientId, shareGroup: group },
+      );
+      onTestFinished(() => bridge.close());
+      bridge.start();
+      return bridge;
+    };
+    // Edge 2 joined the group and is away: its turns wait in its session, only edge 1 hands anything over.
+    const away = member(`cs-away-${process.pid}-${run}`);
+    await away.subscribed();
+    await away.close();
+    const edge1 = member(t.platform.config.chirpstackMqttClientId);
+    await edge1.subscribed();
+    const ns = await publisher();
+    for (let f = 1; f <= 6; f++) await publish(ns, chirpstackUp('70b3d57ed0000051', f, BASE + f * 1_000));
+    // One of 5 and 6 is edge 1's turn, and edge 1 takes uplinks in order: once either is in, edge 1 has
+    // handled all it will of 1 to 4. Its turns are every other uplink; the plain subscription would add the rest.
+    await vi.waitFor(
+      async () => expect((await counters(t, aq)).seq?.highest).toBeGreaterThanOrEqual(5),
+      WITHIN,
+    );
+    expect(edge1.stats().uplinks).toBe(3);
+  });
+
   it('leaves a retryable refusal unacknowledged: the broker delivers it again and it is stored', async () => {
     // One message per second (burst 2): the third of five uplinks at once is refused as GATEWAY_RATE_LIMITED.
     const t = await platformOnBroker({ deviceRateLimitPerSec: 1 });
