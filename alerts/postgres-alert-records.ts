@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.ts';
 import type { PgComponentSchema } from '../core/pg-component-schema.ts';
 import { openPgPart } from '../core/pg-part.ts';
 import { handlePoolErrors } from '../core/pg-pool-errors.ts';
+import { inPgTransaction } from '../core/pg-transaction.ts';
 import { storeCorrupt } from '../core/sqlite-file.ts';
 import type { AlertQuery, AlertRecords, AlertRecordsSnapshot } from './alert-records.ts';
 import {
@@ -110,10 +111,7 @@ export class PostgresAlertRecords implements AlertRecords {
 
   /** Rules and alerts in one REPEATABLE READ snapshot: a rule and its alerts as of one moment. */
   async load(clearedSince: number): Promise<AlertRecordsSnapshot> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return inPgTransaction(this.pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
       const q = async <T extends pg.QueryResultRow>(sql: string, args: unknown[] = []) =>
         (await client.query<T>(sql, args)).rows;
       const rules = await q<RuleRow>('SELECT * FROM alert_rules ORDER BY created_at, id');
@@ -124,20 +122,12 @@ export class PostgresAlertRecords implements AlertRecords {
         "SELECT * FROM alerts WHERE state = 'cleared' AND cleared_at >= $1 ORDER BY cleared_at",
         [clearedSince],
       );
-      await client.query('COMMIT');
       return {
         rules: rules.map((r) => toRule(r, this.corrupt)),
         active: active.map(toAlert),
         recentlyCleared: cleared.map(toAlert),
       };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   async rules(): Promise<AlertRule[]> {

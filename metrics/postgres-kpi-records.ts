@@ -4,6 +4,7 @@ import { PgChangeFeed } from '../core/pg-change-feed.ts';
 import type { PgComponentSchema } from '../core/pg-component-schema.ts';
 import { openPgPart } from '../core/pg-part.ts';
 import { handlePoolErrors } from '../core/pg-pool-errors.ts';
+import { inPgTransaction } from '../core/pg-transaction.ts';
 import {
   type ManualRow,
   manualColumns,
@@ -258,23 +259,9 @@ export class PostgresKpiRecords implements KpiRecordsBackend {
     await c.query('SELECT pg_notify($1, $2)', [PG_KPI_CHANNEL, what]);
   }
 
-  private async transaction<T>(begin: string, run: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query(begin);
-      const out = await run(client);
-      // A rolled-back transaction (a roll-up version that exists) stores nothing and announces nothing.
-      await client.query(out === false ? 'ROLLBACK' : 'COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+  /** A rolled-back transaction (a roll-up version that exists) stores nothing and announces nothing. */
+  private transaction<T>(begin: string, run: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inPgTransaction(this.pool, begin, run, (out) => out !== false);
   }
 
   async close(): Promise<void> {

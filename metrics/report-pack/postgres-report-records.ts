@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { PgComponentSchema } from '../../core/pg-component-schema.ts';
 import { openPgPart } from '../../core/pg-part.ts';
 import { handlePoolErrors } from '../../core/pg-pool-errors.ts';
+import { inPgTransaction } from '../../core/pg-transaction.ts';
 import type { ReportPack } from './build-pack.ts';
 import {
   type DeliveryRecord,
@@ -307,23 +308,9 @@ export class PostgresReportRecords implements ReportRecords {
     );
   }
 
-  private async transaction<T>(run: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const out = await run(client);
-      // a pack another node stored first: nothing of this one is kept
-      await client.query(out === null ? 'ROLLBACK' : 'COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+  /** A pack another node stored first (null): nothing of this one is kept. */
+  private transaction<T>(run: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inPgTransaction(this.pool, 'BEGIN', run, (out) => out !== null);
   }
 
   async close(): Promise<void> {
