@@ -9,7 +9,7 @@ import {
 import type { Logger } from '../../core/logger.ts';
 import type { DeviceEventRecord } from '../durable-log.ts';
 import { ensureConsumer } from './jetstream-writer.ts';
-import { decodeEventMessage } from './log-message.ts';
+import { decodeEventMessage, isNewerFormat } from './log-message.ts';
 import type { JetStreamLogOptions } from './log-options.ts';
 import { logUnavailable } from './nats-errors.ts';
 import type { PostgresDeviceEvents } from './postgres-device-events.ts';
@@ -39,7 +39,7 @@ export class JetStreamEventWriter {
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
   private readonly log: Logger;
-  readonly stats = { stored: 0, duplicates: 0, failures: 0, unreadable: 0 };
+  readonly stats = { stored: 0, duplicates: 0, failures: 0, unreadable: 0, newerFormat: 0 };
 
   constructor(
     private readonly deps: { nc: NatsConnection; events: PostgresDeviceEvents; logger: Logger },
@@ -80,6 +80,17 @@ export class JetStreamEventWriter {
 
   private take(m: JsMsg): void {
     const event = decodeEventMessage(m.data);
+    if (event === null && isNewerFormat(m.data)) {
+      // an event a newer release's edge logged: a writer of that release stores it (writers go first)
+      this.stats.newerFormat++;
+      if (this.stats.newerFormat === 1)
+        this.log.warn(
+          { seq: m.seq },
+          'an event of a newer citymetrics release on the log: upgrade the writers',
+        );
+      nak(m, 30_000);
+      return;
+    }
     if (event === null) {
       this.stats.unreadable++;
       this.log.error({ seq: m.seq, subject: m.subject }, 'unreadable event on the log');

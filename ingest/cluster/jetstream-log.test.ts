@@ -16,6 +16,7 @@ import {
   until,
 } from './cluster-fixture.ts';
 import { buildJetStreamWriter, type JetStreamWriter } from './jetstream-writer.ts';
+import { readingsSubject } from './log-message.ts';
 import { ensureReadingsStream } from './readings-stream.ts';
 
 const binary = natsServerBinary();
@@ -169,4 +170,22 @@ describe.skipIf(binary === null)('JetStream log on a nats-server', () => {
       await other.close();
     }
   }, 30_000);
+
+  it('hands a message of a newer release back for a writer of that release, and takes out only a broken one', async () => {
+    const { nc, writer, log } = await setup();
+    const js = nc.jetstream();
+    const newer = { v: 2, d: 'aq-9', k: 'air-quality-station', s: 'D1', x: [['pm25', T0, 12]], more: true };
+    await js.publish(readingsSubject(log, 0), Buffer.from(JSON.stringify(newer)), { msgID: 'newer-1' });
+    await js.publish(readingsSubject(log, 0), Buffer.from('{"v":1,"broken":'), { msgID: 'broken-1' });
+    await until('the writer to have seen both', () => {
+      const h = writer.health();
+      return h.newerFormat === 1 && h.unreadable === 1;
+    });
+    // The newer one is still the stream's to deliver (waiting for its redelivery), the broken one is not.
+    const jsm = await nc.jetstreamManager();
+    let pending = 0;
+    for await (const c of jsm.consumers.list(log.stream)) pending += c.num_ack_pending + c.num_pending;
+    expect(pending).toBe(1);
+    expect(writer.health().stored.messages).toBe(0);
+  });
 });

@@ -14,11 +14,14 @@ import type { Logger } from '../../core/logger.ts';
 import type { PlatformEvents } from '../../core/platform-events.ts';
 import type { SeriesStore, WriteOutcome } from '../../core/ports/series-store.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
-import { decodeReadingsMessage, readingsSubject } from './log-message.ts';
+import { decodeReadingsMessage, isNewerFormat, readingsSubject } from './log-message.ts';
 import type { JetStreamLogOptions } from './log-options.ts';
 import { JS_CONSUMER_NOT_FOUND, jsErrorCode, logUnavailable } from './nats-errors.ts';
 import { ensureReadingsStream } from './readings-stream.ts';
 import { type LaneOptions, nak, term, WriterLane } from './writer-lane.ts';
+
+/** How long a message of a newer format waits before it is offered again (a newer writer may take it). */
+const NEWER_FORMAT_RETRY_MS = 30_000;
 
 export interface JetStreamWriterDeps {
   /** An open connection; the writer never closes it (its owner does, after `close()`). */
@@ -65,6 +68,8 @@ export interface JetStreamWriterHealth {
   writeFailures: number;
   /** Messages this version cannot read, terminated (never redelivered) and logged. */
   unreadable: number;
+  /** Messages of a newer release's format, handed back for a writer of that release (redelivered later). */
+  newerFormat: number;
 }
 
 const DEFAULTS = {
@@ -129,6 +134,7 @@ export class JetStreamWriter {
   private readonly stored = { messages: 0, inserted: 0, duplicates: 0, revisions: 0 };
   private writeFailures = 0;
   private unreadable = 0;
+  private newerFormat = 0;
 
   constructor(
     private readonly deps: JetStreamWriterDeps,
@@ -197,6 +203,18 @@ export class JetStreamWriter {
           continue;
         }
         const points = decodeReadingsMessage(m.data);
+        if (points === null && isNewerFormat(m.data)) {
+          // Acknowledged by an edge of a newer release: a writer of that release stores it. Terminating it
+          // here would lose an acknowledged reading, so it goes back, later, for as long as it takes.
+          this.newerFormat++;
+          if (this.newerFormat === 1 || this.newerFormat % 1_000 === 0)
+            this.logger.warn(
+              { shard, seq: m.seq, count: this.newerFormat },
+              'a message of a newer citymetrics release on the log: upgrade the writers (they go first)',
+            );
+          nak(m, NEWER_FORMAT_RETRY_MS);
+          continue;
+        }
         if (points === null) {
           // Redelivering it can never help: it is logged and taken out of the stream's delivery.
           this.unreadable++;
@@ -278,6 +296,7 @@ export class JetStreamWriter {
       stored: { ...this.stored },
       writeFailures: this.writeFailures,
       unreadable: this.unreadable,
+      newerFormat: this.newerFormat,
     };
   }
 

@@ -101,6 +101,16 @@ const parseJson = (data: Uint8Array): unknown => {
   }
 };
 
+/**
+ * Whether a message that this version cannot read was written by a newer one (its `v` above this version's):
+ * such a message is not broken, it waits for a writer of that release (a rolling upgrade started with the
+ * edges), where a broken one is taken out of the stream.
+ */
+export function isNewerFormat(data: Uint8Array): boolean {
+  const v = (parseJson(data) as { v?: unknown } | undefined)?.v;
+  return typeof v === 'number' && Number.isInteger(v) && v > FORMAT;
+}
+
 /** The event of an events message (as the 'device-event' platform event carries it), or null. */
 export function decodeEventMessage(data: Uint8Array): DeviceEventAccepted | null {
   const parsed = eventMessage.safeParse(parseJson(data));
