@@ -76,7 +76,9 @@ export function buildKpiRole(deps: KpiRoleDeps) {
       clock: deps.clock,
       logger,
     });
-    await kpis.start();
+    // The packs and the alerts listen before the KPI part starts, as in one process: no close goes
+    // unpacked and no first value unjudged.
+    await leadReports(kpis);
     const records = await PostgresAlertRecords.open({ url: deps.config.postgresUrl ?? '', logger });
     alerts = await AlertEngine.openOn(
       {
@@ -92,10 +94,10 @@ export function buildKpiRole(deps: KpiRoleDeps) {
       records,
     );
     serving = serveAlertCommands({ nc: deps.nc, engine: alerts, subjectPrefix: deps.subjectPrefix, logger });
-    await leadReports(kpis);
+    await kpis.start();
   };
 
-  /** After the KPI part started: versions it froze meanwhile are caught up from the records. */
+  /** Versions frozen while no node led (closed or restated through an api node) are caught up at start. */
   const leadReports = async (running: Kpis) => {
     const records = await PostgresReportRecords.open({
       url: deps.config.postgresUrl ?? '',
