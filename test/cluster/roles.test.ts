@@ -175,6 +175,71 @@ describe.skipIf(natsBinary === null || pgBin === null)('cluster roles through th
     device.end(true);
   }, 180_000);
 
+  it('a password rotated or a device disabled through one api node cuts its sessions on every edge', async () => {
+    const env = await clusterEnv({ ADMIN_TOKEN: `cluster-admin-${'t'.repeat(24)}` });
+    const [api1, api2] = [await start('api', env), await start('api', env)];
+    const edges = [await start('edge', env), await start('edge', env)];
+    const made = await api1.proc.api<{ id: string; password: string }>('POST', '/api/devices', {
+      kind: 'air-quality-station',
+      district: 'D1',
+    });
+    expect(made.status).toBe(201);
+    const { id } = made.body;
+    const session = (edge: RoleProcess, n: number, password: string) =>
+      new Promise<MqttClient>((resolve, reject) => {
+        const c = mqtt.connect(edge.proc.mqttUrl, {
+          clientId: `${id}-${n}`,
+          username: id,
+          password,
+          reconnectPeriod: 0,
+        });
+        c.once('connect', () => resolve(c));
+        c.once('error', (err) => {
+          c.end(true);
+          reject(err);
+        });
+      });
+    const sessionOnceKnown = async (edge: RoleProcess, n: number, password: string) => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          return await session(edge, n, password);
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    };
+    const closed = (c: MqttClient) => new Promise<void>((resolve) => c.once('close', () => resolve()));
+    // One session on each edge.
+    let sessions = [
+      await sessionOnceKnown(edges[0]!, 1, made.body.password),
+      await sessionOnceKnown(edges[1]!, 2, made.body.password),
+    ];
+    let cut = Promise.all(sessions.map(closed));
+    const rotated = await api2.proc.api<{ password: string }>('POST', `/api/devices/${id}/rotate-password`);
+    expect(rotated.status).toBe(200);
+    await cut;
+    for (const [n, edge] of edges.entries())
+      await expect(
+        session(edge, n + 1, made.body.password),
+        `old password on edge ${n + 1}`,
+      ).rejects.toThrow();
+    sessions = [
+      await sessionOnceKnown(edges[0]!, 1, rotated.body.password),
+      await sessionOnceKnown(edges[1]!, 2, rotated.body.password),
+    ];
+
+    cut = Promise.all(sessions.map(closed));
+    expect((await api1.proc.api('POST', `/api/devices/${id}/disable`)).status).toBe(200);
+    await cut;
+    for (const [n, edge] of edges.entries())
+      await expect(
+        session(edge, n + 1, rotated.body.password),
+        `disabled, on edge ${n + 1}`,
+      ).rejects.toThrow();
+  }, 120_000);
+
   it('two kpi processes: exactly one leads; when it is killed the other takes over', async () => {
     const env = await clusterEnv({ KPI_LEADER_RETRY_MS: '300' });
     const a = await start('kpi', env);
