@@ -63,6 +63,9 @@ export function serveAlertCommands(deps: {
     }
   };
   const sub: Subscription = deps.nc.subscribe(alertCommandSubject(deps.subjectPrefix), {
+    // One queue group: should two nodes believe they lead for a moment (one lost its lock and has not
+    // noticed yet), each command still reaches one of them, never both.
+    queue: 'leader',
     callback: function alertCommand(err, msg) {
       if (err !== null) return;
       let command: Command;

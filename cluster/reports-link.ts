@@ -42,6 +42,9 @@ export function serveReportCommands(deps: {
     }
   };
   const sub: Subscription = deps.nc.subscribe(reportCommandSubject(deps.subjectPrefix), {
+    // One queue group: should two nodes believe they lead for a moment (one lost its lock and has not
+    // noticed yet), each command still reaches one of them, never both.
+    queue: 'leader',
     callback: function reportCommand(err, msg) {
       if (err !== null) return;
       let command: Command;
