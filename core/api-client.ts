@@ -51,6 +51,7 @@ export interface DeviceJson {
   createdAt: string;
   installedAt: string;
   removedAt: string | null;
+  disabledAt?: string | null;
   lastSeenAt: string | null;
 }
 

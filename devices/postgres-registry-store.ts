@@ -13,7 +13,7 @@ import type {
   StoredDevice,
 } from '../core/ports/registry-persistence.ts';
 
-export const PG_REGISTRY_SCHEMA_VERSION = 3;
+export const PG_REGISTRY_SCHEMA_VERSION = 4;
 /** Where nodes announce committed registry changes: `<origin>:<device id>`. */
 export const PG_REGISTRY_CHANNEL = 'citymetrics_registry';
 
@@ -54,7 +54,8 @@ const SCHEMA: PgComponentSchema = {
       credential_hash text NOT NULL,
       dev_eui text,
       installed_at bigint NOT NULL,
-      removed_at bigint
+      removed_at bigint,
+      disabled_at bigint
     );
     CREATE INDEX devices_kind ON devices (kind);
     CREATE INDEX devices_district ON devices (district);
@@ -70,6 +71,10 @@ const SCHEMA: PgComponentSchema = {
         ALTER TABLE devices ALTER COLUMN installed_at SET NOT NULL;
         ALTER TABLE devices ADD COLUMN removed_at bigint;
         ${LIFE_CHANGES_DDL}`,
+    // Version 4: since when a disabled device is disabled; for one disabled before, its installation
+    // (it stays out of every period, as the KPIs left it until then).
+    3: `ALTER TABLE devices ADD COLUMN disabled_at bigint;
+        UPDATE devices SET disabled_at = installed_at WHERE status = 'disabled';`,
   },
 };
 
@@ -98,6 +103,7 @@ interface DeviceRow {
   dev_eui: string | null;
   installed_at: number;
   removed_at: number | null;
+  disabled_at: number | null;
 }
 
 interface LifeRow {
@@ -173,8 +179,8 @@ export class PostgresRegistryStore implements RegistryPersistence {
         await this.pool.query(
           `WITH w AS (
              INSERT INTO devices (id, kind, name, district, lat, lon, attributes, status, created_at,
-               last_seen_at, credential_hash, dev_eui, installed_at, removed_at)
-             VALUES ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id)
+               last_seen_at, credential_hash, dev_eui, installed_at, removed_at, disabled_at)
+             VALUES ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id)
            SELECT pg_notify($1, $2 || ':' || id) FROM w`,
           [
             PG_REGISTRY_CHANNEL,
@@ -193,6 +199,7 @@ export class PostgresRegistryStore implements RegistryPersistence {
             record.devEui ?? null,
             record.installedAt,
             record.removedAt,
+            record.status === 'disabled' ? (record.disabledAt ?? record.installedAt) : null,
           ],
         );
       } catch (err) {
@@ -211,8 +218,8 @@ export class PostgresRegistryStore implements RegistryPersistence {
     return this.update('credential_hash = $4', id, [credentialHash]);
   }
 
-  setStatus(id: string, status: DeviceStatus): Promise<void> {
-    return this.update('status = $4', id, [status]);
+  setStatus(id: string, status: DeviceStatus, at: number): Promise<void> {
+    return this.update('status = $4, disabled_at = $5', id, [status, status === 'disabled' ? at : null]);
   }
 
   async setDetails(record: DeviceRecord): Promise<void> {
@@ -399,6 +406,7 @@ function toStored(row: DeviceRow): StoredDevice {
       createdAt: row.created_at,
       installedAt: row.installed_at,
       removedAt: row.removed_at,
+      disabledAt: row.status === 'disabled' ? (row.disabled_at ?? row.installed_at) : null,
       lastSeenAt: row.last_seen_at,
       online: false,
     },

@@ -25,7 +25,7 @@ export type { StoredDevice } from '../core/ports/registry-persistence.ts';
 
 /** 'CMDR': citymetrics device registry. A signed 32-bit value, as SQLite stores it. */
 export const REGISTRY_APPLICATION_ID = 0x434d4452;
-export const REGISTRY_SCHEMA_VERSION = 3;
+export const REGISTRY_SCHEMA_VERSION = 4;
 
 /** migrations[v] takes a database at schema version v to v + 1. Append only. */
 const migrations: ReadonlyArray<(db: Database.Database) => void> = [
@@ -78,6 +78,14 @@ const migrations: ReadonlyArray<(db: Database.Database) => void> = [
       CREATE INDEX device_life_changes_device ON device_life_changes (device_id, seq);
     `);
   },
+  // Version 4: since when a disabled device is disabled. For one disabled before, the time is not known:
+  // its installation is taken, so it stays out of every period, as the KPIs left it until then.
+  (db) => {
+    db.exec(`
+      ALTER TABLE devices ADD COLUMN disabled_at INTEGER;
+      UPDATE devices SET disabled_at = installed_at WHERE status = 'disabled';
+    `);
+  },
 ];
 
 interface DeviceRow {
@@ -95,6 +103,7 @@ interface DeviceRow {
   dev_eui: string | null;
   installed_at: number;
   removed_at: number | null;
+  disabled_at: number | null;
 }
 
 interface LifeRow {
@@ -147,6 +156,7 @@ function toStored(row: DeviceRow, file: string): StoredDevice {
       createdAt: row.created_at,
       installedAt: row.installed_at,
       removedAt: row.removed_at,
+      disabledAt: row.status === 'disabled' ? (row.disabled_at ?? row.installed_at) : null,
       lastSeenAt: row.last_seen_at,
       online: false,
     },
@@ -166,9 +176,9 @@ export class RegistryStore implements RegistryPersistence {
       all: db.prepare<[], DeviceRow>('SELECT * FROM devices'),
       insert: db.prepare(
         `INSERT INTO devices (id, kind, name, district, lat, lon, attributes, status, created_at, last_seen_at,
-           credential_hash, dev_eui, installed_at, removed_at)
+           credential_hash, dev_eui, installed_at, removed_at, disabled_at)
          VALUES (@id, @kind, @name, @district, @lat, @lon, @attributes, @status, @createdAt, @lastSeenAt,
-           @credentialHash, @devEui, @installedAt, @removedAt)`,
+           @credentialHash, @devEui, @installedAt, @removedAt, @disabledAt)`,
       ),
       life: db.prepare(
         'UPDATE devices SET installed_at = @installedAt, removed_at = @removedAt WHERE id = @id',
@@ -185,7 +195,7 @@ export class RegistryStore implements RegistryPersistence {
       removeLife: db.prepare('DELETE FROM device_life_changes WHERE device_id = ?'),
       remove: db.prepare('DELETE FROM devices WHERE id = ?'),
       credential: db.prepare('UPDATE devices SET credential_hash = ? WHERE id = ?'),
-      status: db.prepare('UPDATE devices SET status = ? WHERE id = ?'),
+      status: db.prepare('UPDATE devices SET status = ?, disabled_at = ? WHERE id = ?'),
       details: db.prepare(
         'UPDATE devices SET name = @name, district = @district, lat = @lat, lon = @lon, attributes = @attributes, dev_eui = @devEui WHERE id = @id',
       ),
@@ -253,6 +263,7 @@ export class RegistryStore implements RegistryPersistence {
       devEui: record.devEui ?? null,
       installedAt: record.installedAt,
       removedAt: record.removedAt,
+      disabledAt: record.status === 'disabled' ? (record.disabledAt ?? record.installedAt) : null,
     });
   }
 
@@ -297,9 +308,9 @@ export class RegistryStore implements RegistryPersistence {
     });
   }
 
-  setStatus(id: string, status: DeviceStatus): Promise<void> {
+  setStatus(id: string, status: DeviceStatus, at: number): Promise<void> {
     return settle(() => {
-      this.statements.status.run(status, id);
+      this.statements.status.run(status, status === 'disabled' ? at : null, id);
     });
   }
 

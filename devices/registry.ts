@@ -322,6 +322,7 @@ export class DeviceRegistry implements DeviceDirectory {
         createdAt,
         installedAt: life.installedAt,
         removedAt: life.removedAt,
+        disabledAt: null,
         lastSeenAt: null,
         online: false,
       };
@@ -648,8 +649,10 @@ export class DeviceRegistry implements DeviceDirectory {
   }
 
   private async setStatus(entry: StoredDevice, status: DeviceStatus): Promise<void> {
-    await this.store.setStatus(entry.record.id, status);
+    const at = this.clock.now();
+    await this.store.setStatus(entry.record.id, status, at);
     entry.record.status = status;
+    entry.record.disabledAt = status === 'disabled' ? at : null;
     this.log.info({ deviceId: entry.record.id, status }, 'device status changed');
   }
 

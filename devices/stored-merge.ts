@@ -28,6 +28,7 @@ export function mergeStored(
     status: stored.record.status,
     installedAt: stored.record.installedAt,
     removedAt: stored.record.removedAt,
+    disabledAt: stored.record.disabledAt ?? null,
     lastSeenAt:
       current.lastSeenAt === null || (seen !== null && seen > current.lastSeenAt) ? seen : current.lastSeenAt,
   });

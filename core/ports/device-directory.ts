@@ -27,6 +27,12 @@ export interface DeviceRecord {
   installedAt: number;
   /** epoch ms, exclusive: when the device was removed (decommissioned); null while installed */
   removedAt: number | null;
+  /**
+   * epoch ms: since when the device is disabled (its credentials refused); null or absent while active.
+   * For the KPIs a disabled device ends there, as if removed: it counts, and owes readings, in the periods
+   * before it was disabled, so disabling a device today does not rewrite last year.
+   */
+  disabledAt?: number | null;
   /** epoch ms of the last accepted message, null if never */
   lastSeenAt: number | null;
   online: boolean;

@@ -48,7 +48,8 @@ export interface RegistryPersistence {
   load(): Promise<StoredDevice[]>;
   insert(record: DeviceRecord, credentialHash: string): Promise<void>;
   setCredential(id: string, credentialHash: string): Promise<void>;
-  setStatus(id: string, status: DeviceStatus): Promise<void>;
+  /** `at`: when it was disabled (kept as disabledAt); enabling clears it. */
+  setStatus(id: string, status: DeviceStatus, at: number): Promise<void>;
   /** Writes name, district, location, attributes and DevEUI of the record. */
   setDetails(record: DeviceRecord): Promise<void>;
   /**

@@ -80,13 +80,15 @@ export class FormulaRun {
    * The period's device set for a kind: active devices whose installed interval [installedAt, removedAt)
    * overlaps the period (a device provisioned later but installed earlier, a device removed during the
    * period or since: they count for the periods they were installed in), sorted by id, optionally filtered
-   * by their attributes. Disabled devices are left out: they neither count as installed nor owe readings.
-   * Every series and completeness figure of a formula is read over this one set.
+   * by their attributes. A disabled device ends where it was disabled, as if removed then: it counts, and
+   * owes readings, in the periods before (disabling a device today does not rewrite last year), and not
+   * after. Every series and completeness figure of a formula is read over this one set.
    */
   devices(kind: string, where: (d: DeviceRecord) => boolean = () => true): DeviceRecord[] {
     return this.ctx
       .devices({ kind })
-      .filter((d) => d.status === 'active' && overlap(d, this.period) !== null && where(d))
+      .map(asCounted)
+      .filter((d) => overlap(d, this.period) !== null && where(d))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
@@ -454,4 +456,15 @@ export function percentOf(a: number | null, b: number | null, cap = true): numbe
   if (a === null || b === null || !(b > 0)) return null;
   const p = (a / b) * 100;
   return cap ? Math.min(100, p) : p;
+}
+
+/**
+ * A device as the KPIs count it: a disabled one is removed since it was disabled (since its installation
+ * when that time is not known: a device disabled before the registry kept it).
+ */
+function asCounted(d: DeviceRecord): DeviceRecord {
+  if (d.status !== 'disabled') return d;
+  const since = d.disabledAt ?? d.installedAt;
+  const end = d.removedAt === null ? since : Math.min(d.removedAt, since);
+  return end === d.removedAt ? d : { ...d, removedAt: end };
 }

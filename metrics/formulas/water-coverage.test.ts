@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { monthPeriod } from '../periods.ts';
 import { type FormulaFixture, formulaFixture } from './formula-fixture.ts';
 import { smartWaterMeters } from './smart-water-meters.ts';
 import { waterSupplyIctMonitoring } from './water-supply-ict-monitoring.ts';
@@ -26,6 +27,20 @@ describe('water coverage KPIs (registry + manual)', () => {
     expect(v.source).toBe('mixed');
     expect(v.dataQuality).toBe('accurate-measurement');
     expect(v.lineage.registryCounts).toEqual({ smartWaterMeters: 2 });
+  });
+
+  it('a meter disabled in March counts in February and not in April; one re-enabled counts throughout', async () => {
+    const month = (m: string) => monthPeriod(fx.calendar, m);
+    const disabledAt = Date.parse('2026-03-10T09:00:00Z');
+    fx.addDevice('wm-1', 'water-smart-meter');
+    fx.addDevice('wm-2', 'water-smart-meter', {}, { status: 'disabled', disabledAt });
+    fx.addDevice('wm-3', 'water-smart-meter', {}, { status: 'active', disabledAt: null });
+    fx.setManual('waterMetersTotal', 4, 'meters', 'accurate-measurement');
+    const counted = async (m: string) =>
+      (await smartWaterMeters.compute(fx.ctx, month(m))).lineage.registryCounts?.smartWaterMeters;
+    expect(await counted('2026-02')).toBe(3); // before it was disabled: as it was then
+    expect(await counted('2026-03')).toBe(3); // disabled during March: installed for part of it
+    expect(await counted('2026-04')).toBe(2);
   });
 
   it('EC: ICT: WS: 2A Water Supply ICT Monitoring: zones with an inflow meter ÷ waterSupplyZonesTotal', async () => {

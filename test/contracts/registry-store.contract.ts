@@ -24,6 +24,7 @@ export function device(id: string, extra: Partial<DeviceRecord> = {}): DeviceRec
     createdAt: T0,
     installedAt: T0,
     removedAt: null,
+    disabledAt: null,
     lastSeenAt: null,
     online: false,
     ...extra,
@@ -60,6 +61,7 @@ export function registryStoreContract(name: string, open: OpenRegistryStore): vo
         location: null,
         attributes: {},
         status: 'disabled',
+        disabledAt: T0 + 3_600_000,
         lastSeenAt: T0 + 5,
         // back-filled from two months before provisioning, removed since
         installedAt: T0 - 61 * 86_400_000,
@@ -95,7 +97,7 @@ export function registryStoreContract(name: string, open: OpenRegistryStore): vo
       await store.insert(device('tc-1'), HASH);
       await store.insert(device('tc-2'), HASH);
       await store.setCredential('tc-1', 'rotated');
-      await store.setStatus('tc-1', 'disabled');
+      await store.setStatus('tc-1', 'disabled', T0 + 60_000);
       await store.setDetails(
         device('tc-1', {
           name: 'Loop 4',
@@ -117,6 +119,7 @@ export function registryStoreContract(name: string, open: OpenRegistryStore): vo
           district: 'South',
           location: null,
           status: 'disabled',
+          disabledAt: T0 + 60_000,
           createdAt: T0,
           installedAt: T0,
           removedAt: null,
@@ -124,8 +127,11 @@ export function registryStoreContract(name: string, open: OpenRegistryStore): vo
       });
       expect(byId.get('tc-1')?.record.attributes).toEqual({ segmentLengthKm: 2, freeFlowSpeedKmh: 30 });
       expect(plain([byId.get('tc-2')!])).toEqual(plain([{ record: device('tc-2'), credentialHash: HASH }]));
-      await store.setStatus('tc-1', 'active');
-      expect((await store.load()).find((d) => d.record.id === 'tc-1')?.record.status).toBe('active');
+      await store.setStatus('tc-1', 'active', T0 + 120_000);
+      expect((await store.load()).find((d) => d.record.id === 'tc-1')?.record).toMatchObject({
+        status: 'active',
+        disabledAt: null,
+      });
     });
 
     it('writes last-seen times in a batch, never backwards, ignoring unknown ids', async () => {
@@ -146,7 +152,7 @@ export function registryStoreContract(name: string, open: OpenRegistryStore): vo
     it('changes nothing, and does not fail, when an update names an unknown id', async () => {
       const store = await fresh();
       await store.setCredential('nope', HASH);
-      await store.setStatus('nope', 'disabled');
+      await store.setStatus('nope', 'disabled', T0);
       await store.setDetails(device('nope'));
       expect(await store.load()).toEqual([]);
     });

@@ -37,6 +37,10 @@ export const deviceSchema = z
     removedAt: isoInstant.nullable().meta({
       description: 'end of the installed interval (exclusive), null while installed',
     }),
+    disabledAt: isoInstant.nullable().meta({
+      description:
+        'since when it is disabled, null while active; the KPIs count it until then, as if removed there',
+    }),
     lastSeenAt: isoInstant.nullable().meta({ description: 'last accepted message, null if never' }),
   })
   .meta({ id: 'Device' });
@@ -56,6 +60,7 @@ export const toDeviceJson = (r: DeviceRecord): DeviceJson => ({
   createdAt: toIso(r.createdAt),
   installedAt: toIso(r.installedAt),
   removedAt: toIsoOrNull(r.removedAt),
+  disabledAt: r.status === 'disabled' ? toIsoOrNull(r.disabledAt ?? r.installedAt) : null,
   lastSeenAt: toIsoOrNull(r.lastSeenAt),
 });
 
