@@ -1,10 +1,10 @@
 import { connect, Events, type NatsConnection } from 'nats';
 import pg from 'pg';
 import type { Config } from '../core/config.ts';
-import { roleList } from '../core/config-cluster.ts';
 import { CityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { handlePoolErrors } from '../core/pg-pool-errors.ts';
+import { parseNatsServers } from './nats-servers.ts';
 
 /** How long the first connection to NATS or PostgreSQL may take before the start fails (ms). */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -35,11 +35,12 @@ export interface NatsLink {
  * of the list), and `connected()` says false meanwhile.
  */
 export async function openNatsLink(config: Config, logger: Logger, name: string): Promise<NatsLink> {
-  const servers = roleList(config.natsUrl ?? '');
+  const { servers, shown, ...auth } = parseNatsServers(config.natsUrl ?? '');
   let nc: NatsConnection;
   try {
     nc = await connect({
       servers,
+      ...auth,
       name,
       timeout: CONNECT_TIMEOUT_MS,
       maxReconnectAttempts: -1,
@@ -47,9 +48,15 @@ export async function openNatsLink(config: Config, logger: Logger, name: string)
       waitOnFirstConnect: false,
     });
   } catch (err) {
+    if ((err as { code?: unknown }).code === 'AUTHORIZATION_VIOLATION')
+      throw new CityError(
+        'CONFIG_INVALID',
+        `NATS_URL ${shown}: NATS refused ${auth.user !== undefined || auth.token !== undefined ? 'the credentials' : 'a connection without credentials'}: put the user and password (or token) the servers expect in NATS_URL, nats://user:password@host:4222`,
+        { field: 'NATS_URL', cause: err },
+      );
     throw new CityError(
       'INGEST_LOG_UNAVAILABLE',
-      `NATS_URL ${servers.join(',')}: cannot connect (${(err as Error).message}): start nats-server with JetStream (nats-server -js) or set NATS_URL to reachable servers`,
+      `NATS_URL ${shown}: cannot connect (${(err as Error).message}): start nats-server with JetStream (nats-server -js) or set NATS_URL to reachable servers`,
       { field: 'NATS_URL', cause: err },
     );
   }

@@ -39,7 +39,9 @@ export const clusterConfigShape = {
     .string()
     .optional()
     .refine((v) => v === undefined || isNatsUrlList(v), 'expected comma-separated nats://host:port URLs')
-    .describe('cluster mode: NATS servers, comma-separated (nats://host:4222,...); the client fails over'),
+    .describe(
+      'cluster mode: NATS servers, comma-separated (nats://host:4222,...), with the credentials the servers require (nats://user:password@host:4222, URL-encoded); the client fails over',
+    ),
   jetstreamStream: z
     .string()
     .default('CITYMETRICS_READINGS')
