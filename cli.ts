@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { citymetricsVersion } from './backup/data-files.ts';
 import { COMMAND_AREAS } from './cli-commands.ts';
+import { parseNatsServers } from './cluster/nats-servers.ts';
 import { type Config, loadConfig } from './core/config.ts';
 import { roleList } from './core/config-cluster.ts';
 import { CityError } from './core/errors.ts';
@@ -148,7 +149,12 @@ export async function startRoles(config: Config) {
   const admin = roles.apiKeys === null ? null : (configured ?? (await roles.apiKeys.ensureAdmin()));
   stopOnSignals(roles, logger);
   logger.info(
-    { roles: addresses.roles, http: addresses.httpUrl, mqtt: addresses.mqttUrl, nats: config.natsUrl },
+    {
+      roles: addresses.roles,
+      http: addresses.httpUrl,
+      mqtt: addresses.mqttUrl,
+      nats: parseNatsServers(config.natsUrl ?? '').shown,
+    },
     'citymetrics roles are running',
   );
   if (admin?.created && admin.token !== undefined)

@@ -57,6 +57,7 @@ import { openNatsLink, openPgProbe, postgresStartError } from './cluster-links.t
 import { publishDeviceStatus } from './device-status-link.ts';
 import { buildKpiRole } from './kpi-role.ts';
 import { buildLiveRelay } from './live-relay.ts';
+import { parseNatsServers } from './nats-servers.ts';
 import { countAcceptedPerDevice } from './relayed-counters.ts';
 import { RemoteReports } from './reports-link.ts';
 import { type RoleReadiness, roleHttpHandler } from './role-http.ts';
@@ -117,7 +118,10 @@ async function assembleRoles(deps: RolesDeps, track: <T extends Closable>(part: 
   let streamChecked = false;
   if (has('edge') || has('api')) {
     const jsm = await nats.nc.jetstreamManager().catch((err: unknown) => {
-      throw logUnavailable(err, `NATS_URL ${config.natsUrl}: JetStream (is nats-server started with -js?)`);
+      throw logUnavailable(
+        err,
+        `NATS_URL ${parseNatsServers(config.natsUrl ?? '').shown}: JetStream (is nats-server started with -js?)`,
+      );
     });
     await ensureReadingsStream(jsm, log);
     streamChecked = true;
