@@ -12,6 +12,7 @@ import type {
   RegistryPersistence,
   StoredDevice,
 } from '../core/ports/registry-persistence.ts';
+import { type DeviceRow, type LifeRow, toLifeChange, toStoredDevice } from './device-rows.ts';
 
 export const PG_REGISTRY_SCHEMA_VERSION = 4;
 /** Where nodes announce committed registry changes: `<origin>:<device id>`. */
@@ -88,35 +89,7 @@ export interface PostgresRegistryStoreOptions {
   connectTimeoutMs?: number;
 }
 
-interface DeviceRow {
-  id: string;
-  kind: string;
-  name: string;
-  district: string;
-  lat: number | null;
-  lon: number | null;
-  attributes: Record<string, AttributeValue>;
-  status: string;
-  created_at: number;
-  last_seen_at: number | null;
-  credential_hash: string;
-  dev_eui: string | null;
-  installed_at: number;
-  removed_at: number | null;
-  disabled_at: number | null;
-}
-
-interface LifeRow {
-  device_id: string;
-  changed_at: number;
-  changed_by: string;
-  action: string;
-  old_installed_at: number;
-  old_removed_at: number | null;
-  new_installed_at: number;
-  new_removed_at: number | null;
-  forced: boolean;
-}
+type PgDeviceRow = DeviceRow<Record<string, AttributeValue>>;
 
 /**
  * The registry's devices in PostgreSQL, shared by several nodes. Every change of credentials, status or
@@ -169,7 +142,7 @@ export class PostgresRegistryStore implements RegistryPersistence {
   }
 
   async load(): Promise<StoredDevice[]> {
-    const { rows } = await this.pool.query<DeviceRow>('SELECT * FROM devices');
+    const { rows } = await this.pool.query<PgDeviceRow>('SELECT * FROM devices');
     return rows.map(toStored);
   }
 
@@ -274,15 +247,7 @@ export class PostgresRegistryStore implements RegistryPersistence {
       'SELECT * FROM device_life_changes WHERE device_id = $1 ORDER BY seq',
       [id],
     );
-    return rows.map((r) => ({
-      deviceId: r.device_id,
-      at: r.changed_at,
-      by: r.changed_by,
-      action: r.action === 'decommission' ? 'decommission' : 'update',
-      before: { installedAt: r.old_installed_at, removedAt: r.old_removed_at },
-      after: { installedAt: r.new_installed_at, removedAt: r.new_removed_at },
-      forced: r.forced,
-    }));
+    return rows.map(toLifeChange);
   }
 
   writeLastSeen(entries: Iterable<readonly [id: string, at: number]>): Promise<void> {
@@ -368,7 +333,7 @@ export class PostgresRegistryStore implements RegistryPersistence {
     const read = full
       ? this.load()
       : this.pool
-          .query<DeviceRow>('SELECT * FROM devices WHERE id = ANY($1)', [ids])
+          .query<PgDeviceRow>('SELECT * FROM devices WHERE id = ANY($1)', [ids])
           .then((r) => r.rows.map(toStored));
     read
       .then(
@@ -389,28 +354,8 @@ export class PostgresRegistryStore implements RegistryPersistence {
   }
 }
 
-function toStored(row: DeviceRow): StoredDevice {
-  if (row.status !== 'active' && row.status !== 'disabled')
-    throw new CityError('STORE_CORRUPT', `device ${row.id}: bad status`);
-  return {
-    credentialHash: row.credential_hash,
-    record: {
-      id: row.id,
-      kind: row.kind,
-      name: row.name,
-      district: row.district,
-      location: row.lat === null || row.lon === null ? null : Object.freeze({ lat: row.lat, lon: row.lon }),
-      attributes: Object.freeze({ ...row.attributes }),
-      devEui: row.dev_eui,
-      status: row.status,
-      createdAt: row.created_at,
-      installedAt: row.installed_at,
-      removedAt: row.removed_at,
-      disabledAt: row.status === 'disabled' ? (row.disabled_at ?? row.installed_at) : null,
-      lastSeenAt: row.last_seen_at,
-      online: false,
-    },
-  };
+function toStored(row: PgDeviceRow): StoredDevice {
+  return toStoredDevice(row, { ...row.attributes }, (detail) => new CityError('STORE_CORRUPT', detail));
 }
 
 /** PostgreSQL names the index that refused the row (`constraint`): the DevEUI's, or the primary key's. */

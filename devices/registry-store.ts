@@ -7,6 +7,7 @@ import type {
   StoredDevice,
 } from '../core/ports/registry-persistence.ts';
 import { openCitymetricsDb, storeCorrupt } from '../core/sqlite-file.ts';
+import { type DeviceRow, type LifeRow, toLifeChange, toStoredDevice } from './device-rows.ts';
 
 export type { StoredDevice } from '../core/ports/registry-persistence.ts';
 
@@ -88,49 +89,11 @@ const migrations: ReadonlyArray<(db: Database.Database) => void> = [
   },
 ];
 
-interface DeviceRow {
-  id: string;
-  kind: string;
-  name: string;
-  district: string;
-  lat: number | null;
-  lon: number | null;
-  attributes: string;
-  status: string;
-  created_at: number;
-  last_seen_at: number | null;
-  credential_hash: string;
-  dev_eui: string | null;
-  installed_at: number;
-  removed_at: number | null;
-  disabled_at: number | null;
-}
-
-interface LifeRow {
-  device_id: string;
-  changed_at: number;
-  changed_by: string;
-  action: string;
-  old_installed_at: number;
-  old_removed_at: number | null;
-  new_installed_at: number;
-  new_removed_at: number | null;
-  forced: number;
-}
-
-const toLifeChange = (r: LifeRow): DeviceLifeChange => ({
-  deviceId: r.device_id,
-  at: r.changed_at,
-  by: r.changed_by,
-  action: r.action === 'decommission' ? 'decommission' : 'update',
-  before: { installedAt: r.old_installed_at, removedAt: r.old_removed_at },
-  after: { installedAt: r.new_installed_at, removedAt: r.new_removed_at },
-  forced: r.forced !== 0,
-});
-
 const corrupt = storeCorrupt;
 
-function toStored(row: DeviceRow, file: string): StoredDevice {
+type SqliteDeviceRow = DeviceRow<string>;
+
+function toStored(row: SqliteDeviceRow, file: string): StoredDevice {
   let attributes: Record<string, AttributeValue>;
   try {
     attributes = JSON.parse(row.attributes) as Record<string, AttributeValue>;
@@ -140,27 +103,7 @@ function toStored(row: DeviceRow, file: string): StoredDevice {
   if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) {
     throw corrupt(file, `device ${row.id}: attributes are not an object`);
   }
-  if (row.status !== 'active' && row.status !== 'disabled')
-    throw corrupt(file, `device ${row.id}: bad status`);
-  return {
-    credentialHash: row.credential_hash,
-    record: {
-      id: row.id,
-      kind: row.kind,
-      name: row.name,
-      district: row.district,
-      location: row.lat === null || row.lon === null ? null : Object.freeze({ lat: row.lat, lon: row.lon }),
-      attributes: Object.freeze(attributes),
-      devEui: row.dev_eui,
-      status: row.status,
-      createdAt: row.created_at,
-      installedAt: row.installed_at,
-      removedAt: row.removed_at,
-      disabledAt: row.status === 'disabled' ? (row.disabled_at ?? row.installed_at) : null,
-      lastSeenAt: row.last_seen_at,
-      online: false,
-    },
-  };
+  return toStoredDevice(row, attributes, (detail) => corrupt(file, detail));
 }
 
 export class RegistryStore implements RegistryPersistence {
@@ -173,7 +116,7 @@ export class RegistryStore implements RegistryPersistence {
   ) {
     this.location = file;
     this.statements = {
-      all: db.prepare<[], DeviceRow>('SELECT * FROM devices'),
+      all: db.prepare<[], SqliteDeviceRow>('SELECT * FROM devices'),
       insert: db.prepare(
         `INSERT INTO devices (id, kind, name, district, lat, lon, attributes, status, created_at, last_seen_at,
            credential_hash, dev_eui, installed_at, removed_at, disabled_at)
