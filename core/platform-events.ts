@@ -56,8 +56,13 @@ export interface KpiRevised {
   version: number;
   oldValue: number | null;
   newValue: number | null;
+  /** the entry's status (final, provisional, no-data-expected) and completeness before and after */
+  oldStatus?: string | null;
+  newStatus?: string | null;
+  oldCompleteness?: number | null;
+  newCompleteness?: number | null;
   cause: string;
-  /** what changed, specifically (metrics RestatementCause: late-data, revision, manual-input, city-profile, target, device-life) */
+  /** what changed, specifically (metrics RestatementCause: late-data, revision, manual-input, city-profile, target, device-life, status) */
   causes: ReadonlyArray<{ kind: string }>;
 }
 

@@ -203,10 +203,26 @@ describe('KpiEngine', () => {
     await kpis.start();
     const [closed] = await kpis.monthClose.close('2026-02', 'analyst');
     expect(closed?.entries.find((e) => e.code === 'EN: EN: EQ: 2A')?.value).toBe(0);
-    // nothing changes: no restatement, no version
-    await noise(device.id, Date.parse('2026-02-10T12:00:00Z'), [41, 42]);
+    // readings it holds already, sent again: nothing changes, no restatement, no version
+    await noise(device.id, Date.parse('2026-02-10T10:00:00Z'), [40, 40]);
     await kpis.engine.flush();
     expect(kpis.kpiStore.latestRollup('2026-02')?.version).toBe(1);
+    // The monitor owes a reading a minute from its installation (1 February 01:00 in Paris): 28 × 1440 - 60.
+    // Two quiet ones arrive late: exposure stays 0 %, completeness moves from 60 to 62 of them, and the
+    // frozen figure is restated with it.
+    const owed = 28 * 1440 - 60;
+    const completeness = (from: number, to: number) => ({
+      kind: 'status',
+      code: 'EN: EN: EQ: 2A',
+      dataPoint: null,
+      oldStatus: 'provisional',
+      newStatus: 'provisional',
+      oldCompleteness: from / owed,
+      newCompleteness: to / owed,
+    });
+    await noise(device.id, Date.parse('2026-02-10T12:00:00Z'), [41, 42]);
+    await kpis.engine.flush();
+    expect(kpis.kpiStore.latestRollup('2026-02')?.version).toBe(2);
     // loud evening arrives late: exposure flips to 100 %
     await noise(
       device.id,
@@ -214,15 +230,24 @@ describe('KpiEngine', () => {
       Array.from({ length: 600 }, () => 90),
     );
     await kpis.engine.flush();
-    expect(kpis.kpiStore.latestRollup('2026-02')?.version).toBe(2);
+    expect(kpis.kpiStore.latestRollup('2026-02')?.version).toBe(3);
     expect(kpis.kpiStore.restatements('2026-02')).toEqual([
       expect.objectContaining({
         code: 'EN: EN: EQ: 2A',
         oldValue: 0,
-        newValue: 100,
+        newValue: 0,
+        oldCompleteness: 60 / owed,
+        newCompleteness: 62 / owed,
         version: 2,
-        cause: `late data: 600 readings arrived after close from ${device.id}`,
-        causes: [{ kind: 'late-data', readings: 600, devices: [device.id] }],
+        causes: [{ kind: 'late-data', readings: 2, devices: [device.id] }, completeness(60, 62)],
+      }),
+      expect.objectContaining({
+        code: 'EN: EN: EQ: 2A',
+        oldValue: 0,
+        newValue: 100,
+        version: 3,
+        cause: `late data: 600 readings arrived after close from ${device.id}; completeness changed: EN: EN: EQ: 2A 0.2 % → 1.6 %, still provisional`,
+        causes: [{ kind: 'late-data', readings: 600, devices: [device.id] }, completeness(62, 662)],
       }),
     ]);
   });

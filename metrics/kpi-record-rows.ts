@@ -1,4 +1,5 @@
 import type { ManualValueRecord, ProfileField, ProfileRecord, TargetRecord } from './kpi-records.ts';
+import type { KpiStatus } from './kpi-status.ts';
 import type { DataQuality } from './kpi-types.ts';
 import type { RestatementCause, RestatementRecord, RollupEntry, StoredRollup } from './rollup-types.ts';
 
@@ -66,6 +67,11 @@ export interface RestatementRow {
   cause: string;
   causes: string;
   at: number;
+  /** null in rows stored before rows kept the entry's status and completeness */
+  old_status: string | null;
+  new_status: string | null;
+  old_completeness: number | null;
+  new_completeness: number | null;
 }
 
 const dataPointOf = (column: string): string | null => (column === '' ? null : column);
@@ -124,6 +130,10 @@ export const toRestatement = (r: RestatementRow): RestatementRecord => ({
   dataPoint: dataPointOf(r.data_point),
   oldValue: r.old_value,
   newValue: r.new_value,
+  oldStatus: r.old_status as KpiStatus | null,
+  newStatus: r.new_status as KpiStatus | null,
+  oldCompleteness: r.old_completeness,
+  newCompleteness: r.new_completeness,
   cause: r.cause,
   causes: JSON.parse(r.causes) as RestatementCause[],
   at: r.at,
@@ -178,4 +188,8 @@ export const restatementColumns = (r: RestatementRecord) =>
     r.cause,
     JSON.stringify(r.causes),
     r.at,
+    r.oldStatus ?? null,
+    r.newStatus ?? null,
+    r.oldCompleteness ?? null,
+    r.newCompleteness ?? null,
   ] as const;

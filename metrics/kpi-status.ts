@@ -104,7 +104,8 @@ export function kpiStatus(value: StatusInput, rule: StatusRule, now: number, fro
 const isCalendar = (period: Pick<Period, 'kind'>): boolean =>
   period.kind === 'month' || period.kind === 'quarter' || period.kind === 'year';
 
-const pct = (x: number): string => `${Math.round(x * 1000) / 10} %`;
+/** A share (0..1) as the status texts write it: `87.5 %`. */
+export const percentText = (x: number): string => `${Math.round(x * 1000) / 10} %`;
 
 /** The reason in words, with the figures that decide it (for the KPI page and the lineage). */
 export function describeVerdict(
@@ -112,8 +113,8 @@ export function describeVerdict(
   value: { completeness: number | null; period: Pick<Period, 'kind' | 'end'> },
   rule: StatusRule,
 ): string {
-  const threshold = pct(rule.captureThreshold);
-  const got = value.completeness === null ? null : pct(value.completeness);
+  const threshold = percentText(rule.captureThreshold);
+  const got = value.completeness === null ? null : percentText(value.completeness);
   switch (verdict.reason) {
     case 'nothing-expected':
       return 'no reading was owed for this period: no device was installed for it, or none that measures what the value rests on';

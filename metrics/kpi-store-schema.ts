@@ -3,7 +3,7 @@ import { openCitymetricsDb } from '../core/sqlite-file.ts';
 
 /** 'CMKP': marks `<dataDir>/kpi.db` as ours, so a foreign SQLite file is refused rather than written to. */
 export const KPI_APPLICATION_ID = 0x434d4b50;
-export const KPI_SCHEMA_VERSION = 2;
+export const KPI_SCHEMA_VERSION = 3;
 export const KPI_FILE_NAME = 'kpi.db';
 
 /**
@@ -85,6 +85,14 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
     db.exec(`
       ALTER TABLE rollups ADD COLUMN causes TEXT NOT NULL DEFAULT '[]';
       ALTER TABLE restatements ADD COLUMN causes TEXT NOT NULL DEFAULT '[]';
+    `),
+  // 3: each restatement row keeps the entry's status and completeness before and after (null on older rows)
+  (db) =>
+    db.exec(`
+      ALTER TABLE restatements ADD COLUMN old_status TEXT;
+      ALTER TABLE restatements ADD COLUMN new_status TEXT;
+      ALTER TABLE restatements ADD COLUMN old_completeness REAL;
+      ALTER TABLE restatements ADD COLUMN new_completeness REAL;
     `),
 ];
 

@@ -9,13 +9,15 @@ import { makeTempDir, type TempDir } from '../test/helpers/temp-dir.ts';
 import { loadCatalogue } from './catalogue/catalogue.ts';
 import { CityProfile } from './city-profile.ts';
 import { KpiStore, type ManualValueInput } from './kpi-store.ts';
-import { KPI_FILE_NAME } from './kpi-store-schema.ts';
+import { KPI_FILE_NAME, KPI_SCHEMA_VERSION } from './kpi-store-schema.ts';
 import { ManualInputs } from './manual-inputs.ts';
 import { validateEntry } from './manual-validation.ts';
 import { monthPeriod, monthToDate, yearPeriod } from './periods.ts';
 import { KpiTargets } from './targets.ts';
 
 const T0 = Date.parse('2026-03-15T12:00:00Z');
+/** What schema 3 added to the restatement rows. */
+const STATUS_COLUMNS = ['old_status', 'new_status', 'old_completeness', 'new_completeness'];
 const entry = (over: Partial<ManualValueInput> = {}): ManualValueInput => ({
   subjectType: 'kpi',
   subject: 'EC: ICT: ICT: 1C',
@@ -85,6 +87,10 @@ describe('KpiStore', () => {
           dataPoint: null,
           oldValue: 1,
           newValue: 2,
+          oldStatus: 'provisional',
+          newStatus: 'final',
+          oldCompleteness: 0.5,
+          newCompleteness: 0.95,
           cause: 'late data',
           causes: [{ kind: 'late-data', readings: 3, devices: ['d1'] }],
           at: T0 + 5,
@@ -103,6 +109,10 @@ describe('KpiStore', () => {
         dataPoint: null,
         oldValue: 1,
         newValue: 2,
+        oldStatus: 'provisional',
+        newStatus: 'final',
+        oldCompleteness: 0.5,
+        newCompleteness: 0.95,
         cause: 'late data',
         causes: [{ kind: 'late-data', readings: 3, devices: ['d1'] }],
         at: T0 + 5,
@@ -150,12 +160,50 @@ describe('KpiStore', () => {
     store.close();
     // what a release before structured causes left on disk
     const db = new Database(dir.file(KPI_FILE_NAME));
-    db.exec('ALTER TABLE rollups DROP COLUMN causes; ALTER TABLE restatements DROP COLUMN causes');
+    db.exec(`ALTER TABLE rollups DROP COLUMN causes; ALTER TABLE restatements DROP COLUMN causes;
+      ${STATUS_COLUMNS.map((c) => `ALTER TABLE restatements DROP COLUMN ${c};`).join(' ')}`);
     db.pragma('user_version = 1');
     db.close();
     const reopened = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
     expect(reopened.rollupVersions('2026-02')).toEqual([{ ...v1, causes: [] }]);
     reopened.close();
+  });
+
+  it('migrates a schema 2 file: its restatement rows keep, with no status or completeness', async () => {
+    const store = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    const v1 = { period: '2026-02', version: 1, closedAt: T0, closedBy: 'scheduler', cause: 'closed' };
+    const late = [{ kind: 'late-data' as const, readings: 3, devices: ['d1'] }];
+    const v2 = { ...v1, version: 2, closedAt: T0 + 5, cause: 'late data', causes: late, entries: [] };
+    const row = {
+      period: '2026-02',
+      version: 2,
+      code: 'X',
+      dataPoint: null,
+      oldValue: 1,
+      newValue: 2,
+      cause: 'late data',
+      causes: late,
+      at: T0 + 5,
+    };
+    await store.saveRollup({ ...v1, causes: [], entries: [] });
+    await store.saveRollup(v2, [
+      { ...row, oldStatus: 'provisional', newStatus: 'final', oldCompleteness: 0.5, newCompleteness: 1 },
+    ]);
+    store.close();
+    // what a release before rows kept the status left on disk
+    const db = new Database(dir.file(KPI_FILE_NAME));
+    db.exec(STATUS_COLUMNS.map((c) => `ALTER TABLE restatements DROP COLUMN ${c};`).join(' '));
+    db.pragma('user_version = 2');
+    db.close();
+    const reopened = KpiStore.open({ dataDir: dir.path, logger: silentLogger() });
+    expect(reopened.restatements('2026-02')).toEqual([
+      { ...row, oldStatus: null, newStatus: null, oldCompleteness: null, newCompleteness: null },
+    ]);
+    expect(reopened.rollupVersions('2026-02').map((v) => v.causes)).toEqual([[], late]);
+    reopened.close();
+    const file = new Database(dir.file(KPI_FILE_NAME), { readonly: true });
+    expect(file.pragma('user_version', { simple: true })).toBe(KPI_SCHEMA_VERSION);
+    file.close();
   });
 
   it('refuses a foreign SQLite file and a damaged one with STORE_CORRUPT, leaving them untouched', async () => {

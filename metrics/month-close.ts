@@ -32,8 +32,10 @@ const pad2 = (n: number): string => String(n).padStart(2, '0');
  * Month close and restatements: a month's roll-up is frozen as version 1 once the grace
  * period for late data has passed (or when an analyst closes it), December's close freezes the year too.
  * Whatever changes a closed period later (late readings, revisions, a manual value, the city profile, a
- * target) recomputes it: each entry whose value or target changed gets one restatement row (old value, new
- * value, causes) in one new version; nothing changed, no version. Closes and restatements run one at a time.
+ * target) recomputes it: each entry whose value, target, status or completeness changed gets one
+ * restatement row (old and new value, status and completeness, causes; a `status` cause when the status or
+ * completeness moved) in one new version; nothing changed, no version. Closes and restatements run one at
+ * a time.
  */
 export class MonthClose {
   private chain: Promise<unknown> = Promise.resolve();
@@ -186,9 +188,26 @@ export class MonthClose {
       const at = clock.now();
       const entries: RollupEntry[] = latest.entries.map((old) => {
         const next = byKey.get(entryKey(old));
+        if (next === undefined) return old;
+        // An assessment takes a month's status as it stands: late readings that complete a month move it
+        // from provisional to final with its mean unchanged, and a frozen "provisional" would stand wrong.
+        const statusMoved = !sameStatus(old, next);
         // a new target re-scores the entry: its band and points change with the value unchanged
-        if (next === undefined || (sameValue(old.value, next.value) && old.target === next.target))
-          return old;
+        if (sameValue(old.value, next.value) && old.target === next.target && !statusMoved) return old;
+        const rowCauses: RestatementCause[] = statusMoved
+          ? [
+              ...causes,
+              {
+                kind: 'status',
+                code: old.code,
+                dataPoint: old.dataPoint,
+                oldStatus: old.status ?? null,
+                newStatus: next.status,
+                oldCompleteness: old.completeness ?? null,
+                newCompleteness: next.completeness,
+              },
+            ]
+          : [...causes];
         out.push({
           period: label,
           version,
@@ -196,8 +215,12 @@ export class MonthClose {
           dataPoint: old.dataPoint,
           oldValue: old.value,
           newValue: next.value,
-          cause,
-          causes: [...causes],
+          oldStatus: old.status ?? null,
+          newStatus: next.status,
+          oldCompleteness: old.completeness ?? null,
+          newCompleteness: next.completeness,
+          cause: describeCauses(rowCauses),
+          causes: rowCauses,
           at,
         });
         return next;
@@ -264,6 +287,14 @@ export class MonthClose {
   month(label: string) {
     return monthPeriod(this.deps.calendar, label);
   }
+}
+
+/**
+ * The same status, and the same completeness but for floating noise. An entry frozen before entries kept a
+ * status (none in its JSON) differs from any status now.
+ */
+function sameStatus(a: RollupEntry, b: RollupEntry): boolean {
+  return a.status === b.status && sameValue(a.completeness ?? null, b.completeness);
 }
 
 /** Equal, or both NR; floating noise from summing in another order is not a restatement. */

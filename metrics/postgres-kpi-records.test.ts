@@ -127,6 +127,46 @@ describe.skipIf(binDir === null)('PostgresKpiRecords on PostgreSQL 15', () => {
     }, WITHIN);
   });
 
+  it('brings a schema 1 database forward: its restatement rows keep, with no status or completeness', async () => {
+    const url = await freshDatabase();
+    const late = [{ kind: 'late-data' as const, readings: 3, devices: ['d1'] }];
+    const row = {
+      period: '2026-02',
+      version: 2,
+      code: 'X',
+      dataPoint: null,
+      oldValue: 1,
+      newValue: 2,
+      cause: 'late data',
+      causes: late,
+      at: T0 + 5,
+    };
+    const first = await KpiStore.openOn(
+      await PostgresKpiRecords.open({ url, logger: silentLogger() }),
+      silentLogger(),
+    );
+    await first.saveRollup(closed('kpi-1'));
+    await first.saveRollup({ ...closed('kpi-1'), version: 2, cause: 'late data', causes: late }, [
+      { ...row, oldStatus: 'provisional', newStatus: 'final', oldCompleteness: 0.5, newCompleteness: 1 },
+    ]);
+    await first.close();
+    // what a release before rows kept the status left in the database
+    await server.query(
+      `ALTER TABLE kpi_restatements DROP COLUMN old_status, DROP COLUMN new_status,
+         DROP COLUMN old_completeness, DROP COLUMN new_completeness;
+       UPDATE citymetrics_kpi_schema SET version = 1`,
+      url,
+    );
+    const upgraded = await node(url);
+    expect(upgraded.restatements('2026-02')).toEqual([
+      { ...row, oldStatus: null, newStatus: null, oldCompleteness: null, newCompleteness: null },
+    ]);
+    expect(upgraded.rollupVersions('2026-02').map((v) => v.causes)).toEqual([[], late]);
+    expect((await server.query('SELECT version FROM citymetrics_kpi_schema', url)).rows).toEqual([
+      { version: PG_KPI_SCHEMA_VERSION },
+    ]);
+  });
+
   it('refuses a schema of another version as STORE_CORRUPT', async () => {
     const url = await freshDatabase();
     await (await PostgresKpiRecords.open({ url, logger: silentLogger() })).close();

@@ -31,7 +31,7 @@ import type {
 } from './kpi-records.ts';
 import type { RestatementRecord, StoredRollup } from './rollup-types.ts';
 
-export const PG_KPI_SCHEMA_VERSION = 1;
+export const PG_KPI_SCHEMA_VERSION = 2;
 /** Where a node announces that it wrote KPI records: the payload names the table, for logs only. */
 export const PG_KPI_CHANNEL = 'citymetrics_kpi_records';
 /** Serialises manual appends, so that two nodes superseding the same entry cannot both leave theirs current. */
@@ -106,8 +106,17 @@ const SCHEMA: PgComponentSchema = {
       cause text NOT NULL,
       causes text NOT NULL,
       at bigint NOT NULL,
+      old_status text,
+      new_status text,
+      old_completeness double precision,
+      new_completeness double precision,
       FOREIGN KEY (period, version) REFERENCES kpi_rollups (period, version)
     );`,
+  migrations: {
+    // 2: each restatement row keeps the entry's status and completeness before and after (null on older rows)
+    1: `ALTER TABLE kpi_restatements ADD COLUMN old_status text, ADD COLUMN new_status text,
+          ADD COLUMN old_completeness double precision, ADD COLUMN new_completeness double precision`,
+  },
 };
 
 export interface PostgresKpiRecordsOptions {
@@ -246,8 +255,9 @@ export class PostgresKpiRecords implements KpiRecordsBackend {
       if ((inserted.rowCount ?? 0) === 0) return false;
       for (const r of restatements)
         await c.query(
-          `INSERT INTO kpi_restatements (period, version, code, data_point, old_value, new_value, cause, causes, at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          `INSERT INTO kpi_restatements (period, version, code, data_point, old_value, new_value, cause, causes,
+             at, old_status, new_status, old_completeness, new_completeness)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
           [...restatementColumns(r)],
         );
       await this.notify(c, 'rollups');

@@ -20,6 +20,7 @@ const MIN = 60_000;
 const NOISE = 'EN: EN: EQ: 2A';
 const WATER = 'EN: EN: WS: 2C';
 const ICT = 'EC: ICT: ICT: 1C';
+const AIR = 'EN: EN: AQ: 1C';
 const analyst = { keyId: 'k1', name: 'analyst' };
 
 /**
@@ -133,11 +134,30 @@ describe('restatement causes', () => {
     await send(points(a, 'noise-monitor', 'laeq', loud, Array(300).fill(90)));
     await kpis.engine.flush();
     const late = { kind: 'late-data', readings: 900, devices: [a, b].sort() };
+    // the two monitors owe 28 × 1440 readings each: 120 of 80 640 came before the close, 1020 after
+    const completeness = {
+      kind: 'status',
+      code: NOISE,
+      dataPoint: null,
+      oldStatus: 'provisional',
+      newStatus: 'provisional',
+      oldCompleteness: 120 / 80_640,
+      newCompleteness: 1020 / 80_640,
+    };
     const [r] = kpis.kpiStore.restatements('2026-02');
-    expect(r).toMatchObject({ code: NOISE, oldValue: 0, newValue: 100, version: 2, causes: [late] });
-    expect(r!.cause).toBe(`late data: 900 readings arrived after close from ${[a, b].sort().join(', ')}`);
+    expect(r).toMatchObject({
+      code: NOISE,
+      oldValue: 0,
+      newValue: 100,
+      version: 2,
+      causes: [late, completeness],
+    });
+    expect(r!.cause).toBe(
+      `late data: 900 readings arrived after close from ${[a, b].sort().join(', ')}; completeness changed: ${NOISE} 0.1 % → 1.3 %, still provisional`,
+    );
+    // the version names what arrived; what that changed in an entry is on the entry's row
     expect(kpis.service.versions('2026-02').versions.map((v) => v.causes)).toEqual([[], [late]]);
-    expect(revised.map((e) => e.causes)).toEqual([[late]]);
+    expect(revised.map((e) => e.causes)).toEqual([[late, completeness]]);
   });
 
   it('revision: how many stored readings were replaced, of which devices', async () => {
@@ -236,6 +256,107 @@ describe('restatement causes', () => {
       `device ${device.id} installed interval changed: [2026-01-31T23:00:00.000Z, open) → [2026-01-31T23:00:00.000Z, 2026-02-14T23:00:00.000Z)`,
     );
     expect(revised.filter((e) => e.code === WATER).map((e) => e.causes)).toEqual([[cause]]);
+  });
+
+  it('status: late readings that complete a month without moving its mean restate the status and completeness', async () => {
+    const { device } = await registry.provision({
+      kind: 'air-quality-station',
+      district: 'centre',
+      attributes: { pollutants: 'pm25,so2' },
+      installedAt: new Date(FEB_1).toISOString(),
+    });
+    const station = device.id;
+    // February in Paris: 28 days of 1440 minutes, one reading a minute owed per pollutant
+    const week = 7 * 1440;
+    const DAY = 1440 * MIN;
+    // Every hour of SO2 alternates 3 and 5 µg/m³: its mean is 4 over any whole hours, before and after.
+    const so2 = (fromDay: number, days: number) =>
+      points(
+        station,
+        'air-quality-station',
+        'so2',
+        FEB_1 + fromDay * DAY,
+        Array.from({ length: days * 1440 }, (_, i) => (i % 2 === 0 ? 3 : 5)),
+      );
+    await send(points(station, 'air-quality-station', 'pm25', FEB_1, Array(4 * week).fill(8)));
+    await send(so2(0, 14));
+    await closeFebruary();
+    const row = (dataPoint: string) =>
+      kpis.kpiStore
+        .latestRollup('2026-02')!
+        .entries.find((e) => e.code === AIR && e.dataPoint === dataPoint)!;
+    const pick = (dataPoint: string) => {
+      const e = row(dataPoint);
+      return [e.value, e.completeness, e.status, e.provisional, e.version];
+    };
+    // closed at half its owed SO2: below the 90 % capture threshold
+    expect(pick('SO2')).toEqual([4, 0.5, 'provisional', true, 1]);
+    expect(pick('PM2.5')).toEqual([8, 1, 'final', false, 1]);
+
+    // days 15 to 21 arrive: the mean stays 4, completeness 0.5 → 0.75, still provisional
+    await send(so2(14, 7));
+    await kpis.engine.flush();
+    expect(kpis.kpiStore.latestRollup('2026-02')?.version).toBe(2);
+    expect(pick('SO2')).toEqual([4, 0.75, 'provisional', true, 2]);
+    // days 22 to 28: complete, so final with the same mean
+    await send(so2(21, 7));
+    await kpis.engine.flush();
+    expect(kpis.kpiStore.latestRollup('2026-02')?.version).toBe(3);
+    expect(pick('SO2')).toEqual([4, 1, 'final', false, 3]);
+    expect(pick('PM2.5')).toEqual([8, 1, 'final', false, 1]);
+
+    const late = { kind: 'late-data' as const, readings: week, devices: [station] };
+    const status = (
+      oldStatus: string,
+      newStatus: string,
+      oldCompleteness: number,
+      newCompleteness: number,
+    ) => ({
+      kind: 'status',
+      code: AIR,
+      dataPoint: 'SO2',
+      oldStatus,
+      newStatus,
+      oldCompleteness,
+      newCompleteness,
+    });
+    const second = status('provisional', 'provisional', 0.5, 0.75);
+    const third = status('provisional', 'final', 0.75, 1);
+    const restated = kpis.kpiStore.restatements('2026-02');
+    expect(restated.map((r) => [r.version, r.code, r.dataPoint])).toEqual([
+      [2, AIR, 'SO2'],
+      [3, AIR, 'SO2'],
+    ]);
+    expect(restated[1]).toMatchObject({
+      oldValue: 4,
+      newValue: 4,
+      oldStatus: 'provisional',
+      newStatus: 'final',
+      oldCompleteness: 0.75,
+      newCompleteness: 1,
+      causes: [late, third],
+    });
+    expect(restated[0]).toMatchObject({
+      oldCompleteness: 0.5,
+      newCompleteness: 0.75,
+      causes: [late, second],
+    });
+    expect(restated[1]!.cause).toBe(
+      `late data: ${week} readings arrived after close from ${station}; status changed: ${AIR} (SO2) provisional → final, completeness 75 % → 100 %`,
+    );
+    // a version is made by what arrived; what it changed in each entry is on that entry's row
+    expect(kpis.service.versions('2026-02').versions.map((v) => v.causes)).toEqual([[], [late], [late]]);
+    expect(revised.map((e) => e.causes)).toEqual([
+      [late, second],
+      [late, third],
+    ]);
+
+    // the same readings again, then a recompute of every KPI: nothing changed, no version
+    await send(so2(21, 7));
+    await kpis.engine.flush();
+    expect(await kpis.monthClose.restate('2026-02', null, [late])).toEqual([]);
+    expect(kpis.kpiStore.latestRollup('2026-02')?.version).toBe(3);
+    expect(kpis.kpiStore.restatements('2026-02')).toHaveLength(2);
   });
 
   it('target: a closed month is re-scored in a new version, the old and new target named', async () => {

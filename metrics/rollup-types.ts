@@ -1,5 +1,5 @@
 import type { KpiIdentity } from './kpi-identity.ts';
-import type { KpiStatus } from './kpi-status.ts';
+import { type KpiStatus, percentText } from './kpi-status.ts';
 import type { DataQuality, Lineage } from './kpi-types.ts';
 
 /**
@@ -62,6 +62,21 @@ export type RestatementCause =
       newTarget: number | null;
     }
   | {
+      /**
+       * An entry's status or completeness changed (late readings completing a month, say), with its value
+       * the same or not: what an assessment takes as final or provisional changed. On the entry's
+       * restatement row, beside what caused the recompute; oldStatus null for an entry frozen before
+       * entries kept a status.
+       */
+      kind: 'status';
+      code: string;
+      dataPoint: string | null;
+      oldStatus: KpiStatus | null;
+      newStatus: KpiStatus;
+      oldCompleteness: number | null;
+      newCompleteness: number | null;
+    }
+  | {
       /** a device's installed interval changed: the device sets of the periods it reaches changed */
       kind: 'device-life';
       device: string;
@@ -76,6 +91,7 @@ export type RestatementCause =
 export const CAUSE_DEVICES_MAX = 50;
 
 const nr = (v: number | string | null): string => (v === null ? 'none' : String(v));
+const share = (v: number | null): string => (v === null ? 'none' : percentText(v));
 
 /** One line per cause, joined with "; ": the `cause` text of a version and of its restatement rows. */
 export function describeCauses(causes: readonly RestatementCause[]): string {
@@ -94,6 +110,13 @@ function describeCause(c: RestatementCause): string {
       return `city profile changed: ${c.field} ${nr(c.oldValue)} → ${nr(c.newValue)} from ${c.effectiveFrom}`;
     case 'target':
       return `target changed: ${c.code}${c.dataPoint ? ` (${c.dataPoint})` : ''} ${nr(c.oldTarget)} → ${nr(c.newTarget)}`;
+    case 'status': {
+      const entry = `${c.code}${c.dataPoint ? ` (${c.dataPoint})` : ''}`;
+      const completeness = `${share(c.oldCompleteness)} → ${share(c.newCompleteness)}`;
+      return c.oldStatus === c.newStatus
+        ? `completeness changed: ${entry} ${completeness}, still ${c.newStatus}`
+        : `status changed: ${entry} ${c.oldStatus ?? 'none'} → ${c.newStatus}, completeness ${completeness}`;
+    }
     case 'device-life':
       return `device ${c.device} installed interval changed: [${c.oldInstalledAt}, ${c.oldRemovedAt ?? 'open'}) → [${c.newInstalledAt}, ${c.newRemovedAt ?? 'open'})`;
   }
@@ -106,6 +129,14 @@ export interface RestatementRecord {
   dataPoint: string | null;
   oldValue: number | null;
   newValue: number | null;
+  /**
+   * The entry's status and completeness before and after. A row stored before rows kept them reads back
+   * with both statuses null (and both completeness figures null, which then say nothing).
+   */
+  oldStatus: KpiStatus | null;
+  newStatus: KpiStatus | null;
+  oldCompleteness: number | null;
+  newCompleteness: number | null;
   /** describeCauses(causes) */
   cause: string;
   causes: RestatementCause[];

@@ -119,8 +119,9 @@ export class SqliteKpiRecords implements KpiRecordsBackend {
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (period, version) DO NOTHING`,
     );
     const insertRestatement = this.db.prepare(
-      `INSERT INTO restatements (period, version, code, data_point, old_value, new_value, cause, causes, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO restatements (period, version, code, data_point, old_value, new_value, cause, causes, at,
+         old_status, new_status, old_completeness, new_completeness)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const saved = this.db.transaction(() => {
       const info = insertRollup.run(...rollupColumns(rollup));

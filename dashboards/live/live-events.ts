@@ -95,6 +95,10 @@ export interface KpiRevisedPush {
   version: number;
   oldValue: number | null;
   newValue: number | null;
+  oldStatus?: string | null;
+  newStatus?: string | null;
+  oldCompleteness?: number | null;
+  newCompleteness?: number | null;
   cause: string;
   causes: ReadonlyArray<{ kind: string }>;
 }

@@ -65,16 +65,21 @@ const rollup = (version: number, over: Partial<StoredRollup> = {}): StoredRollup
   ...over,
 });
 
-const restatement = (version: number): RestatementRecord => ({
+const restatement = (version: number, over: Partial<RestatementRecord> = {}): RestatementRecord => ({
   period: '2026-02',
   version,
   code: 'EN: EN: AQ: 1C',
   dataPoint: 'PM2.5',
   oldValue: 11.25 + version - 1,
   newValue: 11.25 + version,
+  oldStatus: 'provisional',
+  newStatus: 'final',
+  oldCompleteness: 0.876543219,
+  newCompleteness: 0.987654321,
   cause: 'late data',
   causes: [{ kind: 'late-data', readings: 3, devices: ['d1'] }],
   at: T0 + version,
+  ...over,
 });
 
 /**
@@ -209,6 +214,33 @@ export function kpiRecordsContract(name: string, place: OpenKpiRecordsPlace): vo
       ]);
       expect(again.restatements('2026-02')).toEqual([restatement(2)]);
       expect(again.latestRollup('2026-03')).toBeNull();
+    });
+
+    it("keeps each restatement row's status and completeness, null where it has none", async () => {
+      const f = await fresh();
+      const s = await f.store();
+      await s.saveRollup(rollup(1));
+      const status = {
+        kind: 'status' as const,
+        code: 'EN: EN: AQ: 1C',
+        dataPoint: 'PM2.5',
+        oldStatus: 'provisional' as const,
+        newStatus: 'final' as const,
+        oldCompleteness: 0.876543219,
+        newCompleteness: 0.987654321,
+      };
+      const rows = [
+        restatement(2, { causes: [{ kind: 'late-data', readings: 3, devices: ['d1'] }, status] }),
+        restatement(2, {
+          dataPoint: 'NO2',
+          oldStatus: null,
+          newStatus: 'no-data-expected',
+          oldCompleteness: null,
+          newCompleteness: null,
+        }),
+      ];
+      expect(await s.saveRollup(rollup(2), rows)).toBe(true);
+      expect((await f.store()).restatements('2026-02')).toEqual(rows);
     });
   });
 }

@@ -24,7 +24,7 @@ export interface MonthFacts {
 export function expectedKpis(
   city: GeneratedCity,
   month: MonthFacts,
-): { values: Map<string, number | null>; airCompleteness: number } {
+): { values: Map<string, number | null>; airCompleteness: number; airCompletenessAfter: number } {
   const kept = (key: string): Reading[] => city.kept.get(key) ?? [];
   const values = (key: string, metric: string): number[] =>
     kept(key)
@@ -50,6 +50,9 @@ export function expectedKpis(
   const spec = city.specs.find((s) => s.key === 'air1')!;
   const expectedReadings = Math.floor((month.end - month.start) / (spec.intervalSec * 1000));
   const airCompleteness = Math.min(values('air1', 'pm25').length, expectedReadings) / expectedReadings;
+  // the held-back readings fall in the outage, on instants the station had not sent
+  const airCompletenessAfter =
+    Math.min(values('air1', 'pm25').length + city.afterClose.length, expectedReadings) / expectedReadings;
 
   // EN: EN: EQ: 2A Lden per monitor from its raw readings (energetic means of the readings in the local
   // hours of day 07–19, evening 19–23 (+5 dB), night 23–07 (+10 dB)), residents of monitors over 55 dB
@@ -196,7 +199,7 @@ export function expectedKpis(
     consumed * inputs.emissionFactorElectricity.value +
     sum(values('heat1', 'energy')) * inputs.emissionFactorHeat.value;
   out.set('EN: EN: AQ: 2C', ((kgCo2e / 1000) * annual) / pop);
-  return { values: out, airCompleteness };
+  return { values: out, airCompleteness, airCompletenessAfter };
 }
 
 /** PM2.5 mean once the held-back readings of the air station arrived too. */

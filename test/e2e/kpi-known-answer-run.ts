@@ -3,6 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { expect } from 'vitest';
 import { ManualClock } from '../../core/clock.ts';
 import type { KpiRevised } from '../../core/platform-events.ts';
+import { percentText } from '../../metrics/kpi-status.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform-harness.ts';
 import { CITY_FACTS, generateCity, type Reading } from './kpi-known-answer-city.ts';
 import { expectedKpis, expectedPm25After } from './kpi-known-answer-expected.ts';
@@ -115,7 +116,11 @@ export async function runKnownAnswerCity({ zone, label, seed, hours }: KnownAnsw
     await settle(t);
     expect(t.platform.ingest.stats().refused.total).toBe(0);
 
-    const { values: expected, airCompleteness } = expectedKpis(city, {
+    const {
+      values: expected,
+      airCompleteness,
+      airCompletenessAfter,
+    } = expectedKpis(city, {
       start,
       end,
       days: startAt.daysInMonth!,
@@ -164,17 +169,42 @@ export async function runKnownAnswerCity({ zone, label, seed, hours }: KnownAnsw
       version: number;
       oldValue: number;
       newValue: number;
+      oldStatus: string;
+      newStatus: string;
+      oldCompleteness: number;
+      newCompleteness: number;
       cause: string;
       causes: unknown[];
     }>;
-    expect(r).toMatchObject({ code: 'EN: EN: AQ: 1C', dataPoint: 'PM2.5', version: 2 });
+    // above the capture threshold before and after: final both times, completeness up by the late readings
+    expect(r).toMatchObject({
+      code: 'EN: EN: AQ: 1C',
+      dataPoint: 'PM2.5',
+      version: 2,
+      oldStatus: 'final',
+      newStatus: 'final',
+    });
     near(r!.oldValue, expected.get('EN: EN: AQ: 1C|PM2.5')!, 'restated old PM2.5');
     near(r!.newValue, expectedPm25After(city), 'restated new PM2.5');
+    near(r!.oldCompleteness, airCompleteness, 'restated old air completeness');
+    near(r!.newCompleteness, airCompletenessAfter, 'restated new air completeness');
     const late = { kind: 'late-data', readings: city.afterClose.length, devices: [air.id] };
-    expect(r!.causes).toEqual([late]);
-    expect(r!.cause).toBe(`late data: ${city.afterClose.length} readings arrived after close from ${air.id}`);
+    const completeness = {
+      kind: 'status',
+      code: 'EN: EN: AQ: 1C',
+      dataPoint: 'PM2.5',
+      oldStatus: 'final',
+      newStatus: 'final',
+      oldCompleteness: r!.oldCompleteness,
+      newCompleteness: r!.newCompleteness,
+    };
+    expect(r!.causes).toEqual([late, completeness]);
+    expect(r!.cause).toBe(
+      `late data: ${city.afterClose.length} readings arrived after close from ${air.id}; ` +
+        `completeness changed: EN: EN: AQ: 1C (PM2.5) ${percentText(r!.oldCompleteness)} → ${percentText(r!.newCompleteness)}, still final`,
+    );
     expect(revised).toHaveLength(1);
-    expect(revised[0]!.causes).toEqual([late]);
+    expect(revised[0]!.causes).toEqual([late, completeness]);
 
     const v2 = await t.api<{ version: number; closed: boolean; entries: Entry[] }>(
       'GET',

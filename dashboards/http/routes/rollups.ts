@@ -86,7 +86,7 @@ export function rollupRoutes(deps: { kpis: KpiService }): AnyRoute[] {
       path: '/api/rollups/:period/versions',
       summary: 'History of a closed period',
       description:
-        'Every version of the roll-up, oldest first: version 1 the close, each later one a restatement with its causes (late data, revision, manual input, city profile, target).',
+        'Every version of the roll-up, oldest first: version 1 the close, each later one a restatement with its causes (late data, revision, manual input, city profile, target, device life).',
       tag: 'rollups',
       access: 'viewer',
       params: periodParams,
@@ -103,7 +103,8 @@ export function rollupRoutes(deps: { kpis: KpiService }): AnyRoute[] {
       method: 'get',
       path: '/api/rollups/:period/restatements',
       summary: 'Restatements of a closed period',
-      description: 'Each changed entry of each new version: old and new value and the cause.',
+      description:
+        'Each changed entry of each new version: old and new value, status and completeness, and the causes.',
       tag: 'rollups',
       access: 'viewer',
       params: periodParams,

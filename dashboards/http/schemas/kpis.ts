@@ -143,12 +143,20 @@ export const rollupSchema = z
 
 export const restatementCauseSchema = z
   .looseObject({
-    kind: z.enum(['late-data', 'revision', 'manual-input', 'city-profile', 'target', 'device-life']),
+    kind: z.enum([
+      'late-data',
+      'revision',
+      'manual-input',
+      'city-profile',
+      'target',
+      'device-life',
+      'status',
+    ]),
   })
   .meta({
     id: 'RestatementCause',
     description:
-      'late-data {readings, devices} (arrived after close) · revision {readings, devices} · manual-input {subjectType, subject, dataPoint, period, oldValue, newValue} · city-profile {field, effectiveFrom, oldValue, newValue} · target {code, dataPoint, oldTarget, newTarget}',
+      'late-data {readings, devices} (arrived after close) · revision {readings, devices} · manual-input {subjectType, subject, dataPoint, period, oldValue, newValue} · city-profile {field, effectiveFrom, oldValue, newValue} · target {code, dataPoint, oldTarget, newTarget} · device-life {device, oldInstalledAt, newInstalledAt, oldRemovedAt, newRemovedAt} · status {code, dataPoint, oldStatus, newStatus, oldCompleteness, newCompleteness} (on a restatement row whose status or completeness changed)',
   });
 
 export const restatementSchema = z
@@ -159,6 +167,13 @@ export const restatementSchema = z
     dataPoint: z.string().nullable(),
     oldValue: z.number().nullable(),
     newValue: z.number().nullable(),
+    oldStatus: z
+      .enum(KPI_STATUSES)
+      .nullable()
+      .meta({ description: "the entry's status before; null on rows stored before rows kept it" }),
+    newStatus: z.enum(KPI_STATUSES).nullable(),
+    oldCompleteness: z.number().nullable(),
+    newCompleteness: z.number().nullable(),
     cause: z.string().meta({ description: 'the causes in words' }),
     causes: z.array(restatementCauseSchema),
     at: z.string(),
