@@ -194,19 +194,14 @@ export class MonthClose {
         const statusMoved = !sameStatus(old, next);
         // a new target re-scores the entry: its band and points change with the value unchanged
         if (sameValue(old.value, next.value) && old.target === next.target && !statusMoved) return old;
+        const status = {
+          oldStatus: old.status ?? null,
+          newStatus: next.status,
+          oldCompleteness: old.completeness ?? null,
+          newCompleteness: next.completeness,
+        };
         const rowCauses: RestatementCause[] = statusMoved
-          ? [
-              ...causes,
-              {
-                kind: 'status',
-                code: old.code,
-                dataPoint: old.dataPoint,
-                oldStatus: old.status ?? null,
-                newStatus: next.status,
-                oldCompleteness: old.completeness ?? null,
-                newCompleteness: next.completeness,
-              },
-            ]
+          ? [...causes, { kind: 'status', code: old.code, dataPoint: old.dataPoint, ...status }]
           : [...causes];
         out.push({
           period: label,
@@ -215,10 +210,7 @@ export class MonthClose {
           dataPoint: old.dataPoint,
           oldValue: old.value,
           newValue: next.value,
-          oldStatus: old.status ?? null,
-          newStatus: next.status,
-          oldCompleteness: old.completeness ?? null,
-          newCompleteness: next.completeness,
+          ...status,
           cause: describeCauses(rowCauses),
           causes: rowCauses,
           at,
