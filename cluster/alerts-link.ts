@@ -53,6 +53,9 @@ export function serveAlertCommands(deps: {
         return engine.acknowledge(c.id, c.by);
       case 'clear':
         return engine.clear(c.id, c.by);
+      default:
+        // another release's command, or none: refused, never answered as done
+        throw new CityError('API_VALIDATION', 'unknown alert command');
     }
   };
   const answer = (msg: Msg, reply: Reply) => {
