@@ -19,7 +19,7 @@ describe('series threshold', () => {
     const hook = await webhookReceiver();
     const a = await h.device('Harbour');
     const b = await h.device('Harbour');
-    h.engine.createRule(
+    await h.engine.createRule(
       {
         name: 'PM2.5 high',
         condition: {
@@ -74,7 +74,7 @@ describe('series threshold', () => {
     const h = await setup();
     const a = await h.device();
     const b = await h.device();
-    h.engine.createRule(
+    await h.engine.createRule(
       {
         name: 'NO2',
         condition: {
@@ -102,7 +102,7 @@ describe('state survives a restart', () => {
   it('keeps rules, active alerts and acknowledgements', async () => {
     const h = await setup();
     const a = await h.device();
-    h.engine.createRule(
+    await h.engine.createRule(
       {
         name: 'NO2',
         condition: {
@@ -164,7 +164,7 @@ describe('checks on the tick', () => {
   it('opens a stale-device alert after N intervals without a reading, clears it when one arrives', async () => {
     const h = await setup();
     const a = await h.device();
-    h.engine.createRule({ name: 'Silent', condition: { kind: 'stale-device', intervals: 5 } }, 'ops');
+    await h.engine.createRule({ name: 'Silent', condition: { kind: 'stale-device', intervals: 5 } }, 'ops');
     h.clock.set(T0 + 4 * MIN);
     h.engine.tick();
     expect((await h.engine.list()).total).toBe(0);
@@ -181,7 +181,10 @@ describe('checks on the tick', () => {
   it('opens a refused-spike alert and clears it once the minute has passed and 5 quiet minutes more', async () => {
     const h = await setup();
     const a = await h.device();
-    h.engine.createRule({ name: 'Refusals', condition: { kind: 'refused-spike', perMinute: 2 } }, 'ops');
+    await h.engine.createRule(
+      { name: 'Refusals', condition: { kind: 'refused-spike', perMinute: 2 } },
+      'ops',
+    );
     for (let i = 0; i < 3; i++) await h.ingest.submit(a, 'telemetry', Buffer.from('{not json'));
     h.engine.tick();
     expect((await h.engine.list({ state: 'open' })).items).toMatchObject([{ subject: 'ingest', value: 3 }]);
@@ -196,7 +199,7 @@ describe('checks on the tick', () => {
   it('opens a store-backlog alert while the store falls behind', async () => {
     const h = await setup({ startPaused: true });
     const a = await h.device();
-    h.engine.createRule({ name: 'Backlog', condition: { kind: 'store-backlog', values: 2 } }, 'ops');
+    await h.engine.createRule({ name: 'Backlog', condition: { kind: 'store-backlog', values: 2 } }, 'ops');
     for (let i = 0; i < 4; i++) await h.send(a, T0 - i * MIN, { pm25: 1 });
     h.engine.tick();
     expect((await h.engine.list({ state: 'open' })).items).toMatchObject([{ subject: 'store' }]);
@@ -213,14 +216,14 @@ describe('checks on the tick', () => {
 describe('rules', () => {
   it('validates input, evaluates KPI thresholds, and clears the alerts of a deleted rule', async () => {
     const h = await setup();
-    expect(() =>
+    await expect(
       h.engine.createRule(
         // @ts-expect-error: op must be > or <
         { name: 'bad', condition: { kind: 'kpi-threshold', code: 'EN: EN: AQ: 1C', op: '>=', value: 1 } },
         'ops',
       ),
-    ).toThrow();
-    const rule = h.engine.createRule(
+    ).rejects.toThrow();
+    const rule = await h.engine.createRule(
       { name: 'Air KPI', condition: { kind: 'kpi-threshold', code: 'EN-EN-AQ-1C', op: '>', value: 10 } },
       'ops',
     );
@@ -239,13 +242,13 @@ describe('rules', () => {
     });
     const [alert] = (await h.engine.list({ state: 'open' })).items;
     expect(alert).toMatchObject({ subject: 'EN: EN: AQ: 1C', subjectKind: 'kpi' });
-    h.engine.deleteRule(rule.id, 'admin');
+    await h.engine.deleteRule(rule.id, 'admin');
     expect(await h.engine.get(alert!.id)).toMatchObject({
       state: 'cleared',
       clearedBy: 'rule deleted by admin',
     });
     expect(h.engine.rules()).toEqual([]);
-    expect(() => h.engine.deleteRule(rule.id, 'admin')).toThrow(
+    await expect(h.engine.deleteRule(rule.id, 'admin')).rejects.toThrow(
       expect.objectContaining({ code: 'API_NOT_FOUND' }),
     );
   });

@@ -163,7 +163,11 @@ export class AlertEngine implements AlertService {
     return [...this.rulesById.values()];
   }
 
-  createRule(input: RuleInput, createdBy: string): AlertRule {
+  /**
+   * Stored before it takes effect: a rule the records refuse (a full disk, PostgreSQL down) is an error to
+   * the caller, never a 201 that a crash would forget.
+   */
+  async createRule(input: RuleInput, createdBy: string): Promise<AlertRule> {
     const parsed = ruleInputSchema.parse(input);
     const rule: AlertRule = {
       id: newAlertId('r'),
@@ -176,20 +180,21 @@ export class AlertEngine implements AlertService {
       createdBy,
       createdAt: this.deps.clock.now(),
     };
-    this.writes.enqueue(`rule ${rule.id}`, () => this.records.insertRule(rule));
+    await this.records.insertRule(rule);
     this.rulesById.set(rule.id, rule);
     this.rebuildSeriesStates();
     this.log.info({ ruleId: rule.id, kind: rule.condition.kind, by: createdBy }, 'alert rule created');
     return rule;
   }
 
-  /** Deletes a rule; its active alerts are cleared ("rule deleted"). */
-  deleteRule(id: string, by: string): void {
+  /** Deletes a rule (stored first, as a creation is); its active alerts are cleared ("rule deleted"). */
+  async deleteRule(id: string, by: string): Promise<void> {
     if (!this.rulesById.has(id)) throw new CityError('API_NOT_FOUND', `no alert rule ${id}`, { field: 'id' });
+    await this.records.deleteRule(id);
+    if (!this.rulesById.has(id)) return; // deleted meanwhile by another call
     for (const alert of this.alerts.activeAlerts()) {
       if (alert.ruleId === id) this.alerts.clear(alert, `rule deleted by ${by}`, alert.lastValue);
     }
-    this.writes.enqueue(`delete rule ${id}`, () => this.records.deleteRule(id));
     this.rulesById.delete(id);
     this.clearDelay.forget(id);
     this.rebuildSeriesStates();

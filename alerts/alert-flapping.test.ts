@@ -22,7 +22,7 @@ describe('alerts that do not flap', () => {
   it('a value oscillating around the threshold opens one alert, with the default rule timing', async () => {
     const h = await setup();
     const a = await h.device();
-    h.engine.createRule(pm25Rule(), 'ops');
+    await h.engine.createRule(pm25Rule(), 'ops');
     h.clock.set(T0 + 3 * 60 * MIN);
     // Ten minutes above, then two hours swinging across the threshold every minute: 30, 24, 30, 24 …,
     // with a two-minute dip well below (20) every quarter of an hour.
@@ -42,7 +42,7 @@ describe('alerts that do not flap', () => {
   it('clears only after the clearing time below the margin; the band between changes nothing', async () => {
     const h = await setup();
     const a = await h.device();
-    h.engine.createRule(pm25Rule(), 'ops');
+    await h.engine.createRule(pm25Rule(), 'ops');
     h.clock.set(T0 + 3 * 60 * MIN);
     let m = 0;
     const hold = async (value: number, minutes: number) => {
@@ -68,7 +68,7 @@ describe('alerts that do not flap', () => {
   it('an alert that opens again within the repeat window is the same alert, counted as a repeat', async () => {
     const h = await setup();
     const a = await h.device();
-    h.engine.createRule(
+    await h.engine.createRule(
       { ...pm25Rule({ forMinutes: 0, clearForMinutes: 0, clearMargin: 0 }), repeatWindowMinutes: 30 },
       'ops',
     );
@@ -99,7 +99,7 @@ describe('alerts that do not flap', () => {
 
   it('a KPI threshold clears past its margin and reopens as a repeat', async () => {
     const h = await setup();
-    h.engine.createRule(
+    await h.engine.createRule(
       { name: 'Air KPI', condition: { kind: 'kpi-threshold', code: 'EN: EN: AQ: 1C', op: '>', value: 10 } },
       'ops',
     );
@@ -125,7 +125,10 @@ describe('alerts that do not flap', () => {
   it('a refusal rate hovering around its limit keeps one alert open, checked every 15 s', async () => {
     const h = await setup();
     const a = await h.device();
-    h.engine.createRule({ name: 'Refusals', condition: { kind: 'refused-spike', perMinute: 2 } }, 'ops');
+    await h.engine.createRule(
+      { name: 'Refusals', condition: { kind: 'refused-spike', perMinute: 2 } },
+      'ops',
+    );
     // Three refusals every other minute for half an hour: above the limit, then below, each minute.
     for (let s = 0; s < 30 * 60; s += 15) {
       if (s % 120 === 0)
@@ -138,13 +141,13 @@ describe('alerts that do not flap', () => {
 
   it('a rule given without timing gets the defaults, and shows them', async () => {
     const h = await setup();
-    const rule = h.engine.createRule(pm25Rule(), 'ops');
+    const rule = await h.engine.createRule(pm25Rule(), 'ops');
     expect(rule.condition).toMatchObject({
       forMinutes: ALERT_TIMING_DEFAULTS.forMinutes,
       clearForMinutes: ALERT_TIMING_DEFAULTS.clearForMinutes,
     });
     expect(rule.repeatWindowMinutes).toBe(ALERT_TIMING_DEFAULTS.repeatWindowMinutes);
-    expect(() => h.engine.createRule(pm25Rule({ clearMargin: -1 }), 'ops')).toThrow();
+    await expect(h.engine.createRule(pm25Rule({ clearMargin: -1 }), 'ops')).rejects.toThrow();
   });
 });
 

@@ -8,8 +8,8 @@ import type { Alert, AlertRule, RuleInput } from './alert-types.ts';
  */
 export interface AlertService {
   rules(): AlertRule[] | Promise<AlertRule[]>;
-  createRule(input: RuleInput, createdBy: string): AlertRule | Promise<AlertRule>;
-  deleteRule(id: string, by: string): void | Promise<void>;
+  createRule(input: RuleInput, createdBy: string): Promise<AlertRule>;
+  deleteRule(id: string, by: string): Promise<void>;
   list(query?: AlertQuery): Promise<{ items: Alert[]; total: number }>;
   get(id: string): Promise<Alert>;
   acknowledge(id: string, by: string): Promise<Alert>;

@@ -47,7 +47,7 @@ export function serveAlertCommands(deps: {
       case 'createRule':
         return engine.createRule(c.input, c.by);
       case 'deleteRule':
-        engine.deleteRule(c.id, c.by);
+        await engine.deleteRule(c.id, c.by);
         return null;
       case 'acknowledge':
         return engine.acknowledge(c.id, c.by);

@@ -195,7 +195,7 @@ export function alertRecordsContract(name: string, place: OpenAlertRecordsPlace)
       const engine = async () => AlertEngine.openOn(deps, await open(), { checkIntervalMs: 0 });
       const code = 'EN: EN: AQ: 1C';
       const first = await engine();
-      const r = first.createRule(
+      const r = await first.createRule(
         {
           name: 'PM2.5 monthly mean',
           severity: 'critical',
