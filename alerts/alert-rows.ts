@@ -1,3 +1,4 @@
+import type { AlertQuery } from './alert-records.ts';
 import type { Alert, AlertRule, AlertState } from './alert-types.ts';
 import { ruleConditionSchema } from './alert-types.ts';
 
@@ -137,3 +138,13 @@ export const toAlert = (row: AlertRow): Alert => ({
   clearedAt: row.cleared_at,
   clearedBy: row.cleared_by,
 });
+
+/** The WHERE clause of a state-filtered list, with `placeholder` for its one argument ('?' or '$1'). */
+export function alertStateFilter(
+  state: AlertQuery['state'],
+  placeholder: string,
+): { where: string; args: unknown[] } {
+  if (state === undefined) return { where: '', args: [] };
+  if (state === 'active') return { where: "WHERE state != 'cleared'", args: [] };
+  return { where: `WHERE state = ${placeholder}`, args: [state] };
+}

@@ -11,6 +11,7 @@ import {
   ALERT_MUTABLE_COLUMNS,
   type AlertRow,
   alertMutableValues,
+  alertStateFilter,
   alertValues,
   type RuleRow,
   toAlert,
@@ -173,13 +174,7 @@ export class PostgresAlertRecords implements AlertRecords {
   }
 
   async listAlerts(query: AlertQuery = {}): Promise<{ items: Alert[]; total: number }> {
-    const where =
-      query.state === undefined
-        ? ''
-        : query.state === 'active'
-          ? "WHERE state != 'cleared'"
-          : 'WHERE state = $1';
-    const args: unknown[] = query.state === undefined || query.state === 'active' ? [] : [query.state];
+    const { where, args } = alertStateFilter(query.state, '$1');
     const [count] = await this.rows<{ n: number }>(`SELECT count(*)::int AS n FROM alerts ${where}`, args);
     const n = args.length;
     const rows = await this.rows<AlertRow>(

@@ -7,6 +7,7 @@ import {
   ALERT_MUTABLE_COLUMNS,
   type AlertRow,
   alertMutableValues,
+  alertStateFilter,
   alertValues,
   type RuleRow,
   toAlert,
@@ -102,13 +103,7 @@ export class SqliteAlertRecords implements AlertRecords {
   }
 
   async listAlerts(query: AlertQuery = {}): Promise<{ items: Alert[]; total: number }> {
-    const where =
-      query.state === undefined
-        ? ''
-        : query.state === 'active'
-          ? "WHERE state != 'cleared'"
-          : 'WHERE state = ?';
-    const args = query.state === undefined || query.state === 'active' ? [] : [query.state];
+    const { where, args } = alertStateFilter(query.state, '?');
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM alerts ${where}`).get(...args) as { n: number })
       .n;
     const rows = this.db
