@@ -35,72 +35,48 @@ export interface AlertRow {
   cleared_by: string | null;
 }
 
+/** Each field of an alert and its column, in insert order: the one list both backends' SQL is built from. */
+const ALERT_FIELDS = [
+  ['id', 'id'],
+  ['ruleId', 'rule_id'],
+  ['ruleName', 'rule_name'],
+  ['severity', 'severity'],
+  ['subject', 'subject'],
+  ['subjectKind', 'subject_kind'],
+  ['message', 'message'],
+  ['value', 'value'],
+  ['lastValue', 'last_value'],
+  ['state', 'state'],
+  ['openedAt', 'opened_at'],
+  ['repeatCount', 'repeat_count'],
+  ['lastOpenedAt', 'last_opened_at'],
+  ['acknowledgedBy', 'acknowledged_by'],
+  ['acknowledgedAt', 'acknowledged_at'],
+  ['clearedAt', 'cleared_at'],
+  ['clearedBy', 'cleared_by'],
+] as const satisfies ReadonlyArray<readonly [keyof Alert, string]>;
+
+/** What updateAlert writes: an alert's identity and its opening never change. */
+const MUTABLE = new Set<keyof Alert>([
+  'state',
+  'message',
+  'lastValue',
+  'repeatCount',
+  'lastOpenedAt',
+  'acknowledgedBy',
+  'acknowledgedAt',
+  'clearedAt',
+  'clearedBy',
+]);
+const MUTABLE_FIELDS = ALERT_FIELDS.filter(([f]) => MUTABLE.has(f));
+
 /** The columns of an alert in insert order, shared by both backends' INSERT. */
-export const ALERT_COLUMNS = [
-  'id',
-  'rule_id',
-  'rule_name',
-  'severity',
-  'subject',
-  'subject_kind',
-  'message',
-  'value',
-  'last_value',
-  'state',
-  'opened_at',
-  'repeat_count',
-  'last_opened_at',
-  'acknowledged_by',
-  'acknowledged_at',
-  'cleared_at',
-  'cleared_by',
-] as const;
+export const ALERT_COLUMNS = ALERT_FIELDS.map(([, c]) => c);
+export const alertValues = (a: Alert): unknown[] => ALERT_FIELDS.map(([f]) => a[f]);
 
-export const alertValues = (a: Alert): unknown[] => [
-  a.id,
-  a.ruleId,
-  a.ruleName,
-  a.severity,
-  a.subject,
-  a.subjectKind,
-  a.message,
-  a.value,
-  a.lastValue,
-  a.state,
-  a.openedAt,
-  a.repeatCount,
-  a.lastOpenedAt,
-  a.acknowledgedBy,
-  a.acknowledgedAt,
-  a.clearedAt,
-  a.clearedBy,
-];
-
-/** The mutable columns of an alert (what updateAlert writes), then its id. */
-export const ALERT_MUTABLE_COLUMNS = [
-  'state',
-  'message',
-  'last_value',
-  'repeat_count',
-  'last_opened_at',
-  'acknowledged_by',
-  'acknowledged_at',
-  'cleared_at',
-  'cleared_by',
-] as const;
-
-export const alertMutableValues = (a: Alert): unknown[] => [
-  a.state,
-  a.message,
-  a.lastValue,
-  a.repeatCount,
-  a.lastOpenedAt,
-  a.acknowledgedBy,
-  a.acknowledgedAt,
-  a.clearedAt,
-  a.clearedBy,
-  a.id,
-];
+/** The mutable columns of an alert; alertMutableValues gives their values, then the alert's id. */
+export const ALERT_MUTABLE_COLUMNS = MUTABLE_FIELDS.map(([, c]) => c);
+export const alertMutableValues = (a: Alert): unknown[] => [...MUTABLE_FIELDS.map(([f]) => a[f]), a.id];
 
 /** A stored rule; a condition that no longer parses is the store's corruption, reported by `corrupt`. */
 export function toRule(row: RuleRow, corrupt: (detail: string) => Error): AlertRule {
