@@ -35,7 +35,15 @@ export default defineConfig({
         extends: true,
         test: { name: 'fast', include: ['**/*.test.ts'], exclude: [...ALWAYS_EXCLUDED, ...SLOW] },
       },
-      { extends: true, test: { name: 'slow', include: SLOW, exclude: ALWAYS_EXCLUDED } },
+      {
+        extends: true,
+        test: {
+          name: 'slow',
+          include: SLOW,
+          exclude: ALWAYS_EXCLUDED,
+          globalSetup: ['test/helpers/build-once.ts'],
+        },
+      },
     ],
     // The fast tier's coverage: cluster/ runs only against real servers (slow tier), so it is not counted here.
     coverage: {

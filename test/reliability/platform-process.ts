@@ -41,6 +41,9 @@ export interface ProcessOptions {
   adminToken?: boolean | string;
 }
 
+/** How production starts the platform: the bin, running the compiled build (the slow tier builds it once). */
+export const PRODUCTION_START = [join(ROOT, 'bin', 'citymetrics.mjs'), 'start'];
+
 export class PlatformProcess {
   readonly adminToken: string;
   private child: ChildProcess | null = null;

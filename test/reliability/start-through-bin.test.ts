@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.ts';
@@ -74,13 +72,14 @@ describe('production start-up stops gracefully on SIGTERM', () => {
     await stopsGracefully(platform, dir);
   };
 
-  beforeAll(async () => {
-    await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
+  beforeAll(() => {
+    // dist/ is built once for the slow tier, before any file runs (test/helpers/build-once.ts).
+    expect(existsSync(join(ROOT, 'dist', 'cli.js'))).toBe(true);
     // A checkout without dist/: the bin next to cli.ts (a link, so every import resolves in the repository).
     mkdirSync(join(fallback, 'bin'), { recursive: true });
     copyFileSync(join(ROOT, 'bin', 'citymetrics.mjs'), join(fallback, 'bin', 'citymetrics.mjs'));
     symlinkSync(join(ROOT, 'cli.ts'), join(fallback, 'cli.ts'));
-  }, 180_000);
+  });
   afterAll(async () => {
     // A failed assertion leaves its platform running: a vitest worker may end without 'exit' handlers.
     for (const p of running) await p.kill('SIGKILL');
