@@ -1,28 +1,58 @@
+import { z } from 'zod';
+import 'zod-openapi';
 import type { KpiDefinition } from './catalogue/catalogue.ts';
 import { kpiIdentity } from './kpi-identity.ts';
-import type { KpiStatus, StatusReason } from './kpi-status.ts';
-import type { DataQuality, KpiValue } from './kpi-types.ts';
+import { KPI_STATUSES, STATUS_REASONS } from './kpi-status.ts';
+import { DATA_QUALITY_CLASSES, type KpiValue } from './kpi-types.ts';
 import type { RollupEntry } from './rollup-types.ts';
 import { bandOf, scoreKpi, scoreKpiValue } from './scoring.ts';
 import type { KpiTargets } from './targets.ts';
 
-/** A KPI value as the API and the live page show it. */
-export interface KpiValueView {
-  value: number | null;
-  unit: string;
-  period: string;
-  dataPoints: Array<{ name: string; value: number | null; unit: string }>;
-  dataQuality: DataQuality;
-  /** null: no reading was expected */
-  completeness: number | null;
-  /** the server's verdict (kpi-status.ts); the live page shows it as given */
-  status: KpiStatus;
-  /** which branch of the rule decided it (kpi-status.ts) */
-  statusReason?: StatusReason;
-  provisional: boolean;
-  source: KpiValue['source'];
-  computedAt: string;
-}
+/** The data-quality classes as the API declares them. */
+export const dataQualitySchema = z.enum(DATA_QUALITY_CLASSES);
+
+/**
+ * A KPI value as the API and the live page show it: the type is inferred from this schema, which the API
+ * declares, so the two cannot drift apart.
+ */
+export const kpiValueViewSchema = z
+  .object({
+    value: z.number().nullable().meta({ description: 'null = not reported (NR)' }),
+    unit: z.string(),
+    period: z.string().meta({ example: '2026-03-mtd' }),
+    dataPoints: z.array(
+      z.object({
+        name: z.string(),
+        value: z.number().nullable(),
+        unit: z.string(),
+        completeness: z.number().min(0).max(1).nullable().optional().meta({
+          description:
+            'of a data point measured apart (Air Pollution: by the stations measuring that pollutant): its own received ÷ expected readings; null = none was owed',
+        }),
+        status: z.enum(KPI_STATUSES).optional().meta({
+          description:
+            "of a multi-point KPI: this data point's own verdict under the same rule, from its own value and completeness (a pollutant no station measures is never final beside a complete PM2.5)",
+        }),
+        statusReason: z.enum(STATUS_REASONS).optional(),
+      }),
+    ),
+    dataQuality: dataQualitySchema,
+    completeness: z.number().nullable().meta({ description: '0..1; null = no reading was expected' }),
+    status: z.enum(KPI_STATUSES).meta({
+      description:
+        'final only once the period has closed (end + KPI_CLOSE_GRACE_DAYS, or closed on demand) with completeness at or above KPI_CAPTURE_THRESHOLD; running periods are always provisional',
+    }),
+    statusReason: z.enum(STATUS_REASONS).optional().meta({
+      description:
+        'which branch of the rule decided the status: running-period and grace-period (not closed yet), below-capture, input-provisional, not-reported, unowed-readings, nothing-expected; complete is final',
+    }),
+    provisional: z.boolean().meta({ description: 'status is not final' }),
+    source: z.enum(['sensor', 'registry', 'manual', 'mixed', 'override']),
+    computedAt: z.string(),
+  })
+  .meta({ id: 'KpiValue' });
+
+export type KpiValueView = z.infer<typeof kpiValueViewSchema>;
 
 export interface ScoreSummary {
   points: number;
@@ -34,7 +64,15 @@ export const toView = (v: KpiValue): KpiValueView => ({
   value: v.value,
   unit: v.unit,
   period: v.period.label,
-  dataPoints: v.dataPoints.map((d) => ({ name: d.name, value: d.value, unit: d.unit })),
+  // A data point's own completeness and verdict go with it where it has them (a multi-point KPI).
+  dataPoints: v.dataPoints.map((d) => ({
+    name: d.name,
+    value: d.value,
+    unit: d.unit,
+    ...(d.completeness === undefined ? {} : { completeness: d.completeness }),
+    ...(d.status === undefined ? {} : { status: d.status }),
+    ...(d.statusReason === undefined ? {} : { statusReason: d.statusReason }),
+  })),
   dataQuality: v.dataQuality,
   completeness: v.completeness,
   status: v.status,

@@ -5,8 +5,11 @@ import 'zod-openapi';
 import { kpiIdentitySchema } from '../../../metrics/kpi-identity.ts';
 import { KPI_STATUSES, STATUS_REASONS } from '../../../metrics/kpi-status.ts';
 import { DATA_QUALITY_CLASSES } from '../../../metrics/kpi-types.ts';
+import { dataQualitySchema, kpiValueViewSchema } from '../../../metrics/kpi-views.ts';
 
 /** KPI, manual-value, profile, target and roll-up schemas of the API. */
+
+export { dataQualitySchema, kpiValueViewSchema };
 
 export const kpiCodeParams = z
   .object({
@@ -25,37 +28,6 @@ export const periodParams = z
       .meta({ description: 'a month `YYYY-MM`, quarter `YYYY-Qn` or year `YYYY`', example: '2026-03' }),
   })
   .strict();
-
-export const dataQualitySchema = z.enum(DATA_QUALITY_CLASSES);
-
-export const kpiValueViewSchema = z
-  .object({
-    value: z.number().nullable().meta({ description: 'null = not reported (NR)' }),
-    unit: z.string(),
-    period: z.string().meta({ example: '2026-03-mtd' }),
-    dataPoints: z.array(
-      z.object({
-        name: z.string(),
-        value: z.number().nullable(),
-        unit: z.string(),
-        completeness: z.number().min(0).max(1).nullable().optional(),
-      }),
-    ),
-    dataQuality: dataQualitySchema,
-    completeness: z.number().nullable().meta({ description: '0..1; null = no reading was expected' }),
-    status: z.enum(KPI_STATUSES).meta({
-      description:
-        'final only once the period has closed (end + KPI_CLOSE_GRACE_DAYS, or closed on demand) with completeness at or above KPI_CAPTURE_THRESHOLD; running periods are always provisional',
-    }),
-    statusReason: z.enum(STATUS_REASONS).optional().meta({
-      description:
-        'which branch of the rule decided the status: running-period and grace-period (not closed yet), below-capture, input-provisional, not-reported, unowed-readings, nothing-expected; complete is final',
-    }),
-    provisional: z.boolean().meta({ description: 'status is not final' }),
-    source: z.enum(['sensor', 'registry', 'manual', 'mixed', 'override']),
-    computedAt: z.string(),
-  })
-  .meta({ id: 'KpiValue' });
 
 const scoreSchema = z.object({ points: z.number(), band: z.string(), percentOfTarget: z.number() });
 

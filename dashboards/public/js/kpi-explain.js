@@ -14,7 +14,8 @@ import { state } from './live.js';
  *   manualInputs: Array<{ name: string, value: number, unit: string, source: string, effectiveFrom?: string }>,
  *   registryCounts?: Record<string, number>, notes?: string[] }} Lineage
  * @typedef {{ value: number | null, unit: string, status: string, completeness: number | null, period?: string,
- *   source: string | null, dataQuality?: string | null, dataPoints?: Array<{ name: string, value: number | null, unit: string }>,
+ *   source: string | null, dataQuality?: string | null, dataPoints?: Array<{ name: string, value: number | null, unit: string,
+ *     status?: string, completeness?: number | null }>,
  *   dataPoint?: string | null }} ValueLike
  * @typedef {{ code: string, period: string, closed: boolean, version: number, value: number | null,
  *   status?: string, statusReason?: string, statusWhy?: string, captureThreshold?: number,

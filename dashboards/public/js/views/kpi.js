@@ -241,7 +241,13 @@ export function kpiView(root, args) {
               el(
                 'div',
                 { class: 'muted small' },
-                v.dataPoints.map((d) => `${d.name} ${number(d.value, 1)}`).join(' · '),
+                // A pollutant's own status where it is not the headline's (none measures it, too few readings).
+                v.dataPoints
+                  .map((d) => {
+                    const own = d.status && d.status !== v.status ? ` (${statusText(d.status)})` : '';
+                    return `${d.name} ${number(d.value, 1)}${own}`;
+                  })
+                  .join(' · '),
               ),
             );
         },
