@@ -3,7 +3,7 @@ import type { Period } from '../kpi-types.ts';
 import { monthToDate } from '../periods.ts';
 import { emfExposure } from './emf-exposure.ts';
 import { DAY, type FormulaFixture, formulaFixture, HOUR } from './formula-fixture.ts';
-import { noiseExposure } from './noise-exposure.ts';
+import { energyBounds, noiseExposure } from './noise-exposure.ts';
 
 describe('EN: EN: EQ: 2A Noise Exposure and EN: EN: EQ: 1C EMF Exposure', () => {
   let fx: FormulaFixture;
@@ -101,6 +101,86 @@ describe('EN: EN: EQ: 2A Noise Exposure and EN: EN: EQ: 1C EMF Exposure', () => 
     const loud = await noiseExposure.compute(fx.ctx, day);
     expect(loud.value).toBeNull();
     expect(loud.lineage.registryCounts?.monitoredResidentsExposedPercent).toBe(100);
+  });
+
+  it('energy bounds of an hour known only by its levels: the mean level at least, min and max at most', () => {
+    // 12 minutes at 63 dB, 48 at 50: mean 52.6 dB; the true energy is that of 56.8 dB.
+    const hour = { count: 60, sum: 12 * 63 + 48 * 50, min: 50, max: 63 };
+    const { low, high } = energyBounds(hour);
+    expect(10 * Math.log10(low)).toBeCloseTo(52.6, 9);
+    // By hand: 20 % of the readings at 63 and 80 % at 50 keep the mean; this hour is that very case.
+    expect(high).toBeCloseTo(0.2 * 10 ** 6.3 + 0.8 * 10 ** 5, 3);
+    expect(10 * Math.log10(high)).toBeCloseTo(10 * Math.log10((12 * 10 ** 6.3 + 48 * 10 ** 5) / 60), 9);
+    // A steady hour is exact.
+    expect(energyBounds({ count: 60, sum: 60 * 57, min: 57, max: 57 })).toEqual({
+      low: 10 ** 5.7,
+      high: 10 ** 5.7,
+    });
+  });
+
+  it('readings stored before the energy series was kept: decided by bounds, left out where they straddle', async () => {
+    const hour = hourPeriod(fx.march.start + 10 * HOUR);
+    fx.setPopulation(10_000);
+    fx.addDevice('loud', 'noise-monitor', { residentsExposed: 1000 });
+    fx.addDevice('quiet', 'noise-monitor', { residentsExposed: 3000 });
+    fx.addDevice('mixed', 'noise-monitor', { residentsExposed: 500 });
+    // Written to the store itself, without the companion series: as a release before it stored them.
+    const storedBefore = (id: string, level: (minute: number) => number) =>
+      fx.store.write(
+        Array.from({ length: 60 }, (_, i) => ({
+          deviceId: id,
+          kind: 'noise-monitor',
+          district: 'centre',
+          metric: 'laeq',
+          ts: hour.start + i * 60_000,
+          value: level(i),
+        })),
+      );
+    await storedBefore('loud', (i) => (i % 2 === 0 ? 70 : 68)); // both bounds above 55
+    await storedBefore('quiet', (i) => (i % 2 === 0 ? 40 : 45)); // both bounds below 55
+    await storedBefore('mixed', (i) => (i % 5 === 0 ? 63 : 50)); // 52.6 to 56.8 dB: either side of 55
+    const v = await noiseExposure.compute(fx.ctx, hour);
+    expect(v.lineage.registryCounts).toMatchObject({ monitors: 2, monitorsAboveThreshold: 1 });
+    expect(v.value).toBeCloseTo((1000 / 10_000) * 100, 12);
+    expect(v.dataQuality).toBe('estimation-with-assumptions');
+    expect(v.lineage.notes).toContain(
+      '1 monitor(s) left out, their bounds straddling the threshold: mixed (52.6–56.8 dB)',
+    );
+    expect(v.lineage.notes?.some((n) => n.startsWith('3 monitor(s) with readings stored before'))).toBe(true);
+    // Above the upper bound of every monitor, nothing is undetermined: nobody is exposed.
+    fx.settings.noiseThresholdDb = 71;
+    const calm = await noiseExposure.compute(fx.ctx, hour);
+    expect(calm.value).toBe(0);
+    expect(calm.lineage.registryCounts).toMatchObject({ monitors: 3, monitorsAboveThreshold: 0 });
+  });
+
+  it('an hour whose energy series holds every reading is exact; the hours before it are bounded', async () => {
+    const hours: Period = {
+      kind: 'month-to-date',
+      label: 'two hours',
+      start: fx.march.start,
+      end: fx.march.start + 2 * HOUR,
+    };
+    fx.setPopulation(10_000);
+    fx.addDevice('n-1', 'noise-monitor', { residentsExposed: 2000 });
+    // First hour before the companion (steady 50: its bounds meet), second hour with it (63 / 50 mix).
+    await fx.store.write(
+      Array.from({ length: 60 }, (_, i) => ({
+        deviceId: 'n-1',
+        kind: 'noise-monitor',
+        district: 'centre',
+        metric: 'laeq',
+        ts: hours.start + i * 60_000,
+        value: 50,
+      })),
+    );
+    await fx.writeSeries('n-1', 'laeq', hours.start + HOUR, 60, 60, (m) => (m % 5 === 0 ? 63 : 50));
+    // By hand: 60 readings at 50, 12 at 63 and 48 at 50 over the two hours.
+    const laeq = 10 * Math.log10((108 * 10 ** 5 + 12 * 10 ** 6.3) / 120);
+    fx.settings.noiseThresholdDb = laeq - 0.01;
+    expect((await noiseExposure.compute(fx.ctx, hours)).value).toBeCloseTo(20, 12);
+    fx.settings.noiseThresholdDb = laeq + 0.01;
+    expect((await noiseExposure.compute(fx.ctx, hours)).value).toBe(0);
   });
 
   it('EMF: probes whose highest interval mean stays within the limit', async () => {

@@ -1,6 +1,6 @@
 import type { DeviceRecord } from '../../core/ports/device-directory.ts';
 import type { Bucket } from '../../core/ports/series-store.ts';
-import { energyMetric, levelOfEnergy } from '../../core/sound-level.ts';
+import { energyMetric, levelOfEnergy, toEnergy } from '../../core/sound-level.ts';
 import type { KpiFormula } from '../kpi-types.ts';
 import { FormulaRun, numAttr } from './formula-run.ts';
 
@@ -14,7 +14,9 @@ import { FormulaRun, numAttr } from './formula-run.ts';
  * with day 07–19, evening 19–23 and night 23–07 in the city's zone, each period level the energetic mean
  * (LAeq) of the readings in its hours over the whole period: decibels average by their energy, never
  * arithmetically. The store keeps the energy companion series of laeq (core/sound-level.ts), whose roll-up
- * mean is the mean energy, so each level is exact at any step.
+ * mean is the mean energy, so each level is exact at any step. Hours of readings stored before the
+ * companion was kept are bounded from their levels' roll-up instead (energyBounds), and decide a monitor
+ * only where both bounds fall on one side of the threshold.
  *
  * "Enough" for Lden: in each of day, evening and night at least LDEN_MIN_HOUR_SHARE of the period's hours
  * (since the monitor's installation, up to now) are covered, an hour being covered when it holds at least
@@ -98,6 +100,54 @@ export function monitorLevel(
   return { level: lden(l(parts.day), l(parts.evening), l(parts.night)), lden: true, laeq };
 }
 
+/**
+ * The mean energy per reading of an hour known only from the roll-up of its levels (count, sum, min and
+ * max in dB): readings stored before the energy companion series was kept have no energy of their own, and
+ * the mean of levels is not the mean of energies, but it bounds it. 10^(L/10) is convex, so readings with
+ * that mean level have at least the energy of the mean level (all equal: Jensen's inequality) and at most
+ * that of readings all at the hour's min or max, in the proportion that keeps the mean.
+ */
+export function energyBounds(levels: Pick<Bucket, 'count' | 'sum' | 'min' | 'max'>): {
+  low: number;
+  high: number;
+} {
+  const mean = levels.sum / levels.count;
+  const low = toEnergy(mean);
+  if (levels.max <= levels.min) return { low, high: low };
+  const atMax = (mean - levels.min) / (levels.max - levels.min);
+  const high = atMax * toEnergy(levels.max) + (1 - atMax) * toEnergy(levels.min);
+  return { low, high: Math.max(low, high) };
+}
+
+/**
+ * A monitor's hours as energy buckets, twice: with each hour's lowest and highest possible energy. An hour
+ * whose energy companion holds every one of its readings is exact (both the same); any other hour is
+ * bounded from its levels (energyBounds). `bounded` counts the hours that were.
+ */
+export function hourEnergies(
+  levelHours: readonly Bucket[],
+  energyHours: readonly Bucket[],
+): { low: Bucket[]; high: Bucket[]; bounded: number } {
+  const exact = new Map(energyHours.map((b) => [b.t, b]));
+  const low: Bucket[] = [];
+  const high: Bucket[] = [];
+  let bounded = 0;
+  for (const b of levelHours) {
+    if (b.count <= 0) continue;
+    const e = exact.get(b.t);
+    if (e !== undefined && e.count >= b.count) {
+      low.push(e);
+      high.push(e);
+      continue;
+    }
+    bounded++;
+    const bounds = energyBounds(b);
+    low.push({ ...b, sum: bounds.low * b.count, mean: bounds.low });
+    high.push({ ...b, sum: bounds.high * b.count, mean: bounds.high });
+  }
+  return { low, high, bounded };
+}
+
 /** Local hour starts in [from, to) with their Lden period, for the city's zone. */
 function hourPartsOf(run: FormulaRun, from: number, to: number): Map<number, LdenPart> {
   const out = new Map<number, LdenPart>();
@@ -107,7 +157,7 @@ function hourPartsOf(run: FormulaRun, from: number, to: number): Map<number, Lde
 
 export const noiseExposure: KpiFormula = {
   code: 'EN: EN: EQ: 2A',
-  version: '2',
+  version: '3',
   description:
     'residents at monitors whose Lden (energetic means, evening +5 dB, night +10 dB) exceeds the threshold ÷ population × 100',
   inputKinds: ['noise-monitor'],
@@ -119,28 +169,44 @@ export const noiseExposure: KpiFormula = {
     const periodHours = hourPartsOf(run, period.start, until);
     const levels: Array<{ device: DeviceRecord; level: MonitorLevel; residents: number | undefined }> = [];
     let laeqOnly = 0;
-    let missingEnergy = 0;
+    let boundedMonitors = 0;
+    const undetermined: string[] = [];
     for (const m of run.devices('noise-monitor')) {
       const total = await run.deviceAggregate(m, 'laeq');
       if (total === null) continue;
-      const hours = await run.hourBuckets(m, energyMetric('laeq'));
+      const energies = hourEnergies(
+        await run.hourBuckets(m, 'laeq'),
+        await run.hourBuckets(m, energyMetric('laeq')),
+      );
       // hours the monitor was installed for, at least in part
       const owed = new Map(
         [...periodHours].filter(
           ([t]) => t + HOUR_MS > m.installedAt && (m.removedAt === null || t < m.removedAt),
         ),
       );
-      const level = monitorLevel(hours, owed, HOUR_MS / 1000 / run.intervalSec(m.kind));
-      if (level === null) {
-        missingEnergy++;
-        continue;
+      const perHour = HOUR_MS / 1000 / run.intervalSec(m.kind);
+      const low = monitorLevel(energies.low, owed, perHour);
+      const high = monitorLevel(energies.high, owed, perHour);
+      if (low === null || high === null) continue;
+      if (energies.bounded > 0) {
+        boundedMonitors++;
+        // Exposed or not only where both bounds fall on one side of the threshold.
+        if (low.level <= threshold && high.level > threshold) {
+          undetermined.push(`${m.id} (${low.level.toFixed(1)}–${high.level.toFixed(1)} dB)`);
+          continue;
+        }
       }
+      const level = low.level > threshold ? low : high;
       if (!level.lden) laeqOnly++;
       levels.push({ device: m, level, residents: numAttr(m, 'residentsExposed') });
     }
-    if (missingEnergy > 0)
+    if (boundedMonitors > 0)
+      run.assume(
+        `${boundedMonitors} monitor(s) with readings stored before their energy series was kept: those hours' levels bounded from the roll-up of their levels (the mean level at least, the hour's min and max at most), exposure decided where both bounds fall on one side of the threshold`,
+      );
+    if (undetermined.length > 0)
       run.note(
-        `${missingEnergy} monitor(s) left out: their readings have no energy series (stored before it was kept)`,
+        `${undetermined.length} monitor(s) left out, their bounds straddling the threshold: ${undetermined.join(', ')}`,
       );
     if (laeqOnly > 0)
       run.assume(
