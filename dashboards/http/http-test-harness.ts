@@ -121,6 +121,8 @@ export async function startHttpHarness(options: { config?: Partial<ConfigInput>;
     kinds,
     registry,
     store,
+    /** The series store without the sound-energy wrapper: writes as a release before it did. */
+    rawStore: raw,
     ingest,
     apiKeys,
     events,

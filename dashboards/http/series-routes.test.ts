@@ -12,7 +12,7 @@ interface SeriesBody {
   averaging: string;
   step: string;
   timezone: string;
-  points: Array<{ t: string; count: number; mean: number; min: number; max: number }>;
+  points: Array<{ t: string; count: number; mean: number; min: number; max: number; averaging?: string }>;
 }
 
 const at = (iso: string): number => Date.parse(iso);
@@ -266,6 +266,29 @@ describe('GET /api/series', () => {
     );
     // The newest reading is minute 59 (50 dB(A)); laeq.energy is not a metric of the device.
     expect(latest.body.values).toEqual([expect.objectContaining({ metric: 'laeq', value: 50 })]);
+  });
+
+  it("marks a sound level's bucket without an energy series: its mean is the arithmetic stand-in", async () => {
+    // Written without the companion, as a release before it stored one: 12 minutes at 63, 48 at 50.
+    await h.rawStore.write(
+      Array.from({ length: 60 }, (_, m) => ({
+        deviceId: c,
+        kind: 'noise-monitor',
+        district: 'Docks',
+        metric: 'laeq',
+        ts: at('2026-03-01T15:00:00Z') + m * 60_000,
+        value: m % 5 === 0 ? 63 : 50,
+      })),
+    );
+    const old = await series(
+      `device=${c}&metric=laeq&from=2026-03-01T12:00:00Z&to=2026-03-01T16:00:00Z&step=hour`,
+    );
+    expect(old.status).toBe(200);
+    const byHour = new Map(old.body.points.map((p) => [p.t, p]));
+    // By hand: the arithmetic mean (12·63 + 48·50) / 60 = 52.6, marked; the 12:00 hour has its energy.
+    expect(byHour.get('2026-03-01T15:00:00.000Z')).toMatchObject({ count: 60, averaging: 'arithmetic' });
+    expect(byHour.get('2026-03-01T15:00:00.000Z')?.mean).toBeCloseTo(52.6, 9);
+    expect(byHour.get('2026-03-01T12:00:00.000Z')).not.toHaveProperty('averaging');
   });
 
   it('answers an empty range with no points', async () => {

@@ -74,6 +74,10 @@ export const seriesSchema = z
         }),
         min: z.number(),
         max: z.number(),
+        averaging: z.literal('arithmetic').optional().meta({
+          description:
+            "only on a sound level's bucket whose readings have no energy series (stored by a release before it was kept): its mean is the arithmetic mean of the levels, at or below the true LAeq",
+        }),
       }),
     ),
   })
@@ -196,10 +200,11 @@ export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
         const energy = energetic
           ? new Map((await read(energyMetric(query.metric))).map((b) => [b.t, b]))
           : new Map<number, Bucket>();
-        const meanOf = (b: Bucket): number => {
+        // Readings stored before the energy series was kept have none: their arithmetic mean stands in, and
+        // the bucket says so.
+        const exactEnergy = (b: Bucket): Bucket | undefined => {
           const e = energy.get(b.t);
-          // Readings stored before the energy series was kept have none: their arithmetic mean stands in.
-          return e !== undefined && e.count === b.count ? levelOfEnergy(e.mean) : b.mean;
+          return e !== undefined && e.count === b.count ? e : undefined;
         };
         return {
           scope,
@@ -211,13 +216,18 @@ export function seriesRoutes(deps: SeriesRouteDeps): AnyRoute[] {
           timezone: deps.config.cityTimezone,
           from: toIso(from),
           to: toIso(to),
-          points: points.map((b) => ({
-            t: toIso(b.t),
-            count: b.count,
-            mean: meanOf(b),
-            min: b.min,
-            max: b.max,
-          })),
+          points: points.map((b) => {
+            const e = energetic ? exactEnergy(b) : undefined;
+            const stoodIn = energetic && e === undefined;
+            return {
+              t: toIso(b.t),
+              count: b.count,
+              mean: e !== undefined ? levelOfEnergy(e.mean) : b.mean,
+              min: b.min,
+              max: b.max,
+              ...(stoodIn ? { averaging: 'arithmetic' as const } : {}),
+            };
+          }),
         };
       },
     }),
