@@ -1,7 +1,13 @@
+import { z } from 'zod';
 import type { ManualValueRecord, ProfileField, ProfileRecord, TargetRecord } from './kpi-records.ts';
 import type { KpiStatus } from './kpi-status.ts';
 import type { DataQuality } from './kpi-types.ts';
-import type { RestatementCause, RestatementRecord, RollupEntry, StoredRollup } from './rollup-types.ts';
+import {
+  type RestatementRecord,
+  restatementCauseSchema,
+  rollupEntrySchema,
+  type StoredRollup,
+} from './rollup-types.ts';
 
 /**
  * The KPI records' rows as both backends keep them (the same column names in kpi.db and in PostgreSQL),
@@ -113,17 +119,48 @@ export const toTarget = (t: TargetRow): TargetRecord => ({
   setAt: t.set_at,
 });
 
-export const toRollup = (r: RollupRow): StoredRollup => ({
-  period: r.period,
-  version: r.version,
-  closedAt: r.closed_at,
-  closedBy: r.closed_by,
-  cause: r.cause,
-  causes: JSON.parse(r.causes) as RestatementCause[],
-  entries: JSON.parse(r.entries) as RollupEntry[],
-});
+/** How a backend names a damaged row: STORE_CORRUPT with the file or table it is in. */
+export type CorruptRow = (detail: string, cause?: unknown) => Error;
 
-export const toRestatement = (r: RestatementRow): RestatementRecord => ({
+const causesSchema = z.array(restatementCauseSchema);
+const entriesSchema = z.array(rollupEntrySchema);
+
+/**
+ * A JSON column read back and checked against the shape it was written in: a row edited by hand, cut short
+ * or written by a newer release stops the load naming the row, instead of a missing field failing later in
+ * an export or on the page.
+ */
+function jsonColumn<T>(schema: z.ZodType<T>, text: string, where: string, corrupt: CorruptRow): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw corrupt(`${where} is not JSON`, err);
+  }
+  const checked = schema.safeParse(raw);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const path = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+    throw corrupt(`${where}${path}: ${issue.message}`, checked.error);
+  }
+  // What was read, not the parse: a key the schema does not name is kept, never stripped on the way.
+  return raw as T;
+}
+
+export const toRollup = (r: RollupRow, corrupt: CorruptRow): StoredRollup => {
+  const where = (column: string) => `roll-up ${r.period} version ${r.version}, ${column}`;
+  return {
+    period: r.period,
+    version: r.version,
+    closedAt: r.closed_at,
+    closedBy: r.closed_by,
+    cause: r.cause,
+    causes: jsonColumn(causesSchema, r.causes, where('causes'), corrupt),
+    entries: jsonColumn(entriesSchema, r.entries, where('entries'), corrupt),
+  };
+};
+
+export const toRestatement = (r: RestatementRow, corrupt: CorruptRow): RestatementRecord => ({
   period: r.period,
   version: r.version,
   code: r.code,
@@ -135,7 +172,12 @@ export const toRestatement = (r: RestatementRow): RestatementRecord => ({
   oldCompleteness: r.old_completeness,
   newCompleteness: r.new_completeness,
   cause: r.cause,
-  causes: JSON.parse(r.causes) as RestatementCause[],
+  causes: jsonColumn(
+    causesSchema,
+    r.causes,
+    `restatement ${r.period} version ${r.version} ${r.code}, causes`,
+    corrupt,
+  ),
   at: r.at,
 });
 

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { CityCalendar } from '../core/city-calendar.ts';
 import type { DeviceKind } from '../core/device-kind.ts';
 import type { ClockWindow } from '../core/peak-windows.ts';
@@ -37,44 +38,59 @@ export interface Period {
   end: number;
 }
 
-export interface SeriesUse {
-  scope: 'device' | 'district' | 'city';
-  key: string;
-  metric: string;
-  readings: number;
-  expected: number;
-  firstTs: number | null;
-  lastTs: number | null;
-}
+/*
+ * A value's lineage is stored with every frozen roll-up entry (JSON in the KPI records): its shape is a
+ * schema, the type inferred from it, so that what is read back is checked against what was written.
+ */
+export const seriesUseSchema = z.object({
+  scope: z.enum(['device', 'district', 'city']),
+  key: z.string(),
+  metric: z.string(),
+  readings: z.number(),
+  expected: z.number(),
+  firstTs: z.number().nullable(),
+  lastTs: z.number().nullable(),
+});
+export type SeriesUse = z.infer<typeof seriesUseSchema>;
 
-export interface Lineage {
-  formulaVersion: string;
-  formula: string;
-  devices: string[];
-  series: SeriesUse[];
-  readings: number;
-  timeRange: { from: string; to: string } | null;
-  manualInputs: Array<{ name: string; value: number; unit: string; source: string; effectiveFrom?: string }>;
-  registryCounts?: Record<string, number>;
-  notes?: string[];
+export const sampleEstimateSchema = z.object({
+  /** what was scaled up, e.g. `delivered volume` */
+  quantity: z.string(),
+  /** meters that reported in the period */
+  sampled: z.number(),
+  /** all meters of the city (the manual input) */
+  total: z.number(),
+  factor: z.number(),
+  totalFrom: z.string(),
+});
+export type SampleEstimate = z.infer<typeof sampleEstimateSchema>;
+
+export const lineageSchema = z.object({
+  formulaVersion: z.string(),
+  formula: z.string(),
+  devices: z.array(z.string()),
+  series: z.array(seriesUseSchema),
+  readings: z.number(),
+  timeRange: z.object({ from: z.string(), to: z.string() }).nullable(),
+  manualInputs: z.array(
+    z.object({
+      name: z.string(),
+      value: z.number(),
+      unit: z.string(),
+      source: z.string(),
+      effectiveFrom: z.string().optional(),
+    }),
+  ),
+  registryCounts: z.record(z.string(), z.number()).optional(),
+  notes: z.array(z.string()).optional(),
   /**
    * Quantities measured on a sample of meters and scaled up to all of them (the value is then an estimate,
    * its class at best estimation-with-assumptions): `factor` = `total` ÷ `sampled`, `total` being the
    * manual input named `totalFrom`.
    */
-  estimates?: SampleEstimate[];
-}
-
-export interface SampleEstimate {
-  /** what was scaled up, e.g. `delivered volume` */
-  quantity: string;
-  /** meters that reported in the period */
-  sampled: number;
-  /** all meters of the city (the manual input) */
-  total: number;
-  factor: number;
-  totalFrom: string;
-}
+  estimates: z.array(sampleEstimateSchema).optional(),
+});
+export type Lineage = z.infer<typeof lineageSchema>;
 
 export interface DataPointValue {
   name: string;

@@ -178,4 +178,20 @@ describe.skipIf(binDir === null)('PostgresKpiRecords on PostgreSQL 15', () => {
     expect(err).toBeInstanceOf(CityError);
     expect((err as CityError).code).toBe('STORE_CORRUPT');
   });
+
+  it('a roll-up whose causes are damaged stops the load with STORE_CORRUPT naming the row and field', async () => {
+    const url = await freshDatabase();
+    const records = await PostgresKpiRecords.open({ url, logger: silentLogger() });
+    expect(await records.saveRollup(closed('scheduler'), [])).toBe(true);
+    await server.query(`UPDATE kpi_rollups SET causes = '[{"kind": "late-data", "devices": ["d1"]}]'`, url);
+    const err = await records.load().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await records.close();
+    expect((err as CityError).code).toBe('STORE_CORRUPT');
+    expect((err as CityError).message).toContain(
+      'PostgreSQL KPI records: roll-up 2026-02 version 1, causes at 0.readings',
+    );
+  });
 });

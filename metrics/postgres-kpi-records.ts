@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { CityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { PgChangeFeed } from '../core/pg-change-feed.ts';
 import type { PgComponentSchema } from '../core/pg-component-schema.ts';
@@ -6,6 +7,7 @@ import { openPgPart } from '../core/pg-part.ts';
 import { handlePoolErrors } from '../core/pg-pool-errors.ts';
 import { inPgTransaction } from '../core/pg-transaction.ts';
 import {
+  type CorruptRow,
   type ManualRow,
   manualColumns,
   type ProfileRow,
@@ -178,16 +180,20 @@ export class PostgresKpiRecords implements KpiRecordsBackend {
   async load(): Promise<KpiRecordsSnapshot> {
     return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (c) => {
       const all = async <T extends pg.QueryResultRow>(sql: string) => (await c.query<T>(sql)).rows;
+      const corrupt: CorruptRow = (detail, cause) =>
+        new CityError('STORE_CORRUPT', `PostgreSQL KPI records: ${detail}`, { cause });
       return {
         manual: (await all<ManualRow>('SELECT * FROM kpi_manual_values ORDER BY id')).map(toManual),
         profile: (
           await all<ProfileRow>('SELECT * FROM kpi_city_profile ORDER BY field, effective_from_ms, id')
         ).map(toProfile),
         targets: (await all<TargetRow>('SELECT * FROM kpi_targets ORDER BY code, data_point')).map(toTarget),
-        rollups: (await all<RollupRow>('SELECT * FROM kpi_rollups ORDER BY period, version')).map(toRollup),
+        rollups: (await all<RollupRow>('SELECT * FROM kpi_rollups ORDER BY period, version')).map((r) =>
+          toRollup(r, corrupt),
+        ),
         restatements: (
           await all<RestatementRow>('SELECT * FROM kpi_restatements ORDER BY period, version, id')
-        ).map(toRestatement),
+        ).map((r) => toRestatement(r, corrupt)),
       };
     });
   }

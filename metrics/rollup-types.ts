@@ -1,91 +1,96 @@
-import type { KpiIdentity } from './kpi-identity.ts';
-import { type KpiStatus, percentText } from './kpi-status.ts';
-import type { DataQuality, Lineage } from './kpi-types.ts';
+import { z } from 'zod';
+import { kpiIdentitySchema } from './kpi-identity.ts';
+import { KPI_STATUSES, type KpiStatus, percentText } from './kpi-status.ts';
+import { DATA_QUALITY_CLASSES, lineageSchema } from './kpi-types.ts';
 
 /**
  * One row of a roll-up: one KPI, or one data point of a multi-point KPI, over one period. The same shape
  * the export writers (metrics/exports) take, declared here structurally so that the engine does not depend
- * on the writers.
+ * on the writers. Frozen rows are stored as JSON: the type is inferred from this schema, which checks them
+ * as they are read back.
  */
-export interface RollupEntry extends KpiIdentity {
+export const rollupEntrySchema = kpiIdentitySchema.extend({
   /** null for a single-point KPI; the data point name for each row of a multi-point KPI */
-  dataPoint: string | null;
+  dataPoint: z.string().nullable(),
   /** null = not reported ("NR") */
-  value: number | null;
-  unit: string;
-  period: string;
-  dataQuality: DataQuality | null;
+  value: z.number().nullable(),
+  unit: z.string(),
+  period: z.string(),
+  dataQuality: z.enum(DATA_QUALITY_CLASSES).nullable(),
   /** null when unknown or when no reading was expected */
-  completeness: number | null;
+  completeness: z.number().nullable(),
   /** final, provisional or no data expected (kpi-status.ts) */
-  status: KpiStatus;
+  status: z.enum(KPI_STATUSES),
   /** status is not final */
-  provisional: boolean;
-  source: 'sensor' | 'registry' | 'manual' | 'mixed' | 'override' | null;
-  band: string | null;
-  points: number | null;
-  target: number | null;
+  provisional: z.boolean(),
+  source: z.enum(['sensor', 'registry', 'manual', 'mixed', 'override']).nullable(),
+  band: z.string().nullable(),
+  points: z.number().nullable(),
+  target: z.number().nullable(),
   /** roll-up version in which this entry got its value (0 while the period is open) */
-  version: number;
-  lineage: Lineage | null;
-}
+  version: z.number(),
+  lineage: lineageSchema.nullable(),
+});
+export type RollupEntry = z.infer<typeof rollupEntrySchema>;
 
 /**
  * What made a closed period change, specifically enough for an assessor to follow it up: late readings
  * (how many, from which devices), revised readings, a manual entry (which, old and new value), a city
- * profile figure (which field, old and new) or a target (old and new).
+ * profile figure (which field, old and new) or a target (old and new). Stored as JSON with each version
+ * and restatement row, and checked by this schema when read back.
  */
-export type RestatementCause =
-  | { kind: 'late-data'; readings: number; devices: string[] }
-  | { kind: 'revision'; readings: number; devices: string[] }
-  | {
-      kind: 'manual-input';
-      subjectType: 'kpi' | 'input';
-      subject: string;
-      dataPoint: string | null;
-      period: string;
-      oldValue: number | null;
-      newValue: number;
-    }
-  | {
-      kind: 'city-profile';
-      field: string;
-      effectiveFrom: string;
-      oldValue: number | string | null;
-      newValue: number | string | null;
-    }
-  | {
-      kind: 'target';
-      code: string;
-      dataPoint: string | null;
-      oldTarget: number | null;
-      newTarget: number | null;
-    }
-  | {
-      /**
-       * An entry's status or completeness changed (late readings completing a month, say), with its value
-       * the same or not: what an assessment takes as final or provisional changed. On the entry's
-       * restatement row, beside what caused the recompute; oldStatus null for an entry frozen before
-       * entries kept a status.
-       */
-      kind: 'status';
-      code: string;
-      dataPoint: string | null;
-      oldStatus: KpiStatus | null;
-      newStatus: KpiStatus;
-      oldCompleteness: number | null;
-      newCompleteness: number | null;
-    }
-  | {
-      /** a device's installed interval changed: the device sets of the periods it reaches changed */
-      kind: 'device-life';
-      device: string;
-      /** ISO instants; removedAt null while installed */
-      oldInstalledAt: string;
-      newInstalledAt: string;
-      oldRemovedAt: string | null;
-      newRemovedAt: string | null;
-    };
+export const restatementCauseSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('late-data'), readings: z.number(), devices: z.array(z.string()) }),
+  z.object({ kind: z.literal('revision'), readings: z.number(), devices: z.array(z.string()) }),
+  z.object({
+    kind: z.literal('manual-input'),
+    subjectType: z.enum(['kpi', 'input']),
+    subject: z.string(),
+    dataPoint: z.string().nullable(),
+    period: z.string(),
+    oldValue: z.number().nullable(),
+    newValue: z.number(),
+  }),
+  z.object({
+    kind: z.literal('city-profile'),
+    field: z.string(),
+    effectiveFrom: z.string(),
+    oldValue: z.union([z.number(), z.string()]).nullable(),
+    newValue: z.union([z.number(), z.string()]).nullable(),
+  }),
+  z.object({
+    kind: z.literal('target'),
+    code: z.string(),
+    dataPoint: z.string().nullable(),
+    oldTarget: z.number().nullable(),
+    newTarget: z.number().nullable(),
+  }),
+  /**
+   * An entry's status or completeness changed (late readings completing a month, say), with its value the
+   * same or not: what an assessment takes as final or provisional changed. On the entry's restatement row,
+   * beside what caused the recompute; oldStatus null for an entry frozen before entries kept a status.
+   */
+  z.object({
+    kind: z.literal('status'),
+    code: z.string(),
+    dataPoint: z.string().nullable(),
+    oldStatus: z.enum(KPI_STATUSES).nullable(),
+    newStatus: z.enum(KPI_STATUSES),
+    oldCompleteness: z.number().nullable(),
+    newCompleteness: z.number().nullable(),
+  }),
+  /** a device's installed interval changed: the device sets of the periods it reaches changed */
+  z.object({
+    kind: z.literal('device-life'),
+    device: z.string(),
+    /** ISO instants; removedAt null while installed */
+    oldInstalledAt: z.string(),
+    newInstalledAt: z.string(),
+    oldRemovedAt: z.string().nullable(),
+    newRemovedAt: z.string().nullable(),
+  }),
+]);
+export type RestatementCause = z.infer<typeof restatementCauseSchema>;
 
 /** Devices named in a cause at most (the count is always exact). */
 export const CAUSE_DEVICES_MAX = 50;

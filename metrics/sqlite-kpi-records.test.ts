@@ -1,5 +1,9 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { CityError } from '../core/errors.ts';
 import { kpiRecordsContract } from '../test/contracts/kpi-records.contract.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
+import type { StoredRollup } from './rollup-types.ts';
 import { SqliteKpiRecords } from './sqlite-kpi-records.ts';
 
 kpiRecordsContract('sqlite', async () => {
@@ -8,4 +12,105 @@ kpiRecordsContract('sqlite', async () => {
     open: async () => SqliteKpiRecords.open(dir.file('kpi.db')),
     cleanup: async () => dir.remove(),
   };
+});
+
+describe('KPI records read back: damaged JSON columns', () => {
+  const T0 = Date.parse('2026-03-15T12:00:00Z');
+  const frozen: StoredRollup = {
+    period: '2026-02',
+    version: 1,
+    closedAt: T0,
+    closedBy: 'scheduler',
+    cause: 'closed',
+    causes: [],
+    entries: [
+      {
+        code: 'EN: EN: AQ: 1C',
+        compactCode: 'ENAQ1C',
+        name: 'Air Pollution',
+        dimension: 'Environment',
+        subDimension: 'Environment',
+        category: 'Air Quality',
+        dataPoint: 'PM2.5',
+        value: 11.25,
+        unit: 'µg/m³',
+        period: '2026-02',
+        dataQuality: 'accurate-measurement',
+        completeness: 0.98,
+        status: 'final',
+        provisional: false,
+        source: 'sensor',
+        band: 'B',
+        points: 3,
+        target: 10,
+        version: 1,
+        lineage: null,
+      },
+    ],
+  };
+
+  /** A kpi.db holding one frozen month, then one column of it replaced by hand. */
+  async function damaged(
+    column: 'entries' | 'causes',
+    text: string,
+  ): Promise<{ file: string; remove: () => void }> {
+    const dir = makeTempDir('citymetrics-kpi-damaged-');
+    const file = dir.file('kpi.db');
+    const records = SqliteKpiRecords.open(file);
+    expect(await records.saveRollup(frozen, [])).toBe(true);
+    await records.close();
+    const db = new Database(file);
+    db.prepare(`UPDATE rollups SET ${column} = ?`).run(text);
+    db.close();
+    return { file, remove: () => dir.remove() };
+  }
+
+  const loadError = (file: string): CityError | undefined => {
+    const records = SqliteKpiRecords.open(file);
+    try {
+      records.loadSync();
+      return undefined;
+    } catch (err) {
+      return err as CityError;
+    } finally {
+      void records.close();
+    }
+  };
+
+  it('an entry missing its status stops the load with STORE_CORRUPT naming the file, month, version and field', async () => {
+    const { status: _dropped, ...rest } = frozen.entries[0]!;
+    const d = await damaged('entries', JSON.stringify([rest]));
+    try {
+      const err = loadError(d.file);
+      expect(err?.code).toBe('STORE_CORRUPT');
+      expect(err?.message).toContain(d.file);
+      expect(err?.message).toContain('roll-up 2026-02 version 1, entries at 0.status');
+    } finally {
+      d.remove();
+    }
+  });
+
+  it('a cause of no known kind, and a column that is not JSON, are damage too', async () => {
+    const cause = await damaged('causes', JSON.stringify([{ kind: 'sunspots', readings: 1 }]));
+    const text = await damaged('entries', '[{"code": "EN: EN: AQ: 1C",');
+    try {
+      expect(loadError(cause.file)?.message).toContain('roll-up 2026-02 version 1, causes at 0.kind');
+      expect(loadError(text.file)?.message).toContain('roll-up 2026-02 version 1, entries is not JSON');
+    } finally {
+      cause.remove();
+      text.remove();
+    }
+  });
+
+  it('what the schema does not name is kept as it was written, not stripped', async () => {
+    const extra = [{ ...frozen.entries[0]!, lineage: null, annotation: 'kept' }];
+    const d = await damaged('entries', JSON.stringify(extra));
+    try {
+      const records = SqliteKpiRecords.open(d.file);
+      expect(records.loadSync().rollups[0]?.entries).toEqual(extra);
+      await records.close();
+    } finally {
+      d.remove();
+    }
+  });
 });

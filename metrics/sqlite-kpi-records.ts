@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
+import { storeCorrupt } from '../core/sqlite-file.ts';
 import {
+  type CorruptRow,
   type ManualRow,
   manualColumns,
   type ProfileRow,
@@ -46,15 +48,18 @@ export class SqliteKpiRecords implements KpiRecordsBackend {
 
   loadSync(): KpiRecordsSnapshot {
     const all = <T>(sql: string) => this.db.prepare(sql).all() as T[];
+    const corrupt: CorruptRow = (detail, cause) => storeCorrupt(this.location, detail, cause);
     return {
       manual: all<ManualRow>('SELECT * FROM manual_values ORDER BY id').map(toManual),
       profile: all<ProfileRow>('SELECT * FROM city_profile ORDER BY field, effective_from_ms, id').map(
         toProfile,
       ),
       targets: all<TargetRow>('SELECT * FROM targets ORDER BY code, data_point').map(toTarget),
-      rollups: all<RollupRow>('SELECT * FROM rollups ORDER BY period, version').map(toRollup),
-      restatements: all<RestatementRow>('SELECT * FROM restatements ORDER BY period, version, id').map(
-        toRestatement,
+      rollups: all<RollupRow>('SELECT * FROM rollups ORDER BY period, version').map((r) =>
+        toRollup(r, corrupt),
+      ),
+      restatements: all<RestatementRow>('SELECT * FROM restatements ORDER BY period, version, id').map((r) =>
+        toRestatement(r, corrupt),
       ),
     };
   }
