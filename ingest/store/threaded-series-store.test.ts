@@ -12,6 +12,7 @@ import { makeTempDir } from '../../test/helpers/temp-dir.ts';
 import type { SqliteSeriesStoreOptions } from './sqlite-series-store.ts';
 import { sqliteStoreOptions } from './sqlite-store-fixture.ts';
 import { ThreadedSqliteSeriesStore } from './threaded-series-store.ts';
+import { WRITER_THREAD_NAME } from './writer-thread-protocol.ts';
 
 const DAY = 86_400_000;
 const T = utc('2026-01-12T10:00');
@@ -43,7 +44,18 @@ async function openStore(extra: Partial<SqliteSeriesStoreOptions> = {}): Promise
 const writerOf = (store: ThreadedSqliteSeriesStore): Worker =>
   (store as unknown as { worker: Worker | null }).worker as Worker;
 
+/** The names (`comm`) of this process's threads (Linux). */
+const threadNames = (): string[] =>
+  fs
+    .readdirSync('/proc/self/task')
+    .map((tid) => fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim());
+
 describe('ThreadedSqliteSeriesStore', () => {
+  it.runIf(fs.existsSync('/proc/thread-self'))('names its writer thread for per-thread views', async () => {
+    await openStore();
+    expect(threadNames()).toContain(WRITER_THREAD_NAME);
+  });
+
   it('packs points for the thread and unpacks them unchanged', () => {
     const points: SeriesPoint[] = [
       pt('aq-1', 'pm25', T, 1.5, 'north'),

@@ -3,6 +3,9 @@ import type { PackedPoints } from '../../core/packed-points.ts';
 import type { WriteOutcome } from '../../core/ports/series-store.ts';
 import type { Horizons } from './batch-writer.ts';
 
+/** The writer thread's name as Linux shows it (`comm`, at most 15 characters). */
+export const WRITER_THREAD_NAME = 'series-writer';
+
 /** What the writer thread is started with (workerData): everything to open the store file itself. */
 export interface WriterThreadInit {
   file: string;
