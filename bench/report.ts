@@ -1,5 +1,6 @@
 import { type ClusterComparison, renderCluster } from './cluster-report.ts';
 import type { ConnectionsResult } from './connections.ts';
+import { renderBreakdown } from './cpu-breakdown.ts';
 import { type DiskProbe, describeDisk } from './disk-probe.ts';
 import type { PeriodsResult } from './periods.ts';
 import type { ThroughputResult } from './throughput.ts';
@@ -181,6 +182,11 @@ export function renderMarkdown(res: BenchResults): string {
     'Latencies have 1 ms resolution (integer epoch-ms timestamps), except PUBACK (measured at the generator).',
   );
   out.push('');
+  for (const t of res.throughput) {
+    if (t.cpuStages == null) continue;
+    out.push(renderBreakdown(t.cpuStages));
+    out.push('');
+  }
   out.push('| ratio | QoS 0 | QoS 1 |');
   out.push('| --- | ---: | ---: |');
   for (const name of ['citymetrics / bare aedes', 'citymetrics / mosquitto baseline']) {

@@ -1,11 +1,12 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildBreakdown, type CpuBreakdown, readThreadProfiles, threadCpuDelta } from './cpu-breakdown.ts';
 import { LatencyHistogram } from './histogram.ts';
 import { type Child, forkChild } from './ipc.ts';
 import { LiveProbe } from './live-probe.ts';
 import type { AckStats, DeviceLogin, RunResult } from './load-generator.ts';
 import { VALUES_PER_READING } from './payload.ts';
-import { sampleAll } from './proc-stats.ts';
+import { sampleAll, sampleProc, sampleThreads, type ThreadSample } from './proc-stats.ts';
 import { judgeStep, maxSustained, nextRate, type StepJudgement, type StepPlan } from './stepping.ts';
 import type { StartArgs, StartedTarget, TargetReport } from './target-process.ts';
 import type { TargetKind } from './targets/target.ts';
@@ -19,6 +20,8 @@ export interface ThroughputSettings {
   windowMs: number;
   drainMs: number;
   latencyWindowMs: number;
+  /** citymetrics: the window of the step under the CPU profiler (0: no such step) */
+  profileWindowMs: number;
   plan: StepPlan;
   devices: number;
   maxInflight: number;
@@ -63,7 +66,17 @@ export interface ThroughputResult {
   generatorLimited: boolean;
   steps: StepRecord[];
   latency: LatencyRecord | null;
+  /**
+   * citymetrics: CPU per reading by stage and thread, from a profiled step at half the maximum (absent in
+   * results from before it was measured)
+   */
+  cpuStages?: CpuBreakdown | null;
 }
+
+/** V8's default; finer sampling would slow the profiled process further. */
+const PROFILE_INTERVAL_US = 1_000;
+const PROFILE_PRIME_MS = 2_000;
+const hrtimeUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
 const q = (h: LatencyHistogram, p: number) => h.quantile(p);
@@ -97,7 +110,12 @@ export async function runThroughput(
         target = null;
       }
     }
-    target ??= sharedTarget ?? forkChild('./target-process.ts', ['--expose-gc']);
+    await attach(target ?? sharedTarget ?? forkChild('./target-process.ts', ['--expose-gc']));
+  };
+
+  /** Builds a system under test in `child`, connects the generator and primes both for `primeMs`. */
+  const attach = async (child: Child, primeMs = s.primeMs) => {
+    target = child;
     const args: StartArgs = {
       kind,
       qos,
@@ -106,7 +124,7 @@ export async function runThroughput(
       ...(setup.registryTemplate !== undefined ? { registryTemplate: setup.registryTemplate } : {}),
       ...(setup.logins !== undefined ? { logins: setup.logins } : {}),
     };
-    started = await target.call<StartedTarget>('start', args);
+    started = await child.call<StartedTarget>('start', args);
     await gen.call('connect', {
       host: started.host,
       port: started.port,
@@ -121,7 +139,7 @@ export async function runThroughput(
       rate: s.plan.startRate,
       startAt,
       t0: startAt,
-      t1: startAt + s.primeMs,
+      t1: startAt + primeMs,
       maxInflight: s.maxInflight,
     });
     await settle();
@@ -145,6 +163,14 @@ export async function runThroughput(
   const step = async (rate: number, windowMs: number, live: LiveProbe | null) => {
     const t = target!;
     const pids = started!.pids;
+    // Per-thread CPU and the profiles' clock at both ends of the window (for the CPU breakdown).
+    const ends: Array<{ us: number; threads: ThreadSample[]; processSec: number }> = [];
+    const mark = () =>
+      ends.push({
+        us: hrtimeUs(),
+        threads: sampleThreads(pids[0]!),
+        processSec: sampleProc(pids[0]!)?.cpuSec ?? Number.NaN,
+      });
     // The window is set before the first message is sent; a target still busy with an earlier backlog may
     // answer late, so the plan is remade until the answer comes before the start.
     let startAt = 0;
@@ -163,6 +189,7 @@ export async function runThroughput(
     }, 100);
     const cpuAt0 = sleepUntil(t0).then(() => {
       cpuStart = sampleAll(pids).cpuSec;
+      mark();
     });
     // The sampler stops even when the run rejects: a live interval would keep the runner from exiting.
     let run: RunResult;
@@ -172,6 +199,7 @@ export async function runThroughput(
       run = await gen.call<RunResult>('run', { rate, startAt, t0, t1, maxInflight: s.maxInflight });
       await cpuAt0;
       cpuEnd = sampleAll(pids).cpuSec;
+      mark();
       wallSec = (Math.max(Date.now(), t1) - t0) / 1000;
     } finally {
       clearInterval(sampler);
@@ -215,7 +243,52 @@ export async function runThroughput(
       latencyP99Ms: q(hist, 0.99),
     };
     const cpuPercent = (100 * (cpuEnd - cpuStart)) / wallSec;
-    return { record, hist, puback: LatencyHistogram.fromWire(acks.puback), cpuPercent, rss };
+    return { record, hist, puback: LatencyHistogram.fromWire(acks.puback), cpuPercent, rss, ends };
+  };
+
+  /**
+   * One step at `rate` on a process of its own under V8's CPU profiler (every thread writes its profile
+   * when the process exits), attributed to stages per reading. Never a throughput or latency step: the
+   * profiler slows the process.
+   */
+  const profiledStep = async (rate: number): Promise<CpuBreakdown> => {
+    if (target !== null) {
+      await gen.call('disconnect');
+      await target.call('stop').catch(() => {});
+      if (target !== sharedTarget) await target.close();
+      target = null;
+    }
+    const dir = mkdtempSync(join(s.workDir, 'cpu-prof-'));
+    try {
+      const profiled = forkChild('./target-process.ts', [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        `--cpu-prof-interval=${PROFILE_INTERVAL_US}`,
+      ]);
+      // Primed for longer: code the JIT has not compiled yet would count as the stages' cost.
+      await attach(profiled, Math.max(s.primeMs, PROFILE_PRIME_MS));
+      const r = await step(rate, s.profileWindowMs, null);
+      const pid = started!.pids[0]!;
+      await gen.call('disconnect');
+      await profiled.call('stop');
+      await profiled.close();
+      target = null;
+      const [a, b] = r.ends;
+      if (a === undefined || b === undefined) throw new Error('profiled step: window not sampled');
+      return buildBreakdown({
+        qos,
+        rate,
+        windowMs: s.profileWindowMs,
+        readings: r.record.deliveredFinal,
+        sampleIntervalUs: PROFILE_INTERVAL_US,
+        profiles: readThreadProfiles(dir),
+        fromUs: a.us,
+        toUs: b.us,
+        cpu: { ...threadCpuDelta(pid, a.threads, b.threads), processSec: b.processSec - a.processSec },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   };
 
   try {
@@ -268,6 +341,11 @@ export async function runThroughput(
           (r.record.verdict === 'ok' ? '' : ` (step not clean: ${r.record.reasons.join('; ')})`),
       );
     }
+    let cpuStages: CpuBreakdown | null = null;
+    if (kind === 'citymetrics' && half > 0 && s.profileWindowMs > 0) {
+      log(`  ${kind} QoS ${qos} CPU profile @ ${half}/s (own process, under the profiler)`);
+      cpuStages = await profiledStep(half);
+    }
     return {
       kind,
       qos,
@@ -276,6 +354,7 @@ export async function runThroughput(
       generatorLimited: max.generatorLimited,
       steps: history,
       latency,
+      cpuStages,
     };
   } finally {
     const t = target as Child | null;
