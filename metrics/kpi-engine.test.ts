@@ -133,6 +133,32 @@ describe('KpiEngine', () => {
     expect(kpis.engine.current('EN: EN: EQ: 2A')['month-to-date']?.value).toBe(100);
   });
 
+  it('recomputes by itself when the clock reaches the debounce, and not a millisecond before', async () => {
+    const { device } = await registry.provision({
+      kind: 'noise-monitor',
+      district: 'centre',
+      attributes: { residentsExposed: 10 },
+    });
+    clock.set(MARCH_20);
+    await kpis.start();
+    const initial = updates.length;
+    const recomputed = new Promise<void>((resolve) => {
+      events.on('kpi-updated', () => {
+        if (updates.length === initial + 3) resolve();
+      });
+    });
+    const timersBefore = clock.pendingTimers;
+    await noise(device.id, MARCH_20 - 60 * MIN, [70]);
+    expect(clock.pendingTimers).toBe(timersBefore + 1); // the debounce, due an hour after the reading
+    clock.advance(3_600_000 - 1);
+    expect(clock.pendingTimers).toBe(timersBefore + 1);
+    expect(updates.length).toBe(initial);
+    clock.advance(1);
+    expect(clock.pendingTimers).toBe(timersBefore);
+    await recomputed; // no flush(): only the timer can have started it
+    expect(new Set(updates.slice(initial).map((u) => u.code))).toEqual(new Set(['EN: EN: EQ: 2A']));
+  });
+
   // February 2026 in Paris: 28 local days, one reading a minute owed per station and pollutant
   const FEB_FROM = Date.parse('2026-01-31T23:00:00Z');
   const FEB_OWED = (Date.parse('2026-02-28T23:00:00Z') - FEB_FROM) / MIN;

@@ -1,6 +1,5 @@
-import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { Clock } from '../core/clock.ts';
+import type { Clock, ClockTimer } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type {
   DeviceEventAccepted,
@@ -38,7 +37,7 @@ export interface KpiEngineOptions {
   /** How long after data arrives the touched KPIs recompute (ms); readings arriving meanwhile join in. */
   debounceMs: number;
   /**
-   * Least time between two scheduled recomputes of the running periods (ms, monotonic): under a steady
+   * Least time between two scheduled recomputes of the running periods (ms, on the clock): under a steady
    * stream every debounce would fire, and a recompute reads every series of a city. flush() and
    * computeAll() do not wait for it. Default 0.
    */
@@ -75,13 +74,13 @@ export class KpiEngine {
   private readonly cache = new Map<string, Partial<Record<CurrentKind, KpiValue>>>();
   private pendingCodes = new Set<string>();
   private pendingLate = new Map<string, LateTouch>();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
   private chain: Promise<void> = Promise.resolve();
   private labels = '';
   private restater: Restater | null = null;
   private monthRange: { start: number; end: number; label: string } | null = null;
   private listening = false;
-  /** performance.now() when the last scheduled recompute started (the minimum interval counts from it) */
+  /** clock.now() when the last scheduled recompute started (the minimum interval counts from it) */
   private lastRunAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -111,7 +110,7 @@ export class KpiEngine {
     this.deps.events.off('device-event', this.onDeviceEvent);
     this.deps.events.off('readings-revised', this.onRevised);
     this.listening = false;
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     await this.chain;
   }
@@ -184,7 +183,7 @@ export class KpiEngine {
 
   /** Runs what is pending now instead of after the debounce; resolves when done. */
   flush(): Promise<void> {
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     return this.enqueue(() => this.runPending());
   }
@@ -259,15 +258,18 @@ export class KpiEngine {
 
   private schedule(): void {
     if (this.timer !== null) return;
-    const sinceLast = performance.now() - this.lastRunAt;
+    const { clock } = this.deps;
+    // A wall clock set back must not hold recomputes for as long as it went back: at most minIntervalMs.
+    const sinceLast = Math.max(0, clock.now() - this.lastRunAt);
     const delay = Math.max(this.options.debounceMs, (this.options.minIntervalMs ?? 0) - sinceLast);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.lastRunAt = performance.now();
-      void this.enqueue(() => this.runPending());
-    }, delay);
-    this.timer.unref();
+    this.timer = clock.setTimeout(this.onDebounced, delay);
   }
+
+  private readonly onDebounced = (): void => {
+    this.timer = null;
+    this.lastRunAt = this.deps.clock.now();
+    void this.enqueue(() => this.runPending());
+  };
 
   private enqueue(task: () => Promise<void>): Promise<void> {
     const next = this.chain.then(task).catch((err: unknown) => {
@@ -302,6 +304,8 @@ export class KpiEngine {
 
   private async waitForStore(): Promise<void> {
     if (this.deps.drain === undefined) return;
+    // A real timer, not the clock's: it bounds a wait for I/O (the store taking the backlog), during which a
+    // test's clock does not move, and a hand-moved clock would leave the recompute waiting for ever.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.options.drainTimeoutMs ?? 5_000);
