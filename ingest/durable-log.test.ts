@@ -14,6 +14,9 @@ const DAY = 86_400_000;
 const dev = { deviceId: 'd1', kind: 'air-quality-station', district: 'Old Town' };
 const v = (metric: string, ts: number, value: number) => ({ metric, ts, value });
 
+/** The group commit's interval in these tests: the log commits when the manual clock has moved this far. */
+const FLUSH_MS = 5;
+
 let dir: string;
 let clock: ManualClock;
 let commits: CommittedBatch[];
@@ -24,7 +27,7 @@ function openLog(overrides: Partial<DurableLogOptions> = {}): DurableLog {
     dataDir: dir,
     sync: 'normal',
     flushMaxValues: 1_000,
-    flushIntervalMs: 1,
+    flushIntervalMs: FLUSH_MS,
     clock,
     logger: silentLogger(),
     onCommit: (b) => commits.push(b),
@@ -32,6 +35,12 @@ function openLog(overrides: Partial<DurableLogOptions> = {}): DurableLog {
   });
   open.push(log);
   return log;
+}
+
+/** Moves the clock through the group commit's interval, which commits what is queued, and waits for it. */
+function committed<T>(append: Promise<T>): Promise<T> {
+  clock.advance(FLUSH_MS);
+  return append;
 }
 
 beforeEach(() => {
@@ -54,6 +63,7 @@ describe('group commit', () => {
     ];
     expect(log.committedSeq).toBe(0);
     expect(log.queuedValues).toBe(4);
+    clock.advance(FLUSH_MS);
     await Promise.all(waits);
     expect(commits).toHaveLength(1);
     expect(commits[0]).toMatchObject({ firstSeq: 1, lastSeq: 4 });
@@ -63,6 +73,29 @@ describe('group commit', () => {
       ['d2', 'pm25', 3],
       ['d1', 'no2', 4],
     ]);
+  });
+
+  it('commits when the clock reaches the interval after the first value queued, not a millisecond before', async () => {
+    const log = openLog();
+    const first = log.appendReadings(dev, [v('pm25', T0, 1)]);
+    clock.advance(FLUSH_MS - 2);
+    // A later append joins the commit the first one started: the interval is not restarted.
+    const second = log.appendReadings(dev, [v('pm10', T0, 2)]);
+    clock.advance(1);
+    expect(log.committedSeq).toBe(0);
+    expect(log.queuedValues).toBe(2);
+    clock.advance(1);
+    expect(log.committedSeq).toBe(2);
+    expect(log.queuedValues).toBe(0);
+    await Promise.all([first, second]);
+    expect(commits).toHaveLength(1);
+    // received_at is the instant of the commit
+    const db = new Database(join(dir, 'log.db'), { readonly: true });
+    expect(db.prepare('SELECT DISTINCT received_at FROM log').pluck().all()).toEqual([T0 + FLUSH_MS]);
+    db.close();
+    // Nothing queued, no timer: moving on commits nothing more.
+    clock.advance(FLUSH_MS);
+    expect(commits).toHaveLength(1);
   });
 
   it('commits at once when flushMaxValues values wait', () => {
@@ -77,11 +110,11 @@ describe('group commit', () => {
 
   it('keeps seqs contiguous across reopen and reads back by seq', async () => {
     let log = openLog();
-    await log.appendReadings(dev, [v('pm25', T0, 1), v('pm25', T0 + 60_000, 2)]);
+    await committed(log.appendReadings(dev, [v('pm25', T0, 1), v('pm25', T0 + 60_000, 2)]));
     log.close();
     log = openLog();
     expect(log.committedSeq).toBe(2);
-    await log.appendReadings(dev, [v('pm25', T0 + 120_000, 3)]);
+    await committed(log.appendReadings(dev, [v('pm25', T0 + 120_000, 3)]));
     expect(commits.at(-1)).toMatchObject({ firstSeq: 3, lastSeq: 3 });
     const read = log.readFrom(2, 10);
     expect(read).toMatchObject({ firstSeq: 2, lastSeq: 3 });
@@ -128,10 +161,12 @@ describe('events', () => {
       ts: T0,
       data: { phase: 'L1' },
     };
-    expect(await log.appendEvent(e)).toBe(true);
-    expect(await log.appendEvent(e)).toBe(false);
-    expect(await log.appendEvent({ ...e, type: 'restore', ts: T0 + 60_000, data: null })).toBe(true);
-    expect(await log.appendEvent({ ...e, deviceId: 'd2', ts: T0 + 1 })).toBe(true);
+    expect(await committed(log.appendEvent(e))).toBe(true);
+    expect(await committed(log.appendEvent(e))).toBe(false);
+    expect(await committed(log.appendEvent({ ...e, type: 'restore', ts: T0 + 60_000, data: null }))).toBe(
+      true,
+    );
+    expect(await committed(log.appendEvent({ ...e, deviceId: 'd2', ts: T0 + 1 }))).toBe(true);
     expect(commits).toHaveLength(0); // events do not feed the series store
     const all = log.queryEvents({ from: T0, to: T0 + DAY });
     expect(all.map((r) => [r.deviceId, r.type, r.ts])).toEqual([
@@ -139,7 +174,8 @@ describe('events', () => {
       ['d2', 'outage_start', T0 + 1],
       ['d1', 'restore', T0 + 60_000],
     ]);
-    expect(all[0]).toMatchObject({ data: { phase: 'L1' }, receivedAt: T0 });
+    // received at its commit, the group commit's interval after it was queued
+    expect(all[0]).toMatchObject({ data: { phase: 'L1' }, receivedAt: T0 + FLUSH_MS });
     expect(log.queryEvents({ deviceIds: ['d1'], types: ['restore'], from: T0, to: T0 + DAY })).toHaveLength(
       1,
     );
@@ -155,10 +191,10 @@ describe('events', () => {
 describe('retention', () => {
   it('deletes only messages past retention AND wholly materialized; events stay in device_events', async () => {
     const log = openLog();
-    await log.appendReadings(dev, [v('pm25', T0, 1), v('pm25', T0 + 1, 2), v('pm25', T0 + 2, 3)]);
-    await log.appendEvent({ ...dev, type: 'calibration', ts: T0, data: null });
+    await committed(log.appendReadings(dev, [v('pm25', T0, 1), v('pm25', T0 + 1, 2), v('pm25', T0 + 2, 3)]));
+    await committed(log.appendEvent({ ...dev, type: 'calibration', ts: T0, data: null }));
     clock.advance(5 * DAY);
-    await log.appendReadings(dev, [v('pm25', clock.now(), 4)]);
+    await committed(log.appendReadings(dev, [v('pm25', clock.now(), 4)]));
     log.setMaterializedSeq(2);
     clock.advance(4 * DAY);
     // 9 days after the first message, 4 after the last: with 8 days retention only old messages whose
@@ -179,8 +215,8 @@ describe('retention', () => {
 describe('one row per message', () => {
   it('reads from the middle of a message, up to a limit that ends inside another', async () => {
     const log = openLog();
-    await log.appendReadings(dev, [v('pm25', T0, 1), v('pm10', T0, 2), v('no2', T0, 3)]);
-    await log.appendReadings({ ...dev, deviceId: 'd2' }, [v('pm25', T0, 4), v('pm10', T0, 5)]);
+    await committed(log.appendReadings(dev, [v('pm25', T0, 1), v('pm10', T0, 2), v('no2', T0, 3)]));
+    await committed(log.appendReadings({ ...dev, deviceId: 'd2' }, [v('pm25', T0, 4), v('pm10', T0, 5)]));
     const read = log.readFrom(2, 3);
     expect(read).toMatchObject({ firstSeq: 2, lastSeq: 4 });
     expect(read.points.map((p) => [p.deviceId, p.metric, p.value])).toEqual([

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Database from 'better-sqlite3';
-import type { Clock } from '../core/clock.ts';
+import type { Clock, ClockTimer } from '../core/clock.ts';
 import { CityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { type PackedPoints, PointPacker } from '../core/packed-points.ts';
@@ -60,6 +60,7 @@ export interface DurableLogOptions {
   flushMaxValues: number;
   /** Group commit: commit at the latest this long after the first value was queued (ms). */
   flushIntervalMs: number;
+  /** Stamps commits (received_at) and times the group commit. */
   clock: Clock;
   logger: Logger;
   /** Called after every commit holding readings, with the committed values: the materializer's feed. */
@@ -103,7 +104,7 @@ export class DurableLog {
   private readonly commitTx: (items: Pending[]) => number;
   private queue: Pending[] = [];
   private queued = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
   private lastCommitAt = 0;
   private committed: number;
   private materialized: number;
@@ -188,7 +189,7 @@ export class DurableLog {
       this.queue.push({ ctx, values, event, fresh: true, resolve, reject });
       this.queued += count;
       if (this.queued >= this.opts.flushMaxValues) this.flush();
-      else this.timer ??= setTimeout(this.onTimer, this.opts.flushIntervalMs);
+      else this.timer ??= this.opts.clock.setTimeout(this.onTimer, this.opts.flushIntervalMs);
     });
   }
 
@@ -199,10 +200,8 @@ export class DurableLog {
 
   /** Commits everything queued now, in one transaction. */
   flush(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.timer?.cancel();
+    this.timer = null;
     if (this.queue.length === 0) return;
     const items = this.queue;
     this.queue = [];

@@ -39,7 +39,9 @@ export async function startHttpHarness(options: { config?: Partial<ConfigInput>;
   const config = testConfig({
     dataDir: dir.path,
     livePushIntervalMs: 10,
-    logFlushIntervalMs: 1,
+    // Each message commits as it comes: the group commit's timer runs on the manual clock, which does not
+    // move while a request waits for its acknowledgement.
+    logFlushMaxValues: 1,
     ...options.config,
   });
   const clock = new ManualClock(T0);

@@ -52,7 +52,9 @@ export async function closeAlertHarnesses(): Promise<void> {
 export async function setup(ingestOptions: IngestServiceOptions = {}): Promise<Harness> {
   const dir = makeTempDir('cm-alerts-');
   const clock = new ManualClock(T0);
-  const config = testConfig({ dataDir: dir.path, logFlushIntervalMs: 1 });
+  // Each message commits as it comes: the group commit's timer runs on the manual clock, which does not
+  // move while a test waits for an acknowledgement.
+  const config = testConfig({ dataDir: dir.path, logFlushMaxValues: 1 });
   const kinds = new KindCatalogue();
   const registry = DeviceRegistry.open({ dataDir: dir.path, kinds, clock, logger, scryptCost: 1024 });
   const store = SqliteSeriesStore.open({
