@@ -537,6 +537,7 @@ describe('backpressure and shutdown', () => {
     expect(h.ingest.stats().backlog).toBe(1);
     other.exec('ALTER TABLE points_away RENAME TO points');
     other.close();
+    h.clock.advance(4); // the longest back-off: the next try is due
     await h.ingest.drain();
     expect(await h.store.latest(id)).toEqual([{ metric: 'pm25', ts: T0 - MIN, value: 9 }]);
     expect((await h.telemetry.storeWriteFailures.get()).values[0]?.value).toBeGreaterThanOrEqual(1);

@@ -103,6 +103,7 @@ export class IngestService implements IngestSink {
       log: this.log,
       store: deps.store,
       logger: this.logger,
+      clock,
       maxBacklogValues: this.maxBacklog,
       // The in-memory copy may exceed the backlog bound by what passed the gate at once; past that, re-read.
       maxInMemoryValues: this.maxBacklog + config.logFlushMaxValues,

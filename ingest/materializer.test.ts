@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import { CityCalendar } from '../core/city-calendar.ts';
 import { ManualClock } from '../core/clock.ts';
@@ -58,6 +59,7 @@ it('cuts store writes to the measured budget, splitting a large commit, and stor
     log,
     store: observed,
     logger: silentLogger(),
+    clock,
     maxBacklogValues: 1_000_000,
     maxInMemoryValues: 1_000_000,
     batchMaxValues: 5_000,
@@ -90,4 +92,74 @@ it('cuts store writes to the measured budget, splitting a large commit, and stor
   });
   expect(all?.count).toBe(4_200);
   expect(log.materializedSeq).toBe(log.committedSeq);
+});
+
+it('tries a refused store write again when the clock reaches its back-off, not a millisecond before', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cm-mat-'));
+  dirs.push(dir);
+  const clock = new ManualClock(T0);
+  const store = SqliteSeriesStore.open({
+    file: join(dir, 'series.db'),
+    calendar: new CityCalendar('Europe/Paris'),
+    retention: { rawDays: 30, minuteDays: 30, hourDays: 365, dayDays: 3650 },
+    logger: silentLogger(),
+    clock,
+  });
+  closers.push(() => store.close());
+  // The real store, observed: each write attempt is kept, to wait for its outcome.
+  const attempts: Array<Promise<unknown>> = [];
+  const observed: Pick<SeriesStore, 'write'> = {
+    write: (points: readonly SeriesPoint[]) => {
+      const attempt = store.write(points);
+      attempts.push(attempt.catch(() => undefined));
+      return attempt;
+    },
+  };
+  let materializer: Materializer | null = null;
+  const log = DurableLog.open({
+    dataDir: dir,
+    sync: 'normal',
+    flushMaxValues: 1,
+    flushIntervalMs: 60_000,
+    clock,
+    logger: silentLogger(),
+    onCommit: (b) => materializer?.accept(b),
+  });
+  closers.push(() => log.close());
+  materializer = new Materializer({
+    log,
+    store: observed,
+    logger: silentLogger(),
+    clock,
+    maxBacklogValues: 1_000,
+    maxInMemoryValues: 1_000,
+    // jitter fixed at half its range: each delay is three quarters of its ceiling, 75 ms then 150 ms
+    retry: { baseMs: 100, maxMs: 10_000 },
+    random: () => 0.5,
+  });
+  closers.push(() => materializer?.stop());
+  materializer.start();
+  // The points table goes away under the store (another connection): its writes fail until it is back.
+  const other = new Database(join(dir, 'series.db'));
+  closers.push(() => other.close());
+  other.exec('ALTER TABLE points RENAME TO points_away');
+  await log.appendReadings({ deviceId: 'd1', kind: 'air-quality-station', district: 'Old Town' }, [
+    { metric: 'pm25', ts: T0 - 60_000, value: 7 },
+  ]);
+  expect(attempts).toHaveLength(1);
+  await attempts[0];
+  clock.advance(74);
+  expect(attempts).toHaveLength(1);
+  clock.advance(1);
+  expect(attempts).toHaveLength(2);
+  await attempts[1];
+  other.exec('ALTER TABLE points_away RENAME TO points');
+  clock.advance(149); // the back-off doubled
+  expect(attempts).toHaveLength(2);
+  expect(log.materializedSeq).toBe(0);
+  clock.advance(1);
+  expect(attempts).toHaveLength(3);
+  await materializer.idle();
+  expect(log.materializedSeq).toBe(1);
+  expect(await store.latest('d1')).toEqual([{ metric: 'pm25', ts: T0 - 60_000, value: 7 }]);
 });

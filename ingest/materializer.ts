@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Clock, ClockTimer } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import {
   concatPacked,
@@ -21,6 +22,8 @@ export interface MaterializerOptions {
   log: Pick<DurableLog, 'readFrom' | 'setMaterializedSeq' | 'committedSeq' | 'materializedSeq'>;
   store: Pick<SeriesStore, 'write' | 'writePacked'>;
   logger: Logger;
+  /** Times the back-off of failed writes. */
+  clock: Pick<Clock, 'setTimeout'>;
   /** Past this backlog (values), `whenBelowLimit()` waits: the backpressure that reaches the PUBACK. */
   maxBacklogValues: number;
   /** Committed values kept in memory for the store; past it the copy is dropped and re-read from the log. */
@@ -34,6 +37,8 @@ export interface MaterializerOptions {
    */
   batchTargetMs?: number;
   retry?: RetryPolicy;
+  /** The back-off's jitter, uniform in [0, 1). Default Math.random; a test fixes it to know each delay. */
+  random?: () => number;
   /** After each store write: its outcome, the values written (packed, for per-device counts) and how long it took. */
   onWritten?: (outcome: WriteOutcome, packed: PackedPoints, latencyMs: number) => void;
   onFailure?: (err: unknown) => void;
@@ -64,6 +69,7 @@ export class Materializer {
   private readonly retry: RetryPolicy;
   private readonly batchMax: number;
   private readonly batchTargetMs: number;
+  private readonly random: () => number;
   /** moving estimate of a store write's cost per value (ms), from the writes so far */
   private msPerValue = 0;
   private pumpScheduled = false;
@@ -73,7 +79,7 @@ export class Materializer {
   private inFlight: Promise<void> | null = null;
   private failedBatch: Batch | null = null;
   private failures = 0;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private retryTimer: ClockTimer | null = null;
   private paused = false;
   private stopped = false;
   private belowWaiters: Array<() => void> = [];
@@ -86,6 +92,7 @@ export class Materializer {
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.batchMax = opts.batchMaxValues ?? 5_000;
     this.batchTargetMs = opts.batchTargetMs ?? 40;
+    this.random = opts.random ?? Math.random;
   }
 
   /** Values the next write may take: batchMax, or fewer when the last writes were slow per value. */
@@ -168,7 +175,7 @@ export class Materializer {
   /** Stops writing after the write in flight settles; waiters are released. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer?.cancel();
     this.retryTimer = null;
     this.release(true);
     await this.inFlight;
@@ -268,12 +275,12 @@ export class Materializer {
     this.opts.onFailure?.(err);
     if (this.stopped) return;
     const ceiling = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** (this.failures - 1));
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    const delay = ceiling / 2 + this.random() * (ceiling / 2);
     this.opts.logger.warn(
       { err, failures: this.failures, retryInMs: Math.round(delay), backlog: this.backlog },
       'series store write failed',
     );
-    this.retryTimer = setTimeout(this.onRetry, delay);
+    this.retryTimer = this.opts.clock.setTimeout(this.onRetry, delay);
   }
 
   // A throwing listener or a closed log must not become an unhandled rejection on the ingest path.
@@ -281,7 +288,7 @@ export class Materializer {
     this.inFlight = null;
     this.opts.logger.error({ err }, 'materializer bookkeeping failed');
     if (!this.stopped && this.retryTimer === null)
-      this.retryTimer = setTimeout(this.onRetry, this.retry.maxMs);
+      this.retryTimer = this.opts.clock.setTimeout(this.onRetry, this.retry.maxMs);
   };
 
   private readonly onRetry = (): void => {
