@@ -403,6 +403,32 @@ describe('device events', () => {
   });
 });
 
+describe('log retention', () => {
+  it('prunes the log when the clock reaches a prune interval, not a millisecond before', async () => {
+    const h = await setup({ retentionLogDays: 8 }, { pruneIntervalMs: HOUR });
+    const id = await h.device();
+    await h.ingest.submit(id, 'telemetry', json({ ts: T0 - MIN, values: { pm25: 1 } }));
+    await h.ingest.drain();
+    const messages = () => {
+      const db = new Database(h.dir.file('log.db'), { readonly: true });
+      try {
+        return db.prepare('SELECT count(*) FROM log').pluck().get();
+      } finally {
+        db.close();
+      }
+    };
+    // Received at T0 and in the store, the message may go at a prune later than T0 + 8 days. The prunes
+    // are due hourly from T0: on the way to 8 days, the one due at T0 + 1 h runs (once), too early.
+    h.clock.set(T0 + 192 * HOUR);
+    await h.ingest.pruneLog(); // the prune that move started, finished
+    expect(messages()).toBe(1);
+    h.clock.advance(HOUR - 1);
+    expect(messages()).toBe(1);
+    h.clock.advance(1); // T0 + 8 days + 1 h: the next prune is due
+    expect(messages()).toBe(0);
+  });
+});
+
 describe('crash recovery', () => {
   it('replays what the log holds beyond materialized_seq into the store, exactly once', async () => {
     const h = await setup({}, { startPaused: true });

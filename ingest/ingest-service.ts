@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import type { Clock } from '../core/clock.ts';
+import type { Clock, ClockTimer } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { CityError, type ErrorCode, isCityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -63,7 +63,7 @@ export class IngestService implements IngestSink {
   private readonly rules: AdmissionRules;
   private readonly maxBacklog: number;
   private readonly closeTimeoutMs: number;
-  private readonly pruneTimer: NodeJS.Timeout | null;
+  private readonly pruneTimer: ClockTimer | null;
   private pruning: Promise<number> | null = null;
   private closing: Promise<{ unsaved: number }> | null = null;
   // Counters since start (prom-client holds the same for /metrics; these feed stats() without a registry read).
@@ -118,8 +118,7 @@ export class IngestService implements IngestSink {
     });
     if (options.startPaused === true) this.materializer.pause();
     const pruneMs = options.pruneIntervalMs ?? 3_600_000;
-    this.pruneTimer = pruneMs > 0 ? setInterval(() => void this.pruneLog(), pruneMs) : null;
-    this.pruneTimer?.unref();
+    this.pruneTimer = pruneMs > 0 ? clock.setInterval(() => void this.pruneLog(), pruneMs) : null;
   }
 
   /** Opens `<dataDir>/log.db` and starts replaying into the store whatever it holds beyond materialized_seq. */
@@ -317,9 +316,11 @@ export class IngestService implements IngestSink {
   }
 
   private async shutdown(): Promise<{ unsaved: number }> {
-    if (this.pruneTimer !== null) clearInterval(this.pruneTimer);
+    this.pruneTimer?.cancel();
     this.materializer.releaseBackpressure();
     this.log.flush();
+    // A real timer, not the clock's: it bounds a wait for the store at shutdown, during which a test's clock
+    // does not move, and a hand-moved clock would hold the shutdown for ever.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.closeTimeoutMs);
