@@ -32,7 +32,7 @@ describe('live hub pushes for the operations page', () => {
   it('pushes per-device activity: readings and refusals by reason since the last push', async () => {
     const socket = await connected();
     const { device } = await h.registry.provision({ kind: 'air-quality-station', district: 'Harbour' });
-    // The push timer may split the two submits over two pushes: sum what arrives until both are counted.
+    // Summed over what arrives until both are counted, as the page does: pushes may split them.
     const total = { readings: 0, refused: {} as Record<string, number> };
     const counted = new Promise<void>((resolve) => {
       socket.on(

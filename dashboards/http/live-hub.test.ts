@@ -28,6 +28,12 @@ function client(token?: unknown): Socket {
 const next = <T>(socket: Socket, event: string): Promise<T> =>
   new Promise((resolve) => socket.once(event, (payload: T) => resolve(payload)));
 
+/** Moves the harness's clock through one push period: the push timer runs once on the way. */
+const pushPeriod = () => h.clock.advance(h.config.livePushIntervalMs);
+
+/** Milliseconds until the next instant a timer of this period, set when the hub was built (at T0), is due. */
+const untilDue = (periodMs: number) => periodMs - ((h.clock.now() - T0) % periodMs);
+
 async function connected(token: string): Promise<{ socket: Socket; snapshot: { items: LatestItem[] } }> {
   const socket = client(token);
   const snapshot = next<{ items: LatestItem[] }>(socket, 'snapshot');
@@ -73,6 +79,7 @@ describe('live hub', () => {
     });
     h.events.emit('readings', { ...base, values: [{ metric: 'pm25', ts: T0 + 60_000, value: 11 }] });
     h.events.emit('readings', { ...base, values: [{ metric: 'pm25', ts: T0 - 60_000, value: 12 }] });
+    pushPeriod();
     const { items } = await pushed;
     const byMetric = Object.fromEntries(items.map((i) => [i.metric, i]));
     expect(items).toHaveLength(2);
@@ -100,6 +107,7 @@ describe('live hub', () => {
     h.events.emit('refused', { deviceId: device.id, code: 'INGEST_OUT_OF_RANGE', at: T0 });
     h.events.emit('refused', { deviceId: null, code: 'GATEWAY_BAD_CREDENTIALS', at: T0 });
     h.events.emit('refused', { deviceId: device.id, code: 'INGEST_OUT_OF_RANGE', at: T0 });
+    pushPeriod();
     expect((await status).items).toEqual([
       { deviceId: device.id, kind: 'noise-monitor', district: 'Docks', online: false, at: T0 + 1 },
     ]);
@@ -113,11 +121,13 @@ describe('live hub', () => {
     const { device } = await h.registry.provision({ kind: 'air-quality-station', district: 'Harbour' });
     const { socket } = await connected(h.tokens.viewer);
     const pushed = next<{ items: LatestItem[] }>(socket, 'latest');
-    const ts = new Date(T0).toISOString();
+    // now, where the clock's push periods have moved it: the device is installed from its provisioning
+    const ts = new Date(h.clock.now()).toISOString();
     const payload = Buffer.from(
       JSON.stringify({ ts, values: { pm25: 8.5, no2: { value: 10, unit: 'ppb' } } }),
     );
     expect(await h.ingest.submit(device.id, 'telemetry', payload)).toEqual({ ok: true, accepted: 2 });
+    pushPeriod();
     const { items } = await pushed;
     expect(items.map((i) => [i.deviceId, i.metric, i.value, i.unit]).sort()).toEqual([
       // 10 ppb NO2 at 20 °C and 101.325 kPa
@@ -134,6 +144,45 @@ describe('live hub', () => {
       ['no2', expect.closeTo((10 * 46.0055 * 101.325) / (8.314462618 * 293.15), 9), ts],
       ['pm25', 8.5, ts],
     ]);
+  });
+
+  it('pushes when the clock reaches the push period, and the stats theirs, not a millisecond before', async () => {
+    // A probe's key is revoked at an instant of the clock: `revoked` travels on its socket after anything
+    // pushed before it, so what the probe saw before `revoked` is what was pushed up to that instant.
+    const probe = async (pushed: string) => {
+      const { key, token } = await h.apiKeys.create({ name: 'probe', role: 'viewer' });
+      const socket = client(token);
+      await next(socket, 'stats'); // the greeting's stats follow its snapshot
+      const seen: string[] = [];
+      socket.onAny((event: string) => {
+        if (event === pushed || event === 'revoked') seen.push(event);
+      });
+      return async () => {
+        const told = next(socket, 'revoked');
+        h.apiKeys.revoke(key.id);
+        await told;
+        return seen;
+      };
+    };
+    const { socket } = await connected(h.tokens.viewer);
+    const [beforePush, atPush] = [await probe('latest'), await probe('latest')];
+    const [beforeStats, atStats] = [await probe('stats'), await probe('stats')];
+    const latest = next<{ items: LatestItem[] }>(socket, 'latest');
+    h.events.emit('readings', {
+      deviceId: 'aq-live0002',
+      kind: 'air-quality-station',
+      district: 'Harbour',
+      values: [{ metric: 'pm25', ts: T0, value: 4 }],
+    });
+    h.clock.advance(untilDue(h.config.livePushIntervalMs) - 1);
+    expect(await beforePush()).toEqual(['revoked']);
+    h.clock.advance(1);
+    expect(await atPush()).toEqual(['latest', 'revoked']);
+    expect((await latest).items.map((i) => [i.deviceId, i.value])).toEqual([['aq-live0002', 4]]);
+    h.clock.advance(untilDue(1_000) - 1);
+    expect(await beforeStats()).toEqual(['revoked']);
+    h.clock.advance(1);
+    expect(await atStats()).toEqual(['stats', 'revoked']);
   });
 
   it('disconnects a client at once when its key is revoked', async () => {

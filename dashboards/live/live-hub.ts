@@ -31,11 +31,11 @@ import type {
  * The live page's push channel (socket.io on the API's HTTP server, path /socket.io).
  *
  * Ingest emits PlatformEvents synchronously on its hot path, so the listeners here only record (O(1) per
- * value) and a timer pushes every `livePushIntervalMs`: `latest` (changed values, newest per device and
- * metric), `device-status`, `refused` (counts by reason since the last push); `stats` every second. A client
- * whose socket still holds more than `maxBufferedPackets` unsent packets is skipped and marked; once it
- * drains it receives a full `snapshot` instead of the deltas it missed. A slow browser tab therefore costs
- * neither memory nor ingest time.
+ * value) and a timer on the injected clock pushes every `livePushIntervalMs`: `latest` (changed values,
+ * newest per device and metric), `device-status`, `refused` (counts by reason since the last push); `stats`
+ * every second. A client whose socket still holds more than `maxBufferedPackets` unsent packets is skipped
+ * and marked; once it drains it receives a full `snapshot` instead of the deltas it missed. A slow browser
+ * tab therefore costs neither memory nor ingest time.
  *
  * Server → client events (payload types in live-events.ts, shared with the page):
  * - `hello` `{ cityName, timezone, keyName, role, pushIntervalMs }` on connect
@@ -282,11 +282,9 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
     }
   };
 
-  const flushTimer = setInterval(flush, deps.config.livePushIntervalMs);
-  const statsTimer = setInterval(pushStats, options.statsIntervalMs ?? 1_000);
-  // Timers never keep a finished process alive; close() stops them.
-  flushTimer.unref();
-  statsTimer.unref();
+  // The clock's timers never keep a finished process alive; close() stops them.
+  const flushTimer = deps.clock.setInterval(flush, deps.config.livePushIntervalMs);
+  const statsTimer = deps.clock.setInterval(pushStats, options.statsIntervalMs ?? 1_000);
 
   let closing: Promise<void> | null = null;
   return {
@@ -294,8 +292,8 @@ export function attachLiveHub(deps: LiveHubDeps, options: LiveHubOptions = {}): 
     clients: () => io.of('/').sockets.size,
     close() {
       closing ??= (async () => {
-        clearInterval(flushTimer);
-        clearInterval(statsTimer);
+        flushTimer.cancel();
+        statsTimer.cancel();
         deps.events.off('readings', onReadings);
         deps.events.off('device-status', onStatus);
         deps.events.off('refused', onRefused);

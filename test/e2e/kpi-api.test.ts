@@ -73,6 +73,7 @@ describe('KPI API', () => {
       evidence: 'https://example.org/ict-survey-2026',
     });
     expect(res.status).toBe(201);
+    clock.advance(t.platform.config.livePushIntervalMs); // the live push is due
     expect((await pushed).value.value).toBe(91.5);
     socket.close();
 
