@@ -178,6 +178,20 @@ describe('checks on the tick', () => {
     expect((await h.engine.list({ state: 'cleared' })).total).toBe(1);
   });
 
+  it('checks when the clock reaches each check interval, not a millisecond before', async () => {
+    const h = await setup({}, { checkIntervalMs: MIN });
+    const a = await h.device();
+    await h.engine.createRule({ name: 'Silent', condition: { kind: 'stale-device', intervals: 5 } }, 'ops');
+    // The checks are due every minute from T0; on the way here the one due at T0 + 1 min runs, too early.
+    h.clock.set(T0 + 6 * MIN - 1);
+    // Silent for more than 5 intervals already, but no check has run since T0 + 1 min.
+    expect((await h.engine.list()).total).toBe(0);
+    h.clock.advance(1);
+    expect((await h.engine.list({ state: 'open' })).items).toMatchObject([
+      { subject: a, subjectKind: 'device', openedAt: T0 + 6 * MIN },
+    ]);
+  });
+
   it('opens a refused-spike alert and clears it once the minute has passed and 5 quiet minutes more', async () => {
     const h = await setup();
     const a = await h.device();

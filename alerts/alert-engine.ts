@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.ts';
+import type { Clock, ClockTimer } from '../core/clock.ts';
 import { CityError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type {
@@ -32,8 +32,8 @@ import { type WebhookCounters, WebhookNotifier, type WebhookOptions } from './we
 /**
  * The alert rules engine. Series thresholds are evaluated on the `readings` events (O(1) per value per
  * matching rule, no I/O unless an alert changes state); stale devices, refused-message spikes and store
- * backlog are checked by `tick()`, which a timer calls every `checkIntervalMs` (tests call it themselves with
- * a ManualClock). The engine decides whether a condition holds (with each rule's duration, clearing
+ * backlog are checked by `tick()`, which a timer on the injected clock calls every `checkIntervalMs` (tests
+ * move a ManualClock, or call it themselves). The engine decides whether a condition holds (with each rule's duration, clearing
  * margin and time); AlertLifecycle keeps the alerts: unique per (rule, subject) while active, open →
  * acknowledged → cleared, a quick reopening counted as a repeat, each step stored, told to `onChange`
  * listeners (the live hub pushes it) and, on open and clear, to the rule's webhook.
@@ -84,7 +84,7 @@ export class AlertEngine implements AlertService {
   private readonly clearDelay = new ClearDelay();
   private readonly refused: RefusedLastMinute;
   private readonly webhook: WebhookNotifier;
-  private readonly timer: NodeJS.Timeout | null;
+  private readonly timer: ClockTimer | null;
   private readonly retentionMs: number;
   private readonly writes: AlertWrites;
   private pruning = false;
@@ -99,7 +99,7 @@ export class AlertEngine implements AlertService {
     this.log = deps.logger.child({ component: 'alerts' });
     this.webhook = new WebhookNotifier(this.log, options.webhook);
     this.retentionMs = (options.retentionDays ?? 90) * 86_400_000;
-    this.writes = new AlertWrites(this.log, options.writeRetryMs);
+    this.writes = new AlertWrites(this.log, deps.clock, options.writeRetryMs);
     this.refused = new RefusedLastMinute(deps.clock);
     for (const rule of snapshot.rules) this.rulesById.set(rule.id, rule);
     this.rebuildSeriesStates();
@@ -117,8 +117,7 @@ export class AlertEngine implements AlertService {
     deps.events.on('refused', this.onRefused);
     deps.events.on('kpi-updated', this.onKpi);
     const every = options.checkIntervalMs ?? 15_000;
-    this.timer = every > 0 ? setInterval(() => this.tick(), every) : null;
-    this.timer?.unref();
+    this.timer = every > 0 ? deps.clock.setInterval(() => this.tick(), every) : null;
   }
 
   /** The single process's engine, on `<dataDir>/alerts.db`. */
@@ -416,7 +415,7 @@ export class AlertEngine implements AlertService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.deps.events.off('readings', this.onReadings);
     this.deps.events.off('refused', this.onRefused);
     this.deps.events.off('kpi-updated', this.onKpi);

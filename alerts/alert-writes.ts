@@ -1,3 +1,4 @@
+import type { Clock, ClockTimer } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 
 /** A write not yet taken by the records after this many tries is logged again at every tenth. */
@@ -6,20 +7,21 @@ const LOG_EVERY = 10;
 /**
  * The alert records' writes, in the order the engine made them, one at a time. The engine decides in memory
  * and at once (it runs on the ingest path, which must not wait for a database); this carries each decision
- * to the records. A write that fails (PostgreSQL restarting) is tried again every `retryMs`, and the ones
- * behind it wait, so the stored state is always a state the engine went through. A write that starts
- * while none is pending starts at once: on SQLite it is on disk when the engine's call returns.
+ * to the records. A write that fails (PostgreSQL restarting) is tried again every `retryMs` of the clock, and
+ * the ones behind it wait, so the stored state is always a state the engine went through. A write that
+ * starts while none is pending starts at once: on SQLite it is on disk when the engine's call returns.
  */
 export class AlertWrites {
   private readonly queue: Array<{ what: string; run: () => Promise<unknown> }> = [];
   private running = false;
   private tries = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
 
   constructor(
     private readonly log: Logger,
+    private readonly clock: Pick<Clock, 'setTimeout'>,
     private readonly retryMs = 1_000,
   ) {}
 
@@ -45,6 +47,8 @@ export class AlertWrites {
     if (this.queue.length === 0) return Promise.resolve();
     const drained = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     if (timeoutMs === undefined) return drained;
+    // A real timer, not the clock's: it bounds a wait for the records (I/O), during which a test's clock does
+    // not move, and a hand-moved clock would hold the reader for ever.
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
@@ -82,14 +86,15 @@ export class AlertWrites {
             'alert change not stored yet; trying again',
           );
         if (this.closed) return;
-        this.timer = setTimeout(() => {
-          this.timer = null;
-          this.next();
-        }, this.retryMs);
-        this.timer.unref();
+        this.timer = this.clock.setTimeout(this.onRetry, this.retryMs);
       },
     );
   }
+
+  private readonly onRetry = (): void => {
+    this.timer = null;
+    this.next();
+  };
 
   /**
    * Waits up to `timeoutMs` for what is pending, then stops retrying; returns how many writes were left
@@ -98,7 +103,7 @@ export class AlertWrites {
   async close(timeoutMs = 5_000): Promise<number> {
     await this.idle(timeoutMs);
     this.closed = true;
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     return this.queue.length;
   }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
-import { AlertEngine } from '../../alerts/alert-engine.ts';
+import { AlertEngine, type AlertEngineOptions } from '../../alerts/alert-engine.ts';
 import type { Alert } from '../../alerts/alert-types.ts';
 import { CityCalendar } from '../../core/city-calendar.ts';
 import { ManualClock } from '../../core/clock.ts';
@@ -49,7 +49,11 @@ export async function closeAlertHarnesses(): Promise<void> {
   for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
 }
 
-export async function setup(ingestOptions: IngestServiceOptions = {}): Promise<Harness> {
+/** `engineOptions.checkIntervalMs` defaults to 0 here: tests call tick() unless they time it on the clock. */
+export async function setup(
+  ingestOptions: IngestServiceOptions = {},
+  engineOptions: AlertEngineOptions = {},
+): Promise<Harness> {
   const dir = makeTempDir('cm-alerts-');
   const clock = new ManualClock(T0);
   // Each message commits as it comes: the group commit's timer runs on the manual clock, which does not
@@ -72,7 +76,7 @@ export async function setup(ingestOptions: IngestServiceOptions = {}): Promise<H
   const makeEngine = async () => {
     const engine = await AlertEngine.open(
       { dataDir: dir.path, cityName: 'Test City', events, registry, kinds, ingest, clock, logger },
-      { checkIntervalMs: 0, webhook: { timeoutMs: 2_000 } },
+      { checkIntervalMs: 0, webhook: { timeoutMs: 2_000 }, ...engineOptions },
     );
     engine.onChange((a) => h.changes.push(a));
     return engine;
