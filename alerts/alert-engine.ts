@@ -33,10 +33,10 @@ import { type WebhookCounters, WebhookNotifier, type WebhookOptions } from './we
  * The alert rules engine. Series thresholds are evaluated on the `readings` events (O(1) per value per
  * matching rule, no I/O unless an alert changes state); stale devices, refused-message spikes and store
  * backlog are checked by `tick()`, which a timer on the injected clock calls every `checkIntervalMs` (tests
- * move a ManualClock, or call it themselves). The engine decides whether a condition holds (with each rule's duration, clearing
- * margin and time); AlertLifecycle keeps the alerts: unique per (rule, subject) while active, open →
- * acknowledged → cleared, a quick reopening counted as a repeat, each step stored, told to `onChange`
- * listeners (the live hub pushes it) and, on open and clear, to the rule's webhook.
+ * move a ManualClock, or call it themselves). The engine decides whether a condition holds (with each rule's
+ * duration, clearing margin and time); AlertLifecycle keeps the alerts: unique per (rule, subject) while
+ * active, open → acknowledged → cleared, a quick reopening counted as a repeat, each step stored, told to
+ * `onChange` listeners (the live hub pushes it) and, on open and clear, to the rule's webhook.
  */
 
 export interface AlertEngineDeps {
