@@ -112,6 +112,6 @@ describe('CPU profile attribution by stage', () => {
     });
     expect(b.writer).toMatchObject({ sampledUs: 80, cpuUs: 60, waitUs: 20, unseenUs: 0, coverage: 1 });
     expect(b.otherThreadsCpuUs).toBe(40);
-    expect(b.agreed).toBe(false);
+    expect(b.agreed).toEqual({ main: false, writer: true });
   });
 });
