@@ -1,18 +1,15 @@
 import type Database from 'better-sqlite3';
 import type { CityCalendar } from '../../core/city-calendar.ts';
-import {
-  type Revision,
-  type SeriesPoint,
-  STEPS,
-  type Step,
-  type WriteOutcome,
-} from '../../core/ports/series-store.ts';
+import type { Revision, SeriesPoint, Step, WriteOutcome } from '../../core/ports/series-store.ts';
 import { type Agg, addPoint, aggOf, mergeAll, mergeInto } from './rollup-math.ts';
 import type { RollupTables } from './rollup-tables.ts';
 import type { SeriesInfo, SeriesRegistry } from './series-registry.ts';
+import { TIERS, type Tier } from './sqlite-schema.ts';
 
 /** Oldest instant each tier still holds (moved forward by prune); writes older than it are not taken. */
-export type Horizons = Record<Step | 'raw', number>;
+export type Horizons = Record<Tier | 'raw', number>;
+/** The same for a store without the month tier (PostgreSQL). */
+export type StepHorizons = Record<Step | 'raw', number>;
 
 interface Row {
   s: SeriesInfo;
@@ -22,17 +19,18 @@ interface Row {
 
 /** (tier, series, bucket) → value, with maps keyed by numbers: thousands of lookups per batch stay cheap. */
 export class BucketMap<T> {
-  readonly tiers: Record<Step, Map<number, Map<number, T>>> = {
+  readonly tiers: Record<Tier, Map<number, Map<number, T>>> = {
     minute: new Map(),
     hour: new Map(),
     day: new Map(),
+    month: new Map(),
   };
 
-  get(tier: Step, id: number, bucket: number): T | undefined {
+  get(tier: Tier, id: number, bucket: number): T | undefined {
     return this.tiers[tier].get(id)?.get(bucket);
   }
 
-  set(tier: Step, id: number, bucket: number, value: T): void {
+  set(tier: Tier, id: number, bucket: number, value: T): void {
     const byId = this.tiers[tier];
     let buckets = byId.get(id);
     if (buckets === undefined) {
@@ -42,14 +40,14 @@ export class BucketMap<T> {
     buckets.set(bucket, value);
   }
 
-  *entries(tier: Step): Generator<[number, number, T]> {
+  *entries(tier: Tier): Generator<[number, number, T]> {
     for (const [id, buckets] of this.tiers[tier]) for (const [b, v] of buckets) yield [id, b, v];
   }
 }
 
 export class DeltaMap extends BucketMap<Agg> {
   /** Adds the point to the bucket's delta; returns that delta. */
-  add(tier: Step, id: number, bucket: number, ts: number, value: number): Agg {
+  add(tier: Tier, id: number, bucket: number, ts: number, value: number): Agg {
     let agg = this.get(tier, id, bucket);
     if (agg === undefined) {
       agg = aggOf(ts, value);
@@ -172,7 +170,7 @@ export class BatchWriter {
         highWater = ts;
         inserted++;
         // Rows are sorted by (series, ts): a point in the same series and minute as the one before lands
-        // in the same nine buckets (3 tiers x device, district, city), already looked up.
+        // in the same twelve buckets (4 tiers x device, district, city), already looked up.
         if (!run.add(s, ts, value)) run.start(s, ts, this.addDeltas(deltas, row, horizons));
         continue;
       }
@@ -193,7 +191,7 @@ export class BatchWriter {
     }
     if (current !== undefined) this.registry.raiseHighWater(current.id, highWater);
 
-    for (const tier of STEPS) this.flushTier(tier, deltas, dirty, horizons);
+    for (const tier of TIERS) this.flushTier(tier, deltas, dirty, horizons);
     return { outcome: { inserted, duplicates, revisions }, expired };
   }
 
@@ -201,7 +199,7 @@ export class BatchWriter {
   private addDeltas(deltas: DeltaMap, row: Row, horizons: Horizons): Agg[] {
     const { s, ts, value } = row;
     const touched: Agg[] = [];
-    for (const tier of STEPS) {
+    for (const tier of TIERS) {
       const b = this.calendar.bucketStart(ts, tier);
       if (b < horizons[tier]) continue; // that tier has already dropped this bucket
       touched.push(
@@ -215,7 +213,7 @@ export class BatchWriter {
 
   private markDirty(dirty: BucketMap<true>, row: Row, horizons: Horizons): void {
     const { s, ts } = row;
-    for (const tier of STEPS) {
+    for (const tier of TIERS) {
       const b = this.calendar.bucketStart(ts, tier);
       if (b < horizons[tier]) continue;
       dirty.set(tier, s.id, b, true);
@@ -225,7 +223,7 @@ export class BatchWriter {
   }
 
   /** Device buckets first: the group recomputations read them. */
-  private flushTier(tier: Step, deltas: DeltaMap, dirty: BucketMap<true>, horizons: Horizons): void {
+  private flushTier(tier: Tier, deltas: DeltaMap, dirty: BucketMap<true>, horizons: Horizons): void {
     const groups: Array<[number, number, Agg]> = [];
     for (const entry of deltas.entries(tier)) {
       const [id, b, agg] = entry;
@@ -242,19 +240,22 @@ export class BatchWriter {
     for (const [id, b] of dirtyGroups) this.store(tier, id, b, this.fromMembers(tier, id, b));
   }
 
-  private store(tier: Step, id: number, b: number, agg: Agg | undefined): void {
+  private store(tier: Tier, id: number, b: number, agg: Agg | undefined): void {
     if (agg === undefined) this.rollups.remove(tier, id, b);
     else this.rollups.replace(tier, id, b, agg);
   }
 
   /**
    * A device bucket from scratch. An hour is the merge of its minutes and a day the merge of its hours when
-   * the finer tier still holds the whole bucket (flushTier runs minute, hour, day, so those are final):
-   * 60 or 24 rows instead of every raw point of the day. Otherwise from raw points, which always cover it.
+   * the finer tier still holds the whole bucket (flushTier runs minute, hour, day, month, so those are
+   * final): 60 or 24 rows instead of every raw point of the day. Otherwise from raw points, which always
+   * cover it. A month is always the merge of its days: raw points cover the last weeks only, and the day
+   * tier outlives them; a month the day tier has begun to drop keeps what its days still hold.
    */
-  private recompute(tier: Step, id: number, b: number, horizons: Horizons): Agg | undefined {
+  private recompute(tier: Tier, id: number, b: number, horizons: Horizons): Agg | undefined {
     const next = this.calendar.nextBucketStart(b, tier);
-    const finer: Step | undefined = tier === 'day' ? 'hour' : tier === 'hour' ? 'minute' : undefined;
+    if (tier === 'month') return mergeAll(this.rollups.range('day', id, b, next));
+    const finer: Tier | undefined = tier === 'day' ? 'hour' : tier === 'hour' ? 'minute' : undefined;
     if (finer !== undefined && horizons[finer] <= b) return mergeAll(this.rollups.range(finer, id, b, next));
     return this.fromPoints(id, b, next);
   }
@@ -267,7 +268,7 @@ export class BatchWriter {
     return { ...st, firstTs: first.ts, first: first.value, lastTs: last.ts, last: last.value };
   }
 
-  private fromMembers(tier: Step, groupId: number, b: number): Agg | undefined {
+  private fromMembers(tier: Tier, groupId: number, b: number): Agg | undefined {
     let out: Agg | undefined;
     for (const member of this.registry.membersOf(groupId)) {
       const agg = this.rollups.get(tier, member, b);

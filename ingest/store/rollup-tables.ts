@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { Bucket, Step } from '../../core/ports/series-store.ts';
+import type { Bucket } from '../../core/ports/series-store.ts';
 import type { Agg } from './rollup-math.ts';
-import { ROLLUP_TABLE } from './sqlite-schema.ts';
+import { ROLLUP_TABLE, type Tier } from './sqlite-schema.ts';
 
 const AGG_COLUMNS =
   'cnt AS count, total AS sum, lo AS min, hi AS max, first_ts AS firstTs, first_val AS first, last_ts AS lastTs, last_val AS last';
@@ -23,9 +23,9 @@ interface TierStatements {
 /** A column of the earliest (ASC) or latest (DESC) bucket of the outer series in [from, to). */
 const edge = (table: string, column: string, order: 'ASC' | 'DESC'): string =>
   `(SELECT e.${column} FROM ${table} e WHERE e.series_id = s.id AND e.bucket >= @from AND e.bucket < @to ORDER BY e.bucket ${order} LIMIT 1)`;
-/** Prepared statements over the three roll-up tables, one set per tier. */
+/** Prepared statements over the roll-up tables, one set per tier. */
 export class RollupTables {
-  private readonly tiers: Record<Step, TierStatements>;
+  private readonly tiers: Record<Tier, TierStatements>;
 
   constructor(db: Database.Database) {
     const make = (table: string): TierStatements => ({
@@ -83,33 +83,34 @@ export class RollupTables {
       minute: make(ROLLUP_TABLE.minute),
       hour: make(ROLLUP_TABLE.hour),
       day: make(ROLLUP_TABLE.day),
+      month: make(ROLLUP_TABLE.month),
     };
   }
 
-  merge(tier: Step, seriesId: number, bucket: number, a: Agg): void {
+  merge(tier: Tier, seriesId: number, bucket: number, a: Agg): void {
     writeRow(this.tiers[tier].merge, seriesId, bucket, a);
   }
 
-  replace(tier: Step, seriesId: number, bucket: number, a: Agg): void {
+  replace(tier: Tier, seriesId: number, bucket: number, a: Agg): void {
     writeRow(this.tiers[tier].replace, seriesId, bucket, a);
   }
 
-  remove(tier: Step, seriesId: number, bucket: number): void {
+  remove(tier: Tier, seriesId: number, bucket: number): void {
     this.tiers[tier].remove.run(seriesId, bucket);
   }
 
-  get(tier: Step, seriesId: number, bucket: number): Agg | undefined {
+  get(tier: Tier, seriesId: number, bucket: number): Agg | undefined {
     return this.tiers[tier].get.get(seriesId, bucket) as Agg | undefined;
   }
 
   /** Buckets whose start lies in [from, to), ascending. */
-  range(tier: Step, seriesId: number, from: number, to: number): AggRow[] {
+  range(tier: Tier, seriesId: number, from: number, to: number): AggRow[] {
     return this.tiers[tier].range.all(seriesId, from, to) as AggRow[];
   }
 
   /** Per device series of a metric, the merge of its buckets whose start lies in [from, to). */
   byDevice(
-    tier: Step,
+    tier: Tier,
     q: { metric: string; kind: string | null; district: string | null; from: number; to: number },
   ): Map<string, Agg> {
     const out = new Map<string, Agg>();
@@ -123,7 +124,7 @@ export class RollupTables {
    * a year of hour buckets per sonde and monitor, and an object per row plus a Bucket copy of it cost
    * about twice the time of the reads themselves.
    */
-  buckets(tier: Step, seriesId: number, from: number, to: number): Bucket[] {
+  buckets(tier: Tier, seriesId: number, from: number, to: number): Bucket[] {
     const rows = this.tiers[tier].rangeRaw.all(seriesId, from, to) as number[][];
     const out: Bucket[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
@@ -145,12 +146,12 @@ export class RollupTables {
   }
 
   /** The last reading of the newest bucket, for `latest` once raw points are pruned. */
-  newest(tier: Step, seriesId: number): { ts: number; value: number } | undefined {
+  newest(tier: Tier, seriesId: number): { ts: number; value: number } | undefined {
     return this.tiers[tier].newest.get(seriesId) as { ts: number; value: number } | undefined;
   }
 
   /** Deletes the series' buckets starting before `before`; returns rows removed. */
-  prune(tier: Step, seriesId: number, before: number): number {
+  prune(tier: Tier, seriesId: number, before: number): number {
     return this.tiers[tier].prune.run(seriesId, before).changes;
   }
 }

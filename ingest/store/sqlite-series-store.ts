@@ -20,7 +20,7 @@ import { planRange } from './range-plan.ts';
 import { type Agg, mergeAll, mergeInto, toBucket } from './rollup-math.ts';
 import { RollupTables } from './rollup-tables.ts';
 import { CITY_KEY, type ScopeName, type SeriesInfo, SeriesRegistry } from './series-registry.ts';
-import { isCorruptionError, openSeriesDatabase } from './sqlite-schema.ts';
+import { isCorruptionError, openSeriesDatabase, TIERS } from './sqlite-schema.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -44,7 +44,7 @@ export interface SeriesRef {
   metric: string;
 }
 
-const HORIZON_KEYS = ['raw', ...STEPS] as const;
+const HORIZON_KEYS = ['raw', ...TIERS] as const;
 
 /** Health of an embedded store (nothing buffered): closed, or open with its write failures so far. */
 export function embeddedStoreHealth(
@@ -69,7 +69,8 @@ export interface BatchResult {
 
 /**
  * The embedded series store: raw device points (the identity index, for duplicate and revision detection)
- * and minute/hour/day roll-ups per device, district and city, in one SQLite file (WAL).
+ * and minute/hour/day/month roll-ups per device, district and city, in one SQLite file (WAL). Months are
+ * read only by aggregates (a year is 12 rows per series); queries step by minute, hour or day.
  *
  * better-sqlite3 is synchronous: a write() blocks the event loop for the duration of its transaction, so
  * callers batch (thousands of points per call) and keep batches bounded.
@@ -115,7 +116,7 @@ export class SqliteSeriesStore implements SeriesStore {
         }>
       ).map((r) => [r.key, r.value]),
     );
-    this.horizons = { raw: 0, minute: 0, hour: 0, day: 0 };
+    this.horizons = { raw: 0, minute: 0, hour: 0, day: 0, month: 0 };
     for (const k of HORIZON_KEYS) this.horizons[k] = saved.get(`horizon.${k}`) ?? Number.NEGATIVE_INFINITY;
     this.writeTx = db.transaction((points: readonly SeriesPoint[], now: number) =>
       this.writer.write(points, this.horizons, now),
@@ -124,7 +125,7 @@ export class SqliteSeriesStore implements SeriesStore {
 
   /** Opens or creates the store file. Throws CityError STORE_CORRUPT (with the path) for a damaged or foreign file. */
   static open(opts: SqliteSeriesStoreOptions): SqliteSeriesStore {
-    const db = openSeriesDatabase(opts.file);
+    const db = openSeriesDatabase(opts.file, opts.calendar);
     try {
       const log = opts.logger.child({ component: 'series-store', store: 'sqlite' });
       return new SqliteSeriesStore(db, opts, log, opts.clock ?? systemClock);
@@ -203,7 +204,7 @@ export class SqliteSeriesStore implements SeriesStore {
     this.assertOpen();
     const s = this.resolve(q.scope, q.metric);
     if (s === undefined) return null;
-    const parts = planRange(this.opts.calendar, q.from, q.to).flatMap((seg) =>
+    const parts = planRange(this.opts.calendar, q.from, q.to, 'month').flatMap((seg) =>
       this.rollups.range(seg.tier, s.id, seg.from, seg.to),
     );
     const merged = mergeAll(parts);
@@ -215,7 +216,7 @@ export class SqliteSeriesStore implements SeriesStore {
     this.assertOpen();
     const merged = new Map<string, Agg>();
     const params = { metric: q.metric, kind: q.kind ?? null, district: q.district ?? null };
-    for (const seg of planRange(this.opts.calendar, q.from, q.to)) {
+    for (const seg of planRange(this.opts.calendar, q.from, q.to, 'month')) {
       for (const [id, agg] of this.rollups.byDevice(seg.tier, { ...params, from: seg.from, to: seg.to })) {
         const into = merged.get(id);
         if (into === undefined) merged.set(id, agg);
@@ -255,6 +256,8 @@ export class SqliteSeriesStore implements SeriesStore {
       minute: now - r.minuteDays * DAY_MS,
       hour: now - r.hourDays * DAY_MS,
       day: now - r.dayDays * DAY_MS,
+      // Months wholly before the day tier's cut: the month holding the cut stays whole, as it was summed.
+      month: this.opts.calendar.bucketStart(now - r.dayDays * DAY_MS, 'month'),
     };
     const series = [...this.registry.all()];
     let removed = 0;

@@ -6,7 +6,7 @@ import {
   STEPS,
   type WriteOutcome,
 } from '../../../core/ports/series-store.ts';
-import { BucketMap, DeltaMap, type Horizons } from '../batch-writer.ts';
+import { BucketMap, DeltaMap, type StepHorizons as Horizons } from '../batch-writer.ts';
 import { TIER_NO } from './postgres-schema.ts';
 import type { DeviceSeries, PgSeriesCache } from './postgres-series.ts';
 import { AGG_COLUMNS, aggFields, Columns, MERGE_AGG, upsertTiers } from './postgres-sql.ts';

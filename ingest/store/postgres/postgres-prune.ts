@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { CityCalendar } from '../../../core/city-calendar.ts';
 import { STEPS } from '../../../core/ports/series-store.ts';
-import type { Horizons } from '../batch-writer.ts';
+import type { StepHorizons as Horizons } from '../batch-writer.ts';
 import { PG_ROLLUP_TABLE } from './postgres-schema.ts';
 
 const DAY_MS = 86_400_000;

@@ -13,7 +13,7 @@ import type {
   StoreHealth,
   WriteOutcome,
 } from '../../../core/ports/series-store.ts';
-import type { Horizons } from '../batch-writer.ts';
+import type { StepHorizons as Horizons } from '../batch-writer.ts';
 import { SerialWrites } from '../serial-writes.ts';
 import type { SqliteSeriesStoreOptions } from '../sqlite-series-store.ts';
 import { writePgBatch } from './postgres-batch.ts';
