@@ -32,6 +32,9 @@ import {
   tlsOf,
 } from './platform-listen.ts';
 
+/** How often the series store drops what its retention has expired. */
+export const RETENTION_INTERVAL_MS = 3_600_000;
+
 export interface PlatformDeps {
   config: Config;
   logger: Logger;
@@ -125,14 +128,14 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
     config,
   );
 
-  // Retention (RETENTION_*_DAYS): the series store drops expired raw points and roll-ups once an hour.
-  const retentionTimer = setInterval(() => {
+  // Retention (RETENTION_*_DAYS): the series store drops expired raw points and roll-ups once an hour, on
+  // the platform's clock (unref'd on the real one: it never keeps a stopped process alive).
+  const retentionTimer = clock.setInterval(() => {
     store.prune(clock.now()).then(
       (removed) => removed > 0 && logger.info({ removed }, 'retention: expired series data removed'),
       (err: unknown) => logger.error({ err }, 'retention: prune failed'),
     );
-  }, 3_600_000);
-  retentionTimer.unref();
+  }, RETENTION_INTERVAL_MS);
 
   let listeners: GatewayListeners | null = null;
   let httpServer: Server | null = null;
@@ -240,7 +243,7 @@ async function assemblePlatform(deps: PlatformDeps, track: <T extends Closable>(
      */
     stop(): Promise<void> {
       stopping ??= (async () => {
-        clearInterval(retentionTimer);
+        retentionTimer.cancel();
         await gateway.close();
         await Promise.all(bridges.map((b) => b.close()));
         await listeners?.close();
