@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { type ClusterComparison, type ClusterStep, renderCluster } from './cluster-report.ts';
-import { childArgs, compareRounds, median, renderCompare } from './compare.ts';
+import { childArgs, compareRounds, figuresOf, median, renderCompare } from './compare.ts';
 import { describeDisk, probeDisk } from './disk-probe.ts';
 import { LatencyHistogram } from './histogram.ts';
 import { encodePublish, encodeTopic, type Incoming, PacketReader } from './mqtt-wire.ts';
@@ -201,6 +201,29 @@ describe('--compare', () => {
     expect(rows.some((x) => x.metric === 'p99 PUBACK ms')).toBe(false);
     expect(renderCompare('v1', 3, rows)).toContain(
       '| citymetrics QoS 1 | max sustained readings/s | 2,000 | 1,000 | 0.50 × |',
+    );
+  });
+
+  it('compares the periods scenario by its close and its slowest recompute', () => {
+    const periods = (close: number, recompute: number) =>
+      figuresOf({
+        throughput: [],
+        periods: {
+          status: '',
+          closeMonthSec: close,
+          recomputeAllSec: recompute,
+          recomputeRunsSec: [recompute],
+        },
+      });
+    const rows = compareRounds(
+      [periods(0.1, 0.4), periods(0.12, 0.5)],
+      [periods(0.1, 0.8), periods(0.14, 1.2)],
+    );
+    const recompute = rows.find((x) => x.metric === 'recompute all KPIs s (slowest run)')!;
+    expect([recompute.current, recompute.other, recompute.ratio]).toEqual([0.45, 1, 1 / 0.45]);
+    expect(rows.find((x) => x.metric === 'close a month s')!.current).toBeCloseTo(0.11, 12);
+    expect(renderCompare('v1', 2, rows)).toContain(
+      '| periods | recompute all KPIs s (slowest run) | 0.45 | 1.00 | 2.22 × |',
     );
   });
 

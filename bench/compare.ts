@@ -19,15 +19,22 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export interface RoundFigures {
   /** `<kind> QoS <q>` → figures */
   [scenario: string]: {
-    maxPerSec: number;
-    p50Ms: number | null;
-    p99Ms: number | null;
-    pubackP99Ms: number | null;
+    maxPerSec?: number;
+    p50Ms?: number | null;
+    p99Ms?: number | null;
+    pubackP99Ms?: number | null;
+    closeMonthSec?: number | null;
+    recomputeAllSec?: number | null;
   };
 }
 
-export function figuresOf(res: Pick<BenchResults, 'throughput'>): RoundFigures {
+export function figuresOf(res: Pick<BenchResults, 'throughput' | 'periods'>): RoundFigures {
   const out: RoundFigures = {};
+  if (res.periods != null)
+    out.periods = {
+      closeMonthSec: res.periods.closeMonthSec,
+      recomputeAllSec: res.periods.recomputeAllSec,
+    };
   for (const t of res.throughput)
     out[`${t.kind} QoS ${t.qos}`] = {
       maxPerSec: t.maxReadingsPerSec,
@@ -59,6 +66,8 @@ const METRICS = [
   ['p50Ms', 'p50 publish→consumer ms'],
   ['p99Ms', 'p99 publish→consumer ms'],
   ['pubackP99Ms', 'p99 PUBACK ms'],
+  ['closeMonthSec', 'close a month s'],
+  ['recomputeAllSec', 'recompute all KPIs s (slowest run)'],
 ] as const;
 
 export function compareRounds(
@@ -87,7 +96,7 @@ export function compareRounds(
 
 export function renderCompare(rev: string, rounds: number, rows: readonly CompareRow[]): string {
   const f = (x: number | null) =>
-    x === null ? '–' : x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1);
+    x === null ? '–' : x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(x < 10 ? 2 : 1); // seconds and milliseconds under ten keep their hundredths
   const out = [
     `Compare: this checkout (A) vs ${rev} (B), ${rounds} round${rounds === 1 ? '' : 's'} each, alternating A B; medians.`,
     '',

@@ -20,7 +20,8 @@ import { mulberry32 } from '../simulators/prng.ts';
 /**
  * Scenario 'periods': a city of 1 000 devices of every kind with a year of roll-ups, then the time to
  * close a month (metrics/month-close.ts through buildKpis) and to recompute every KPI for the three
- * running periods (engine.computeAll()). Targets: close < 2 s, recompute < 1 s.
+ * running periods (engine.computeAll()), five times. Targets: close < 2 s, recompute < 1 s in each of the
+ * five runs.
  *
  * The year is generated straight into the SQLite series store in big batches: per device and metric one
  * point every `hoursBetweenPoints` hours (12 by default, 24 in quick runs). The formulas read whole days from the day tier
@@ -32,7 +33,10 @@ import { mulberry32 } from '../simulators/prng.ts';
 export interface PeriodsResult {
   status: string;
   closeMonthSec: number | null;
+  /** the slowest of the recompute runs */
   recomputeAllSec: number | null;
+  /** each recompute run, in order */
+  recomputeRunsSec?: number[];
   devices?: number;
   kpis?: number;
   pointsGenerated?: number;
@@ -47,6 +51,7 @@ const HOUR = 3_600_000;
 const DATA_FROM = Date.UTC(2025, 0, 10);
 const NOW = Date.UTC(2026, 0, 10, 12);
 const CLOSE_LABEL = '2025-11';
+const RECOMPUTE_RUNS = 5;
 
 const ATTRIBUTES: Record<string, Record<string, number | boolean>> = {
   'noise-monitor': { residentsExposed: 800 },
@@ -149,16 +154,24 @@ export async function runPeriods(
       const c0 = performance.now();
       await kpis.monthClose.close(CLOSE_LABEL, 'bench');
       const closeMonthSec = (performance.now() - c0) / 1000;
-      const r0 = performance.now();
-      await kpis.engine.computeAll();
-      const recomputeAllSec = (performance.now() - r0) / 1000;
+      // The goal is every run under the target, not one lucky run: five in a row, judged by the slowest.
+      const recomputeRunsSec: number[] = [];
+      for (let i = 0; i < RECOMPUTE_RUNS; i++) {
+        const r0 = performance.now();
+        await kpis.engine.computeAll();
+        recomputeRunsSec.push((performance.now() - r0) / 1000);
+      }
+      const recomputeAllSec = Math.max(...recomputeRunsSec);
+      const under = recomputeRunsSec.filter((s) => s < 1).length;
       const nKpis = loadCatalogue().kpis.length;
-      const status = `close ${CLOSE_LABEL}: ${closeMonthSec.toFixed(2)} s (target < 2 s: ${closeMonthSec < 2 ? 'met' : 'NOT met'}); recompute all KPIs (month to date, year to date, rolling 12 months): ${recomputeAllSec.toFixed(2)} s (target < 1 s: ${recomputeAllSec < 1 ? 'met' : 'NOT met'}); ${DEVICES} devices, ${nKpis} KPIs, ${generated.toLocaleString('en')} points generated`;
+      const runs = recomputeRunsSec.map((s) => s.toFixed(2)).join(', ');
+      const status = `close ${CLOSE_LABEL}: ${closeMonthSec.toFixed(2)} s (target < 2 s: ${closeMonthSec < 2 ? 'met' : 'NOT met'}); recompute all KPIs (month to date, year to date, rolling 12 months), ${RECOMPUTE_RUNS} runs: ${runs} s, slowest ${recomputeAllSec.toFixed(2)} s (target < 1 s in ${RECOMPUTE_RUNS} of ${RECOMPUTE_RUNS}: ${under === RECOMPUTE_RUNS ? 'met' : `NOT met, ${under} of ${RECOMPUTE_RUNS}`}); ${DEVICES} devices, ${nKpis} KPIs, ${generated.toLocaleString('en')} points generated`;
       log(`  periods: ${status}`);
       return {
         status,
         closeMonthSec,
         recomputeAllSec,
+        recomputeRunsSec,
         devices: DEVICES,
         kpis: nKpis,
         pointsGenerated: generated,
