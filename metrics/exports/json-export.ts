@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { loadCatalogue } from '../catalogue/catalogue.ts';
-import { kpiIdentitySchema } from '../kpi-identity.ts';
-import { KPI_STATUSES } from '../kpi-status.ts';
-import { DATA_QUALITY_CLASSES, type Lineage } from '../kpi-types.ts';
+import type { Lineage } from '../kpi-types.ts';
+import { rollupEntrySchema } from '../rollup-types.ts';
 import { type ConsistencyFinding, type RollupEntry, sortEntries } from './rollup-entry.ts';
 
 /**
@@ -38,62 +37,13 @@ export interface RollupDocumentInput {
   generatedAt?: number;
 }
 
-const lineageSchema = z.object({
-  formulaVersion: z.string(),
-  formula: z.string(),
-  devices: z.array(z.string()),
-  series: z.array(
-    z.object({
-      scope: z.enum(['device', 'district', 'city']),
-      key: z.string(),
-      metric: z.string(),
-      readings: z.number(),
-      expected: z.number(),
-      firstTs: z.number().nullable(),
-      lastTs: z.number().nullable(),
-    }),
-  ),
-  readings: z.number(),
-  timeRange: z.object({ from: z.string(), to: z.string() }).nullable(),
-  manualInputs: z.array(
-    z.object({
-      name: z.string(),
-      value: z.number(),
-      unit: z.string(),
-      source: z.string(),
-      effectiveFrom: z.string().optional(),
-    }),
-  ),
-  registryCounts: z.record(z.string(), z.number()).optional(),
-  notes: z.array(z.string()).optional(),
-  estimates: z
-    .array(
-      z.object({
-        quantity: z.string(),
-        sampled: z.number(),
-        total: z.number(),
-        factor: z.number(),
-        totalFrom: z.string(),
-      }),
-    )
-    .optional(),
-});
-
-export const rollupEntryJsonSchema = kpiIdentitySchema.extend({
-  dataPoint: z.string().nullable(),
-  value: z.number().nullable(),
-  unit: z.string(),
-  period: z.string(),
-  dataQuality: z.enum(DATA_QUALITY_CLASSES).nullable(),
+/**
+ * A roll-up entry in the document: the stored entry's shape (rollup-types.ts, lineage included), with what
+ * the document promises on top: completeness within 0..1 and whole version numbers.
+ */
+export const rollupEntryJsonSchema = rollupEntrySchema.extend({
   completeness: z.number().min(0).max(1).nullable(),
-  status: z.enum(KPI_STATUSES),
-  provisional: z.boolean(),
-  source: z.enum(['sensor', 'registry', 'manual', 'mixed', 'override']).nullable(),
-  band: z.string().nullable(),
-  points: z.number().nullable(),
-  target: z.number().nullable(),
   version: z.number().int(),
-  lineage: lineageSchema.nullable(),
 });
 
 /** The schema of the document `toJson` writes (for consumers, and the test that pins it). */
@@ -124,9 +74,9 @@ export type RollupDocument = z.infer<typeof rollupDocumentSchema>;
 /** Non-finite numbers have no JSON form: they are written as null (not reported / unknown). */
 const finite = (n: number | null): number | null => (n === null || !Number.isFinite(n) ? null : n);
 
-function lineageJson(l: Lineage | null): z.infer<typeof lineageSchema> | null {
+function lineageJson(l: Lineage | null): Lineage | null {
   if (l === null) return null;
-  const out: z.infer<typeof lineageSchema> = {
+  const out: Lineage = {
     formulaVersion: l.formulaVersion,
     formula: l.formula,
     devices: [...l.devices],
