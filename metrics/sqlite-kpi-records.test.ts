@@ -1,9 +1,8 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { CityError } from '../core/errors.ts';
-import { kpiRecordsContract } from '../test/contracts/kpi-records.contract.ts';
+import { kpiRecordsContract, rollup } from '../test/contracts/kpi-records.contract.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
-import type { StoredRollup } from './rollup-types.ts';
 import { SqliteKpiRecords } from './sqlite-kpi-records.ts';
 
 kpiRecordsContract('sqlite', async () => {
@@ -15,39 +14,8 @@ kpiRecordsContract('sqlite', async () => {
 });
 
 describe('KPI records read back: damaged JSON columns', () => {
-  const T0 = Date.parse('2026-03-15T12:00:00Z');
-  const frozen: StoredRollup = {
-    period: '2026-02',
-    version: 1,
-    closedAt: T0,
-    closedBy: 'scheduler',
-    cause: 'closed',
-    causes: [],
-    entries: [
-      {
-        code: 'EN: EN: AQ: 1C',
-        compactCode: 'ENAQ1C',
-        name: 'Air Pollution',
-        dimension: 'Environment',
-        subDimension: 'Environment',
-        category: 'Air Quality',
-        dataPoint: 'PM2.5',
-        value: 11.25,
-        unit: 'µg/m³',
-        period: '2026-02',
-        dataQuality: 'accurate-measurement',
-        completeness: 0.98,
-        status: 'final',
-        provisional: false,
-        source: 'sensor',
-        band: 'B',
-        points: 3,
-        target: 10,
-        version: 1,
-        lineage: null,
-      },
-    ],
-  };
+  // February's version 1, as the contract suite stores it.
+  const frozen = rollup(1);
 
   /** A kpi.db holding one frozen month, then one column of it replaced by hand. */
   async function damaged(

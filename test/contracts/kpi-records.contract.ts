@@ -31,7 +31,7 @@ const entry = (over: Partial<ManualValueInput> = {}): ManualValueInput => ({
   ...over,
 });
 
-const rollup = (version: number, over: Partial<StoredRollup> = {}): StoredRollup => ({
+export const rollup = (version: number, over: Partial<StoredRollup> = {}): StoredRollup => ({
   period: '2026-02',
   version,
   closedAt: T0 + version,
