@@ -92,7 +92,9 @@ export const configSchema = z
     retentionRawDays: positiveInt.default(35).describe('raw points retention'),
     retentionMinuteDays: positiveInt.default(14).describe('minute roll-ups retention'),
     retentionHourDays: positiveInt.default(400).describe('hour roll-ups retention'),
-    retentionDayDays: positiveInt.default(3_660).describe('day roll-ups retention (months wholly before it leave the month tier)'),
+    retentionDayDays: positiveInt
+      .default(3_660)
+      .describe('day roll-ups retention (months wholly before it leave the month tier)'),
     livePushIntervalMs: positiveInt.default(500).describe('live page updates are coalesced to this period'),
     corsOrigins: z
       .string()
