@@ -140,6 +140,8 @@ export async function runPeriods(
     );
 
     clock.set(NOW);
+    // The hourly retention pass of a running city, which also seals the months that ended (month tier).
+    await store.prune(clock.now());
     const kpis = buildKpis({
       config,
       store,

@@ -98,6 +98,9 @@ const MINUTE_MS = 60_000;
  * every bucket (minute, hour, day) that holds a revisable point still has all its raw points. There is no
  * "adjust the sum, keep min/max" fallback because it cannot be reached. District and city buckets at the
  * same starts are then recomputed by merging their devices' buckets.
+ *
+ * Months: only sealed months (see sealMonths()) take deltas, late readings and revisions. The open month is
+ * summed once, from its days, when it is sealed, so the hot path writes no month row per batch.
  */
 export class BatchWriter {
   private readonly insert: Database.Statement;
@@ -107,6 +110,8 @@ export class BatchWriter {
   private readonly stats: Database.Statement;
   private readonly firstIn: Database.Statement;
   private readonly lastIn: Database.Statement;
+  /** Months starting before this are sealed (their buckets kept); the open months are left to the days. */
+  private sealedBefore = Number.NEGATIVE_INFINITY;
 
   constructor(
     db: Database.Database,
@@ -136,7 +141,9 @@ export class BatchWriter {
     points: readonly SeriesPoint[],
     horizons: Horizons,
     now: number,
+    monthsSealedBefore: number,
   ): { outcome: WriteOutcome; expired: number } {
+    this.sealedBefore = monthsSealedBefore;
     const rows: Row[] = new Array(points.length);
     for (let i = 0; i < points.length; i++) {
       const p = points[i]!;
@@ -170,7 +177,7 @@ export class BatchWriter {
         highWater = ts;
         inserted++;
         // Rows are sorted by (series, ts): a point in the same series and minute as the one before lands
-        // in the same twelve buckets (4 tiers x device, district, city), already looked up.
+        // in the same buckets (each tier x device, district, city), already looked up.
         if (!run.add(s, ts, value)) run.start(s, ts, this.addDeltas(deltas, row, horizons));
         continue;
       }
@@ -195,6 +202,35 @@ export class BatchWriter {
     return { outcome: { inserted, duplicates, revisions }, expired };
   }
 
+  /**
+   * Seals the months in [from, to) (month starts): each series' month bucket becomes the merge of its
+   * days, replacing whatever was there. Runs inside the caller's transaction, before the batch that
+   * crossed into a new month, so that batch's late points fold into the sealed month as deltas.
+   */
+  sealMonths(from: number, to: number): number {
+    let rows = 0;
+    for (const s of this.registry.all()) {
+      let month = Number.NaN;
+      let agg: Agg | undefined;
+      const flush = () => {
+        if (agg === undefined) return;
+        this.rollups.replace('month', s.id, month, agg);
+        rows++;
+      };
+      for (const day of this.rollups.range('day', s.id, from, to)) {
+        const m = this.calendar.bucketStart(day.bucket, 'month');
+        const { bucket: _day, ...a } = day;
+        if (m !== month) {
+          flush();
+          month = m;
+          agg = a;
+        } else mergeInto(agg!, a);
+      }
+      flush();
+    }
+    return rows;
+  }
+
   /** Folds the point into its buckets; returns the aggregates it touched (for MinuteRun). */
   private addDeltas(deltas: DeltaMap, row: Row, horizons: Horizons): Agg[] {
     const { s, ts, value } = row;
@@ -202,6 +238,7 @@ export class BatchWriter {
     for (const tier of TIERS) {
       const b = this.calendar.bucketStart(ts, tier);
       if (b < horizons[tier]) continue; // that tier has already dropped this bucket
+      if (tier === 'month' && b >= this.sealedBefore) continue; // an open month: summed when it is sealed
       touched.push(
         deltas.add(tier, s.id, b, ts, value),
         deltas.add(tier, s.districtId, b, ts, value),
@@ -216,6 +253,7 @@ export class BatchWriter {
     for (const tier of TIERS) {
       const b = this.calendar.bucketStart(ts, tier);
       if (b < horizons[tier]) continue;
+      if (tier === 'month' && b >= this.sealedBefore) continue;
       dirty.set(tier, s.id, b, true);
       dirty.set(tier, s.districtId, b, true);
       dirty.set(tier, s.cityId, b, true);

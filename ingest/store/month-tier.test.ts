@@ -174,17 +174,60 @@ describe('series store: the month tier', () => {
     db.exec('DROP TABLE rollup_month');
     db.pragma('user_version = 1');
     db.close();
-    const store = openStore(file);
+    const clock = new ManualClock(local('2026-04-20T12:00'));
+    const store = openStore(file, clock);
     const check = new Database(file, { readonly: true });
     onTestFinished(() => {
       check.close();
     });
     expect(check.pragma('user_version', { simple: true })).toBe(2);
-    // 2 stations, a district and the city, each January to April: 4 months.
-    expect(check.prepare('SELECT COUNT(*) FROM rollup_month').pluck().get()).toBe(16);
+    const monthRows = () => check.prepare('SELECT COUNT(*) FROM rollup_month').pluck().get();
+    // Until the store seals (its next write or retention pass) aggregates read days: the same figure.
+    expect(monthRows()).toBe(0);
     expectAgg(
       await store.aggregate({ scope: { district: 'north' }, metric: 'pm25', from: FROM, to: TO }),
       expected(points, FROM, TO),
+    );
+    await store.prune(clock.now());
+    // 2 stations, a district and the city, each January to March (April is still open): 12 months.
+    expect(monthRows()).toBe(12);
+    expectAgg(
+      await store.aggregate({ scope: { district: 'north' }, metric: 'pm25', from: FROM, to: TO }),
+      expected(points, FROM, TO),
+    );
+  });
+
+  it('the open month is read from its days and sealed by the first write after it ends', async () => {
+    const file = tempFile();
+    const clock = new ManualClock(local('2026-03-31T23:00'));
+    const store = openStore(file, clock);
+    const march = quarterOfReadings().filter(
+      (p) => p.ts >= local('2026-03-01T00:00') && p.ts < local('2026-04-01T00:00'),
+    );
+    await store.write(march);
+    const check = new Database(file, { readonly: true });
+    onTestFinished(() => {
+      check.close();
+    });
+    const marchRows = () =>
+      check
+        .prepare('SELECT COUNT(*) FROM rollup_month WHERE bucket = ?')
+        .pluck()
+        .get(local('2026-03-01T00:00'));
+    const whole = { from: local('2026-03-01T00:00'), to: local('2026-04-01T00:00') };
+    expect(marchRows()).toBe(0); // open: no month row is written per batch
+    expectAgg(
+      await store.aggregate({ scope: { city: true }, metric: 'pm25', ...whole }),
+      expected(march, whole.from, whole.to),
+    );
+    // April, local: the next batch seals March first, then its own late reading of March folds into it.
+    clock.set(local('2026-04-01T00:30'));
+    const late = { ...march[0]!, ts: march[0]!.ts + 30_000, value: 1_000 };
+    await store.write([late]);
+    expect(marchRows()).toBe(4);
+    expectAgg(
+      await store.aggregate({ scope: { city: true }, metric: 'pm25', ...whole }),
+      expected([...march, late], whole.from, whole.to),
     );
   });
 

@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { CityCalendar } from '../../core/city-calendar.ts';
 import { CityError } from '../../core/errors.ts';
 import type { Step } from '../../core/ports/series-store.ts';
-import { type Agg, mergeInto } from './rollup-math.ts';
 
 /** 'CMSS' (citymetrics series store): marks the file as ours, so a foreign SQLite file is never written to. */
 export const APPLICATION_ID = 0x434d5353;
@@ -16,6 +14,9 @@ export const SCHEMA_VERSION = 2;
  */
 export type Tier = Step | 'month';
 export const TIERS: readonly Tier[] = ['minute', 'hour', 'day', 'month'];
+
+/** meta key of the first month not yet sealed into the month tier (sqlite-series-store.ts) */
+export const MONTHS_SEALED_KEY = 'months.sealed_before';
 
 export const ROLLUP_TABLE: Record<Tier, string> = {
   minute: 'rollup_minute',
@@ -63,60 +64,20 @@ const DDL = `
  * migrations[v] takes a file at schema version v to v + 1, inside the transaction that also writes the new
  * version: a crash leaves the old schema or the new. Append only; a released step is never edited.
  */
-const MIGRATIONS: ReadonlyArray<(db: Database.Database, calendar: CityCalendar) => void> = [
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
   (db) => db.exec(DDL),
-  // 2: the month tier, filled from the day buckets (a month is the merge of its local days).
-  (db, calendar) => {
+  // 2: the month tier; the store fills it from the day buckets when it first seals (at its next write or
+  // retention pass), and reads days until then.
+  (db) => {
     db.exec(rollupDdl(ROLLUP_TABLE.month));
-    fillMonths(db, calendar);
+    // An empty tier has sealed nothing, whatever a file says (one restored over a newer release's).
+    db.prepare('DELETE FROM meta WHERE key = ?').run(MONTHS_SEALED_KEY);
   },
 ];
 if (MIGRATIONS.length !== SCHEMA_VERSION) throw new Error('series store: one migration per schema version');
 
 const EXPECTED_TABLES = ['series', 'points', 'revisions', ...Object.values(ROLLUP_TABLE), 'meta'];
 
-/** Month buckets of every series from its day buckets, read in key order one series at a time. */
-function fillMonths(db: Database.Database, calendar: CityCalendar): void {
-  const ids = db.prepare('SELECT id FROM series ORDER BY id').pluck().all() as number[];
-  const days = db.prepare(
-    `SELECT bucket, cnt AS count, total AS sum, lo AS min, hi AS max, first_ts AS firstTs, first_val AS first,
-       last_ts AS lastTs, last_val AS last FROM ${ROLLUP_TABLE.day} WHERE series_id = ? ORDER BY bucket`,
-  );
-  const insert = db.prepare(
-    `INSERT INTO ${ROLLUP_TABLE.month} (series_id, bucket, cnt, total, lo, hi, first_ts, first_val, last_ts, last_val)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  for (const id of ids) {
-    let month = Number.NaN;
-    let agg: Agg | undefined;
-    const flush = () => {
-      if (agg !== undefined)
-        insert.run(
-          id,
-          month,
-          agg.count,
-          agg.sum,
-          agg.min,
-          agg.max,
-          agg.firstTs,
-          agg.first,
-          agg.lastTs,
-          agg.last,
-        );
-    };
-    // all(), not iterate(): the connection cannot insert while a statement is being stepped through.
-    for (const row of days.all(id) as Array<Agg & { bucket: number }>) {
-      const m = calendar.bucketStart(row.bucket, 'month');
-      const { bucket: _day, ...day } = row;
-      if (m !== month) {
-        flush();
-        month = m;
-        agg = day;
-      } else mergeInto(agg!, day);
-    }
-    flush();
-  }
-}
 const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
 
 export function isCorruptionError(err: unknown): boolean {
@@ -134,7 +95,7 @@ function corrupt(file: string, why: string, cause?: unknown): CityError {
  * with tables but no id, unreadable pages, an unknown schema version) fails with STORE_CORRUPT naming the
  * file: it is never reset silently, because that would throw away a city's history.
  */
-export function openSeriesDatabase(file: string, calendar: CityCalendar): Database.Database {
+export function openSeriesDatabase(file: string): Database.Database {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   // A locked file fails fast instead of freezing the process for better-sqlite3's default 5 s: the
   // materializer retries with back-off, and the durable log keeps everything meanwhile.
@@ -158,7 +119,7 @@ export function openSeriesDatabase(file: string, calendar: CityCalendar): Databa
     if (version < SCHEMA_VERSION) {
       db.pragma('journal_mode = WAL');
       db.transaction(() => {
-        for (let v = version; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db, calendar);
+        for (let v = version; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();

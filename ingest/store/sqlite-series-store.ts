@@ -16,11 +16,11 @@ import type {
 } from '../../core/ports/series-store.ts';
 import { STEPS } from '../../core/ports/series-store.ts';
 import { BatchWriter, type Horizons } from './batch-writer.ts';
-import { planRange } from './range-plan.ts';
+import { planRange, type Segment } from './range-plan.ts';
 import { type Agg, mergeAll, mergeInto, toBucket } from './rollup-math.ts';
 import { RollupTables } from './rollup-tables.ts';
 import { CITY_KEY, type ScopeName, type SeriesInfo, SeriesRegistry } from './series-registry.ts';
-import { isCorruptionError, openSeriesDatabase, TIERS } from './sqlite-schema.ts';
+import { isCorruptionError, MONTHS_SEALED_KEY, openSeriesDatabase, TIERS } from './sqlite-schema.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -69,8 +69,9 @@ export interface BatchResult {
 
 /**
  * The embedded series store: raw device points (the identity index, for duplicate and revision detection)
- * and minute/hour/day/month roll-ups per device, district and city, in one SQLite file (WAL). Months are
- * read only by aggregates (a year is 12 rows per series); queries step by minute, hour or day.
+ * and minute/hour/day roll-ups per device, district and city, in one SQLite file (WAL), with a month tier
+ * that only aggregates read (a year is 12 rows per series): a month is summed from its days when it ends
+ * (sealed), and takes late readings and revisions after that; queries step by minute, hour or day.
  *
  * better-sqlite3 is synchronous: a write() blocks the event loop for the duration of its transaction, so
  * callers batch (thousands of points per call) and keep batches bounded.
@@ -89,6 +90,10 @@ export class SqliteSeriesStore implements SeriesStore {
   private readonly prunePoints: Database.Statement;
   private readonly pruneRevisions: Database.Statement;
   private readonly saveHorizon: Database.Statement;
+  private readonly sealedStatement: Database.Statement;
+  private readonly sealTx: (now: number) => void;
+  /** Months starting before this are in the month tier (sealed); later ones are read from their days. */
+  private sealedBefore: number;
   private closed = false;
   private writeFailures = 0;
   private lastFailure: string | undefined;
@@ -118,14 +123,18 @@ export class SqliteSeriesStore implements SeriesStore {
     );
     this.horizons = { raw: 0, minute: 0, hour: 0, day: 0, month: 0 };
     for (const k of HORIZON_KEYS) this.horizons[k] = saved.get(`horizon.${k}`) ?? Number.NEGATIVE_INFINITY;
-    this.writeTx = db.transaction((points: readonly SeriesPoint[], now: number) =>
-      this.writer.write(points, this.horizons, now),
-    );
+    this.sealedStatement = db.prepare(`SELECT value FROM meta WHERE key = '${MONTHS_SEALED_KEY}'`).pluck();
+    this.sealedBefore = this.readSealed();
+    this.sealTx = db.transaction((now: number) => this.sealNow(now));
+    this.writeTx = db.transaction((points: readonly SeriesPoint[], now: number) => {
+      this.sealNow(now);
+      return this.writer.write(points, this.horizons, now, this.sealedBefore);
+    });
   }
 
   /** Opens or creates the store file. Throws CityError STORE_CORRUPT (with the path) for a damaged or foreign file. */
   static open(opts: SqliteSeriesStoreOptions): SqliteSeriesStore {
-    const db = openSeriesDatabase(opts.file, opts.calendar);
+    const db = openSeriesDatabase(opts.file);
     try {
       const log = opts.logger.child({ component: 'series-store', store: 'sqlite' });
       return new SqliteSeriesStore(db, opts, log, opts.clock ?? systemClock);
@@ -204,7 +213,7 @@ export class SqliteSeriesStore implements SeriesStore {
     this.assertOpen();
     const s = this.resolve(q.scope, q.metric);
     if (s === undefined) return null;
-    const parts = planRange(this.opts.calendar, q.from, q.to, 'month').flatMap((seg) =>
+    const parts = this.plan(q.from, q.to).flatMap((seg) =>
       this.rollups.range(seg.tier, s.id, seg.from, seg.to),
     );
     const merged = mergeAll(parts);
@@ -216,7 +225,7 @@ export class SqliteSeriesStore implements SeriesStore {
     this.assertOpen();
     const merged = new Map<string, Agg>();
     const params = { metric: q.metric, kind: q.kind ?? null, district: q.district ?? null };
-    for (const seg of planRange(this.opts.calendar, q.from, q.to, 'month')) {
+    for (const seg of this.plan(q.from, q.to)) {
       for (const [id, agg] of this.rollups.byDevice(seg.tier, { ...params, from: seg.from, to: seg.to })) {
         const into = merged.get(id);
         if (into === undefined) merged.set(id, agg);
@@ -250,6 +259,11 @@ export class SqliteSeriesStore implements SeriesStore {
    */
   async prune(now: number): Promise<number> {
     this.assertOpen();
+    try {
+      this.sealTx(now); // the hourly pass seals a month that ended without a write since
+    } catch (err) {
+      throw this.storeError(err);
+    }
     const r = this.opts.retention;
     const cuts: Horizons = {
       raw: this.opts.calendar.bucketStart(now - r.rawDays * DAY_MS, 'day'),
@@ -304,6 +318,37 @@ export class SqliteSeriesStore implements SeriesStore {
     if (this.closed) return;
     this.closed = true;
     this.db.close(); // writes are synchronous and committed: nothing is buffered
+  }
+
+  /**
+   * Seals the months that ended before `now`'s month: their buckets become the merge of their days (inside
+   * the caller's transaction). Writes then fold late readings into them; the open month is read from its
+   * days until it is sealed, so a batch writes no month row for it.
+   */
+  private sealNow(now: number): void {
+    const until = this.opts.calendar.bucketStart(now, 'month');
+    if (until <= this.sealedBefore) return; // a clock set back never unseals a month
+    this.writer.sealMonths(this.sealedBefore, until);
+    this.saveHorizon.run(MONTHS_SEALED_KEY, until);
+    this.sealedBefore = until;
+  }
+
+  private readSealed(): number {
+    return (this.sealedStatement.get() as number | undefined) ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * The segments an aggregate over [from, to) reads: whole sealed months from the month tier, the rest
+   * from days, hours and minutes. The seal is read from the file each time: the writer (a thread of its
+   * own) seals on its connection, and a reader that still thinks a month open reads its days, which is
+   * slower but the same figure.
+   */
+  private plan(from: number, to: number): Segment[] {
+    const calendar = this.opts.calendar;
+    const sealed = Math.max(this.sealedBefore, this.readSealed());
+    if (to <= sealed) return planRange(calendar, from, to, 'month');
+    if (from >= sealed) return planRange(calendar, from, to);
+    return [...planRange(calendar, from, sealed, 'month'), ...planRange(calendar, sealed, to)];
   }
 
   private resolve(scope: SeriesScope, metric: string): SeriesInfo | undefined {
