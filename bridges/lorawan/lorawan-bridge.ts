@@ -10,6 +10,15 @@ import type { UplinkParse } from './uplink.ts';
 
 export type NetworkServer = 'chirpstack' | 'tts';
 
+/**
+ * A session the broker ends this soon after it opened, not on our side, counts as taken over: a broker
+ * ends a session when another client connects with its client id. So many of them in a row within the
+ * window means two clients share the id and take the session from each other at every reconnect.
+ */
+const TAKEN_OVER_WITHIN_MS = 10_000;
+const TAKEOVERS_TO_REPORT = 3;
+const TAKEOVER_WINDOW_MS = 60_000;
+
 const SERVERS: Record<NetworkServer, { topic: string; parse: (message: Buffer) => UplinkParse }> = {
   chirpstack: { topic: CHIRPSTACK_UP_TOPIC, parse: parseChirpstackUp },
   tts: { topic: TTS_UP_TOPIC, parse: parseThingsStackUp },
@@ -58,8 +67,12 @@ export interface LorawanBridge {
   subscribed(): Promise<void>;
   /** Connected to the network server's broker now. */
   connected(): boolean;
-  /** Uplinks handed over, and those left unacknowledged for the broker to deliver again. */
-  stats(): { uplinks: number; retried: number };
+  /**
+   * Uplinks handed over, those left unacknowledged for the broker to deliver again, and how many times
+   * the session was seen taken over again and again (another client with the same client id), each time
+   * logged as an error.
+   */
+  stats(): { uplinks: number; retried: number; takenOver: number };
   close(): Promise<void>;
 }
 
@@ -82,6 +95,11 @@ export function buildLorawanBridge(deps: LorawanBridgeDeps, options: LorawanBrid
   let closing: Promise<void> | null = null;
   let uplinks = 0;
   let retried = 0;
+  let takenOver = 0;
+  let sessionSince: number | null = null;
+  let cutByUs = false;
+  const shortSessions: number[] = [];
+  const clientId = options.clientId ?? `citymetrics-${options.server}`;
   let resolveSubscribed!: () => void;
   const firstSubscription = new Promise<void>((resolve) => {
     resolveSubscribed = resolve;
@@ -147,6 +165,7 @@ export function buildLorawanBridge(deps: LorawanBridgeDeps, options: LorawanBrid
         if (ack) return callback();
         retried++;
         callback(new Error('not acknowledged'));
+        cutByUs = true;
         c.stream?.destroy();
       },
       (err: unknown) => {
@@ -154,6 +173,7 @@ export function buildLorawanBridge(deps: LorawanBridgeDeps, options: LorawanBrid
         log.error({ err }, 'uplink handling failed');
         retried++;
         callback(err as Error);
+        cutByUs = true;
         c.stream?.destroy();
       },
     );
@@ -165,7 +185,7 @@ export function buildLorawanBridge(deps: LorawanBridgeDeps, options: LorawanBrid
     start(): void {
       if (client !== null || closing !== null) return;
       const c = mqtt.connect(options.url, {
-        clientId: options.clientId ?? `citymetrics-${options.server}`,
+        clientId,
         // A persistent session: the broker keeps the subscription and queues QoS 1 uplinks while we are down.
         clean: false,
         // The Things Stack speaks MQTT 3.1.1 only; 3.1.1 sessions also need no expiry interval.
@@ -178,6 +198,8 @@ export function buildLorawanBridge(deps: LorawanBridgeDeps, options: LorawanBrid
       c.handleMessage = (packet, callback) => processUplink(c, packet, callback);
       client = c;
       c.on('connect', (connack) => {
+        sessionSince = Date.now();
+        cutByUs = false;
         log.info({ sessionPresent: connack.sessionPresent, topic }, 'connected to the network server broker');
         c.subscribe(topic, { qos: 1 }, (err, granted) => {
           if (err) return log.error({ err: err.message, topic }, 'subscribe failed');
@@ -197,13 +219,32 @@ export function buildLorawanBridge(deps: LorawanBridgeDeps, options: LorawanBrid
         log.warn({ err: err.message }, 'network server broker connection error');
       });
       c.on('offline', () => log.warn('network server broker unreachable, reconnecting'));
+      c.on('close', () => {
+        const since = sessionSince;
+        sessionSince = null;
+        if (since === null || cutByUs || closing !== null) return;
+        const now = Date.now();
+        if (now - since >= TAKEN_OVER_WITHIN_MS) return;
+        shortSessions.push(now);
+        while (shortSessions.length > 0 && shortSessions[0]! < now - TAKEOVER_WINDOW_MS)
+          shortSessions.shift();
+        if (shortSessions.length < TAKEOVERS_TO_REPORT) return;
+        shortSessions.length = 0;
+        takenOver++;
+        log.error(
+          { clientId, sessionsEnded: TAKEOVERS_TO_REPORT, withinMs: TAKEOVER_WINDOW_MS },
+          'the network server broker keeps ending this session moments after it opens: another client is ' +
+            'likely connecting with the same client id (each platform instance and each edge needs its own: ' +
+            'CHIRPSTACK_MQTT_CLIENT_ID, TTS_MQTT_CLIENT_ID)',
+        );
+      });
     },
 
     subscribed: () => firstSubscription,
 
     connected: () => client?.connected === true,
 
-    stats: () => ({ uplinks, retried }),
+    stats: () => ({ uplinks, retried, takenOver }),
 
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { buildLorawanBridge } from '../../bridges/lorawan/lorawan-bridge.ts';
-import { silentLogger } from '../../core/logger.ts';
+import { createLogger, silentLogger } from '../../core/logger.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform-harness.ts';
 import { type MosquittoTestServer, mosquittoBinary, startMosquitto } from '../servers/mosquitto.ts';
 
@@ -244,6 +245,43 @@ describe.skipIf(binary === null)('LoRaWAN bridges on a real mosquitto', () => {
       WITHIN,
     );
     expect(edge1.stats().uplinks).toBe(3);
+  });
+
+  it('two bridges with one client id: the session taken over again and again is reported, not silent', async () => {
+    const t = await platformOnBroker();
+    const lines: string[] = [];
+    const logger = createLogger(
+      'info',
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    );
+    const clientId = `cs-shared-${process.pid}-${run}`;
+    const twin = () => {
+      const bridge = buildLorawanBridge(
+        {
+          sink: t.platform.ingest,
+          devices: t.platform.registry,
+          rate: t.platform.gateway.rateLimiter,
+          logger,
+        },
+        { server: 'chirpstack', url: broker.url, clientId, reconnectPeriodMs: 100 },
+      );
+      onTestFinished(() => bridge.close());
+      bridge.start();
+      return bridge;
+    };
+    const a = twin();
+    const b = twin();
+    // The broker ends the older session whenever the other connects; each reconnects and takes it back.
+    await vi.waitFor(() => expect(a.stats().takenOver + b.stats().takenOver).toBeGreaterThan(0), WITHIN);
+    const report = lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string; clientId?: string })
+      .find((l) => l.level === 50 && l.msg.includes('same client id'));
+    expect(report?.clientId).toBe(clientId);
   });
 
   it('leaves a retryable refusal unacknowledged: the broker delivers it again and it is stored', async () => {
