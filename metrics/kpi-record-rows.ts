@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type CorruptRow, checkedJson } from '../core/json-column.ts';
 import type { ManualValueRecord, ProfileField, ProfileRecord, TargetRecord } from './kpi-records.ts';
 import type { KpiStatus } from './kpi-status.ts';
 import type { DataQuality } from './kpi-types.ts';
@@ -119,33 +120,10 @@ export const toTarget = (t: TargetRow): TargetRecord => ({
   setAt: t.set_at,
 });
 
-/** How a backend names a damaged row: STORE_CORRUPT with the file or table it is in. */
-export type CorruptRow = (detail: string, cause?: unknown) => Error;
+export type { CorruptRow } from '../core/json-column.ts';
 
 const causesSchema = z.array(restatementCauseSchema);
 const entriesSchema = z.array(rollupEntrySchema);
-
-/**
- * A JSON column read back and checked against the shape it was written in: a row edited by hand, cut short
- * or written by a newer release stops the load naming the row, instead of a missing field failing later in
- * an export or on the page.
- */
-function jsonColumn<T>(schema: z.ZodType<T>, text: string, where: string, corrupt: CorruptRow): T {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw corrupt(`${where} is not JSON`, err);
-  }
-  const checked = schema.safeParse(raw);
-  if (!checked.success) {
-    const issue = checked.error.issues[0]!;
-    const path = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    throw corrupt(`${where}${path}: ${issue.message}`, checked.error);
-  }
-  // What was read, not the parse: a key the schema does not name is kept, never stripped on the way.
-  return raw as T;
-}
 
 export const toRollup = (r: RollupRow, corrupt: CorruptRow): StoredRollup => {
   const where = (column: string) => `roll-up ${r.period} version ${r.version}, ${column}`;
@@ -155,8 +133,8 @@ export const toRollup = (r: RollupRow, corrupt: CorruptRow): StoredRollup => {
     closedAt: r.closed_at,
     closedBy: r.closed_by,
     cause: r.cause,
-    causes: jsonColumn(causesSchema, r.causes, where('causes'), corrupt),
-    entries: jsonColumn(entriesSchema, r.entries, where('entries'), corrupt),
+    causes: checkedJson(causesSchema, r.causes, where('causes'), corrupt),
+    entries: checkedJson(entriesSchema, r.entries, where('entries'), corrupt),
   };
 };
 
@@ -172,7 +150,7 @@ export const toRestatement = (r: RestatementRow, corrupt: CorruptRow): Restateme
   oldCompleteness: r.old_completeness,
   newCompleteness: r.new_completeness,
   cause: r.cause,
-  causes: jsonColumn(
+  causes: checkedJson(
     causesSchema,
     r.causes,
     `restatement ${r.period} version ${r.version} ${r.code}, causes`,

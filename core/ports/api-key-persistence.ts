@@ -1,3 +1,4 @@
+import { z } from 'zod';
 /**
  * Where API keys (and the per-role tile layouts of the operations page) are kept: the embedded SQLite
  * file or a PostgreSQL database shared by several nodes. Both pass the contract suite in test/contracts/api-key-store.contract.ts. Only salted hashes are
@@ -28,6 +29,9 @@ export type RevokeOutcome =
  * The KPI tiles one role sees on the overview, in order, as an admin saved them. Kept beside the keys: a
  * layout belongs to a role, and roles are what this store knows.
  */
+/** A layout's codes as stored (JSON), checked when read back. */
+export const tileCodesSchema = z.array(z.string());
+
 export interface TileLayoutRow {
   /** 'viewer' | 'operator' | 'analyst' | 'admin' (checked by the backend) */
   role: string;

@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { CityError } from '../../core/errors.ts';
+import { checkedJson } from '../../core/json-column.ts';
 import type { Logger } from '../../core/logger.ts';
 import { PgChangeFeed } from '../../core/pg-change-feed.ts';
 import { isPgUniqueViolation, type PgComponentSchema } from '../../core/pg-component-schema.ts';
 import { openPgPart } from '../../core/pg-part.ts';
 import { handlePoolErrors } from '../../core/pg-pool-errors.ts';
-import type {
-  ApiKeyPersistence,
-  ApiKeyRow,
-  RevokeOutcome,
-  TileLayoutRow,
+import {
+  type ApiKeyPersistence,
+  type ApiKeyRow,
+  type RevokeOutcome,
+  type TileLayoutRow,
+  tileCodesSchema,
 } from '../../core/ports/api-key-persistence.ts';
 
 export const PG_ACCESS_SCHEMA_VERSION = 2;
@@ -202,12 +204,16 @@ export class PostgresApiKeyStore implements ApiKeyPersistence {
   async getTileLayout(role: string): Promise<TileLayoutRow | undefined> {
     const { rows } = await this.pool.query<{
       role: string;
-      codes: string[];
+      codes: unknown;
       updated_by: string;
       updated_at: number;
     }>('SELECT * FROM tile_layouts WHERE role = $1', [role]);
     const r = rows[0];
-    return r && { role: r.role, codes: r.codes, updatedBy: r.updated_by, updatedAt: r.updated_at };
+    if (r === undefined) return undefined;
+    const corrupt = (detail: string, cause?: unknown) =>
+      new CityError('STORE_CORRUPT', `PostgreSQL access records: ${detail}`, { cause });
+    const codes = checkedJson(tileCodesSchema, r.codes, `tile layout ${r.role}, codes`, corrupt);
+    return { role: r.role, codes, updatedBy: r.updated_by, updatedAt: r.updated_at };
   }
 
   putTileLayout(row: TileLayoutRow): Promise<void> {

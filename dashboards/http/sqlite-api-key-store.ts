@@ -1,13 +1,15 @@
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { CityError } from '../../core/errors.ts';
-import type {
-  ApiKeyPersistence,
-  ApiKeyRow,
-  RevokeOutcome,
-  TileLayoutRow,
+import { type CorruptRow, checkedJson } from '../../core/json-column.ts';
+import {
+  type ApiKeyPersistence,
+  type ApiKeyRow,
+  type RevokeOutcome,
+  type TileLayoutRow,
+  tileCodesSchema,
 } from '../../core/ports/api-key-persistence.ts';
-import { openCitymetricsDb } from '../../core/sqlite-file.ts';
+import { openCitymetricsDb, storeCorrupt } from '../../core/sqlite-file.ts';
 
 /** 'CMAK': citymetrics access keys. */
 export const ACCESS_APPLICATION_ID = 0x434d414b;
@@ -39,9 +41,9 @@ interface LayoutRow {
   updated_at: number;
 }
 
-const toLayout = (r: LayoutRow): TileLayoutRow => ({
+const toLayout = (r: LayoutRow, corrupt: CorruptRow): TileLayoutRow => ({
   role: r.role,
-  codes: JSON.parse(r.codes) as string[],
+  codes: checkedJson(tileCodesSchema, r.codes, `tile layout ${r.role}, codes`, corrupt),
   updatedBy: r.updated_by,
   updatedAt: r.updated_at,
 });
@@ -132,7 +134,7 @@ export class SqliteApiKeyStore implements ApiKeyPersistence {
       const row = this.db.prepare('SELECT * FROM tile_layouts WHERE role = ?').get(role) as
         | LayoutRow
         | undefined;
-      return row && toLayout(row);
+      return row && toLayout(row, (detail, cause) => storeCorrupt(this.location, detail, cause));
     });
   }
 

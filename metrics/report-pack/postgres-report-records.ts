@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { CityError } from '../../core/errors.ts';
+import type { CorruptRow } from '../../core/json-column.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { PgComponentSchema } from '../../core/pg-component-schema.ts';
 import { openPgPart } from '../../core/pg-part.ts';
@@ -106,6 +108,7 @@ const INSERT_DELIVERY = `INSERT INTO report_deliveries
 export class PostgresReportRecords implements ReportRecords {
   readonly location: string;
   private closed = false;
+  private readonly corrupt: CorruptRow;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -113,6 +116,8 @@ export class PostgresReportRecords implements ReportRecords {
     database: string,
   ) {
     this.location = `postgres:${database}`;
+    this.corrupt = (detail, cause) =>
+      new CityError('STORE_CORRUPT', `PostgreSQL report records (${database}): ${detail}`, { cause });
     handlePoolErrors(pool, (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost'));
   }
 
@@ -211,7 +216,7 @@ export class PostgresReportRecords implements ReportRecords {
         at,
         hashes,
       ]);
-      out.push(toDelivery(r.rows[0]!));
+      out.push(toDelivery(r.rows[0]!, this.corrupt));
     }
     return out;
   }
@@ -256,13 +261,13 @@ export class PostgresReportRecords implements ReportRecords {
 
   async delivery(id: number): Promise<DeliveryRecord | null> {
     const [row] = await this.rows<DeliveryRow>('SELECT * FROM report_deliveries WHERE id = $1', [id]);
-    return row === undefined ? null : toDelivery(row);
+    return row === undefined ? null : toDelivery(row, this.corrupt);
   }
 
   async pending(): Promise<DeliveryRecord[]> {
     return (
       await this.rows<DeliveryRow>("SELECT * FROM report_deliveries WHERE state = 'pending' ORDER BY id")
-    ).map(toDelivery);
+    ).map((r) => toDelivery(r, this.corrupt));
   }
 
   async deliveries(options: { month?: string; limit?: number } = {}): Promise<DeliveryRecord[]> {
@@ -274,7 +279,7 @@ export class PostgresReportRecords implements ReportRecords {
             'SELECT * FROM report_deliveries WHERE month = $1 ORDER BY id DESC LIMIT $2',
             [options.month, limit],
           );
-    return rows.map(toDelivery);
+    return rows.map((r) => toDelivery(r, this.corrupt));
   }
 
   async recordFailure(

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { type CorruptRow, checkedJson } from '../../core/json-column.ts';
 import { type PackManifest, packManifestSchema } from './pack-manifest.ts';
 import type { DeliveryRecord, DeliveryState, DeliveryTrigger, TargetKind } from './report-records.ts';
 
@@ -19,7 +21,9 @@ export interface DeliveryRow {
   file_hashes: string;
 }
 
-export const toDelivery = (r: DeliveryRow): DeliveryRecord => ({
+const fileHashesSchema = z.record(z.string(), z.string());
+
+export const toDelivery = (r: DeliveryRow, corrupt: CorruptRow): DeliveryRecord => ({
   id: r.id,
   month: r.month,
   version: r.version,
@@ -33,7 +37,7 @@ export const toDelivery = (r: DeliveryRow): DeliveryRecord => ({
   createdAt: r.created_at,
   lastAttemptAt: r.last_attempt_at,
   deliveredAt: r.delivered_at,
-  fileHashes: JSON.parse(r.file_hashes) as Record<string, string>,
+  fileHashes: checkedJson(fileHashesSchema, r.file_hashes, `delivery ${r.id}, file_hashes`, corrupt),
 });
 
 export const fileHashesOf = (files: ReadonlyArray<{ name: string; sha256: string }>): string =>

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
+import type { CorruptRow } from '../../core/json-column.ts';
+import { storeCorrupt } from '../../core/sqlite-file.ts';
 import type { ReportPack } from './build-pack.ts';
 import { openReportsDb, REPORTS_FILE_NAME } from './delivery-schema.ts';
 import {
@@ -28,8 +30,11 @@ import {
 export class SqliteReportRecords implements ReportRecords {
   readonly location: string;
 
+  private readonly corrupt: CorruptRow;
+
   private constructor(private readonly db: Database.Database) {
     this.location = db.name;
+    this.corrupt = (detail, cause) => storeCorrupt(this.location, detail, cause);
   }
 
   static open(options: { dataDir?: string; file?: string; now: number }): SqliteReportRecords {
@@ -111,6 +116,7 @@ export class SqliteReportRecords implements ReportRecords {
     return targets.map((t) =>
       toDelivery(
         insert.get(pack.month, pack.version, t.target, t.destination, trigger, at, hashes) as DeliveryRow,
+        this.corrupt,
       ),
     );
   }
@@ -154,13 +160,13 @@ export class SqliteReportRecords implements ReportRecords {
 
   async delivery(id: number): Promise<DeliveryRecord | null> {
     const row = this.db.prepare('SELECT * FROM deliveries WHERE id = ?').get(id) as DeliveryRow | undefined;
-    return row === undefined ? null : toDelivery(row);
+    return row === undefined ? null : toDelivery(row, this.corrupt);
   }
 
   async pending(): Promise<DeliveryRecord[]> {
     return (
       this.db.prepare("SELECT * FROM deliveries WHERE state = 'pending' ORDER BY id").all() as DeliveryRow[]
-    ).map(toDelivery);
+    ).map((r) => toDelivery(r, this.corrupt));
   }
 
   async deliveries(options: { month?: string; limit?: number } = {}): Promise<DeliveryRecord[]> {
@@ -171,7 +177,7 @@ export class SqliteReportRecords implements ReportRecords {
         : this.db
             .prepare('SELECT * FROM deliveries WHERE month = ? ORDER BY id DESC LIMIT ?')
             .all(options.month, limit);
-    return (rows as DeliveryRow[]).map(toDelivery);
+    return (rows as DeliveryRow[]).map((r) => toDelivery(r, this.corrupt));
   }
 
   async recordFailure(

@@ -27,7 +27,7 @@ const file = (name: string, body: Buffer): PackFile => ({
 });
 
 /** A pack with bytes no text encoding keeps (every byte value), so a backend that mangles them is seen. */
-function pack(month: string, version: number): ReportPack {
+export function pack(month: string, version: number): ReportPack {
   const binary = Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256));
   const files = [file('rollup.csv', Buffer.from(`code,value\nX,${version}\n`)), file('rollup.xlsx', binary)];
   const manifest: PackManifest = {
