@@ -29,10 +29,22 @@ async function call<T>(c: ClusterApi, method: string, path: string, body?: unkno
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     signal: AbortSignal.timeout(10_000),
   });
-  return { status: res.status, body: (await res.json()) as T };
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) as T };
+  } catch {
+    // haproxy answers with a page of its own while no api node behind it is up (503 "No server").
+    throw new Error(`${method} ${path}: ${res.status}, not JSON: ${text.slice(0, 200)}`);
+  }
 }
 
 export async function provisionDevices(c: ClusterApi, n: number): Promise<Device[]> {
+  // After an outage in an earlier test, haproxy takes an api node back only after its health checks pass.
+  await until(
+    'an api node in service behind haproxy',
+    async () => (await fetch(`${c.http}/readyz`, { signal: AbortSignal.timeout(5_000) })).status === 200,
+    60_000,
+  );
   const out: Device[] = [];
   for (let i = 0; i < n; i++) {
     const res = await call<Device>(c, 'POST', '/api/devices', {
